@@ -1,0 +1,39 @@
+# The README's commands. Everything runs from a virtual environment made here.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export PARTSVC_DATABASE_URL ?= sqlite:///$(CURDIR)/instance/partsvc.db
+export PARTSVC_INSTANCE_DIR ?= $(CURDIR)/instance
+
+.PHONY: demo test lint install clean-demo bench
+
+$(BIN)/partsvc: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/partsvc
+
+## make demo: install, migrate an SQLite database, load the demo data, serve on :5000
+demo: install
+	$(BIN)/partsvc db upgrade
+	$(BIN)/partsvc demo | tee $(PARTSVC_INSTANCE_DIR)/demo-tokens.txt
+	@echo "serving on http://127.0.0.1:5000 (tokens above, also in instance/demo-tokens.txt)"
+	$(BIN)/partsvc serve --host 127.0.0.1 --port 5000
+
+## make test: lint, types, architecture contracts, then the whole test suite
+test: install lint
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+clean-demo:
+	rm -f instance/partsvc.db instance/partsvc.db-wal instance/partsvc.db-shm instance/demo-tokens.txt
+
+bench: install
+	$(BIN)/python bench/ledger.py

@@ -1,0 +1,113 @@
+"""partsvc: spare parts, loaners, repairs and dispatch planning for field service."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template, send_from_directory
+from flask_smorest import Api
+
+from partsvc import problems
+from partsvc.config import INSTANCE_DIR, Settings
+from partsvc.db import Database, utcnow
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
+
+
+class PartsvcApi(Api):  # type: ignore[misc]
+    """flask-smorest, with error responses documented as application/problem+json."""
+
+    def _register_responses(self) -> None:
+        saved: str = self.DEFAULT_RESPONSE_CONTENT_TYPE  # type: ignore[has-type]
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = problems.PROBLEM_JSON
+        try:
+            super()._register_responses()
+        finally:
+            self.DEFAULT_RESPONSE_CONTENT_TYPE = saved
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    database: Database | None = None,
+    **flask_config: Any,
+) -> Flask:
+    """Build the app: settings → database → API blueprints → error handlers."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, template_folder=str(TEMPLATES))
+    app.config.update(
+        SECRET_KEY=settings.secret_key or _instance_secret(),
+        API_TITLE="partsvc",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/api/v1/docs/static/",
+        JSON_SORT_KEYS=False,
+        PARTSVC_SETTINGS=settings,
+    )
+    app.config.update(flask_config)
+    _configure_logging(settings.log_level)
+
+    app.extensions["partsvc.db"] = database or Database(
+        settings.database_url,
+        busy_timeout_s=settings.sqlite_busy_timeout_s,
+        pool_size=settings.db_pool_size,
+    )
+    app.extensions["partsvc.clock"] = clock
+
+    api = PartsvcApi(app)
+    api.spec.components.security_scheme(
+        "bearerAuth",
+        {"type": "http", "scheme": "bearer", "description": "`partsvc users create` prints one."},
+    )
+    from partsvc.inventory.api import blp as stock_blp
+
+    api.register_blueprint(stock_blp)
+    problems.register(app)
+    _register_pages(app)
+    return app
+
+
+def _register_pages(app: Flask) -> None:
+    import swagger_ui_bundle
+
+    @app.get("/api/v1/docs/static/<path:filename>")
+    def swagger_ui_static(filename: str) -> Any:
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+    @app.get("/")
+    def index() -> str:
+        return render_template("index.html")
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+
+def _instance_secret() -> str:
+    """A secret kept in the instance folder, made on first start; never in the repository."""
+    path = INSTANCE_DIR / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(48)
+        path.write_text(secret)
+        path.chmod(0o600)
+        return secret
+
+
+def _configure_logging(level: str) -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("partsvc").setLevel(level)

@@ -1,0 +1,1 @@
+"""Customers, sites, contracts, engineers and service calls."""

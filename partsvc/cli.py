@@ -1,0 +1,108 @@
+"""The ``partsvc`` command: db upgrade, users create, demo, serve."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from partsvc.config import Settings
+from partsvc.db import Database, utcnow
+from partsvc.errors import PartsvcError
+
+
+def _database() -> Database:
+    settings = Settings.from_env()
+    return Database(settings.database_url, busy_timeout_s=settings.sqlite_busy_timeout_s)
+
+
+def _prepare_sqlite_folder(url: str) -> None:
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        folder = os.path.dirname(path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+
+
+@click.group()
+def main() -> None:
+    """partsvc: spare parts, loaners, repairs and dispatch for field service."""
+
+
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply the migrations up to REVISION."""
+    from partsvc import migrate
+
+    url = Settings.from_env().database_url
+    _prepare_sqlite_folder(url)
+    migrate.upgrade(url, revision)
+    click.echo(f"database at {revision}")
+
+
+@main.group()
+def users() -> None:
+    """Users and their API tokens."""
+
+
+@users.command("create")
+@click.argument("name")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["admin", "clerk", "dispatcher", "engineer"]),
+    help="What the user may do.",
+)
+def users_create(name: str, role: str) -> None:
+    """Create a user and print a new API token, alone on the last line."""
+    from partsvc.auth.services import create_user, issue_token
+
+    database = _database()
+    try:
+        with database.unit_of_work() as session:
+            user = create_user(session, username=name, role=role)
+            token = issue_token(session, user, name="cli")
+    except PartsvcError as error:
+        click.echo(f"error: {error.detail}", err=True)
+        sys.exit(1)
+    click.echo(f"created {role} {name}; API token (shown once):")
+    click.echo(token)
+
+
+@main.command()
+@click.option("--parts", default=300, show_default=True, help="How many parts to create.")
+def demo(parts: int) -> None:
+    """Load the demo data set into an empty database and print the demo users' tokens."""
+    from partsvc.demo import load_demo
+
+    database = _database()
+    try:
+        with database.unit_of_work() as session:
+            tokens = load_demo(session, now=utcnow(), part_count=parts)
+    except PartsvcError as error:
+        click.echo(f"error: {error.detail}", err=True)
+        sys.exit(1)
+    if tokens is None:
+        click.echo("demo data already loaded; tokens were printed the first time")
+        return
+    click.echo("demo users and their API tokens:")
+    for username, (role, token) in tokens.items():
+        click.echo(f"  {username:<10} {role:<10} {token}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--workers", default=2, show_default=True)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the app with gunicorn."""
+    args = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}"]
+    args += ["--workers", str(workers), "--access-logfile", "-", "partsvc:create_app()"]
+    os.execv(args[0], args)  # noqa: S606 - replaces this process with gunicorn

@@ -1,0 +1,222 @@
+"""A realistic demo data set: parts with English and Chinese names, warehouses, vans, stock.
+
+Everything is booked through the services, so the demo ledger is a real one.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from partsvc.auth.services import create_user, issue_token
+from partsvc.calls.models import Engineer
+from partsvc.inventory import services
+from partsvc.inventory.models import Part
+
+VENDORS = [
+    ("V-HPT", "Hanpu Printing Tech (汉普打印科技)", 31.2304, 121.4737),
+    ("V-TOP", "Topcon Survey Supply (拓普康测绘供应)", 31.2990, 120.5853),
+    ("V-DEL", "Delta Power Components (台达电源)", 24.9936, 121.3010),
+]
+WAREHOUSES = [
+    ("WH-SH", "Shanghai central warehouse (上海中心仓)", 31.2222, 121.4581),
+    ("WH-SZ", "Suzhou warehouse (苏州仓)", 31.3041, 120.6164),
+]
+ENGINEERS = [
+    ("E-WANG", "Wang Lei (王磊)", "wang"),
+    ("E-LI", "Li Na (李娜)", "lina"),
+    ("E-ZHANG", "Zhang Wei (张伟)", "zhang"),
+    ("E-CHEN", "Chen Jing (陈静)", "chen"),
+]
+USERS = [("admin", "admin"), ("clerk", "clerk"), ("dispatch", "dispatcher")]
+
+# (English, Chinese, unit cost, serialized, warranty months, vendor)
+COMPONENTS = [
+    ("Print head", "打印头", 1850, True, 3, "V-HPT"),
+    ("Fuser unit", "定影组件", 960, False, 6, "V-HPT"),
+    ("Drum unit", "硒鼓", 420, False, 3, "V-HPT"),
+    ("Toner cartridge", "碳粉盒", 260, False, 0, "V-HPT"),
+    ("Pickup roller", "搓纸轮", 45, False, 3, "V-HPT"),
+    ("Transfer belt", "转印带", 780, False, 6, "V-HPT"),
+    ("Main board", "主板", 2400, True, 12, "V-DEL"),
+    ("Power supply board", "电源板", 690, False, 12, "V-DEL"),
+    ("Cooling fan", "散热风扇", 85, False, 6, "V-DEL"),
+    ("LCD control panel", "液晶控制面板", 1150, False, 12, "V-DEL"),
+    ("Stepper motor", "步进电机", 340, False, 12, "V-DEL"),
+    ("Paper sensor", "纸张传感器", 60, False, 6, "V-HPT"),
+    ("Interface cable", "接口电缆", 35, False, 0, "V-DEL"),
+    ("Laser module", "激光模块", 3200, True, 12, "V-TOP"),
+    ("Angle encoder", "角度编码器", 2750, True, 12, "V-TOP"),
+    ("Battery pack", "电池组", 380, False, 6, "V-TOP"),
+    ("Battery charger", "电池充电器", 210, False, 12, "V-TOP"),
+    ("Telescope lens", "望远镜镜头", 1600, False, 12, "V-TOP"),
+    ("Keypad", "键盘", 240, False, 6, "V-TOP"),
+    ("Hard disk 1TB", "硬盘 1TB", 520, True, 36, "V-DEL"),
+]
+MODELS = [
+    "PX-200",
+    "PX-350",
+    "PX-500",
+    "LP-80",
+    "LP-120",
+    "WF-3000",
+    "TS-60",
+    "TS-90",
+    "GR-5",
+    "SV-400",
+    "SV-800",
+    "MF-45",
+    "MF-70",
+    "CX-12",
+    "CX-20",
+]
+LOANER_MODELS = [
+    ("PX-350", "Loaner printer", "备用打印机"),
+    ("TS-60", "Loaner total station", "备用全站仪"),
+]
+
+
+def load_demo(
+    session: Session, *, now: datetime, part_count: int = 300, seed: int = 7
+) -> dict[str, tuple[str, str]] | None:
+    """Load the demo into an empty database; returns username → (role, token), or None."""
+    if session.scalar(select(Part.id).limit(1)) is not None:
+        return None
+    rng = random.Random(seed)  # noqa: S311 - made-up demo data, not security
+    tokens: dict[str, tuple[str, str]] = {}
+    clerk_id = None
+    for username, role in USERS:
+        user = create_user(session, username=username, role=role)
+        tokens[username] = (role, issue_token(session, user, name="demo"))
+        if role == "clerk":
+            clerk_id = user.id
+
+    for code, name, lat, lon in VENDORS:
+        services.create_location(session, code=code, name=name, kind="vendor", lat=lat, lon=lon)
+    for code, name, lat, lon in WAREHOUSES:
+        services.create_location(session, code=code, name=name, kind="warehouse", lat=lat, lon=lon)
+    services.create_location(
+        session, code="REPAIR-SH", name="Repair bench Shanghai (上海维修台)", kind="repair"
+    )
+    services.create_location(session, code="SCRAP", name="Scrap (报废)", kind="scrap")
+    services.create_location(session, code="TRANSIT", name="In transit (在途)", kind="transit")
+
+    vans = []
+    for code, name, username in ENGINEERS:
+        user = create_user(session, username=username, role="engineer")
+        tokens[username] = ("engineer", issue_token(session, user, name="demo"))
+        engineer = Engineer(code=code, name=name, user_id=user.id)
+        session.add(engineer)
+        session.flush()
+        van_code = f"VAN-{code.removeprefix('E-')}"
+        services.create_location(
+            session, code=van_code, name=f"Van of {name}", kind="van", engineer=code
+        )
+        vans.append(van_code)
+
+    parts = _create_parts(session, rng, part_count)
+    _book_opening_stock(session, rng, parts, vans, now=now, user_id=clerk_id)
+    return tokens
+
+
+def _create_parts(session: Session, rng: random.Random, count: int) -> list[Part]:
+    parts = []
+    combos = [(c, m) for m in MODELS for c in COMPONENTS]
+    rng.shuffle(combos)
+    for index, (component, model) in enumerate(combos[: max(count - len(LOANER_MODELS), 0)]):
+        english, chinese, cost, serialized, warranty, vendor = component
+        prefix = english.split()[0][:3].upper()
+        sku = f"{prefix}-{model}-{index:03d}"
+        price = Decimal(cost) * Decimal(rng.uniform(0.85, 1.25)).quantize(Decimal("0.01"))
+        parts.append(
+            services.create_part(
+                session,
+                sku=sku,
+                name=f"{english} for {model}",
+                name_zh=f"{model} {chinese}",
+                barcode=f"69{rng.randrange(10**10, 10**11)}",
+                serialized=serialized,
+                unit_cost=price.quantize(Decimal("0.01")),
+                vendor=vendor,
+                lead_time_days=rng.choice([3, 5, 7, 14, 30]),
+                warranty_months=warranty,
+            )
+        )
+    for model, english, chinese in LOANER_MODELS:
+        parts.append(
+            services.create_part(
+                session,
+                sku=f"LOAN-{model}",
+                name=f"{english} {model}",
+                name_zh=f"{chinese} {model}",
+                serialized=True,
+                unit_cost=Decimal("8800.00"),
+                vendor="V-HPT" if model.startswith("PX") else "V-TOP",
+                lead_time_days=30,
+                warranty_months=12,
+            )
+        )
+    return parts
+
+
+def _book_opening_stock(
+    session: Session,
+    rng: random.Random,
+    parts: list[Part],
+    vans: list[str],
+    *,
+    now: datetime,
+    user_id: int | None,
+) -> None:
+    received_at = now - timedelta(days=30)
+    serial_no = 1000
+    for part in parts:
+        vendor = part.vendor.code if part.vendor else "V-HPT"
+        for warehouse in ("WH-SH", "WH-SZ"):
+            qty = (
+                rng.choice([0, 1, 2, 3, 5, 8, 12, 20])
+                if not part.serialized
+                else rng.choice([0, 1, 2, 3])
+            )
+            if part.sku.startswith("LOAN-"):
+                qty = 4
+            if qty == 0:
+                continue
+            serials = []
+            if part.serialized:
+                serials = [f"SN{serial_no + i:06d}" for i in range(qty)]
+                serial_no += qty
+            services.post_move(
+                session,
+                sku=part.sku,
+                qty=qty,
+                from_code=vendor,
+                to_code=warehouse,
+                reason="receipt",
+                reference="opening stock",
+                serials=serials,
+                at=received_at,
+                now=now,
+                user_id=user_id,
+            )
+    # Each van carries a few common consumables, issued from Shanghai.
+    consumables = [p for p in parts if not p.serialized]
+    for van in vans:
+        for part in rng.sample(consumables, 12):
+            level = services.list_stock(session, sku=part.sku, location="WH-SH")
+            if level and level[0].available >= 2:
+                services.post_move(
+                    session,
+                    sku=part.sku,
+                    qty=2,
+                    from_code="WH-SH",
+                    to_code=van,
+                    reason="issue to van",
+                    at=now - timedelta(days=rng.randint(1, 20)),
+                    now=now,
+                    user_id=user_id,
+                )

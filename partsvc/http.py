@@ -1,0 +1,184 @@
+"""The request pipeline of the JSON API.
+
+Every API view is a ``Resource``: one unit of work per request, the bearer token
+checked, the caller's role checked against the roles the view declares with ``allow``
+(a view that declares none is closed to everyone), and ``Idempotency-Key`` honoured.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from flask import Response, current_app, g, request
+from flask.views import MethodView
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from partsvc import idempotency
+from partsvc.auth.models import User
+from partsvc.auth.services import user_for_token
+from partsvc.db import Database
+from partsvc.errors import Forbidden, InvalidInput, Unauthenticated
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+ALL_ROLES = ("admin", "clerk", "dispatcher", "engineer")
+
+
+def allow(*roles: str) -> Callable[[F], F]:
+    """Declare which roles may call a view; documented in the OpenAPI operation."""
+    unknown = set(roles) - set(ALL_ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {unknown}")
+
+    def decorate(func: F) -> F:
+        func.allowed_roles = frozenset(roles)  # type: ignore[attr-defined]
+        apidoc = dict(getattr(func, "_apidoc", {}))
+        manual = dict(apidoc.get("manual_doc", {}))
+        manual["security"] = [{"bearerAuth": []}]
+        manual["x-roles"] = sorted(roles)
+        apidoc["manual_doc"] = manual
+        func._apidoc = apidoc  # type: ignore[attr-defined]
+        return func
+
+    return decorate
+
+
+def database() -> Database:
+    db: Database = current_app.extensions["partsvc.db"]
+    return db
+
+
+def current_session() -> Session:
+    session: Session = g.session
+    return session
+
+
+def current_user() -> User:
+    user: User = g.user
+    return user
+
+
+def now() -> datetime:
+    clock: Callable[[], datetime] = current_app.extensions["partsvc.clock"]
+    return clock()
+
+
+class Resource(MethodView):
+    """Base of every API view: the unit of work, authentication, roles, idempotency."""
+
+    def dispatch_request(self, **kwargs: Any) -> Response:
+        method = request.method
+        handler = getattr(self, method.lower(), None)
+        if handler is None and method == "HEAD":
+            handler = getattr(self, "get", None)
+        roles: frozenset[str] = getattr(handler, "allowed_roles", frozenset())
+        key = request.headers.get("Idempotency-Key") if method == "POST" else None
+        if key is not None:
+            idempotency.check_key(key)
+            fingerprint = idempotency.fingerprint(method, request.path, request.get_data())
+        db = database()
+        user_id = None
+        try:
+            with db.unit_of_work(write=method not in SAFE_METHODS) as session:
+                g.session = session
+                user = _authenticate(session)
+                user_id = user.id
+                if user.role not in roles:
+                    raise Forbidden(
+                        f"Your role ({user.role}) may not {method} {request.path}.",
+                        allowed_roles=sorted(roles),
+                    )
+                g.user = user
+                if key is not None:
+                    stored = idempotency.find_answer(
+                        session, user_id=user.id, key=key, fingerprint=fingerprint
+                    )
+                    if stored is not None:
+                        return _replay(stored)
+                response = current_app.make_response(super().dispatch_request(**kwargs))
+                if key is not None and 200 <= response.status_code < 300:
+                    idempotency.store_answer(
+                        session,
+                        user_id=user.id,
+                        key=key,
+                        fingerprint=fingerprint,
+                        answer=idempotency.StoredAnswer(
+                            response.status_code,
+                            response.content_type or "application/json",
+                            response.get_data(),
+                            response.headers.get("Location"),
+                        ),
+                        now=now(),
+                    )
+                return response
+        except IntegrityError:
+            # A concurrent request with the same key committed first: answer as it did.
+            if key is None or user_id is None:
+                raise
+            with db.unit_of_work(write=False) as session:
+                stored = idempotency.find_answer(
+                    session, user_id=user_id, key=key, fingerprint=fingerprint
+                )
+            if stored is None:
+                raise
+            return _replay(stored)
+        finally:
+            g.pop("session", None)
+
+
+def _authenticate(session: Session) -> User:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Send an API token: 'Authorization: Bearer <token>'.")
+    user = user_for_token(session, token.strip(), now=now())
+    if user is None:
+        raise Unauthenticated("The API token is unknown, expired or revoked.")
+    return user
+
+
+def _replay(stored: idempotency.StoredAnswer) -> Response:
+    response = Response(stored.body, status=stored.status_code, content_type=stored.content_type)
+    if stored.location:
+        response.headers["Location"] = stored.location
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+# ---------------------------------------------------------------- cursors
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"id": last_id}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))["id"]
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidInput(
+            "The cursor is not one this service gave out.", errors={"cursor": ["Invalid."]}
+        ) from exc
+    return value
+
+
+def page(items: list[Any], limit: int) -> dict[str, Any]:
+    """A list answer: ``items`` and the cursor of the next page, or null at the end.
+
+    Callers fetch ``limit + 1`` rows: the extra one tells whether there is a next page.
+    """
+    more = len(items) > limit
+    items = items[:limit]
+    return {"items": items, "next": encode_cursor(items[-1].id) if more else None}

@@ -1,0 +1,104 @@
+"""Stored answers to POSTs that carried an ``Idempotency-Key`` (R4).
+
+The answer is stored in the same transaction as the write it answers, so either both
+are committed or neither. A concurrent duplicate fails on the unique key, rolls back
+everything it wrote, and then replays the stored answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Integer, LargeBinary, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from partsvc.db import Base, UTCDateTime
+from partsvc.errors import IdempotencyKeyReused, InvalidInput
+
+MAX_KEY_LENGTH = 255
+
+
+class IdempotentAnswer(Base):
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(100))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    location: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    status_code: int
+    content_type: str
+    body: bytes
+    location: str | None
+
+
+def check_key(key: str) -> str:
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise InvalidInput(
+            "Idempotency-Key must be 1 to 255 printable characters.",
+            errors={"Idempotency-Key": ["1 to 255 printable characters."]},
+        )
+    return key
+
+
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    """The same request, however its JSON is spaced or ordered, has the same fingerprint."""
+    try:
+        canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":"))
+    except (ValueError, UnicodeDecodeError):
+        canonical = body.decode("latin-1")
+    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+def find_answer(
+    session: Session, *, user_id: int, key: str, fingerprint: str
+) -> StoredAnswer | None:
+    row = session.scalar(
+        select(IdempotentAnswer).where(
+            IdempotentAnswer.user_id == user_id, IdempotentAnswer.key == key
+        )
+    )
+    if row is None:
+        return None
+    if row.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used for a different request.",
+            key=key,
+        )
+    return StoredAnswer(row.status_code, row.content_type, row.body, row.location)
+
+
+def store_answer(
+    session: Session,
+    *,
+    user_id: int,
+    key: str,
+    fingerprint: str,
+    answer: StoredAnswer,
+    now: datetime,
+) -> None:
+    session.add(
+        IdempotentAnswer(
+            user_id=user_id,
+            key=key,
+            fingerprint=fingerprint,
+            status_code=answer.status_code,
+            content_type=answer.content_type,
+            body=answer.body,
+            location=answer.location,
+            created_at=now,
+        )
+    )
+    session.flush()

@@ -1,0 +1,243 @@
+"""Stock endpoints of API.md: parts, locations, moves, reversals, stock, serials, counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from flask_smorest import Blueprint
+
+from partsvc.errors import InvalidInput
+from partsvc.http import ALL_ROLES, Resource, allow, current_session, current_user, now, page
+from partsvc.http import decode_cursor as cursor
+from partsvc.inventory import schemas, services
+
+blp = Blueprint(
+    "stock", __name__, url_prefix="/api/v1", description="Parts, locations and the stock ledger"
+)
+
+WRITERS = ("admin", "clerk")
+LEDGER_READERS = ("admin", "clerk", "dispatcher")
+
+# The furthest ahead a clerk may date a move: clocks drift, the future has not happened.
+MAX_CLOCK_SKEW_S = 300
+
+
+def _business_time(at: Any) -> Any:
+    current = now()
+    if at is not None and (at - current).total_seconds() > MAX_CLOCK_SKEW_S:
+        raise InvalidInput(
+            "A move cannot be dated in the future.", errors={"at": ["In the future."]}
+        )
+    return at
+
+
+@blp.route("/parts")
+class Parts(Resource):
+    @allow(*ALL_ROLES)
+    @blp.arguments(schemas.PartQuery, location="query")
+    @blp.response(200, schemas.PartPage)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Search parts by SKU, barcode or name (English or Chinese)."""
+        limit = query["limit"]
+        items = services.search_parts(
+            current_session(),
+            q=query.get("q"),
+            after_id=cursor(query.get("cursor")),
+            limit=limit + 1,
+        )
+        return page(items, limit)
+
+    @allow(*WRITERS)
+    @blp.arguments(schemas.PartIn)
+    @blp.response(201, schemas.PartOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create a part."""
+        part = services.create_part(current_session(), **data)
+        return part, 201, {"Location": url_for("stock.PartBySku", sku=part.sku)}
+
+
+@blp.route("/parts/<sku>")
+class PartBySku(Resource):
+    @allow(*ALL_ROLES)
+    @blp.response(200, schemas.PartOut)
+    def get(self, sku: str) -> Any:
+        """One part by SKU."""
+        return services.get_part(current_session(), sku)
+
+
+@blp.route("/locations")
+class Locations(Resource):
+    @allow(*ALL_ROLES)
+    @blp.arguments(schemas.LocationQuery, location="query")
+    @blp.response(200, schemas.LocationPage)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """List locations, optionally of one kind."""
+        limit = query["limit"]
+        items = services.list_locations(
+            current_session(),
+            kind=query.get("kind"),
+            after_id=cursor(query.get("cursor")),
+            limit=limit + 1,
+        )
+        return page(items, limit)
+
+    @allow("admin", "clerk")
+    @blp.arguments(schemas.LocationIn)
+    @blp.response(201, schemas.LocationOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create a location: a warehouse, a van, a site, a vendor, ..."""
+        location = services.create_location(current_session(), **data)
+        return location, 201, {"Location": url_for("stock.LocationByCode", code=location.code)}
+
+
+@blp.route("/locations/<code>")
+class LocationByCode(Resource):
+    @allow(*ALL_ROLES)
+    @blp.response(200, schemas.LocationOut)
+    def get(self, code: str) -> Any:
+        """One location by code."""
+        return services.get_location(current_session(), code)
+
+
+@blp.route("/moves")
+class Moves(Resource):
+    @allow(*LEDGER_READERS)
+    @blp.arguments(schemas.MoveQuery, location="query")
+    @blp.response(200, schemas.MovePage)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """The ledger, newest first, by part, location (either side) or serial."""
+        limit = query["limit"]
+        items = services.list_moves(
+            current_session(),
+            sku=query.get("sku"),
+            location=query.get("location"),
+            serial=query.get("serial"),
+            before_id=cursor(query.get("cursor")),
+            limit=limit + 1,
+        )
+        return page(items, limit)
+
+    @allow(*WRITERS)
+    @blp.arguments(schemas.MoveIn)
+    @blp.response(201, schemas.MoveOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Book a quantity of a part from one location to another.
+
+        409 if a warehouse or van would go negative, or a serial is not where it is
+        said to be; nothing is written then.
+        """
+        move = services.post_move(
+            current_session(),
+            sku=data["sku"],
+            qty=data["qty"],
+            from_code=data["from_"],
+            to_code=data["to"],
+            reason=data["reason"],
+            reference=data.get("reference"),
+            serials=data["serials"],
+            at=_business_time(data.get("at")),
+            now=now(),
+            user_id=current_user().id,
+        )
+        return move, 201, {"Location": url_for("stock.MoveById", move_id=move.id)}
+
+
+@blp.route("/moves/<int:move_id>")
+class MoveById(Resource):
+    @allow(*LEDGER_READERS)
+    @blp.response(200, schemas.MoveOut)
+    def get(self, move_id: int) -> Any:
+        """One move of the ledger."""
+        return services.get_move(current_session(), move_id)
+
+
+@blp.route("/moves/<int:move_id>/reversal")
+class MoveReversal(Resource):
+    @allow(*WRITERS)
+    @blp.arguments(schemas.ReversalIn)
+    @blp.response(201, schemas.MoveOut)
+    def post(self, data: dict[str, Any], move_id: int) -> Any:
+        """Post the move that undoes this one. 409 if it was already reversed."""
+        move = services.reverse_move(
+            current_session(),
+            move_id,
+            reason=data.get("reason"),
+            now=now(),
+            user_id=current_user().id,
+        )
+        return move, 201, {"Location": url_for("stock.MoveById", move_id=move.id)}
+
+
+@blp.route("/stock")
+class Stock(Resource):
+    @allow(*ALL_ROLES)
+    @blp.arguments(schemas.StockQuery, location="query")
+    @blp.response(200, schemas.StockPage)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Stock levels: on hand, reserved and available per part and location."""
+        limit = query["limit"]
+        items = services.list_stock(
+            current_session(),
+            sku=query.get("sku"),
+            location=query.get("location"),
+            kind=query.get("kind"),
+            include_zero=query["include_zero"],
+            after_id=cursor(query.get("cursor")),
+            limit=limit + 1,
+        )
+        return page(items, limit)
+
+
+@blp.route("/serials/<serial>")
+class SerialBySerial(Resource):
+    @allow(*ALL_ROLES)
+    @blp.response(200, schemas.UnitOut)
+    def get(self, serial: str) -> Any:
+        """Where a serialized unit is now, and every move that carried it."""
+        session = current_session()
+        unit = services.get_unit(session, serial)
+        history = services.list_moves(session, serial=serial, limit=500)
+        return {
+            "id": unit.id,
+            "serial": unit.serial,
+            "part": unit.part,
+            "location": unit.location,
+            "history": history,
+        }
+
+
+@blp.route("/counts")
+class Counts(Resource):
+    @allow(*WRITERS)
+    @blp.arguments(schemas.CountIn)
+    @blp.response(201, schemas.CountOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Record a stock count; each difference is booked against adjustment."""
+        lines = [
+            services.CountedLine(
+                sku=line["sku"],
+                counted=line.get("counted"),
+                serials=tuple(line["serials"]) if line.get("serials") is not None else None,
+            )
+            for line in data["lines"]
+        ]
+        count = services.post_count(
+            current_session(),
+            location_code=data["location"],
+            lines=lines,
+            at=_business_time(data.get("at")),
+            note=data.get("note"),
+            now=now(),
+            user_id=current_user().id,
+        )
+        return count, 201, {"Location": url_for("stock.CountById", count_id=count.id)}
+
+
+@blp.route("/counts/<int:count_id>")
+class CountById(Resource):
+    @allow(*WRITERS)
+    @blp.response(200, schemas.CountOut)
+    def get(self, count_id: int) -> Any:
+        """One stock count with its lines and the moves it booked."""
+        return services.get_count(current_session(), count_id)

@@ -1,0 +1,186 @@
+"""Stock API schemas: input and output separate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from partsvc.inventory.rules import LOCATION_KINDS
+from partsvc.schemas import MAX_QTY, PageQuery, business_key, page_of, quantity, text
+
+# ---------------------------------------------------------------- input
+
+
+class PartIn(Schema):
+    sku = business_key(required=True)
+    name = text(200, required=True)
+    name_zh = text(200, allow_none=True)
+    barcode = business_key(allow_none=True)
+    serialized = fields.Boolean(load_default=False)
+    unit_cost = fields.Decimal(
+        places=2, allow_nan=False, allow_none=True, validate=validate.Range(min=0, max=10**9)
+    )
+    vendor = business_key(allow_none=True)
+    lead_time_days = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, 3650))
+    warranty_months = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, 1200))
+
+
+class PartQuery(PageQuery):
+    q = fields.String(validate=validate.Length(min=1, max=200))
+
+
+class LocationIn(Schema):
+    code = business_key(required=True)
+    name = text(200, required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(LOCATION_KINDS))
+    lat = fields.Float(allow_none=True, allow_nan=False, validate=validate.Range(-90, 90))
+    lon = fields.Float(allow_none=True, allow_nan=False, validate=validate.Range(-180, 180))
+    engineer = business_key(allow_none=True)
+
+
+class LocationQuery(PageQuery):
+    kind = fields.String(validate=validate.OneOf(LOCATION_KINDS))
+
+
+class MoveIn(Schema):
+    sku = business_key(required=True)
+    qty = quantity(required=True)
+    from_ = business_key(required=True, data_key="from")
+    to = business_key(required=True)
+    reason = text(64, required=True)
+    reference = text(200, allow_none=True)
+    serials = fields.List(business_key(100), load_default=list, validate=validate.Length(max=1000))
+    at = fields.AwareDateTime(allow_none=True)
+
+
+class ReversalIn(Schema):
+    reason = text(64, allow_none=True)
+
+
+class MoveQuery(PageQuery):
+    sku = business_key()
+    location = business_key()
+    serial = business_key(100)
+
+
+class StockQuery(PageQuery):
+    sku = business_key()
+    location = business_key()
+    kind = fields.String(validate=validate.OneOf(LOCATION_KINDS))
+    include_zero = fields.Boolean(load_default=False)
+
+
+class CountLineIn(Schema):
+    sku = business_key(required=True)
+    counted = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, MAX_QTY))
+    serials = fields.List(business_key(100), allow_none=True, validate=validate.Length(max=10000))
+
+
+class CountIn(Schema):
+    location = business_key(required=True)
+    lines = fields.List(
+        fields.Nested(CountLineIn), required=True, validate=validate.Length(min=1, max=5000)
+    )
+    at = fields.AwareDateTime(allow_none=True)
+    note = text(500, allow_none=True)
+
+
+# ---------------------------------------------------------------- output
+
+
+def _code(attribute: str, **kwargs: Any) -> fields.Function:
+    def get(obj: Any) -> str | None:
+        for name in attribute.split("."):
+            obj = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+            if obj is None:
+                return None
+        return str(obj)
+
+    return fields.Function(get, metadata={"type": "string"}, **kwargs)
+
+
+class PartOut(Schema):
+    id = fields.Integer()
+    sku = fields.String()
+    name = fields.String()
+    name_zh = fields.String(allow_none=True)
+    barcode = fields.String(allow_none=True)
+    serialized = fields.Boolean()
+    unit_cost = fields.Decimal(as_string=True, allow_none=True)
+    vendor = _code("vendor.code")
+    lead_time_days = fields.Integer(allow_none=True)
+    warranty_months = fields.Integer(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class LocationOut(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    lat = fields.Float(allow_none=True)
+    lon = fields.Float(allow_none=True)
+    engineer = _code("engineer.code")
+    created_at = fields.AwareDateTime()
+
+
+class MoveOut(Schema):
+    id = fields.Integer()
+    sku = _code("part.sku")
+    qty = fields.Integer()
+    from_ = _code("from_location.code", data_key="from")
+    to = _code("to_location.code")
+    reason = fields.String()
+    reference = fields.String(allow_none=True)
+    serials = fields.Function(lambda move: [unit.serial for unit in move.units])
+    at = fields.AwareDateTime()
+    recorded_at = fields.AwareDateTime()
+    by = _code("user.username")
+    reverses = fields.Integer(attribute="reverses_id", allow_none=True)
+    reversed_by = fields.Function(
+        lambda move: move.reversed_by.id if move.reversed_by else None,
+        metadata={"type": "integer"},
+    )
+
+
+class StockOut(Schema):
+    sku = _code("part.sku")
+    location = _code("location.code")
+    location_kind = _code("location.kind")
+    on_hand = fields.Integer()
+    reserved = fields.Integer()
+    available = fields.Integer()
+
+
+class UnitOut(Schema):
+    id = fields.Integer()
+    serial = fields.String()
+    sku = _code("part.sku")
+    location = _code("location.code")
+    location_kind = _code("location.kind")
+    history = fields.List(fields.Nested(MoveOut))
+
+
+class CountLineOut(Schema):
+    sku = _code("part.sku")
+    expected = fields.Integer()
+    counted = fields.Integer()
+    difference = fields.Integer()
+    move = fields.Integer(attribute="move_id", allow_none=True)
+
+
+class CountOut(Schema):
+    id = fields.Integer()
+    location = _code("location.code")
+    at = fields.AwareDateTime()
+    recorded_at = fields.AwareDateTime()
+    by = _code("user.username")
+    note = fields.String(allow_none=True)
+    lines = fields.List(fields.Nested(CountLineOut))
+
+
+PartPage = page_of(PartOut, "PartPage")
+LocationPage = page_of(LocationOut, "LocationPage")
+MovePage = page_of(MoveOut, "MovePage")
+StockPage = page_of(StockOut, "StockPage")

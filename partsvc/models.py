@@ -1,0 +1,34 @@
+"""Imports every model so ``Base.metadata`` knows all tables (Alembic, tests)."""
+
+from partsvc.auth.models import ApiToken, User
+from partsvc.calls.models import Engineer
+from partsvc.db import Base
+from partsvc.idempotency import IdempotentAnswer
+from partsvc.inventory.models import (
+    Location,
+    Move,
+    MoveUnit,
+    Part,
+    StockCount,
+    StockCountLine,
+    StockLevel,
+    Unit,
+)
+
+metadata = Base.metadata
+
+__all__ = [
+    "ApiToken",
+    "Engineer",
+    "IdempotentAnswer",
+    "Location",
+    "Move",
+    "MoveUnit",
+    "Part",
+    "StockCount",
+    "StockCountLine",
+    "StockLevel",
+    "Unit",
+    "User",
+    "metadata",
+]

@@ -1,0 +1,56 @@
+"""Shared marshmallow building blocks: key formats, text without control characters, pages."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+KEY_MESSAGE = "Letters, digits, '.', '_' and '-', starting with a letter or digit."
+MAX_QTY = 1_000_000
+
+
+def business_key(max_length: int = 64, **kwargs: Any) -> fields.String:
+    """A SKU, a location code, a serial: safe in a URL path and on a label."""
+    return fields.String(
+        validate=[
+            validate.Length(min=1, max=max_length),
+            validate.Regexp(KEY_PATTERN, error=KEY_MESSAGE),
+        ],
+        **kwargs,
+    )
+
+
+def _no_control_characters(value: str) -> None:
+    if any(unicodedata.category(ch) in {"Cc", "Cs", "Co", "Cn"} for ch in value):
+        raise ValidationError("Must not contain control or unassigned characters.")
+
+
+def text(max_length: int, *, min_length: int = 1, **kwargs: Any) -> fields.String:
+    """Free text a person types: a name, a reason, a note."""
+    return fields.String(
+        validate=[validate.Length(min=min_length, max=max_length), _no_control_characters],
+        **kwargs,
+    )
+
+
+def quantity(**kwargs: Any) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_QTY), **kwargs)
+
+
+class PageQuery(Schema):
+    cursor = fields.String(validate=validate.Length(max=200))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+def page_of(item_schema: type[Schema], name: str) -> type[Schema]:
+    """The list answer of API.md: ``{"items": [...], "next": cursor or null}``."""
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item_schema)),
+            "next": fields.String(allow_none=True),
+        },
+        name=name,
+    )

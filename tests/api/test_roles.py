@@ -1,0 +1,140 @@
+"""Every role against every stock endpoint: allowed and answered, or 401/403.
+
+The table below is the policy, written out by hand; the app must match it, and every
+API endpoint the app serves must appear in it (default deny is checked too).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+ALL = {"admin", "clerk", "dispatcher", "engineer"}
+WRITERS = {"admin", "clerk"}
+LEDGER = {"admin", "clerk", "dispatcher"}
+
+# (method, path template, who may call it, expected success status)
+POLICY = [
+    ("GET", "/api/v1/parts", ALL, 200),
+    ("POST", "/api/v1/parts", WRITERS, 201),
+    ("GET", "/api/v1/parts/{sku}", ALL, 200),
+    ("GET", "/api/v1/locations", ALL, 200),
+    ("POST", "/api/v1/locations", WRITERS, 201),
+    ("GET", "/api/v1/locations/{code}", ALL, 200),
+    ("GET", "/api/v1/moves", LEDGER, 200),
+    ("POST", "/api/v1/moves", WRITERS, 201),
+    ("GET", "/api/v1/moves/{move_id}", LEDGER, 200),
+    ("POST", "/api/v1/moves/{move_id}/reversal", WRITERS, 201),
+    ("GET", "/api/v1/stock", ALL, 200),
+    ("GET", "/api/v1/serials/{serial}", ALL, 200),
+    ("POST", "/api/v1/counts", WRITERS, 201),
+    ("GET", "/api/v1/counts/{count_id}", WRITERS, 200),
+]
+
+PUBLIC = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/static/<path:filename>"}
+
+
+@pytest.fixture
+def world(client, auth):
+    """Data for every endpoint; fresh per test, so each call has something to act on."""
+    admin = auth["admin"]
+
+    def post(path, body):
+        answer = client.post(path, json=body, headers=admin)
+        assert answer.status_code == 201, answer.json
+        return answer.json
+
+    for code, kind in [("WH-R", "warehouse"), ("VAN-R", "van"), ("V-R", "vendor")]:
+        post("/api/v1/locations", {"code": code, "name": code, "kind": kind})
+    post("/api/v1/parts", {"sku": "P-R", "name": "Belt"})
+    post("/api/v1/parts", {"sku": "S-R", "name": "Loaner", "serialized": True})
+    move = post(
+        "/api/v1/moves", {"sku": "P-R", "qty": 50, "from": "V-R", "to": "WH-R", "reason": "receipt"}
+    )
+    post(
+        "/api/v1/moves",
+        {
+            "sku": "S-R",
+            "qty": 1,
+            "from": "V-R",
+            "to": "WH-R",
+            "reason": "receipt",
+            "serials": ["S-1"],
+        },
+    )
+    count = post("/api/v1/counts", {"location": "WH-R", "lines": [{"sku": "P-R", "counted": 50}]})
+    return {
+        "sku": "P-R",
+        "code": "WH-R",
+        "move_id": move["id"],
+        "serial": "S-1",
+        "count_id": count["id"],
+    }
+
+
+def bodies(path: str, n: int) -> dict:
+    return {
+        "/api/v1/parts": {"sku": f"NEW-{n}", "name": "New part"},
+        "/api/v1/locations": {"code": f"NEW-{n}", "name": "New", "kind": "site"},
+        "/api/v1/moves": {"sku": "P-R", "qty": 1, "from": "WH-R", "to": "VAN-R", "reason": "issue"},
+        "/api/v1/moves/{move_id}/reversal": {"reason": "test"},
+        "/api/v1/counts": {"location": "WH-R", "lines": [{"sku": "P-R", "counted": 50}]},
+    }.get(path, {})
+
+
+@pytest.mark.parametrize("role", [*sorted(ALL), None])
+@pytest.mark.parametrize(
+    "method, path, allowed, success", POLICY, ids=[f"{m} {p}" for m, p, _, _ in POLICY]
+)
+def test_each_role_is_allowed_or_refused_as_the_policy_says(
+    client, auth, world, role, method, path, allowed, success
+):
+    url = path.format(**world)
+    headers = auth[role] if role else {}
+    kwargs = {"json": bodies(path, hash(role) % 1000)} if method == "POST" else {}
+    answer = client.open(url, method=method, headers=headers, **kwargs)
+    if role is None:
+        assert answer.status_code == 401
+    elif role in allowed:
+        assert answer.status_code == success, answer.json
+    else:
+        assert answer.status_code == 403
+        assert answer.content_type == "application/problem+json"
+        assert answer.json["allowed_roles"] == sorted(allowed)
+
+
+def test_a_wrong_token_is_401(client, world):
+    answer = client.get("/api/v1/parts", headers={"Authorization": "Bearer psv_not-a-token"})
+    assert answer.status_code == 401
+    answer = client.get("/api/v1/parts", headers={"Authorization": "Basic dXNlcjpwYXNz"})
+    assert answer.status_code == 401
+
+
+def test_every_api_endpoint_is_in_the_policy(app):
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/") or rule.rule in PUBLIC:
+            continue
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            template = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+            served.add((method, template))
+    assert served == {(method, path) for method, path, _, _ in POLICY}
+
+
+def test_a_view_that_declares_no_roles_is_closed_to_everyone(app, client, auth):
+    from partsvc.http import Resource
+
+    class Undeclared(Resource):
+        def get(self):
+            return {"secret": True}
+
+    app.add_url_rule("/api/v1/undeclared", view_func=Undeclared.as_view("undeclared"))
+    for role in ALL:
+        assert client.get("/api/v1/undeclared", headers=auth[role]).status_code == 403
+
+
+def test_the_openapi_document_states_the_roles_of_each_operation(client):
+    spec = client.get("/api/v1/openapi.json").json
+    for method, path, allowed, _ in POLICY:
+        operation = spec["paths"][path][method.lower()]
+        assert set(operation["x-roles"]) == allowed
+        assert operation["security"] == [{"bearerAuth": []}]

@@ -1,0 +1,48 @@
+"""Small builders of test data, each with overridable defaults."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from partsvc.inventory import services
+from partsvc.inventory.models import Location, Move, Part
+
+_numbers = itertools.count(1)
+NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{next(_numbers)}"
+
+
+def make_part(session: Session, **overrides: Any) -> Part:
+    values: dict[str, Any] = {"sku": unique("SKU"), "name": "Fuser unit", "name_zh": "定影组件"}
+    values.update(overrides)
+    return services.create_part(session, **values)
+
+
+def make_location(session: Session, kind: str = "warehouse", **overrides: Any) -> Location:
+    values: dict[str, Any] = {"code": unique(kind.upper()), "name": f"A {kind}", "kind": kind}
+    values.update(overrides)
+    return services.create_location(session, **values)
+
+
+def receive(
+    session: Session, part: Part, location: Location, qty: int, *, serials: list[str] | None = None
+) -> Move:
+    """Book stock in from a fresh vendor location."""
+    vendor = make_location(session, "vendor")
+    return services.post_move(
+        session,
+        sku=part.sku,
+        qty=qty,
+        from_code=vendor.code,
+        to_code=location.code,
+        reason="receipt",
+        serials=serials or [],
+        now=NOW,
+    )
