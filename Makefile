@@ -18,8 +18,8 @@ install: $(BIN)/partsvc
 ## make demo: install, migrate an SQLite database, load the demo data, serve on :5000
 demo: install
 	$(BIN)/partsvc db upgrade
-	$(BIN)/partsvc demo | tee $(PARTSVC_INSTANCE_DIR)/demo-tokens.txt
-	@echo "serving on http://127.0.0.1:5000 (tokens above, also in instance/demo-tokens.txt)"
+	$(BIN)/partsvc demo
+	@echo "serving on http://127.0.0.1:5000"
 	$(BIN)/partsvc serve --host 127.0.0.1 --port 5000
 
 ## make test: lint, types, architecture contracts, then the whole test suite

@@ -55,6 +55,7 @@ def create_app(
         PARTSVC_SETTINGS=settings,
     )
     app.config.update(flask_config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese names stay readable
     _configure_logging(settings.log_level)
 
     app.extensions["partsvc.db"] = database or Database(

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from partsvc.config import Settings
+from partsvc.config import INSTANCE_DIR, Settings
 from partsvc.db import Database, utcnow
 from partsvc.errors import PartsvcError
 
@@ -90,11 +90,18 @@ def demo(parts: int) -> None:
         click.echo(f"error: {error.detail}", err=True)
         sys.exit(1)
     if tokens is None:
-        click.echo("demo data already loaded; tokens were printed the first time")
+        click.echo(
+            f"demo data already loaded; the tokens are in {INSTANCE_DIR / 'demo-tokens.txt'}"
+        )
         return
-    click.echo("demo users and their API tokens:")
-    for username, (role, token) in tokens.items():
-        click.echo(f"  {username:<10} {role:<10} {token}")
+    lines = ["demo users and their API tokens:"]
+    lines += [f"  {user:<10} {role:<10} {token}" for user, (role, token) in tokens.items()]
+    saved = INSTANCE_DIR / "demo-tokens.txt"
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    saved.write_text("\n".join(lines) + "\n")
+    saved.chmod(0o600)
+    click.echo("\n".join(lines))
+    click.echo(f"(kept in {saved})")
 
 
 @main.command()

@@ -187,7 +187,11 @@ def _book_opening_stock(
             if qty == 0:
                 continue
             serials = []
-            if part.serialized:
+            if part.sku.startswith("LOAN-"):
+                model = part.sku.removeprefix("LOAN-").replace("-", "")
+                first = 1 if warehouse == "WH-SH" else qty + 1
+                serials = [f"LN-{model}-{n:02d}" for n in range(first, first + qty)]
+            elif part.serialized:
                 serials = [f"SN{serial_no + i:06d}" for i in range(qty)]
                 serial_no += qty
             services.post_move(

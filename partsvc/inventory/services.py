@@ -5,16 +5,18 @@ Every function takes a session and plain values, flushes and never commits.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, Table, func, insert, or_, select, update
+from sqlalchemy import Executable, Select, Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from partsvc.calls.models import Engineer
 from partsvc.db import Base
@@ -47,6 +49,13 @@ from partsvc.inventory.rules import (
 )
 
 ADJUSTMENT_CODE = "ADJ"
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
 
 # ---------------------------------------------------------------- look-ups
 
@@ -315,7 +324,7 @@ def _book(
 
     # Serials first (a wrong serial is the clearer error), then the levels; rows are
     # always taken in the same order so that concurrent moves cannot deadlock.
-    unit_ids = _carry_units(session, part, source, target, serials)
+    units = _carry_units(session, part, source, target, serials)
     for location_id in lock_order(source.id, target.id):
         if location_id == source.id:
             _take(session, part, source, qty)
@@ -323,10 +332,10 @@ def _book(
             _put(session, part, target, qty)
 
     move = Move(
-        part_id=part.id,
+        part=part,
         qty=qty,
-        from_location_id=source.id,
-        to_location_id=target.id,
+        from_location=source,
+        to_location=target,
         reason=reason,
         reference=reference,
         at=at.astimezone(UTC),
@@ -341,10 +350,13 @@ def _book(
         if reverses_id is not None:  # a concurrent reversal of the same move won the race
             raise AlreadyReversed(f"Move {reverses_id} was already reversed.") from exc
         raise
-    if unit_ids:
+    if units:
         session.execute(
-            insert(_table(MoveUnit)), [{"move_id": move.id, "unit_id": u} for u in unit_ids]
+            insert(_table(MoveUnit)), [{"move_id": move.id, "unit_id": u.id} for u in units]
         )
+    # A new move's collections are known: say so rather than have them loaded again.
+    set_committed_value(move, "units", sorted(units, key=lambda unit: unit.serial))
+    set_committed_value(move, "reversed_by", None)
     return move
 
 
@@ -369,16 +381,7 @@ def _take(session: Session, part: Part, location: Location, qty: int) -> None:
     if not holds_stock(location.kind):
         _add_to_level(session, part, location, -qty)
         return
-    result = session.execute(
-        update(StockLevel)
-        .where(
-            StockLevel.part_id == part.id,
-            StockLevel.location_id == location.id,
-            StockLevel.on_hand - StockLevel.reserved >= qty,
-        )
-        .values(on_hand=StockLevel.on_hand - qty)
-        .execution_options(synchronize_session=False)
-    )
+    result = session.execute(_TAKE, {"part_id": part.id, "location_id": location.id, "qty": qty})
     if result.rowcount != 1:  # type: ignore[attr-defined]
         available = session.scalar(
             select(StockLevel.on_hand - StockLevel.reserved).where(
@@ -400,33 +403,58 @@ def _put(session: Session, part: Part, location: Location, qty: int) -> None:
 
 
 def _add_to_level(session: Session, part: Part, location: Location, delta: int) -> None:
-    table = _table(StockLevel)
-    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = upsert(table).values(
-        part_id=part.id,
-        location_id=location.id,
-        on_hand=delta,
+    session.execute(
+        _upsert_level(session.get_bind().dialect.name),
+        {
+            "part_id": part.id,
+            "location_id": location.id,
+            "delta": delta,
+            "guarded": holds_stock(location.kind),
+        },
+    )
+
+
+# The two statements of every move are built once: building them costs more than running them.
+_levels = _table(StockLevel)
+_TAKE = (
+    update(_levels)
+    .where(
+        _levels.c.part_id == bindparam("part_id"),
+        _levels.c.location_id == bindparam("location_id"),
+        _levels.c.on_hand - _levels.c.reserved >= bindparam("qty"),
+    )
+    .values(on_hand=_levels.c.on_hand - bindparam("qty"))
+)
+
+
+@functools.cache
+def _upsert_level(dialect: str) -> Executable:
+    """Add ``delta`` to a level, creating the row if it is the first move there."""
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = upsert(_levels).values(
+        part_id=bindparam("part_id"),
+        location_id=bindparam("location_id"),
+        on_hand=bindparam("delta"),
         reserved=0,
-        guarded=holds_stock(location.kind),
+        guarded=bindparam("guarded"),
     )
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.part_id, table.c.location_id],
-        set_={"on_hand": table.c.on_hand + statement.excluded.on_hand},
+    return statement.on_conflict_do_update(
+        index_elements=[_levels.c.part_id, _levels.c.location_id],
+        set_={"on_hand": _levels.c.on_hand + statement.excluded.on_hand},
     )
-    session.execute(statement)
 
 
 def _carry_units(
     session: Session, part: Part, source: Location, target: Location, serials: Sequence[str]
-) -> list[int]:
-    """Move each serial from ``source`` to ``target``; returns the unit ids (R3)."""
+) -> list[Unit]:
+    """Move each serial from ``source`` to ``target``; returns the units (R3)."""
     if not serials:
         return []
     known = {
         unit.serial: unit
         for unit in session.scalars(select(Unit).where(Unit.serial.in_(list(serials))))
     }
-    unit_ids = []
+    units = []
     for serial in sorted(serials):
         unit = known.get(serial)
         if unit is None:
@@ -439,7 +467,7 @@ def _carry_units(
             unit = Unit(serial=serial, part_id=part.id, location_id=target.id)
             session.add(unit)
             _flush_or_conflict(session, f"Serial {serial} was just booked by someone else.")
-            unit_ids.append(unit.id)
+            units.append(unit)
             continue
         if unit.part_id != part.id:
             raise InvalidInput(
@@ -460,8 +488,8 @@ def _carry_units(
                 location=unit.location.code,
             )
         session.expire(unit, ["location_id", "location"])
-        unit_ids.append(unit.id)
-    return unit_ids
+        units.append(unit)
+    return units
 
 
 # ---------------------------------------------------------------- counts
@@ -716,12 +744,6 @@ def _flush_or_conflict(session: Session, detail: str) -> None:
         session.flush()
     except IntegrityError as exc:
         raise DuplicateKey(detail) from exc
-
-
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
 
 
 def _escape_like(text: str) -> str:
