@@ -381,7 +381,9 @@ def _take(session: Session, part: Part, location: Location, qty: int) -> None:
     if not holds_stock(location.kind):
         _add_to_level(session, part, location, -qty)
         return
-    result = session.execute(_TAKE, {"part_id": part.id, "location_id": location.id, "qty": qty})
+    result = session.connection().execute(
+        _TAKE, {"b_part": part.id, "b_location": location.id, "b_qty": qty, "b_take": qty}
+    )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         available = session.scalar(
             select(StockLevel.on_hand - StockLevel.reserved).where(
@@ -403,13 +405,13 @@ def _put(session: Session, part: Part, location: Location, qty: int) -> None:
 
 
 def _add_to_level(session: Session, part: Part, location: Location, delta: int) -> None:
-    session.execute(
+    session.connection().execute(
         _upsert_level(session.get_bind().dialect.name),
         {
-            "part_id": part.id,
-            "location_id": location.id,
-            "delta": delta,
-            "guarded": holds_stock(location.kind),
+            "b_part": part.id,
+            "b_location": location.id,
+            "b_delta": delta,
+            "b_guarded": holds_stock(location.kind),
         },
     )
 
@@ -419,11 +421,11 @@ _levels = _table(StockLevel)
 _TAKE = (
     update(_levels)
     .where(
-        _levels.c.part_id == bindparam("part_id"),
-        _levels.c.location_id == bindparam("location_id"),
-        _levels.c.on_hand - _levels.c.reserved >= bindparam("qty"),
+        _levels.c.part_id == bindparam("b_part"),
+        _levels.c.location_id == bindparam("b_location"),
+        _levels.c.on_hand - _levels.c.reserved >= bindparam("b_qty"),
     )
-    .values(on_hand=_levels.c.on_hand - bindparam("qty"))
+    .values(on_hand=_levels.c.on_hand - bindparam("b_take"))
 )
 
 
@@ -432,11 +434,11 @@ def _upsert_level(dialect: str) -> Executable:
     """Add ``delta`` to a level, creating the row if it is the first move there."""
     upsert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = upsert(_levels).values(
-        part_id=bindparam("part_id"),
-        location_id=bindparam("location_id"),
-        on_hand=bindparam("delta"),
+        part_id=bindparam("b_part"),
+        location_id=bindparam("b_location"),
+        on_hand=bindparam("b_delta"),
         reserved=0,
-        guarded=bindparam("guarded"),
+        guarded=bindparam("b_guarded"),
     )
     return statement.on_conflict_do_update(
         index_elements=[_levels.c.part_id, _levels.c.location_id],
