@@ -384,7 +384,7 @@ def _take(session: Session, part: Part, location: Location, qty: int) -> None:
     result = session.connection().execute(
         _TAKE, {"b_part": part.id, "b_location": location.id, "b_qty": qty, "b_take": qty}
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         available = session.scalar(
             select(StockLevel.on_hand - StockLevel.reserved).where(
                 StockLevel.part_id == part.id, StockLevel.location_id == location.id
