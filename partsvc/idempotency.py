@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, LargeBinary, String, UniqueConstraint, select
+from sqlalchemy import Integer, LargeBinary, String, UniqueConstraint, bindparam, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from partsvc.db import Base, UTCDateTime
@@ -89,16 +89,27 @@ def store_answer(
     answer: StoredAnswer,
     now: datetime,
 ) -> None:
-    session.add(
-        IdempotentAnswer(
-            user_id=user_id,
-            key=key,
-            fingerprint=fingerprint,
-            status_code=answer.status_code,
-            content_type=answer.content_type,
-            body=answer.body,
-            location=answer.location,
-            created_at=now,
-        )
+    """Store the answer; a concurrent duplicate raises IntegrityError on the unique key."""
+    session.connection().execute(
+        insert(IdempotentAnswer),
+        {
+            "user_id": user_id,
+            "key": key,
+            "fingerprint": fingerprint,
+            "status_code": answer.status_code,
+            "content_type": answer.content_type,
+            "body": answer.body,
+            "location": answer.location,
+            "created_at": now,
+        },
     )
-    session.flush()
+
+
+_answers = IdempotentAnswer.__table__
+_FIND = select(
+    _answers.c.fingerprint,
+    _answers.c.status_code,
+    _answers.c.content_type,
+    _answers.c.body,
+    _answers.c.location,
+).where(_answers.c.user_id == bindparam("b_user"), _answers.c.key == bindparam("b_key"))

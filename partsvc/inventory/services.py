@@ -74,6 +74,18 @@ def get_location(session: Session, code: str) -> Location:
     return location
 
 
+def get_locations(session: Session, *codes: str) -> list[Location]:
+    """Several locations by code in one query, in the order asked."""
+    found = {
+        location.code: location
+        for location in session.scalars(select(Location).where(Location.code.in_(set(codes))))
+    }
+    for code in codes:
+        if code not in found:
+            raise UnknownKey(f"No location with code {code!r}.", location=code)
+    return [found[code] for code in codes]
+
+
 def get_move(session: Session, move_id: int) -> Move:
     move = session.get(Move, move_id)
     if move is None:
@@ -245,8 +257,7 @@ def post_move(
     negative, and with ``SerialNotHere`` if a serial is not where the move says.
     """
     part = get_part(session, sku)
-    source = get_location(session, from_code)
-    target = get_location(session, to_code)
+    source, target = get_locations(session, from_code, to_code)
     return _book(
         session,
         part=part,
