@@ -11,6 +11,7 @@ transactions so two writers never both read and then both try to upgrade their l
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -71,6 +72,10 @@ class Database:
         self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._write = sessionmaker(bind=write_bind, expire_on_commit=False)
         self._bound: Connection | None = None
+        database_file = self.engine.url.database if self.is_sqlite else None
+        self.write_lock_path = (
+            f"{database_file}.writelock" if database_file and database_file != ":memory:" else None
+        )
 
     def bind_to(self, connection: Connection | None) -> None:
         """Tests: run every session inside ``connection``'s outer transaction (savepoints)."""
@@ -88,15 +93,35 @@ class Database:
     @contextmanager
     def unit_of_work(self, *, write: bool = True) -> Iterator[Session]:
         """A session whose work is committed on success and rolled back on any error."""
-        session = self.session(write=write)
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        with self._writer_turn(write):
+            session = self.session(write=write)
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
+
+    @contextmanager
+    def _writer_turn(self, write: bool) -> Iterator[None]:
+        """On SQLite, writers queue on an OS file lock before BEGIN IMMEDIATE.
+
+        SQLite's own busy handler makes a waiting writer sleep and retry (up to 100 ms
+        between tries), so under load the lock sits free while writers sleep and the
+        slowest request waits for seconds. A blocking ``flock`` wakes the next writer
+        the moment the lock is released, in any process on the machine.
+        """
+        if not (write and self.write_lock_path and self._bound is None):
+            yield
+            return
+        with open(self.write_lock_path, "a+b") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -75,27 +75,33 @@ class Resource(MethodView):
 
     def dispatch_request(self, **kwargs: Any) -> Response:
         method = request.method
-        handler = getattr(self, method.lower(), None)
-        if handler is None and method == "HEAD":
-            handler = getattr(self, "get", None)
+        handler = getattr(self, "get" if method == "HEAD" else method.lower(), None)
         roles: frozenset[str] = getattr(handler, "allowed_roles", frozenset())
-        key = request.headers.get("Idempotency-Key") if method == "POST" else None
+        db = database()
+        try:
+            if method in SAFE_METHODS:
+                with db.unit_of_work(write=False) as session:
+                    g.session = session
+                    g.user = _authorize(session, roles)
+                    return current_app.make_response(super().dispatch_request(**kwargs))
+            # A write first reads who is calling, outside the write transaction, so that a
+            # caller without a valid token or role never holds the write lock.
+            with db.unit_of_work(write=False) as session:
+                user = _authorize(session, roles)
+            return self._write(db, user, kwargs)
+        finally:
+            g.pop("session", None)
+
+    def _write(self, db: Database, user: User, kwargs: dict[str, Any]) -> Response:
+        key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
+        fingerprint = ""
         if key is not None:
             idempotency.check_key(key)
-            fingerprint = idempotency.fingerprint(method, request.path, request.get_data())
-        db = database()
-        user_id = None
+            fingerprint = idempotency.fingerprint(request.method, request.path, request.get_data())
         try:
-            with db.unit_of_work(write=method not in SAFE_METHODS) as session:
+            with db.unit_of_work(write=True) as session:
                 g.session = session
-                user = _authenticate(session)
-                user_id = user.id
-                if user.role not in roles:
-                    raise Forbidden(
-                        f"Your role ({user.role}) may not {method} {request.path}.",
-                        allowed_roles=sorted(roles),
-                    )
-                g.user = user
+                g.user = session.merge(user, load=False)
                 if key is not None:
                     stored = idempotency.find_answer(
                         session, user_id=user.id, key=key, fingerprint=fingerprint
@@ -120,17 +126,25 @@ class Resource(MethodView):
                 return response
         except IntegrityError:
             # A concurrent request with the same key committed first: answer as it did.
-            if key is None or user_id is None:
+            if key is None:
                 raise
             with db.unit_of_work(write=False) as session:
                 stored = idempotency.find_answer(
-                    session, user_id=user_id, key=key, fingerprint=fingerprint
+                    session, user_id=user.id, key=key, fingerprint=fingerprint
                 )
             if stored is None:
                 raise
             return _replay(stored)
-        finally:
-            g.pop("session", None)
+
+
+def _authorize(session: Session, roles: frozenset[str]) -> User:
+    user = _authenticate(session)
+    if user.role not in roles:
+        raise Forbidden(
+            f"Your role ({user.role}) may not {request.method} {request.path}.",
+            allowed_roles=sorted(roles),
+        )
+    return user
 
 
 def _authenticate(session: Session) -> User:
