@@ -72,6 +72,8 @@ class Database:
         self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._write = sessionmaker(bind=write_bind, expire_on_commit=False)
         self._bound: Connection | None = None
+        # SQLite runs one write transaction at a time; PostgreSQL locks only the rows touched.
+        self.writers_queue = self.is_sqlite
         database_file = self.engine.url.database if self.is_sqlite else None
         self.write_lock_path = (
             f"{database_file}.writelock" if database_file and database_file != ":memory:" else None

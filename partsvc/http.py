@@ -84,24 +84,40 @@ class Resource(MethodView):
                     g.session = session
                     g.user = _authorize(session, roles)
                     return current_app.make_response(super().dispatch_request(**kwargs))
-            # A write first reads who is calling, outside the write transaction, so that a
-            # caller without a valid token or role never holds the write lock.
-            with db.unit_of_work(write=False) as session:
-                user = _authorize(session, roles)
-            return self._write(db, user, kwargs)
+            if db.writers_queue:
+                # SQLite has one writer at a time: read who is calling before taking the
+                # write lock, so a caller without a valid token or role never holds it.
+                with db.unit_of_work(write=False) as session:
+                    user = _authorize(session, roles)
+                return self._write(db, user, kwargs)
+            return self._write(db, None, kwargs, roles=roles)
         finally:
             g.pop("session", None)
 
-    def _write(self, db: Database, user: User, kwargs: dict[str, Any]) -> Response:
+    def _write(
+        self,
+        db: Database,
+        user: User | None,
+        kwargs: dict[str, Any],
+        *,
+        roles: frozenset[str] = frozenset(),
+    ) -> Response:
+        """Run a writing view in its unit of work; ``user`` is None if not yet known."""
         key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
         fingerprint = ""
+        user_id: int | None = None
         if key is not None:
             idempotency.check_key(key)
             fingerprint = idempotency.fingerprint(request.method, request.path, request.get_data())
         try:
             with db.unit_of_work(write=True) as session:
                 g.session = session
-                g.user = session.merge(user, load=False)
+                if user is None:
+                    user = _authorize(session, roles)
+                else:
+                    user = session.merge(user, load=False)
+                g.user = user
+                user_id = user.id  # still readable after a rollback expires ``user``
                 if key is not None:
                     stored = idempotency.find_answer(
                         session, user_id=user.id, key=key, fingerprint=fingerprint
@@ -126,11 +142,11 @@ class Resource(MethodView):
                 return response
         except IntegrityError:
             # A concurrent request with the same key committed first: answer as it did.
-            if key is None:
+            if key is None or user_id is None:
                 raise
             with db.unit_of_work(write=False) as session:
                 stored = idempotency.find_answer(
-                    session, user_id=user.id, key=key, fingerprint=fingerprint
+                    session, user_id=user_id, key=key, fingerprint=fingerprint
                 )
             if stored is None:
                 raise
