@@ -18,8 +18,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, DateTime, Dialect, Engine, MetaData, create_engine, event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from partsvc.errors import DuplicateKey
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -159,3 +162,11 @@ def one_of(column: str, values: tuple[str, ...]) -> str:
     """SQL text for a CHECK that ``column`` holds one of ``values``."""
     quoted = ", ".join(f"'{v}'" for v in values)
     return f"{column} IN ({quoted})"
+
+
+def flush_or_conflict(session: Session, detail: str) -> None:
+    """Flush; a unique key taken meanwhile by a concurrent request becomes a 409."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise DuplicateKey(detail) from exc

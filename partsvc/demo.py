@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from partsvc.auth.services import create_user, issue_token
+from partsvc.auth.services import Caller, create_user, issue_token
 from partsvc.calls.models import Engineer
 from partsvc.inventory import services
 from partsvc.inventory.models import Part
@@ -88,12 +88,12 @@ def load_demo(
         return None
     rng = random.Random(seed)  # noqa: S311 - made-up demo data, not security
     tokens: dict[str, tuple[str, str]] = {}
-    clerk_id = None
+    clerk = None
     for username, role in USERS:
         user = create_user(session, username=username, role=role)
         tokens[username] = (role, issue_token(session, user, name="demo"))
         if role == "clerk":
-            clerk_id = user.id
+            clerk = Caller.of(user)
 
     for code, name, lat, lon in VENDORS:
         services.create_location(session, code=code, name=name, kind="vendor", lat=lat, lon=lon)
@@ -119,7 +119,7 @@ def load_demo(
         vans.append(van_code)
 
     parts = _create_parts(session, rng, part_count)
-    _book_opening_stock(session, rng, parts, vans, now=now, user_id=clerk_id)
+    _book_opening_stock(session, rng, parts, vans, now=now, by=clerk)
     return tokens
 
 
@@ -170,7 +170,7 @@ def _book_opening_stock(
     vans: list[str],
     *,
     now: datetime,
-    user_id: int | None,
+    by: Caller | None,
 ) -> None:
     received_at = now - timedelta(days=30)
     serial_no = 1000
@@ -205,7 +205,7 @@ def _book_opening_stock(
                 serials=serials,
                 at=received_at,
                 now=now,
-                user_id=user_id,
+                by=by,
             )
     # Each van carries a few common consumables, issued from Shanghai.
     consumables = [p for p in parts if not p.serialized]
@@ -222,5 +222,5 @@ def _book_opening_stock(
                     reason="issue to van",
                     at=now - timedelta(days=rng.randint(1, 20)),
                     now=now,
-                    user_id=user_id,
+                    by=by,
                 )

@@ -20,8 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from partsvc import idempotency
-from partsvc.auth.models import User
-from partsvc.auth.services import user_for_token
+from partsvc.auth.services import Caller, caller_for_token
 from partsvc.db import Database
 from partsvc.errors import Forbidden, InvalidInput, Unauthenticated
 
@@ -60,9 +59,9 @@ def current_session() -> Session:
     return session
 
 
-def current_user() -> User:
-    user: User = g.user
-    return user
+def current_user() -> Caller:
+    caller: Caller = g.user
+    return caller
 
 
 def now() -> datetime:
@@ -97,7 +96,7 @@ class Resource(MethodView):
     def _write(
         self,
         db: Database,
-        user: User | None,
+        user: Caller | None,
         kwargs: dict[str, Any],
         *,
         roles: frozenset[str] = frozenset(),
@@ -114,8 +113,6 @@ class Resource(MethodView):
                 g.session = session
                 if user is None:
                     user = _authorize(session, roles)
-                else:
-                    user = session.merge(user, load=False)
                 g.user = user
                 user_id = user.id  # still readable after a rollback expires ``user``
                 if key is not None:
@@ -153,7 +150,7 @@ class Resource(MethodView):
             return _replay(stored)
 
 
-def _authorize(session: Session, roles: frozenset[str]) -> User:
+def _authorize(session: Session, roles: frozenset[str]) -> Caller:
     user = _authenticate(session)
     if user.role not in roles:
         raise Forbidden(
@@ -163,12 +160,12 @@ def _authorize(session: Session, roles: frozenset[str]) -> User:
     return user
 
 
-def _authenticate(session: Session) -> User:
+def _authenticate(session: Session) -> Caller:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("Send an API token: 'Authorization: Bearer <token>'.")
-    user = user_for_token(session, token.strip(), now=now())
+    user = caller_for_token(session, token.strip(), now=now())
     if user is None:
         raise Unauthenticated("The API token is unknown, expired or revoked.")
     return user

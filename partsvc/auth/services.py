@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from partsvc.auth.models import ROLE_VALUES, ApiToken, User
@@ -41,16 +42,31 @@ def issue_token(session: Session, user: User, *, name: str = "") -> str:
     return token
 
 
-def user_for_token(session: Session, token: str, *, now: datetime) -> User | None:
+@dataclass(frozen=True)
+class Caller:
+    """Who is acting: enough to check a role and to sign a ledger line."""
+
+    id: int
+    username: str
+    role: str
+
+    @classmethod
+    def of(cls, user: User) -> Caller:
+        return cls(user.id, user.username, user.role)
+
+
+def caller_for_token(session: Session, token: str, *, now: datetime) -> Caller | None:
     """The active user a token belongs to, or None if it is unknown, revoked or expired."""
-    row = session.execute(
-        select(User, ApiToken.expires_at, ApiToken.revoked_at)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == hash_token(token))
-    ).first()
-    if row is None:
+    row = session.connection().execute(_CALLER_BY_TOKEN, {"b_hash": hash_token(token)}).first()
+    if row is None or not row.active or row.revoked_at is not None:
         return None
-    user, expires_at, revoked_at = row
-    if revoked_at is not None or (expires_at is not None and expires_at <= now):
+    if row.expires_at is not None and row.expires_at <= now:
         return None
-    return user if user.active else None
+    return Caller(row.id, row.username, row.role)
+
+
+_CALLER_BY_TOKEN = (
+    select(User.id, User.username, User.role, User.active, ApiToken.expires_at, ApiToken.revoked_at)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("b_hash"))
+)

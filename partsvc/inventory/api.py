@@ -138,7 +138,7 @@ class Moves(Resource):
             serials=data["serials"],
             at=_business_time(data.get("at")),
             now=now(),
-            user_id=current_user().id,
+            by=current_user(),
         )
         return move, 201, {"Location": url_for("stock.MoveById", move_id=move.id)}
 
@@ -164,7 +164,7 @@ class MoveReversal(Resource):
             move_id,
             reason=data.get("reason"),
             now=now(),
-            user_id=current_user().id,
+            by=current_user(),
         )
         return move, 201, {"Location": url_for("stock.MoveById", move_id=move.id)}
 
@@ -229,7 +229,7 @@ class Counts(Resource):
             at=_business_time(data.get("at")),
             note=data.get("note"),
             now=now(),
-            user_id=current_user().id,
+            by=current_user(),
         )
         return count, 201, {"Location": url_for("stock.CountById", count_id=count.id)}
 

@@ -148,6 +148,31 @@ class Move(Base):
         lazy="selectin",
     )
 
+    # The same flat view of a move as ``ledger.BookedMove`` gives of one just written.
+    @property
+    def sku(self) -> str:
+        return self.part.sku
+
+    @property
+    def from_code(self) -> str:
+        return self.from_location.code
+
+    @property
+    def to_code(self) -> str:
+        return self.to_location.code
+
+    @property
+    def serials(self) -> tuple[str, ...]:
+        return tuple(unit.serial for unit in self.units)
+
+    @property
+    def by(self) -> str | None:
+        return self.user.username if self.user else None
+
+    @property
+    def reversed_by_id(self) -> int | None:
+        return self.reversed_by.id if self.reversed_by else None
+
 
 class StockCount(Base):
     """A stock count of one location (R6); differences are booked against adjustment."""

@@ -127,21 +127,18 @@ class LocationOut(Schema):
 
 class MoveOut(Schema):
     id = fields.Integer()
-    sku = _code("part.sku")
+    sku = fields.String()
     qty = fields.Integer()
-    from_ = _code("from_location.code", data_key="from")
-    to = _code("to_location.code")
+    from_code = fields.String(data_key="from")
+    to_code = fields.String(data_key="to")
     reason = fields.String()
     reference = fields.String(allow_none=True)
-    serials = fields.Function(lambda move: [unit.serial for unit in move.units])
+    serials = fields.List(fields.String())
     at = fields.AwareDateTime()
     recorded_at = fields.AwareDateTime()
-    by = _code("user.username")
+    by = fields.String(allow_none=True)
     reverses = fields.Integer(attribute="reverses_id", allow_none=True)
-    reversed_by = fields.Function(
-        lambda move: move.reversed_by.id if move.reversed_by else None,
-        metadata={"type": "integer"},
-    )
+    reversed_by = fields.Integer(attribute="reversed_by_id", allow_none=True)
 
 
 class StockOut(Schema):

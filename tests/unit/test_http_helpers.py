@@ -24,7 +24,9 @@ def test_a_different_body_path_or_method_has_another_fingerprint():
 
 
 def test_a_body_that_is_not_json_still_has_a_fingerprint():
-    assert idempotency.fingerprint("POST", "/x", b"\xff\xfe") != idempotency.fingerprint("POST", "/x", b"")
+    assert idempotency.fingerprint("POST", "/x", b"\xff\xfe") != idempotency.fingerprint(
+        "POST", "/x", b""
+    )
 
 
 @pytest.mark.parametrize("key", ["", "x" * 256, "new\nline"])

@@ -23,11 +23,20 @@ def test_counterparties_may_run_negative_and_bring_new_serials(kind):
 
 def test_every_kind_of_api_md_is_known():
     assert set(rules.LOCATION_KINDS) == {
-        "warehouse", "van", "site", "vendor", "repair", "transit", "scrap", "adjustment",
+        "warehouse",
+        "van",
+        "site",
+        "vendor",
+        "repair",
+        "transit",
+        "scrap",
+        "adjustment",
     }
 
 
-@pytest.mark.parametrize(("expected", "counted", "difference"), [(10, 8, -2), (3, 5, 2), (4, 4, 0), (0, 0, 0)])
+@pytest.mark.parametrize(
+    ("expected", "counted", "difference"), [(10, 8, -2), (3, 5, 2), (4, 4, 0), (0, 0, 0)]
+)
 def test_a_count_difference_is_counted_minus_expected(expected, counted, difference):
     assert rules.count_difference(expected, counted) == difference
 

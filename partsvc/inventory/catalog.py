@@ -1,0 +1,195 @@
+"""Parts and locations: creating them and finding them by their business keys."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from partsvc.calls.models import Engineer
+from partsvc.db import flush_or_conflict
+from partsvc.errors import Conflict, DuplicateKey, InvalidInput, UnknownKey
+from partsvc.inventory.models import Location, Move, Part, StockCount, Unit
+from partsvc.inventory.rules import LocationKind
+
+ADJUSTMENT_CODE = "ADJ"
+
+# ---------------------------------------------------------------- look-ups
+
+
+def get_part(session: Session, sku: str) -> Part:
+    part = session.scalar(select(Part).where(Part.sku == sku))
+    if part is None:
+        raise UnknownKey(f"No part with SKU {sku!r}.", sku=sku)
+    return part
+
+
+def get_location(session: Session, code: str) -> Location:
+    location = session.scalar(select(Location).where(Location.code == code))
+    if location is None:
+        raise UnknownKey(f"No location with code {code!r}.", location=code)
+    return location
+
+
+def get_locations(session: Session, *codes: str) -> list[Location]:
+    """Several locations by code in one query, in the order asked."""
+    found = {
+        location.code: location
+        for location in session.scalars(select(Location).where(Location.code.in_(set(codes))))
+    }
+    for code in codes:
+        if code not in found:
+            raise UnknownKey(f"No location with code {code!r}.", location=code)
+    return [found[code] for code in codes]
+
+
+def get_move(session: Session, move_id: int) -> Move:
+    move = session.get(Move, move_id)
+    if move is None:
+        raise UnknownKey(f"No move {move_id}.", move=move_id)
+    return move
+
+
+def get_unit(session: Session, serial: str) -> Unit:
+    unit = session.scalar(select(Unit).where(Unit.serial == serial))
+    if unit is None:
+        raise UnknownKey(f"No unit with serial {serial!r}.", serial=serial)
+    return unit
+
+
+def get_count(session: Session, count_id: int) -> StockCount:
+    count = session.get(StockCount, count_id)
+    if count is None:
+        raise UnknownKey(f"No stock count {count_id}.", count=count_id)
+    return count
+
+
+def adjustment_location(session: Session) -> Location:
+    """Where count differences are booked: the location of kind adjustment (R6)."""
+    location = session.scalar(
+        select(Location)
+        .where(Location.kind == LocationKind.ADJUSTMENT)
+        .order_by(Location.code != ADJUSTMENT_CODE, Location.id)
+        .limit(1)
+    )
+    if location is None:
+        raise Conflict("There is no location of kind 'adjustment' to book count differences.")
+    return location
+
+
+# ---------------------------------------------------------------- parts and locations
+
+
+def create_part(
+    session: Session,
+    *,
+    sku: str,
+    name: str,
+    name_zh: str | None = None,
+    barcode: str | None = None,
+    serialized: bool = False,
+    unit_cost: Decimal | None = None,
+    vendor: str | None = None,
+    lead_time_days: int | None = None,
+    warranty_months: int | None = None,
+) -> Part:
+    if session.scalar(select(Part.id).where(Part.sku == sku)) is not None:
+        raise DuplicateKey(f"A part with SKU {sku!r} already exists.", sku=sku)
+    if barcode and session.scalar(select(Part.sku).where(Part.barcode == barcode)):
+        raise DuplicateKey(f"Barcode {barcode!r} already belongs to another part.")
+    vendor_location = None
+    if vendor is not None:
+        vendor_location = get_location(session, vendor)
+        if vendor_location.kind != LocationKind.VENDOR:
+            raise InvalidInput(
+                f"{vendor!r} is a {vendor_location.kind}, not a vendor.",
+                errors={"vendor": ["Must name a location of kind vendor."]},
+            )
+    part = Part(
+        sku=sku,
+        name=name,
+        name_zh=name_zh,
+        barcode=barcode or None,
+        serialized=serialized,
+        unit_cost=unit_cost,
+        vendor=vendor_location,
+        lead_time_days=lead_time_days,
+        warranty_months=warranty_months,
+    )
+    session.add(part)
+    flush_or_conflict(session, f"A part with SKU {sku!r} already exists.")
+    return part
+
+
+def create_location(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    lat: float | None = None,
+    lon: float | None = None,
+    engineer: str | None = None,
+) -> Location:
+    if session.scalar(select(Location.id).where(Location.code == code)) is not None:
+        raise DuplicateKey(f"A location with code {code!r} already exists.", location=code)
+    engineer_row = None
+    if engineer is not None:
+        if kind != LocationKind.VAN:
+            raise InvalidInput(
+                "Only a van belongs to an engineer.",
+                errors={"engineer": ["Only allowed for locations of kind van."]},
+            )
+        engineer_row = session.scalar(select(Engineer).where(Engineer.code == engineer))
+        if engineer_row is None:
+            raise UnknownKey(f"No engineer with code {engineer!r}.", engineer=engineer)
+        if session.scalar(select(Location.code).where(Location.engineer_id == engineer_row.id)):
+            raise Conflict(f"Engineer {engineer!r} already has a van.")
+    location = Location(
+        code=code,
+        name=name,
+        kind=kind,
+        lat=lat,
+        lon=lon,
+        engineer_id=engineer_row.id if engineer_row else None,
+    )
+    session.add(location)
+    flush_or_conflict(session, f"A location with code {code!r} already exists.")
+    return location
+
+
+def search_parts(
+    session: Session, *, q: str | None = None, after_id: int | None = None, limit: int = 50
+) -> list[Part]:
+    """Parts whose SKU, barcode or name (English or Chinese) matches ``q``; by id."""
+    query = select(Part).order_by(Part.id).limit(limit)
+    if q:
+        pattern = f"%{_escape_like(q)}%"
+        query = query.where(
+            or_(
+                Part.sku == q,
+                Part.barcode == q,
+                Part.sku.ilike(pattern, escape="\\"),
+                Part.name.ilike(pattern, escape="\\"),
+                Part.name_zh.like(pattern, escape="\\"),
+            )
+        )
+    if after_id is not None:
+        query = query.where(Part.id > after_id)
+    return list(session.scalars(query))
+
+
+def list_locations(
+    session: Session, *, kind: str | None = None, after_id: int | None = None, limit: int = 50
+) -> list[Location]:
+    query = select(Location).order_by(Location.id).limit(limit)
+    if kind:
+        query = query.where(Location.kind == kind)
+    if after_id is not None:
+        query = query.where(Location.id > after_id)
+    return list(session.scalars(query))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,490 @@
+"""The stock ledger. ``post_move`` is the one writer of stock (DESIGN rule 3).
+
+Every move appends one ledger line and changes the cached levels of its two locations in
+the same transaction; a warehouse or van never goes negative (R1–R4). This is the hottest
+path of the service, so it speaks SQLAlchemy Core: the statements that change levels are
+built once, and the parts and locations it needs are read as plain rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import NamedTuple
+
+from sqlalchemy import Executable, Table, bindparam, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from partsvc.auth.services import Caller
+from partsvc.db import Base, flush_or_conflict
+from partsvc.errors import (
+    AlreadyReversed,
+    Conflict,
+    InsufficientStock,
+    InvalidInput,
+    SerialNotHere,
+    UnknownKey,
+)
+from partsvc.inventory.catalog import get_location, get_move, get_part, get_unit
+from partsvc.inventory.models import Location, Move, MoveUnit, Part, StockLevel, Unit
+from partsvc.inventory.rules import holds_stock, lock_order, may_introduce_serials
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+_parts, _locations, _levels = _table(Part), _table(Location), _table(StockLevel)
+_moves, _move_units = _table(Move), _table(MoveUnit)
+
+
+class PartRef(NamedTuple):
+    """What a move needs to know of a part."""
+
+    id: int
+    sku: str
+    serialized: bool
+
+    @classmethod
+    def of(cls, part: Part) -> PartRef:
+        return cls(part.id, part.sku, part.serialized)
+
+
+class LocationRef(NamedTuple):
+    """What a move needs to know of a location."""
+
+    id: int
+    code: str
+    kind: str
+
+    @classmethod
+    def of(cls, location: Location) -> LocationRef:
+        return cls(location.id, location.code, location.kind)
+
+
+@dataclasses.dataclass(frozen=True)
+class BookedMove:
+    """A move just written to the ledger; it reads like a ``Move`` loaded from it."""
+
+    id: int
+    part_id: int
+    sku: str
+    qty: int
+    from_location_id: int
+    from_code: str
+    to_location_id: int
+    to_code: str
+    reason: str
+    reference: str | None
+    serials: tuple[str, ...]
+    at: datetime
+    recorded_at: datetime
+    user_id: int | None
+    by: str | None
+    reverses_id: int | None
+    reversed_by_id: int | None = None
+
+    def ledger_line(self) -> dict[str, object]:
+        """The columns of its row in ``moves``."""
+        return {
+            "part_id": self.part_id,
+            "qty": self.qty,
+            "from_location_id": self.from_location_id,
+            "to_location_id": self.to_location_id,
+            "reason": self.reason,
+            "reference": self.reference,
+            "at": self.at,
+            "recorded_at": self.recorded_at,
+            "user_id": self.user_id,
+            "reverses_id": self.reverses_id,
+        }
+
+
+def post_move(
+    session: Session,
+    *,
+    sku: str,
+    qty: int,
+    from_code: str,
+    to_code: str,
+    reason: str,
+    now: datetime,
+    reference: str | None = None,
+    serials: Sequence[str] = (),
+    at: datetime | None = None,
+    by: Caller | None = None,
+) -> BookedMove:
+    """Book ``qty`` of a part from one location to another (R1–R4).
+
+    Refused with ``InsufficientStock`` if a warehouse or van would go negative, and with
+    ``SerialNotHere`` if a serial is not where the move says; nothing is written then.
+    """
+    part = _part_ref(session, sku)
+    source, target = _location_refs(session, from_code, to_code)
+    return book(
+        session,
+        part=part,
+        source=source,
+        target=target,
+        qty=qty,
+        reason=reason,
+        reference=reference,
+        serials=serials,
+        at=at or now,
+        now=now,
+        by=by,
+    )
+
+
+def reverse_move(
+    session: Session,
+    move_id: int,
+    *,
+    now: datetime,
+    reason: str | None = None,
+    by: Caller | None = None,
+) -> BookedMove:
+    """Post the move that undoes ``move_id``: same part, quantity and serials, back."""
+    original = get_move(session, move_id)
+    if original.reverses_id is not None:
+        raise Conflict(
+            f"Move {move_id} is itself a reversal; post a new move instead.", move=move_id
+        )
+    already = session.scalar(select(Move.id).where(Move.reverses_id == move_id))
+    if already is not None:
+        raise AlreadyReversed(
+            f"Move {move_id} was already reversed by move {already}.",
+            move=move_id,
+            reversal=already,
+        )
+    return book(
+        session,
+        part=PartRef.of(original.part),
+        source=LocationRef.of(original.to_location),
+        target=LocationRef.of(original.from_location),
+        qty=original.qty,
+        reason=reason or "reversal",
+        reference=f"reversal of move {move_id}",
+        serials=original.serials,
+        at=now,
+        now=now,
+        by=by,
+        reverses_id=original.id,
+    )
+
+
+def book(
+    session: Session,
+    *,
+    part: PartRef,
+    source: LocationRef,
+    target: LocationRef,
+    qty: int,
+    reason: str,
+    reference: str | None,
+    serials: Sequence[str],
+    at: datetime,
+    now: datetime,
+    by: Caller | None,
+    reverses_id: int | None = None,
+) -> BookedMove:
+    """Write one move whose part and locations are already known (counts, reversals)."""
+    if qty <= 0:
+        raise InvalidInput("Quantity must be positive.", errors={"qty": ["Must be at least 1."]})
+    if source.id == target.id:
+        raise InvalidInput(
+            "A move needs two different locations.", errors={"to": ["Must differ from 'from'."]}
+        )
+    _check_serials_match(part, qty, serials)
+
+    # Serials first (a wrong serial is the clearer error), then the levels; rows are
+    # always taken in the same order so that concurrent moves cannot deadlock.
+    units = _carry_units(session, part, source, target, serials)
+    for location_id in lock_order(source.id, target.id):
+        if location_id == source.id:
+            _take(session, part, source, qty)
+        else:
+            _add_to_level(session, part, target, qty)
+
+    moved = BookedMove(
+        id=0,
+        part_id=part.id,
+        sku=part.sku,
+        qty=qty,
+        from_location_id=source.id,
+        from_code=source.code,
+        to_location_id=target.id,
+        to_code=target.code,
+        reason=reason,
+        reference=reference,
+        serials=tuple(sorted(serial for _, serial in units)),
+        at=at.astimezone(UTC),
+        recorded_at=now.astimezone(UTC),
+        user_id=by.id if by else None,
+        by=by.username if by else None,
+        reverses_id=reverses_id,
+    )
+    connection = session.connection()
+    try:
+        move_id = connection.execute(_INSERT_MOVE, moved.ledger_line()).scalar_one()
+    except IntegrityError as exc:
+        if reverses_id is not None:  # a concurrent reversal of the same move won the race
+            raise AlreadyReversed(f"Move {reverses_id} was already reversed.") from exc
+        raise
+    if units:
+        connection.execute(
+            insert(_move_units), [{"move_id": move_id, "unit_id": uid} for uid, _ in units]
+        )
+    return dataclasses.replace(moved, id=move_id)
+
+
+def _part_ref(session: Session, sku: str) -> PartRef:
+    row = session.connection().execute(_PART_BY_SKU, {"b_sku": sku}).first()
+    if row is None:
+        raise UnknownKey(f"No part with SKU {sku!r}.", sku=sku)
+    return PartRef(*row)
+
+
+def _location_refs(session: Session, *codes: str) -> list[LocationRef]:
+    rows = session.connection().execute(_LOCATIONS_BY_CODE, {"b_codes": list(set(codes))})
+    found = {row.code: LocationRef(*row) for row in rows}
+    for code in codes:
+        if code not in found:
+            raise UnknownKey(f"No location with code {code!r}.", location=code)
+    return [found[code] for code in codes]
+
+
+def _check_serials_match(part: PartRef, qty: int, serials: Sequence[str]) -> None:
+    if part.serialized:
+        if len(serials) != qty:
+            raise InvalidInput(
+                f"{part.sku} is serialized: give one serial per unit moved.",
+                errors={"serials": [f"Expected {qty} serials, got {len(serials)}."]},
+            )
+        if len(set(serials)) != len(serials):
+            raise InvalidInput(
+                "A serial is listed twice.", errors={"serials": ["Serials must be unique."]}
+            )
+    elif serials:
+        raise InvalidInput(
+            f"{part.sku} is not serialized.", errors={"serials": ["Not allowed for this part."]}
+        )
+
+
+def _take(session: Session, part: PartRef, location: LocationRef, qty: int) -> None:
+    if not holds_stock(location.kind):
+        _add_to_level(session, part, location, -qty)
+        return
+    result = session.connection().execute(
+        _TAKE, {"b_part": part.id, "b_location": location.id, "b_qty": qty, "b_take": qty}
+    )
+    if result.rowcount != 1:
+        available = session.scalar(
+            select(StockLevel.on_hand - StockLevel.reserved).where(
+                StockLevel.part_id == part.id, StockLevel.location_id == location.id
+            )
+        )
+        raise InsufficientStock(
+            f"Only {available or 0} of {part.sku} available at {location.code}; "
+            f"cannot book out {qty}.",
+            sku=part.sku,
+            location=location.code,
+            available=available or 0,
+            requested=qty,
+        )
+
+
+def _add_to_level(session: Session, part: PartRef, location: LocationRef, delta: int) -> None:
+    session.connection().execute(
+        _upsert_level(session.get_bind().dialect.name),
+        {
+            "b_part": part.id,
+            "b_location": location.id,
+            "b_delta": delta,
+            "b_guarded": holds_stock(location.kind),
+        },
+    )
+
+
+def _carry_units(
+    session: Session,
+    part: PartRef,
+    source: LocationRef,
+    target: LocationRef,
+    serials: Sequence[str],
+) -> list[tuple[int, str]]:
+    """Move each serial from ``source`` to ``target`` (R3); returns (unit id, serial)."""
+    if not serials:
+        return []
+    known = {
+        unit.serial: unit
+        for unit in session.scalars(select(Unit).where(Unit.serial.in_(list(serials))))
+    }
+    carried = []
+    for serial in sorted(serials):
+        unit = known.get(serial)
+        if unit is None:
+            if not may_introduce_serials(source.kind):
+                raise SerialNotHere(
+                    f"Serial {serial} is not known at {source.code}.",
+                    serial=serial,
+                    location=source.code,
+                )
+            unit = Unit(serial=serial, part_id=part.id, location_id=target.id)
+            session.add(unit)
+            flush_or_conflict(session, f"Serial {serial} was just booked by someone else.")
+            carried.append((unit.id, serial))
+            continue
+        if unit.part_id != part.id:
+            raise InvalidInput(
+                f"Serial {serial} is a {unit.part.sku}, not a {part.sku}.",
+                errors={"serials": [f"{serial} belongs to part {unit.part.sku}."]},
+            )
+        result = session.connection().execute(
+            _CARRY_UNIT, {"b_unit": unit.id, "b_from": source.id, "b_to": target.id}
+        )
+        if result.rowcount != 1:
+            session.refresh(unit)
+            raise SerialNotHere(
+                f"Serial {serial} is at {unit.location.code}, not at {source.code}.",
+                serial=serial,
+                location=unit.location.code,
+            )
+        session.expire(unit, ["location_id", "location"])
+        carried.append((unit.id, serial))
+    return carried
+
+
+# The statements of every move are built once: building them costs more than running them.
+_PART_BY_SKU = select(_parts.c.id, _parts.c.sku, _parts.c.serialized).where(
+    _parts.c.sku == bindparam("b_sku")
+)
+_LOCATIONS_BY_CODE = select(_locations.c.id, _locations.c.code, _locations.c.kind).where(
+    _locations.c.code.in_(bindparam("b_codes", expanding=True))
+)
+_TAKE = (
+    update(_levels)
+    .where(
+        _levels.c.part_id == bindparam("b_part"),
+        _levels.c.location_id == bindparam("b_location"),
+        _levels.c.on_hand - _levels.c.reserved >= bindparam("b_qty"),
+    )
+    .values(on_hand=_levels.c.on_hand - bindparam("b_take"))
+)
+_CARRY_UNIT = (
+    update(_table(Unit))
+    .where(Unit.id == bindparam("b_unit"), Unit.location_id == bindparam("b_from"))
+    .values(location_id=bindparam("b_to"))
+)
+_INSERT_MOVE = insert(_moves).returning(_moves.c.id)
+
+
+@functools.cache
+def _upsert_level(dialect: str) -> Executable:
+    """Add ``delta`` to a level, creating the row if it is the first move there."""
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = upsert(_levels).values(
+        part_id=bindparam("b_part"),
+        location_id=bindparam("b_location"),
+        on_hand=bindparam("b_delta"),
+        reserved=0,
+        guarded=bindparam("b_guarded"),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[_levels.c.part_id, _levels.c.location_id],
+        set_={"on_hand": _levels.c.on_hand + statement.excluded.on_hand},
+    )
+
+
+# ---------------------------------------------------------------- reading the ledger
+
+
+def list_moves(
+    session: Session,
+    *,
+    sku: str | None = None,
+    location: str | None = None,
+    serial: str | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[Move]:
+    """The ledger, newest first, filtered by part, location (either side) or serial."""
+    query = select(Move).order_by(Move.id.desc()).limit(limit)
+    if sku is not None:
+        query = query.where(Move.part_id == get_part(session, sku).id)
+    if location is not None:
+        location_id = get_location(session, location).id
+        query = query.where(
+            or_(Move.from_location_id == location_id, Move.to_location_id == location_id)
+        )
+    if serial is not None:
+        unit = get_unit(session, serial)
+        query = query.join(MoveUnit, MoveUnit.move_id == Move.id).where(MoveUnit.unit_id == unit.id)
+    if before_id is not None:
+        query = query.where(Move.id < before_id)
+    return list(session.scalars(query))
+
+
+def list_stock(
+    session: Session,
+    *,
+    sku: str | None = None,
+    location: str | None = None,
+    kind: str | None = None,
+    include_zero: bool = False,
+    after_id: int | None = None,
+    limit: int = 50,
+) -> list[StockLevel]:
+    """Stock levels per part and location: on hand, reserved and available.
+
+    Without a location or kind, only warehouses and vans, where stock is held; a
+    counterparty's balance (a vendor's, a site's) is asked for by location or kind.
+    """
+    query = select(StockLevel).order_by(StockLevel.id).limit(limit)
+    if sku is not None:
+        query = query.where(StockLevel.part_id == get_part(session, sku).id)
+    if location is not None:
+        query = query.where(StockLevel.location_id == get_location(session, location).id)
+    elif kind is not None:
+        query = query.join(Location, Location.id == StockLevel.location_id).where(
+            Location.kind == kind
+        )
+    else:
+        query = query.where(StockLevel.guarded.is_(True))
+    if not include_zero:
+        query = query.where(or_(StockLevel.on_hand != 0, StockLevel.reserved != 0))
+    if after_id is not None:
+        query = query.where(StockLevel.id > after_id)
+    return list(session.scalars(query))
+
+
+def units_at(session: Session, location_id: int, part_id: int) -> list[str]:
+    return list(
+        session.scalars(
+            select(Unit.serial)
+            .where(Unit.location_id == location_id, Unit.part_id == part_id)
+            .order_by(Unit.serial)
+        )
+    )
+
+
+def ledger_balance(session: Session, part_id: int, location_id: int) -> int:
+    """On-hand as the ledger says it: moves in minus moves out (R1)."""
+    incoming = session.scalar(
+        select(func.coalesce(func.sum(Move.qty), 0)).where(
+            Move.part_id == part_id, Move.to_location_id == location_id
+        )
+    )
+    outgoing = session.scalar(
+        select(func.coalesce(func.sum(Move.qty), 0)).where(
+            Move.part_id == part_id, Move.from_location_id == location_id
+        )
+    )
+    return int(incoming or 0) - int(outgoing or 0)
