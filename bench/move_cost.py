@@ -116,7 +116,7 @@ def through_the_app(database: Database, token: str, moves: int) -> None:
 
 def bare_core(database: Database, token: str, moves: int) -> None:
     users, tokens, parts = User.__table__, ApiToken.__table__, Part.__table__
-    locations, moves, answers = Location.__table__, Move.__table__, IdempotentAnswer.__table__
+    locations, lines, answers = Location.__table__, Move.__table__, IdempotentAnswer.__table__
     who = (
         select(users.c.id, users.c.role, tokens.c.expires_at, tokens.c.revoked_at)
         .join(tokens, tokens.c.user_id == users.c.id)
@@ -150,7 +150,7 @@ def bare_core(database: Database, token: str, moves: int) -> None:
                 )
             now = utcnow()
             connection.execute(
-                moves.insert().returning(moves.c.id),
+                lines.insert().returning(lines.c.id),
                 {
                     "part_id": part_id,
                     "qty": 1,
