@@ -104,18 +104,17 @@ class Resource(MethodView):
         """Run a writing view in its unit of work; ``user`` is None if not yet known."""
         key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
         fingerprint = ""
-        user_id: int | None = None
-        if key is not None:
-            idempotency.check_key(key)
-            fingerprint = idempotency.fingerprint(request.method, request.path, request.get_data())
         try:
             with db.unit_of_work(write=True) as session:
                 g.session = session
                 if user is None:
                     user = _authorize(session, roles)
                 g.user = user
-                user_id = user.id  # still readable after a rollback expires ``user``
                 if key is not None:
+                    idempotency.check_key(key)
+                    fingerprint = idempotency.fingerprint(
+                        request.method, request.path, request.get_data()
+                    )
                     stored = idempotency.find_answer(
                         session, user_id=user.id, key=key, fingerprint=fingerprint
                     )
@@ -139,11 +138,11 @@ class Resource(MethodView):
                 return response
         except IntegrityError:
             # A concurrent request with the same key committed first: answer as it did.
-            if key is None or user_id is None:
+            if key is None or user is None:
                 raise
             with db.unit_of_work(write=False) as session:
                 stored = idempotency.find_answer(
-                    session, user_id=user_id, key=key, fingerprint=fingerprint
+                    session, user_id=user.id, key=key, fingerprint=fingerprint
                 )
             if stored is None:
                 raise

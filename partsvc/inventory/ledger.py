@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from sqlalchemy import Executable, Table, bindparam, func, insert, or_, select, update
+from sqlalchemy import Executable, Table, bindparam, func, insert, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -126,8 +126,7 @@ def post_move(
     Refused with ``InsufficientStock`` if a warehouse or van would go negative, and with
     ``SerialNotHere`` if a serial is not where the move says; nothing is written then.
     """
-    part = _part_ref(session, sku)
-    source, target = _location_refs(session, from_code, to_code)
+    part, source, target = _move_refs(session, sku, from_code, to_code)
     return book(
         session,
         part=part,
@@ -245,20 +244,23 @@ def book(
     return dataclasses.replace(moved, id=move_id)
 
 
-def _part_ref(session: Session, sku: str) -> PartRef:
-    row = session.connection().execute(_PART_BY_SKU, {"b_sku": sku}).first()
-    if row is None:
-        raise UnknownKey(f"No part with SKU {sku!r}.", sku=sku)
-    return PartRef(*row)
-
-
-def _location_refs(session: Session, *codes: str) -> list[LocationRef]:
-    rows = session.connection().execute(_LOCATIONS_BY_CODE, {"b_codes": list(set(codes))})
-    found = {row.code: LocationRef(*row) for row in rows}
-    for code in codes:
+def _move_refs(
+    session: Session, sku: str, from_code: str, to_code: str
+) -> tuple[PartRef, LocationRef, LocationRef]:
+    """The part and both locations of a move, in one round trip."""
+    rows = session.connection().execute(_MOVE_REFS, {"b_sku": sku, "b_codes": [from_code, to_code]})
+    part = None
+    found = {}
+    for row in rows:
+        part = PartRef(row.part_id, row.sku, row.serialized)
+        found[row.code] = LocationRef(row.location_id, row.code, row.kind)
+    if part is None:
+        get_part(session, sku)  # raises UnknownKey when no part has this SKU
+    for code in (from_code, to_code):
         if code not in found:
             raise UnknownKey(f"No location with code {code!r}.", location=code)
-    return [found[code] for code in codes]
+    assert part is not None
+    return part, found[from_code], found[to_code]
 
 
 def _check_serials_match(part: PartRef, qty: int, serials: Sequence[str]) -> None:
@@ -363,11 +365,20 @@ def _carry_units(
 
 
 # The statements of every move are built once: building them costs more than running them.
-_PART_BY_SKU = select(_parts.c.id, _parts.c.sku, _parts.c.serialized).where(
-    _parts.c.sku == bindparam("b_sku")
-)
-_LOCATIONS_BY_CODE = select(_locations.c.id, _locations.c.code, _locations.c.kind).where(
-    _locations.c.code.in_(bindparam("b_codes", expanding=True))
+_MOVE_REFS = (
+    select(
+        _parts.c.id.label("part_id"),
+        _parts.c.sku,
+        _parts.c.serialized,
+        _locations.c.id.label("location_id"),
+        _locations.c.code,
+        _locations.c.kind,
+    )
+    .select_from(_parts.join(_locations, true()))
+    .where(
+        _parts.c.sku == bindparam("b_sku"),
+        _locations.c.code.in_(bindparam("b_codes", expanding=True)),
+    )
 )
 _TAKE = (
     update(_levels)
