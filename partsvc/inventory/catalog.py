@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -14,55 +15,39 @@ from partsvc.inventory.models import Location, Move, Part, StockCount, Unit
 from partsvc.inventory.rules import LocationKind
 
 ADJUSTMENT_CODE = "ADJ"
+T = TypeVar("T")
 
 # ---------------------------------------------------------------- look-ups
 
 
 def get_part(session: Session, sku: str) -> Part:
-    part = session.scalar(select(Part).where(Part.sku == sku))
-    if part is None:
-        raise UnknownKey(f"No part with SKU {sku!r}.", sku=sku)
-    return part
+    return _by_key(session, Part, Part.sku, sku, what="part with SKU", field="sku")
 
 
 def get_location(session: Session, code: str) -> Location:
-    location = session.scalar(select(Location).where(Location.code == code))
-    if location is None:
-        raise UnknownKey(f"No location with code {code!r}.", location=code)
-    return location
-
-
-def get_locations(session: Session, *codes: str) -> list[Location]:
-    """Several locations by code in one query, in the order asked."""
-    found = {
-        location.code: location
-        for location in session.scalars(select(Location).where(Location.code.in_(set(codes))))
-    }
-    for code in codes:
-        if code not in found:
-            raise UnknownKey(f"No location with code {code!r}.", location=code)
-    return [found[code] for code in codes]
-
-
-def get_move(session: Session, move_id: int) -> Move:
-    move = session.get(Move, move_id)
-    if move is None:
-        raise UnknownKey(f"No move {move_id}.", move=move_id)
-    return move
+    return _by_key(session, Location, Location.code, code, what="location", field="location")
 
 
 def get_unit(session: Session, serial: str) -> Unit:
-    unit = session.scalar(select(Unit).where(Unit.serial == serial))
-    if unit is None:
-        raise UnknownKey(f"No unit with serial {serial!r}.", serial=serial)
-    return unit
+    return _by_key(session, Unit, Unit.serial, serial, what="unit with serial", field="serial")
+
+
+def get_move(session: Session, move_id: int) -> Move:
+    return _by_key(session, Move, Move.id, move_id, what="move", field="move")
 
 
 def get_count(session: Session, count_id: int) -> StockCount:
-    count = session.get(StockCount, count_id)
-    if count is None:
-        raise UnknownKey(f"No stock count {count_id}.", count=count_id)
-    return count
+    return _by_key(session, StockCount, StockCount.id, count_id, what="stock count", field="count")
+
+
+def _by_key(
+    session: Session, model: type[T], column: Any, value: Any, *, what: str, field: str
+) -> T:
+    """The one row whose business key is ``value``, or UnknownKey (a 404)."""
+    row = session.scalar(select(model).where(column == value))
+    if row is None:
+        raise UnknownKey(f"No {what} {value!r}.", **{field: value})
+    return row
 
 
 def adjustment_location(session: Session) -> Location:
