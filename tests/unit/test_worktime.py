@@ -1,0 +1,139 @@
+"""The working-time calendar (R21): pure, no database."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from partsvc.worktime import WorkingCalendar, dates
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+CALENDAR = WorkingCalendar()
+
+
+def local(*args: int) -> datetime:
+    return datetime(*args, tzinfo=SHANGHAI)
+
+
+def test_four_working_hours_asked_friday_at_half_past_four_end_monday_at_half_past_eleven():
+    # R21's own example; 2026-11-20 is an ordinary Friday.
+    due = CALENDAR.add_working_time(local(2026, 11, 20, 16, 30), timedelta(hours=4))
+    assert due == local(2026, 11, 23, 11, 30)
+
+
+def test_time_asked_before_opening_starts_counting_at_opening():
+    assert CALENDAR.add_working_time(local(2026, 11, 23, 7, 0), timedelta(hours=1)) == local(
+        2026, 11, 23, 10, 0
+    )
+
+
+def test_a_public_holiday_is_not_working_time():
+    # National Day week 2026: 1–7 October are holidays.
+    assert not CALENDAR.is_working_day(date(2026, 10, 1))
+    due = CALENDAR.add_working_time(local(2026, 9, 30, 17, 0), timedelta(hours=2))
+    assert due == local(2026, 10, 8, 10, 0)
+
+
+def test_an_official_make_up_saturday_is_a_working_day():
+    # 2026-10-10 is a Saturday worked in exchange for the National Day holiday.
+    assert date(2026, 10, 10).weekday() == 5
+    assert CALENDAR.is_working_day(date(2026, 10, 10))
+    assert CALENDAR.hours_on(date(2026, 10, 10)) == (time(9), time(18))
+    assert not CALENDAR.is_working_day(date(2026, 10, 17))  # an ordinary Saturday
+
+
+def test_the_spring_festival_closes_the_office():
+    assert not CALENDAR.is_working_day(date(2026, 2, 17))
+
+
+def test_an_admin_can_close_a_day_and_open_another():
+    calendar = WorkingCalendar(
+        extra_closures=dates(["2026-11-23"]), extra_working_days=dates(["2026-11-22"])
+    )
+    assert not calendar.is_working_day(date(2026, 11, 23))
+    assert calendar.is_working_day(date(2026, 11, 22))  # a Sunday opened by the admin
+
+
+def test_working_hours_are_configurable_per_weekday():
+    calendar = WorkingCalendar(
+        hours={0: (time(8), time(12)), 5: (time(10), time(14))}, country=None
+    )
+    assert calendar.add_working_time(local(2026, 11, 23, 11, 0), timedelta(hours=2)) == local(
+        2026, 11, 28, 11, 0
+    )
+
+
+def test_the_24x7_clock_of_gold_p1_calls_never_stops():
+    calendar = WorkingCalendar.always_open()
+    start = local(2026, 10, 1, 23, 0)  # a holiday, at night
+    assert calendar.add_working_time(start, timedelta(hours=2)) == start + timedelta(hours=2)
+    assert calendar.working_time_between(start, start + timedelta(days=3)) == timedelta(days=3)
+
+
+def test_working_time_between_counts_only_working_hours():
+    friday_five, monday_ten = local(2026, 11, 20, 17, 0), local(2026, 11, 23, 10, 0)
+    assert CALENDAR.working_time_between(friday_five, monday_ten) == timedelta(hours=2)
+    assert CALENDAR.working_time_between(monday_ten, friday_five) == -timedelta(hours=2)
+
+
+def test_the_next_working_instant_of_a_saturday_is_monday_morning():
+    assert CALENDAR.next_working_instant(local(2026, 11, 21, 12, 0)) == local(2026, 11, 23, 9, 0)
+    assert CALENDAR.next_working_instant(local(2026, 11, 23, 12, 0)) == local(2026, 11, 23, 12, 0)
+
+
+def test_instants_in_another_zone_are_understood():
+    friday_utc = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)  # 16:30 in Shanghai
+    due = CALENDAR.add_working_time(friday_utc, timedelta(hours=4))
+    assert due == local(2026, 11, 23, 11, 30)
+
+
+def test_naive_instants_and_negative_durations_are_refused():
+    with pytest.raises(ValueError, match="aware"):
+        CALENDAR.add_working_time(datetime(2026, 11, 20, 9), timedelta(hours=1))
+    with pytest.raises(ValueError, match="negative"):
+        CALENDAR.add_working_time(local(2026, 11, 20, 9), -timedelta(hours=1))
+
+
+def test_hours_that_end_before_they_start_are_refused():
+    with pytest.raises(ValueError, match="end before"):
+        WorkingCalendar(hours={0: (time(18), time(9))})
+
+
+def test_a_calendar_with_no_working_days_says_so_instead_of_looping():
+    calendar = WorkingCalendar(hours={}, country=None)
+    with pytest.raises(ValueError, match="no working time"):
+        calendar.add_working_time(local(2026, 1, 1, 9), timedelta(hours=1))
+
+
+instants = st.datetimes(
+    min_value=datetime(2025, 1, 1), max_value=datetime(2026, 12, 31), timezones=st.just(SHANGHAI)
+)
+durations = st.timedeltas(min_value=timedelta(0), max_value=timedelta(hours=200))
+
+
+@settings(max_examples=200)
+@given(start=instants, duration=durations)
+def test_adding_working_time_then_measuring_it_gives_it_back(start, duration):
+    end = CALENDAR.add_working_time(start, duration)
+    assert end >= start
+    assert CALENDAR.working_time_between(start, end) == duration
+
+
+@settings(max_examples=200)
+@given(start=instants, duration=durations)
+def test_a_positive_deadline_falls_inside_working_hours(start, duration):
+    end = CALENDAR.add_working_time(start, duration + timedelta(minutes=1)).astimezone(SHANGHAI)
+    hours = CALENDAR.hours_on(end.date())
+    assert hours is not None
+    assert hours[0] < end.time() <= hours[1]
+
+
+@settings(max_examples=100)
+@given(start=instants, first=durations, second=durations)
+def test_working_time_adds_up(start, first, second):
+    both = CALENDAR.add_working_time(start, first + second)
+    assert CALENDAR.add_working_time(CALENDAR.add_working_time(start, first), second) == both
