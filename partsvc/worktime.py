@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -103,14 +103,17 @@ class WorkingCalendar:
         _require_aware(start)
         if duration < timedelta(0):
             raise ValueError("a duration of working time cannot be negative")
+        # Arithmetic in UTC: within one zone Python adds wall-clock time, which is wrong
+        # on the days the clocks change.
+        start = start.astimezone(UTC)
         if self.all_hours:
-            return start + duration
+            return (start + duration).astimezone(self.zone)
         remaining = duration
         for opens, closes in self._periods_from(start):
             begin = max(opens, start)
             available = closes - begin
             if remaining <= available:
-                return begin + remaining
+                return (begin + remaining).astimezone(self.zone)
             remaining -= available
         raise ValueError("no working time within ten years: check the calendar's hours")
 
@@ -120,6 +123,7 @@ class WorkingCalendar:
         _require_aware(end)
         if end < start:
             return -self.working_time_between(end, start)
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
         if self.all_hours:
             return end - start
         total = timedelta(0)
@@ -134,15 +138,15 @@ class WorkingCalendar:
         return self.add_working_time(at, timedelta(0))
 
     def _periods_from(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
-        """Working periods, in order, from the one that contains or follows ``start``."""
+        """Working periods in UTC, in order, from the one that contains or follows ``start``."""
         day = start.astimezone(self.zone).date()
         for offset in range(MAX_DAYS_AHEAD):
             current = day + timedelta(days=offset)
             hours = self.hours_on(current)
             if hours is None:
                 continue
-            opens = datetime.combine(current, hours[0], self.zone)
-            closes = datetime.combine(current, hours[1], self.zone)
+            opens = datetime.combine(current, hours[0], self.zone).astimezone(UTC)
+            closes = datetime.combine(current, hours[1], self.zone).astimezone(UTC)
             if closes <= start:
                 continue
             yield opens, closes

@@ -137,3 +137,72 @@ def test_a_positive_deadline_falls_inside_working_hours(start, duration):
 def test_working_time_adds_up(start, first, second):
     both = CALENDAR.add_working_time(start, first + second)
     assert CALENDAR.add_working_time(CALENDAR.add_working_time(start, first), second) == both
+
+
+def test_a_request_on_a_make_up_saturday_counts_that_saturday():
+    # 2026-02-28 is a Saturday worked for the Spring Festival.
+    due = CALENDAR.add_working_time(local(2026, 2, 28, 16, 0), timedelta(hours=4))
+    assert due == local(2026, 3, 2, 11, 0)
+
+
+def test_a_request_on_the_eve_of_national_day_lands_after_the_holiday_week():
+    due = CALENDAR.add_working_time(local(2026, 9, 30, 16, 0), timedelta(hours=4))
+    assert due == local(2026, 10, 8, 11, 0)
+
+
+def test_a_gold_p1_at_23_on_a_sunday_is_due_on_site_at_1_on_monday():
+    due = WorkingCalendar.always_open().add_working_time(
+        local(2026, 11, 22, 23, 0), timedelta(hours=2)
+    )
+    assert due == local(2026, 11, 23, 1, 0)
+
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def test_hours_across_the_spring_clock_change_are_real_hours():
+    # 2026-03-29: Berlin's clocks jump from 02:00 to 03:00, so 00:00–06:00 is 5 hours.
+    night = WorkingCalendar(timezone="Europe/Berlin", hours={6: (time(0), time(6))}, country=None)
+    midnight = datetime(2026, 3, 29, 0, 0, tzinfo=BERLIN)
+    assert night.working_time_between(
+        midnight, datetime(2026, 3, 29, 6, 0, tzinfo=BERLIN)
+    ) == timedelta(hours=5)
+    assert night.add_working_time(midnight, timedelta(hours=4)) == datetime(
+        2026, 3, 29, 5, 0, tzinfo=BERLIN
+    )
+
+
+def test_the_24x7_clock_counts_real_hours_across_the_autumn_change():
+    calendar = WorkingCalendar.always_open("Europe/Berlin")
+    start = datetime(2026, 10, 25, 0, 0, tzinfo=BERLIN)  # 03:00 comes twice this night
+    assert calendar.working_time_between(
+        start, datetime(2026, 10, 25, 6, 0, tzinfo=BERLIN)
+    ) == timedelta(hours=7)
+
+
+berlin_instants = st.datetimes(
+    min_value=datetime(2026, 3, 20), max_value=datetime(2026, 11, 5), timezones=st.just(BERLIN)
+)
+berlin = WorkingCalendar(
+    timezone="Europe/Berlin", hours={d: (time(1), time(4)) for d in range(7)}, country="DE"
+)
+
+
+@settings(max_examples=200)
+@given(start=berlin_instants, duration=durations)
+def test_across_dst_adding_then_measuring_gives_the_duration_back(start, duration):
+    end = berlin.add_working_time(start, duration)
+    assert berlin.working_time_between(start, end) == duration
+
+
+@settings(max_examples=200)
+@given(
+    start=instants,
+    later=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=20)),
+    duration=durations,
+    more=durations,
+)
+def test_deadlines_are_monotonic_in_the_start_and_the_duration(start, later, duration, more):
+    due = CALENDAR.add_working_time(start, duration)
+    assert CALENDAR.add_working_time(start + later, duration) >= due
+    assert CALENDAR.add_working_time(start, duration + more) >= due
