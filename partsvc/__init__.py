@@ -52,6 +52,7 @@ def create_app(
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL="/api/v1/docs/static/",
         JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,  # a count of thousands of serials fits
         PARTSVC_SETTINGS=settings,
     )
     app.config.update(flask_config)

@@ -26,6 +26,7 @@ from partsvc.errors import Forbidden, InvalidInput, Unauthenticated
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ALL_ROLES = ("admin", "clerk", "dispatcher", "engineer")
 
@@ -115,6 +116,7 @@ class Resource(MethodView):
                     fingerprint = idempotency.fingerprint(
                         request.method, request.path, request.get_data()
                     )
+                    idempotency.claim_key(session, user_id=user.id, key=key)
                     stored = idempotency.find_answer(
                         session, user_id=user.id, key=key, fingerprint=fingerprint
                     )
@@ -191,7 +193,7 @@ def decode_cursor(cursor: str | None) -> int | None:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))["id"]
-        if not isinstance(value, int) or isinstance(value, bool):
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ID:
             raise TypeError
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidInput(

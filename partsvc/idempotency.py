@@ -12,7 +12,16 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, LargeBinary, String, UniqueConstraint, bindparam, insert, select
+from sqlalchemy import (
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    bindparam,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from partsvc.db import Base, UTCDateTime
@@ -60,6 +69,23 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     except (ValueError, UnicodeDecodeError):
         canonical = body.decode("latin-1")
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+def claim_key(session: Session, *, user_id: int, key: str) -> None:
+    """Wait until no other transaction is working on the same key, then hold it.
+
+    Without this, a retry arriving while the first request still runs would do the work
+    again and fail on what the first one changed (the stock it took, the serial it moved)
+    with a 409, instead of getting the first answer. PostgreSQL: a transaction-scoped
+    advisory lock. SQLite needs nothing: it runs one write transaction at a time.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"{user_id}:{key}".encode()).digest()
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:lock)"),
+        {"lock": int.from_bytes(digest[:8], "big", signed=True)},
+    )
 
 
 def find_answer(

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, json
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from partsvc.errors import PartsvcError
@@ -69,6 +69,16 @@ def handle_integrity_error(error: IntegrityError) -> Response:
     )
 
 
+def handle_data_error(error: DataError) -> Response:
+    log.warning("value refused by the database: %s", error.orig)
+    return problem(
+        422,
+        "Invalid input",
+        "A value is out of the range the database can store.",
+        "/problems/invalid-input",
+    )
+
+
 def handle_operational_error(error: OperationalError) -> Response:
     text = str(error.orig).lower()
     if "locked" in text or "deadlock" in text or "could not serialize" in text:
@@ -97,4 +107,5 @@ def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(OperationalError, handle_operational_error)
+    app.register_error_handler(DataError, handle_data_error)
     app.register_error_handler(Exception, handle_unexpected)

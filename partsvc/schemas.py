@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z"  # \Z: "$" would let a final newline in
 KEY_MESSAGE = "Letters, digits, '.', '_' and '-', starting with a letter or digit."
 MAX_QTY = 1_000_000
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import url_for
@@ -21,6 +22,7 @@ LEDGER_READERS = ("admin", "clerk", "dispatcher")
 
 # The furthest ahead a clerk may date a move: clocks drift, the future has not happened.
 MAX_CLOCK_SKEW_S = 300
+EARLIEST_BUSINESS_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def _business_time(at: Any) -> Any:
@@ -28,6 +30,10 @@ def _business_time(at: Any) -> Any:
     if at is not None and (at - current).total_seconds() > MAX_CLOCK_SKEW_S:
         raise InvalidInput(
             "A move cannot be dated in the future.", errors={"at": ["In the future."]}
+        )
+    if at is not None and at < EARLIEST_BUSINESS_TIME:
+        raise InvalidInput(
+            "A move cannot be dated before 2000.", errors={"at": ["Before 2000-01-01."]}
         )
     return at
 
@@ -143,7 +149,7 @@ class Moves(Resource):
         return move, 201, {"Location": url_for("stock.MoveById", move_id=move.id)}
 
 
-@blp.route("/moves/<int:move_id>")
+@blp.route("/moves/<int(max=2147483647):move_id>")
 class MoveById(Resource):
     @allow(*LEDGER_READERS)
     @blp.response(200, schemas.MoveOut)
@@ -152,7 +158,7 @@ class MoveById(Resource):
         return services.get_move(current_session(), move_id)
 
 
-@blp.route("/moves/<int:move_id>/reversal")
+@blp.route("/moves/<int(max=2147483647):move_id>/reversal")
 class MoveReversal(Resource):
     @allow(*WRITERS)
     @blp.arguments(schemas.ReversalIn)
@@ -234,7 +240,7 @@ class Counts(Resource):
         return count, 201, {"Location": url_for("stock.CountById", count_id=count.id)}
 
 
-@blp.route("/counts/<int:count_id>")
+@blp.route("/counts/<int(max=2147483647):count_id>")
 class CountById(Resource):
     @allow(*WRITERS)
     @blp.response(200, schemas.CountOut)

@@ -44,9 +44,12 @@ def _by_key(
     session: Session, model: type[T], column: Any, value: Any, *, what: str, field: str
 ) -> T:
     """The one row whose business key is ``value``, or UnknownKey (a 404)."""
+    unknown = UnknownKey(f"No {what} {value!r}.", **{field: value})
+    if isinstance(value, str) and "\x00" in value:  # PostgreSQL text cannot hold NUL
+        raise unknown
     row = session.scalar(select(model).where(column == value))
     if row is None:
-        raise UnknownKey(f"No {what} {value!r}.", **{field: value})
+        raise unknown
     return row
 
 

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from partsvc.auth.services import Caller
-from partsvc.errors import InvalidInput, SerialNotHere
+from partsvc.errors import Conflict, InvalidInput, SerialNotHere
 from partsvc.inventory.catalog import adjustment_location, get_location, get_part
 from partsvc.inventory.ledger import LocationRef, PartRef, book, units_at
 from partsvc.inventory.models import Location, Part, StockCount, StockCountLine, StockLevel, Unit
@@ -61,7 +61,7 @@ def post_count(
     session.flush()
     parts = sorted(((get_part(session, line.sku), line) for line in lines), key=lambda p: p[0].id)
     for part, line in parts:
-        expected = _locked_on_hand(session, part, location)
+        expected = _on_hand(session, part, location)
         move_id = None
         for source, target, qty, serials in _count_bookings(
             session, part, location, adjustment, line, expected
@@ -80,6 +80,14 @@ def post_count(
                 by=by,
             ).id
         counted = line.counted if line.counted is not None else len(line.serials or ())
+        if move_id is not None and _on_hand(session, part, location) != counted:
+            # Someone booked this part here while it was being counted: the difference
+            # was worked out from a level that no longer holds. Nothing is written.
+            raise Conflict(
+                f"{part.sku} at {location.code} was booked while it was counted; count again.",
+                sku=part.sku,
+                location=location.code,
+            )
         session.add(
             StockCountLine(
                 count_id=count.id,
@@ -125,6 +133,11 @@ def _count_bookings(
             f"{part.sku} is serialized: list the serials counted.",
             errors={"serials": ["Required for serialized parts."]},
         )
+    if len(set(line.serials)) != len(line.serials):
+        raise InvalidInput(
+            f"A serial of {part.sku} is listed twice.",
+            errors={"serials": ["Each serial once."]},
+        )
     if line.counted is not None and line.counted != len(line.serials):
         raise InvalidInput(
             f"Counted {line.counted} but listed {len(line.serials)} serials of {part.sku}.",
@@ -164,10 +177,15 @@ def _count_bookings(
     return bookings
 
 
-def _locked_on_hand(session: Session, part: Part, location: Location) -> int:
-    query: Select[int] = select(StockLevel.on_hand).where(
-        StockLevel.part_id == part.id, StockLevel.location_id == location.id
+def _on_hand(session: Session, part: Part, location: Location) -> int:
+    """Read without a lock: taking one here, before the units and levels that ``book``
+    locks, would take rows in another order than every move does, and could deadlock.
+    The level is checked again after booking instead."""
+    return (
+        session.scalar(
+            select(StockLevel.on_hand).where(
+                StockLevel.part_id == part.id, StockLevel.location_id == location.id
+            )
+        )
+        or 0
     )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    return session.scalar(query) or 0

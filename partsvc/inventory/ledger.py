@@ -458,7 +458,13 @@ def list_stock(
     Without a location or kind, only warehouses and vans, where stock is held; a
     counterparty's balance (a vendor's, a site's) is asked for by location or kind.
     """
-    query = select(StockLevel).order_by(StockLevel.id).limit(limit)
+    # Moves change levels with Core statements: always read them afresh.
+    query = (
+        select(StockLevel)
+        .order_by(StockLevel.id)
+        .limit(limit)
+        .execution_options(populate_existing=True)
+    )
     if sku is not None:
         query = query.where(StockLevel.part_id == get_part(session, sku).id)
     if location is not None:

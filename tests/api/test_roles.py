@@ -6,6 +6,8 @@ API endpoint the app serves must appear in it (default deny is checked too).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 ALL = {"admin", "clerk", "dispatcher", "engineer"}
@@ -115,7 +117,7 @@ def test_every_api_endpoint_is_in_the_policy(app):
         if not rule.rule.startswith("/api/") or rule.rule in PUBLIC:
             continue
         for method in rule.methods - {"HEAD", "OPTIONS"}:
-            template = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+            template = re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?(\w+)>", r"{\1}", rule.rule)
             served.add((method, template))
     assert served == {(method, path) for method, path, _, _ in POLICY}
 

@@ -334,3 +334,63 @@ def test_a_duplicate_part_is_a_409(client, auth):
 def test_parts_search_finds_chinese_names(client, stocked):
     items = client.get("/api/v1/parts?q=定影", headers=stocked).json["items"]
     assert [p["sku"] for p in items] == ["FUS-1"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/moves/99999999999999999999999",
+        "/api/v1/counts/99999999999999999999999",
+        "/api/v1/parts/a%00b",
+        "/api/v1/locations/a%00b",
+        "/api/v1/serials/a%00b",
+    ],
+)
+def test_impossible_keys_in_the_path_are_404(client, stocked, path):
+    answer = client.get(path, headers=stocked)
+    assert answer.status_code == 404
+    assert answer.content_type == PROBLEM
+
+
+def test_a_cursor_past_any_id_is_a_422(client, stocked):
+    from partsvc.http import encode_cursor
+
+    answer = client.get(f"/api/v1/moves?cursor={encode_cursor(10**30)}", headers=stocked)
+    assert answer.status_code == 422
+
+
+def test_a_move_dated_in_year_one_is_a_422(client, stocked):
+    body = {
+        "sku": "FUS-1",
+        "qty": 1,
+        "from": "WH-T",
+        "to": "VAN-T",
+        "reason": "x",
+        "at": "0001-01-01T00:00:00+05:00",
+    }
+    assert client.post("/api/v1/moves", json=body, headers=stocked).status_code == 422
+
+
+def test_a_key_with_a_trailing_newline_is_refused(client, auth):
+    answer = client.post("/api/v1/parts", json={"sku": "NL\n", "name": "x"}, headers=auth["clerk"])
+    assert answer.status_code == 422
+
+
+def test_a_serial_counted_twice_is_refused(client, stocked):
+    answer = client.post(
+        "/api/v1/counts",
+        json={"location": "WH-T", "lines": [{"sku": "LOAN-1", "serials": ["L-1", "L-1", "L-1"]}]},
+        headers=stocked,
+    )
+    assert answer.status_code == 422
+    assert stock_of(client, stocked, "LOAN-1", "WH-T")["on_hand"] == 2
+
+
+def test_a_body_over_two_megabytes_is_a_413_problem(client, stocked):
+    answer = client.post(
+        "/api/v1/counts",
+        data=b'{"location": "WH-T", "note": "' + b"x" * (3 * 1024 * 1024) + b'"}',
+        headers={**stocked, "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 413
+    assert answer.content_type == PROBLEM

@@ -170,3 +170,44 @@ def test_opposite_transfers_at_once_neither_deadlock_nor_lose_stock(live_server)
     assert {status for status, _, _ in results} == {201}
     assert level_and_ledger(live_server.database, sku, warehouse) == (10, 10)
     assert level_and_ledger(live_server.database, sku, van) == (10, 10)
+
+
+def test_a_retry_racing_the_first_request_gets_its_answer_not_a_409(live_server):
+    # 10 on hand, 6 asked: only the first request can be served; every retry with the
+    # same key must get that first answer, not "not enough stock".
+    sku, warehouse, van = stocked_part(live_server.database, 10)
+    body = {"sku": sku, "qty": 6, "from": warehouse, "to": van, "reason": "issue"}
+    key = uuid.uuid4().hex
+    results = fire(8, lambda i: live_server.post("/api/v1/moves", body, **{"Idempotency-Key": key}))
+    assert [status for status, _, _ in results] == [201] * 8
+    assert len({answer["id"] for _, _, answer in results}) == 1
+    assert level_and_ledger(live_server.database, sku, warehouse) == (4, 4)
+
+
+def test_a_count_raced_by_moves_of_the_same_part_never_books_a_wrong_difference(live_server):
+    sku, warehouse, van = stocked_part(live_server.database, 20)
+
+    def count_or_move(i: int):
+        if i == 0:
+            return live_server.post(
+                "/api/v1/counts", {"location": warehouse, "lines": [{"sku": sku, "counted": 15}]}
+            )
+        return live_server.post(
+            "/api/v1/moves", {"sku": sku, "qty": 1, "from": warehouse, "to": van, "reason": "t"}
+        )
+
+    results = fire(8, count_or_move)
+    count_status, _, count = results[0]
+    moved = sum(1 for status, _, _ in results[1:] if status == 201)
+    assert {status for status, _, _ in results[1:]} <= {201}
+    on_hand, ledger = level_and_ledger(live_server.database, sku, warehouse)
+    assert on_hand == ledger
+    if count_status == 201:
+        line = count["lines"][0]
+        # The count is right for the moment it was booked: moves before it are in its
+        # expected quantity, moves after it come off the counted 15.
+        assert line["expected"] + line["difference"] == 15
+        assert on_hand == 15 - (moved - (20 - line["expected"]))
+    else:
+        assert count_status == 409
+        assert on_hand == 20 - moved

@@ -298,3 +298,12 @@ def test_parts_are_found_by_sku_barcode_and_either_name(session):
     assert part in services.search_parts(session, q="print head")
     assert part in services.search_parts(session, q=part.sku.lower())
     assert part not in services.search_parts(session, q="50%")
+
+
+def test_stock_read_again_in_the_same_session_shows_the_moves_since(session):
+    part, warehouse, van = make_part(session), make_location(session), make_location(session, "van")
+    receive(session, part, warehouse, 3)
+    levels = services.list_stock(session, sku=part.sku, location=warehouse.code)
+    assert levels[0].on_hand == 3
+    move(session, part, warehouse, van, 2)
+    assert services.list_stock(session, sku=part.sku, location=warehouse.code)[0].on_hand == 1

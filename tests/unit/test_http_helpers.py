@@ -35,7 +35,7 @@ def test_a_malformed_idempotency_key_is_refused(key):
         idempotency.check_key(key)
 
 
-@pytest.mark.parametrize("last_id", [1, 42, 10**12])
+@pytest.mark.parametrize("last_id", [1, 42, 2**31 - 1])
 def test_a_cursor_gives_back_the_id_it_was_made_from(last_id):
     assert decode_cursor(encode_cursor(last_id)) == last_id
 
