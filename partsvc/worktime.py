@@ -133,6 +133,40 @@ class WorkingCalendar:
             total += min(closes, end) - max(opens, start)
         return total
 
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        """The same time of day ``days`` working days later (R20's "5 working days").
+
+        Counting starts at the next working instant; a time outside the later day's
+        hours is moved to its opening or closing.
+        """
+        if days < 0:
+            raise ValueError("a number of working days cannot be negative")
+        if self.all_hours:
+            return (start.astimezone(UTC) + timedelta(days=days)).astimezone(self.zone)
+        local = self.next_working_instant(start)
+        day = local.date()
+        for _ in range(days):
+            day = self._next_working_day(day)
+        opens, closes = self.hours_on(day) or (time.min, time.max)
+        clock = min(max(local.timetz().replace(tzinfo=None), opens), closes)
+        return datetime.combine(day, clock, self.zone)
+
+    def end_of_working_day(self, at: datetime) -> datetime:
+        """When the working day that ``at`` falls in (or the next one) closes."""
+        local = self.next_working_instant(at)
+        if self.all_hours:
+            return datetime.combine(local.date() + timedelta(days=1), time.min, self.zone)
+        hours = self.hours_on(local.date())
+        assert hours is not None  # a working instant falls on a working day
+        return datetime.combine(local.date(), hours[1], self.zone)
+
+    def _next_working_day(self, day: date) -> date:
+        for offset in range(1, MAX_DAYS_AHEAD):
+            candidate = day + timedelta(days=offset)
+            if self.is_working_day(candidate):
+                return candidate
+        raise ValueError("no working day within ten years: check the calendar's hours")
+
     def next_working_instant(self, at: datetime) -> datetime:
         """``at`` itself if it is working time, else when working time next begins."""
         return self.add_working_time(at, timedelta(0))

@@ -206,3 +206,13 @@ def test_deadlines_are_monotonic_in_the_start_and_the_duration(start, later, dur
     due = CALENDAR.add_working_time(start, duration)
     assert CALENDAR.add_working_time(start + later, duration) >= due
     assert CALENDAR.add_working_time(start, duration + more) >= due
+
+
+def test_working_days_keep_the_time_of_day_and_skip_closed_days():
+    assert CALENDAR.add_working_days(local(2026, 11, 20, 14, 0), 1) == local(2026, 11, 23, 14, 0)
+    assert CALENDAR.add_working_days(local(2026, 11, 21, 14, 0), 0) == local(2026, 11, 23, 9, 0)
+
+
+def test_the_end_of_the_working_day():
+    assert CALENDAR.end_of_working_day(local(2026, 11, 23, 10, 0)) == local(2026, 11, 23, 18, 0)
+    assert CALENDAR.end_of_working_day(local(2026, 11, 23, 18, 30)) == local(2026, 11, 24, 18, 0)
