@@ -71,9 +71,11 @@ def create_app(
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "description": "`partsvc users create` prints one."},
     )
+    from partsvc.calls.api import blp as customers_blp
     from partsvc.inventory.api import blp as stock_blp
 
     api.register_blueprint(stock_blp)
+    api.register_blueprint(customers_blp)
     problems.register(app)
     _register_pages(app)
     return app

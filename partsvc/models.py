@@ -1,7 +1,7 @@
 """Imports every model so ``Base.metadata`` knows all tables (Alembic, tests)."""
 
 from partsvc.auth.models import ApiToken, User
-from partsvc.calls.models import Engineer
+from partsvc.calls.models import Contract, Customer, Engineer, Site
 from partsvc.db import Base
 from partsvc.idempotency import IdempotentAnswer
 from partsvc.inventory.models import (
@@ -19,12 +19,15 @@ metadata = Base.metadata
 
 __all__ = [
     "ApiToken",
+    "Contract",
+    "Customer",
     "Engineer",
     "IdempotentAnswer",
     "Location",
     "Move",
     "MoveUnit",
     "Part",
+    "Site",
     "StockCount",
     "StockCountLine",
     "StockLevel",

@@ -1,11 +1,15 @@
-"""Engineers. Customers, contracts and service calls join them here."""
+"""Engineers, customers, their contracts and sites. Service calls join them here."""
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from datetime import date, datetime
 
-from partsvc.db import Base
+from sqlalchemy import Boolean, CheckConstraint, Date, Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from partsvc.db import Base, UTCDateTime, one_of, utcnow
+
+TIERS = ("gold", "silver", "bronze", "none")
 
 
 class Engineer(Base):
@@ -15,3 +19,63 @@ class Engineer(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    contracts: Mapped[list[Contract]] = relationship(
+        back_populates="customer", order_by="Contract.starts_on.desc()", lazy="selectin"
+    )
+
+    def contract_on(self, day: date) -> Contract | None:
+        """The contract in force on ``day``, if any (R19)."""
+        for contract in self.contracts:
+            if contract.starts_on <= day and (contract.ends_on is None or day <= contract.ends_on):
+                return contract
+        return None
+
+
+class Contract(Base):
+    """A service contract (R19): its tier sets priorities, visits and the P1 clock."""
+
+    __tablename__ = "contracts"
+    __table_args__ = (
+        CheckConstraint(one_of("tier", TIERS), name="tier_known"),
+        CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="ends_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    tier: Mapped[str] = mapped_column(String(16))
+    designated_engineer_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id"))
+    visit_every_months: Mapped[int | None] = mapped_column(Integer)
+    regional_fee: Mapped[bool] = mapped_column(Boolean, default=False)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+
+    customer: Mapped[Customer] = relationship(back_populates="contracts")
+    designated_engineer: Mapped[Engineer | None] = relationship(lazy="joined")
+
+
+class Site(Base):
+    """A customer's site (R18). Its stock location, of kind site, has the same code."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    address: Mapped[str] = mapped_column(String(500))
+    region: Mapped[str | None] = mapped_column(String(64))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    customer: Mapped[Customer] = relationship(lazy="joined")

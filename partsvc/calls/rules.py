@@ -63,6 +63,15 @@ DEFAULT_POLICY: Mapping[tuple[Tier, Priority], Target] = {
 }
 
 
+# R19: a preventive visit every month (gold), every 2 months (silver), every quarter (bronze).
+DEFAULT_VISIT_EVERY_MONTHS: Mapping[Tier, int | None] = {
+    Tier.GOLD: 1,
+    Tier.SILVER: 2,
+    Tier.BRONZE: 3,
+    Tier.NONE: None,
+}
+
+
 @dataclass(frozen=True)
 class Deadlines:
     response_due: datetime

@@ -13,6 +13,7 @@ import pytest
 ALL = {"admin", "clerk", "dispatcher", "engineer"}
 WRITERS = {"admin", "clerk"}
 LEDGER = {"admin", "clerk", "dispatcher"}
+PLANNERS = {"admin", "dispatcher"}
 
 # (method, path template, who may call it, expected success status)
 POLICY = [
@@ -30,6 +31,10 @@ POLICY = [
     ("GET", "/api/v1/serials/{serial}", ALL, 200),
     ("POST", "/api/v1/counts", WRITERS, 201),
     ("GET", "/api/v1/counts/{count_id}", WRITERS, 200),
+    ("POST", "/api/v1/customers", PLANNERS, 201),
+    ("GET", "/api/v1/customers/{customer}", ALL, 200),
+    ("POST", "/api/v1/sites", PLANNERS, 201),
+    ("GET", "/api/v1/sites/{site}", ALL, 200),
 ]
 
 PUBLIC = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/static/<path:filename>"}
@@ -64,12 +69,19 @@ def world(client, auth):
         },
     )
     count = post("/api/v1/counts", {"location": "WH-R", "lines": [{"sku": "P-R", "counted": 50}]})
+    post("/api/v1/customers", {"code": "C-R", "name": "Customer"})
+    post(
+        "/api/v1/sites",
+        {"code": "S-R", "customer": "C-R", "address": "1 Road", "lat": 31.2, "lon": 121.4},
+    )
     return {
         "sku": "P-R",
         "code": "WH-R",
         "move_id": move["id"],
         "serial": "S-1",
         "count_id": count["id"],
+        "customer": "C-R",
+        "site": "S-R",
     }
 
 
@@ -80,6 +92,14 @@ def bodies(path: str, n: int) -> dict:
         "/api/v1/moves": {"sku": "P-R", "qty": 1, "from": "WH-R", "to": "VAN-R", "reason": "issue"},
         "/api/v1/moves/{move_id}/reversal": {"reason": "test"},
         "/api/v1/counts": {"location": "WH-R", "lines": [{"sku": "P-R", "counted": 50}]},
+        "/api/v1/customers": {"code": f"NEWC-{n}", "name": "New customer", "tier": "silver"},
+        "/api/v1/sites": {
+            "code": f"NEWS-{n}",
+            "customer": "C-R",
+            "address": "2 Road",
+            "lat": 31.0,
+            "lon": 121.0,
+        },
     }.get(path, {})
 
 

@@ -1,0 +1,68 @@
+"""Customers and sites endpoints of API.md (service calls follow)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app, url_for
+from flask_smorest import Blueprint
+
+from partsvc.calls import schemas, services
+from partsvc.http import ALL_ROLES, Resource, allow, current_session, now
+
+blp = Blueprint(
+    "customers", __name__, url_prefix="/api/v1", description="Customers, contracts and sites"
+)
+
+WRITERS = ("admin", "dispatcher")
+
+
+def _today() -> date:
+    """Today in the deployment's time zone, where contracts start and end."""
+    return now().astimezone(ZoneInfo(current_app.config["PARTSVC_SETTINGS"].timezone)).date()
+
+
+@blp.route("/customers")
+class Customers(Resource):
+    @allow(*WRITERS)
+    @blp.arguments(schemas.CustomerIn)
+    @blp.response(201, schemas.CustomerOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create a customer, with a contract of its tier from today (R19)."""
+        customer = services.create_customer(current_session(), today=_today(), **data)
+        return (
+            customer,
+            201,
+            {"Location": url_for("customers.CustomerByCode", customer=customer.code)},
+        )
+
+
+@blp.route("/customers/<customer>")
+class CustomerByCode(Resource):
+    @allow(*ALL_ROLES)
+    @blp.response(200, schemas.CustomerOut)
+    def get(self, customer: str) -> Any:
+        """One customer with its contract."""
+        return services.get_customer(current_session(), customer)
+
+
+@blp.route("/sites")
+class Sites(Resource):
+    @allow(*WRITERS)
+    @blp.arguments(schemas.SiteIn)
+    @blp.response(201, schemas.SiteOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create a customer's site; parts booked to it go to the location of its code."""
+        site = services.create_site(current_session(), **data)
+        return site, 201, {"Location": url_for("customers.SiteByCode", site=site.code)}
+
+
+@blp.route("/sites/<site>")
+class SiteByCode(Resource):
+    @allow(*ALL_ROLES)
+    @blp.response(200, schemas.SiteOut)
+    def get(self, site: str) -> Any:
+        """One site."""
+        return services.get_site(current_session(), site)

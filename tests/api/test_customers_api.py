@@ -1,0 +1,90 @@
+"""Customers, contracts and sites through the HTTP API (R18, R19)."""
+
+from __future__ import annotations
+
+PROBLEM = "application/problem+json"
+
+
+def test_a_gold_customer_gets_a_contract_from_today_with_its_designated_engineer(
+    client, auth, session
+):
+    from partsvc.calls.models import Engineer
+
+    session.add(Engineer(code="E-GOLD", name="Wang Lei"))
+    session.commit()
+    answer = client.post(
+        "/api/v1/customers",
+        json={"code": "C-HW", "name": "华威测绘", "tier": "gold", "designated_engineer": "E-GOLD"},
+        headers=auth["dispatcher"],
+    )
+    assert answer.status_code == 201, answer.json
+    body = client.get("/api/v1/customers/C-HW", headers=auth["engineer"]).json
+    assert body["name"] == "华威测绘"
+    assert body["tier"] == "gold"
+    assert body["contract"]["designated_engineer"] == "E-GOLD"
+    assert body["contract"]["visit_every_months"] == 1
+    assert body["contract"]["starts_on"] == "2026-11-20"  # the test clock's day in Shanghai
+
+
+def test_a_customer_without_a_tier_has_no_contract(client, auth):
+    client.post("/api/v1/customers", json={"code": "C-0", "name": "Walk-in"}, headers=auth["admin"])
+    body = client.get("/api/v1/customers/C-0", headers=auth["clerk"]).json
+    assert (body["tier"], body["contract"]) == ("none", None)
+
+
+def test_only_gold_names_a_designated_engineer(client, auth):
+    answer = client.post(
+        "/api/v1/customers",
+        json={"code": "C-S", "name": "x", "tier": "silver", "designated_engineer": "E-X"},
+        headers=auth["admin"],
+    )
+    assert answer.status_code == 422
+    assert "designated_engineer" in answer.json["errors"]
+
+
+def test_an_unknown_designated_engineer_is_404(client, auth):
+    answer = client.post(
+        "/api/v1/customers",
+        json={"code": "C-G", "name": "x", "tier": "gold", "designated_engineer": "E-NOBODY"},
+        headers=auth["admin"],
+    )
+    assert answer.status_code == 404
+    assert client.get("/api/v1/customers/C-G", headers=auth["admin"]).status_code == 404
+
+
+def test_a_site_is_also_a_stock_location_parts_can_be_booked_to(client, auth):
+    client.post("/api/v1/customers", json={"code": "C-1", "name": "x"}, headers=auth["admin"])
+    answer = client.post(
+        "/api/v1/sites",
+        json={
+            "code": "S-1",
+            "customer": "C-1",
+            "address": "上海市浦东新区 1 号",
+            "lat": 31.22,
+            "lon": 121.54,
+            "region": "SH",
+        },
+        headers=auth["dispatcher"],
+    )
+    assert answer.status_code == 201, answer.json
+    assert answer.json["customer"] == "C-1"
+    location = client.get("/api/v1/locations/S-1", headers=auth["clerk"]).json
+    assert (location["kind"], location["lat"]) == ("site", 31.22)
+
+
+def test_a_site_of_an_unknown_customer_is_404_and_writes_nothing(client, auth):
+    answer = client.post(
+        "/api/v1/sites",
+        json={"code": "S-2", "customer": "C-NONE", "address": "x", "lat": 0, "lon": 0},
+        headers=auth["admin"],
+    )
+    assert answer.status_code == 404
+    assert client.get("/api/v1/locations/S-2", headers=auth["admin"]).status_code == 404
+
+
+def test_a_duplicate_customer_is_409(client, auth):
+    body = {"code": "C-D", "name": "x"}
+    assert client.post("/api/v1/customers", json=body, headers=auth["admin"]).status_code == 201
+    answer = client.post("/api/v1/customers", json=body, headers=auth["admin"])
+    assert answer.status_code == 409
+    assert answer.content_type == PROBLEM
