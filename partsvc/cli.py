@@ -76,6 +76,25 @@ def users_create(name: str, role: str) -> None:
     click.echo(token)
 
 
+@users.command("token")
+@click.argument("name")
+def users_token(name: str) -> None:
+    """Issue a new API token for an existing user (an engineer, say); printed alone last."""
+    from sqlalchemy import select
+
+    from partsvc.auth.models import User
+    from partsvc.auth.services import issue_token
+
+    with _database().unit_of_work() as session:
+        user = session.scalar(select(User).where(User.username == name))
+        if user is None:
+            click.echo(f"error: no user named {name!r}", err=True)
+            sys.exit(1)
+        token = issue_token(session, user, name="cli")
+    click.echo(f"new API token for {name} (shown once):")
+    click.echo(token)
+
+
 @main.command()
 @click.option("--parts", default=300, show_default=True, help="How many parts to create.")
 def demo(parts: int) -> None:

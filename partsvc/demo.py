@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from partsvc.auth.services import Caller, create_user, issue_token
-from partsvc.calls.models import Engineer
+from partsvc.calls.services import create_engineer
 from partsvc.inventory import services
 from partsvc.inventory.models import Part
 
@@ -26,11 +26,12 @@ WAREHOUSES = [
     ("WH-SH", "Shanghai central warehouse (上海中心仓)", 31.2222, 121.4581),
     ("WH-SZ", "Suzhou warehouse (苏州仓)", 31.3041, 120.6164),
 ]
+# code, name, username, home (lat, lon), skills
 ENGINEERS = [
-    ("E-WANG", "Wang Lei (王磊)", "wang"),
-    ("E-LI", "Li Na (李娜)", "lina"),
-    ("E-ZHANG", "Zhang Wei (张伟)", "zhang"),
-    ("E-CHEN", "Chen Jing (陈静)", "chen"),
+    ("E-WANG", "Wang Lei (王磊)", "wang", (31.2397, 121.4998), ["printer", "plotter"]),
+    ("E-LI", "Li Na (李娜)", "lina", (31.2989, 120.5853), ["printer", "survey"]),
+    ("E-ZHANG", "Zhang Wei (张伟)", "zhang", (31.1443, 121.8083), ["survey", "power"]),
+    ("E-CHEN", "Chen Jing (陈静)", "chen", (31.3960, 121.2452), ["printer", "power", "plotter"]),
 ]
 USERS = [("admin", "admin"), ("clerk", "clerk"), ("dispatch", "dispatcher")]
 
@@ -106,16 +107,20 @@ def load_demo(
     services.create_location(session, code="TRANSIT", name="In transit (在途)", kind="transit")
 
     vans = []
-    for code, name, username in ENGINEERS:
-        user = create_user(session, username=username, role="engineer")
-        tokens[username] = ("engineer", issue_token(session, user, name="demo"))
-        engineer = Engineer(code=code, name=name, user_id=user.id)
-        session.add(engineer)
-        session.flush()
+    for code, name, username, (lat, lon), skills in ENGINEERS:
         van_code = f"VAN-{code.removeprefix('E-')}"
-        services.create_location(
-            session, code=van_code, name=f"Van of {name}", kind="van", engineer=code
+        services.create_location(session, code=van_code, name=f"Van of {name}", kind="van")
+        engineer = create_engineer(
+            session,
+            code=code,
+            name=name,
+            username=username,
+            home_lat=lat,
+            home_lon=lon,
+            skills=skills,
+            van=van_code,
         )
+        tokens[username] = ("engineer", issue_token(session, engineer.user, name="demo"))
         vans.append(van_code)
 
     parts = _create_parts(session, rng, part_count)

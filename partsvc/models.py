@@ -1,7 +1,7 @@
 """Imports every model so ``Base.metadata`` knows all tables (Alembic, tests)."""
 
 from partsvc.auth.models import ApiToken, User
-from partsvc.calls.models import Contract, Customer, Engineer, Site
+from partsvc.calls.models import Contract, Customer, Engineer, Equipment, Site
 from partsvc.db import Base
 from partsvc.idempotency import IdempotentAnswer
 from partsvc.inventory.models import (
@@ -22,6 +22,7 @@ __all__ = [
     "Contract",
     "Customer",
     "Engineer",
+    "Equipment",
     "IdempotentAnswer",
     "Location",
     "Move",

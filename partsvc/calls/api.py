@@ -66,3 +66,48 @@ class SiteByCode(Resource):
     def get(self, site: str) -> Any:
         """One site."""
         return services.get_site(current_session(), site)
+
+
+@blp.route("/engineers")
+class Engineers(Resource):
+    @allow(*WRITERS)
+    @blp.arguments(schemas.EngineerIn)
+    @blp.response(201, schemas.EngineerOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create an engineer, their user account and their van (unless one is named)."""
+        engineer = services.create_engineer(current_session(), **data)
+        location = url_for("customers.EngineerByCode", engineer=engineer.code)
+        return engineer, 201, {"Location": location}
+
+
+@blp.route("/engineers/<engineer>")
+class EngineerByCode(Resource):
+    @allow(*ALL_ROLES)
+    @blp.response(200, schemas.EngineerOut)
+    def get(self, engineer: str) -> Any:
+        """One engineer."""
+        return services.get_engineer(current_session(), engineer)
+
+
+@blp.route("/equipment")
+class EquipmentList(Resource):
+    @allow(*WRITERS)
+    @blp.arguments(schemas.EquipmentIn)
+    @blp.response(201, schemas.EquipmentOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Add a unit to a customer's installed base; its cover follows from the install date."""
+        unit = services.create_equipment(current_session(), **data)
+        return (
+            unit,
+            201,
+            {"Location": url_for("customers.EquipmentBySerial", equipment=unit.serial)},
+        )
+
+
+@blp.route("/equipment/<equipment>")
+class EquipmentBySerial(Resource):
+    @allow(*ALL_ROLES)
+    @blp.response(200, schemas.EquipmentOut)
+    def get(self, equipment: str) -> Any:
+        """One unit of the installed base, by serial."""
+        return services.get_equipment(current_session(), equipment)

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
-from sqlalchemy import Boolean, CheckConstraint, Date, Float, ForeignKey, Integer, String
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Time,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from partsvc.db import Base, UTCDateTime, one_of, utcnow
@@ -13,12 +23,22 @@ TIERS = ("gold", "silver", "bronze", "none")
 
 
 class Engineer(Base):
+    """A field engineer: where their day starts, what they can fix, when they work."""
+
     __tablename__ = "engineers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
+    home_lat: Mapped[float | None] = mapped_column(Float)
+    home_lon: Mapped[float | None] = mapped_column(Float)
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    shift_start: Mapped[time] = mapped_column(Time, default=time(9))
+    shift_end: Mapped[time] = mapped_column(Time, default=time(18))
+
+    user = relationship("User", lazy="joined")
+    van = relationship("Location", back_populates="engineer", uselist=False, lazy="joined")
 
 
 class Customer(Base):
@@ -61,6 +81,24 @@ class Contract(Base):
 
     customer: Mapped[Customer] = relationship(back_populates="contracts")
     designated_engineer: Mapped[Engineer | None] = relationship(lazy="joined")
+
+
+class Equipment(Base):
+    """A unit in a customer's installed base (R18): its serial, model and cover (R15)."""
+
+    __tablename__ = "equipment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    serial: Mapped[str] = mapped_column(String(100), unique=True)
+    part_id: Mapped[int] = mapped_column(ForeignKey("parts.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    installed_on: Mapped[date] = mapped_column(Date)
+    warranty_until: Mapped[date] = mapped_column(Date)
+    maintenance_until: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    part = relationship("Part", lazy="joined")
+    site: Mapped[Site] = relationship(lazy="joined")
 
 
 class Site(Base):

@@ -7,9 +7,10 @@ The policy is data: these are the defaults an admin starts from.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from partsvc.worktime import WorkingCalendar
@@ -108,3 +109,15 @@ def deadlines(
         onsite_due=onsite_due,
         resolve_due=resolve_due,
     )
+
+
+# R15: equipment is in warranty 12 months from installation, under maintenance cover 36.
+DEFAULT_WARRANTY_MONTHS = 12
+DEFAULT_MAINTENANCE_MONTHS = 36
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or the month's last day if it is shorter."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

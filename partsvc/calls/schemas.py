@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 from marshmallow import Schema, fields, validate
 
 from partsvc.calls.models import TIERS
@@ -60,3 +62,46 @@ class SiteOut(Schema):
     lat = fields.Float()
     lon = fields.Float()
     created_at = fields.AwareDateTime()
+
+
+class EngineerIn(Schema):
+    code = business_key(required=True)
+    name = text(200, required=True)
+    home_lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(-90, 90))
+    home_lon = fields.Float(required=True, allow_nan=False, validate=validate.Range(-180, 180))
+    skills = fields.List(business_key(), load_default=list, validate=validate.Length(max=50))
+    shift_start = fields.Time(load_default=time(9))
+    shift_end = fields.Time(load_default=time(18))
+    van = business_key(allow_none=True)
+
+
+class EngineerOut(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    username = fields.Function(
+        lambda e: e.user.username if e.user else None, metadata={"type": "string"}
+    )
+    home_lat = fields.Float(allow_none=True)
+    home_lon = fields.Float(allow_none=True)
+    skills = fields.List(fields.String())
+    shift_start = fields.Time()
+    shift_end = fields.Time()
+    van = fields.Function(lambda e: e.van.code if e.van else None, metadata={"type": "string"})
+
+
+class EquipmentIn(Schema):
+    serial = business_key(100, required=True)
+    sku = business_key(required=True)
+    site = business_key(required=True)
+    installed_on = fields.Date(required=True)
+
+
+class EquipmentOut(Schema):
+    id = fields.Integer()
+    serial = fields.String()
+    sku = fields.Function(lambda e: e.part.sku, metadata={"type": "string"})
+    site = fields.Function(lambda e: e.site.code, metadata={"type": "string"})
+    installed_on = fields.Date()
+    warranty_until = fields.Date()
+    maintenance_until = fields.Date()

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from partsvc.calls.models import Contract, Customer, Engineer, Site
-from partsvc.calls.rules import DEFAULT_VISIT_EVERY_MONTHS, Tier
+from partsvc.auth.models import Role
+from partsvc.auth.services import create_user
+from partsvc.calls.models import Contract, Customer, Engineer, Equipment, Site
+from partsvc.calls.rules import (
+    DEFAULT_MAINTENANCE_MONTHS,
+    DEFAULT_VISIT_EVERY_MONTHS,
+    DEFAULT_WARRANTY_MONTHS,
+    Tier,
+    add_months,
+)
 from partsvc.db import flush_or_conflict
-from partsvc.errors import DuplicateKey, InvalidInput, UnknownKey
-from partsvc.inventory.catalog import create_location
+from partsvc.errors import Conflict, DuplicateKey, InvalidInput, UnknownKey
+from partsvc.inventory.catalog import create_location, get_location, get_part
 from partsvc.inventory.rules import LocationKind
 
 
@@ -103,3 +111,92 @@ def create_site(
     session.add(site)
     flush_or_conflict(session, f"A site with code {code!r} already exists.")
     return site
+
+
+def create_engineer(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    home_lat: float,
+    home_lon: float,
+    skills: list[str],
+    shift_start: time = time(9),
+    shift_end: time = time(18),
+    van: str | None = None,
+    username: str | None = None,
+) -> Engineer:
+    """An engineer with a user account of role engineer and a van (created if none named).
+
+    The account gets no token here: ``partsvc users token CODE`` issues one.
+    """
+    if session.scalar(select(Engineer.id).where(Engineer.code == code)) is not None:
+        raise DuplicateKey(f"An engineer with code {code!r} already exists.", engineer=code)
+    if shift_start >= shift_end:
+        raise InvalidInput(
+            "A shift must end after it starts.", errors={"shift_end": ["After shift_start."]}
+        )
+    user = create_user(session, username=username or code.lower(), role=Role.ENGINEER)
+    engineer = Engineer(
+        code=code,
+        name=name,
+        user_id=user.id,
+        home_lat=home_lat,
+        home_lon=home_lon,
+        skills=sorted(set(skills)),
+        shift_start=shift_start,
+        shift_end=shift_end,
+    )
+    session.add(engineer)
+    flush_or_conflict(session, f"An engineer with code {code!r} already exists.")
+    if van is None:
+        create_location(
+            session,
+            code=f"VAN-{code}",
+            name=f"Van of {name}",
+            kind=LocationKind.VAN,
+            lat=home_lat,
+            lon=home_lon,
+            engineer=code,
+        )
+    else:
+        location = get_location(session, van)
+        if location.kind != LocationKind.VAN:
+            raise InvalidInput(
+                f"{van!r} is a {location.kind}, not a van.", errors={"van": ["Not a van."]}
+            )
+        if location.engineer_id is not None:
+            raise Conflict(f"Van {van!r} already belongs to another engineer.", van=van)
+        location.engineer_id = engineer.id
+        session.flush()
+    session.refresh(engineer)
+    return engineer
+
+
+def create_equipment(
+    session: Session, *, serial: str, sku: str, site: str, installed_on: date
+) -> Equipment:
+    """A unit of a customer's installed base, with its warranty and maintenance cover (R15)."""
+    if session.scalar(select(Equipment.id).where(Equipment.serial == serial)) is not None:
+        raise DuplicateKey(f"Equipment with serial {serial!r} already exists.", serial=serial)
+    model = get_part(session, sku)
+    place = get_site(session, site)
+    warranty_months = model.warranty_months or DEFAULT_WARRANTY_MONTHS
+    equipment = Equipment(
+        serial=serial,
+        part_id=model.id,
+        site_id=place.id,
+        installed_on=installed_on,
+        warranty_until=add_months(installed_on, warranty_months),
+        maintenance_until=add_months(installed_on, DEFAULT_MAINTENANCE_MONTHS),
+    )
+    session.add(equipment)
+    flush_or_conflict(session, f"Equipment with serial {serial!r} already exists.")
+    return equipment
+
+
+def get_equipment(session: Session, serial: str) -> Equipment:
+    equipment = session.scalar(select(Equipment).where(Equipment.serial == serial))
+    if equipment is None:
+        raise UnknownKey(f"No equipment with serial {serial!r}.", serial=serial)
+    return equipment

@@ -36,7 +36,7 @@ class Location(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    engineer = relationship("Engineer", lazy="joined")
+    engineer = relationship("Engineer", back_populates="van", lazy="joined")
 
 
 class Part(Base):

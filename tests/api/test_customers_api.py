@@ -88,3 +88,89 @@ def test_a_duplicate_customer_is_409(client, auth):
     answer = client.post("/api/v1/customers", json=body, headers=auth["admin"])
     assert answer.status_code == 409
     assert answer.content_type == PROBLEM
+
+
+def test_an_engineer_gets_a_user_account_and_a_van(client, auth):
+    answer = client.post(
+        "/api/v1/engineers",
+        json={
+            "code": "E-LI",
+            "name": "Li Na (李娜)",
+            "home_lat": 31.3,
+            "home_lon": 120.6,
+            "skills": ["printer", "plotter", "printer"],
+            "shift_start": "08:00:00",
+            "shift_end": "17:00:00",
+        },
+        headers=auth["admin"],
+    )
+    assert answer.status_code == 201, answer.json
+    body = answer.json
+    assert (body["username"], body["van"], body["skills"]) == (
+        "e-li",
+        "VAN-E-LI",
+        ["plotter", "printer"],
+    )
+    assert body["shift_start"] == "08:00:00"
+    van = client.get("/api/v1/locations/VAN-E-LI", headers=auth["clerk"]).json
+    assert (van["kind"], van["engineer"]) == ("van", "E-LI")
+
+
+def test_an_engineer_can_take_an_existing_free_van(client, auth):
+    client.post(
+        "/api/v1/locations",
+        json={"code": "VAN-7", "name": "Van 7", "kind": "van"},
+        headers=auth["admin"],
+    )
+    body = {"code": "E-7", "name": "x", "home_lat": 31.0, "home_lon": 121.0, "van": "VAN-7"}
+    assert client.post("/api/v1/engineers", json=body, headers=auth["admin"]).json["van"] == "VAN-7"
+    again = {**body, "code": "E-8"}
+    answer = client.post("/api/v1/engineers", json=again, headers=auth["admin"])
+    assert answer.status_code == 409
+    assert client.get("/api/v1/engineers/E-8", headers=auth["admin"]).status_code == 404
+
+
+def test_a_shift_that_ends_before_it_starts_is_refused(client, auth):
+    body = {
+        "code": "E-9",
+        "name": "x",
+        "home_lat": 0,
+        "home_lon": 0,
+        "shift_start": "18:00:00",
+        "shift_end": "09:00:00",
+    }
+    assert client.post("/api/v1/engineers", json=body, headers=auth["admin"]).status_code == 422
+
+
+def test_equipment_gets_its_warranty_and_maintenance_cover_from_the_install_date(client, auth):
+    client.post(
+        "/api/v1/parts", json={"sku": "PX-500", "name": "Printer PX-500"}, headers=auth["admin"]
+    )
+    client.post(
+        "/api/v1/parts",
+        json={"sku": "PH-3", "name": "Print head", "warranty_months": 3},
+        headers=auth["admin"],
+    )
+    client.post("/api/v1/customers", json={"code": "C-E", "name": "x"}, headers=auth["admin"])
+    client.post(
+        "/api/v1/sites",
+        json={"code": "S-E", "customer": "C-E", "address": "x", "lat": 0, "lon": 0},
+        headers=auth["admin"],
+    )
+    answer = client.post(
+        "/api/v1/equipment",
+        json={"serial": "PX-0001", "sku": "PX-500", "site": "S-E", "installed_on": "2024-02-29"},
+        headers=auth["dispatcher"],
+    )
+    assert answer.status_code == 201, answer.json
+    assert (answer.json["warranty_until"], answer.json["maintenance_until"]) == (
+        "2025-02-28",
+        "2027-02-28",
+    )
+    head = client.post(
+        "/api/v1/equipment",
+        json={"serial": "PH-0001", "sku": "PH-3", "site": "S-E", "installed_on": "2026-01-31"},
+        headers=auth["dispatcher"],
+    ).json
+    assert head["warranty_until"] == "2026-04-30"
+    assert client.get("/api/v1/equipment/PX-0001", headers=auth["engineer"]).json["site"] == "S-E"

@@ -35,6 +35,10 @@ POLICY = [
     ("GET", "/api/v1/customers/{customer}", ALL, 200),
     ("POST", "/api/v1/sites", PLANNERS, 201),
     ("GET", "/api/v1/sites/{site}", ALL, 200),
+    ("POST", "/api/v1/engineers", PLANNERS, 201),
+    ("GET", "/api/v1/engineers/{engineer}", ALL, 200),
+    ("POST", "/api/v1/equipment", PLANNERS, 201),
+    ("GET", "/api/v1/equipment/{equipment}", ALL, 200),
 ]
 
 PUBLIC = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/static/<path:filename>"}
@@ -74,6 +78,12 @@ def world(client, auth):
         "/api/v1/sites",
         {"code": "S-R", "customer": "C-R", "address": "1 Road", "lat": 31.2, "lon": 121.4},
     )
+    engineer = {"code": "E-R", "name": "Engineer", "home_lat": 31.2, "home_lon": 121.4}
+    post("/api/v1/engineers", engineer)
+    post(
+        "/api/v1/equipment",
+        {"serial": "EQ-R", "sku": "P-R", "site": "S-R", "installed_on": "2026-01-05"},
+    )
     return {
         "sku": "P-R",
         "code": "WH-R",
@@ -82,6 +92,8 @@ def world(client, auth):
         "count_id": count["id"],
         "customer": "C-R",
         "site": "S-R",
+        "engineer": "E-R",
+        "equipment": "EQ-R",
     }
 
 
@@ -99,6 +111,13 @@ def bodies(path: str, n: int) -> dict:
             "address": "2 Road",
             "lat": 31.0,
             "lon": 121.0,
+        },
+        "/api/v1/engineers": {"code": f"E-{n}", "name": "New", "home_lat": 31.0, "home_lon": 121.0},
+        "/api/v1/equipment": {
+            "serial": f"EQ-{n}",
+            "sku": "P-R",
+            "site": "S-R",
+            "installed_on": "2026-01-05",
         },
     }.get(path, {})
 

@@ -79,3 +79,21 @@ def test_a_target_needs_exactly_one_way_to_count_the_fix():
         Target(timedelta(hours=1), None)
     with pytest.raises(ValueError, match="either"):
         Target(timedelta(hours=1), None, resolve=timedelta(hours=1), resolve_working_days=1)
+
+
+@pytest.mark.parametrize(
+    ("day", "months", "expected"),
+    [
+        ((2026, 1, 15), 12, (2027, 1, 15)),
+        ((2024, 2, 29), 12, (2025, 2, 28)),
+        ((2026, 1, 31), 1, (2026, 2, 28)),
+        ((2026, 11, 30), 3, (2027, 2, 28)),
+        ((2026, 12, 1), 0, (2026, 12, 1)),
+    ],
+)
+def test_months_are_added_to_the_same_day_or_the_last_of_a_short_month(day, months, expected):
+    from datetime import date
+
+    from partsvc.calls.rules import add_months
+
+    assert add_months(date(*day), months) == date(*expected)
