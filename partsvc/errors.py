@@ -66,6 +66,11 @@ class AlreadyReversed(Conflict):
     title = "Move already reversed"
 
 
+class InvalidTransition(Conflict):
+    slug = "invalid-transition"
+    title = "Step out of order"
+
+
 class DuplicateKey(Conflict):
     slug = "duplicate-key"
     title = "Already exists"

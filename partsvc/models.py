@@ -1,7 +1,16 @@
 """Imports every model so ``Base.metadata`` knows all tables (Alembic, tests)."""
 
 from partsvc.auth.models import ApiToken, User
-from partsvc.calls.models import Contract, Customer, Engineer, Equipment, Site
+from partsvc.calls.models import (
+    Call,
+    CallStatusChange,
+    Contract,
+    Customer,
+    Engineer,
+    Equipment,
+    Site,
+    SlaTarget,
+)
 from partsvc.db import Base
 from partsvc.idempotency import IdempotentAnswer
 from partsvc.inventory.models import (
@@ -19,6 +28,8 @@ metadata = Base.metadata
 
 __all__ = [
     "ApiToken",
+    "Call",
+    "CallStatusChange",
     "Contract",
     "Customer",
     "Engineer",
@@ -29,6 +40,7 @@ __all__ = [
     "MoveUnit",
     "Part",
     "Site",
+    "SlaTarget",
     "StockCount",
     "StockCountLine",
     "StockLevel",

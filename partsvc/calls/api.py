@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 from flask import current_app, url_for
 from flask_smorest import Blueprint
 
-from partsvc.calls import schemas, services
-from partsvc.http import ALL_ROLES, Resource, allow, current_session, now
+from partsvc.calls import calls, schemas, services
+from partsvc.http import ALL_ROLES, Resource, allow, current_session, current_user, now
+from partsvc.worktime import WorkingCalendar
 
 blp = Blueprint(
     "customers", __name__, url_prefix="/api/v1", description="Customers, contracts and sites"
@@ -111,3 +112,54 @@ class EquipmentBySerial(Resource):
     def get(self, equipment: str) -> Any:
         """One unit of the installed base, by serial."""
         return services.get_equipment(current_session(), equipment)
+
+
+def _calendar() -> WorkingCalendar:
+    return WorkingCalendar(timezone=current_app.config["PARTSVC_SETTINGS"].timezone)
+
+
+@blp.route("/calls")
+class Calls(Resource):
+    @allow(*WRITERS)
+    @blp.arguments(schemas.CallIn)
+    @blp.response(201, schemas.CallOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Report a service call; it answers with its three deadlines (R20)."""
+        window = data.pop("window", None)
+        parts = [calls.PartNeeded(**p) for p in data.pop("parts")]
+        call = calls.report_call(
+            current_session(),
+            calendar=_calendar(),
+            now=now(),
+            parts=parts,
+            window=(window["start"], window["end"]) if window else None,
+            by=current_user(),
+            **data,
+        )
+        return call, 201, {"Location": url_for("customers.CallById", call_id=call.id)}
+
+
+@blp.route("/calls/<int(max=2147483647):call_id>")
+class CallById(Resource):
+    @allow("admin", "dispatcher", "clerk")
+    @blp.response(200, schemas.CallOut)
+    def get(self, call_id: int) -> Any:
+        """One call with its deadlines and status history."""
+        return calls.get_call(current_session(), call_id)
+
+
+@blp.route("/calls/<int(max=2147483647):call_id>/status")
+class CallStatusView(Resource):
+    @allow(*WRITERS)
+    @blp.arguments(schemas.StatusIn)
+    @blp.response(200, schemas.CallOut)
+    def post(self, data: dict[str, Any], call_id: int) -> Any:
+        """Move a call to its next status; 409 for a step out of order (R22)."""
+        return calls.change_call_status(
+            current_session(),
+            call_id,
+            data["status"],
+            at=data.get("at"),
+            now=now(),
+            by=current_user(),
+        )

@@ -20,6 +20,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from partsvc.db import Base, UTCDateTime, one_of, utcnow
 
 TIERS = ("gold", "silver", "bronze", "none")
+PRIORITIES = ("P1", "P2", "P3")
+CALL_STATUSES = (
+    "new",
+    "assigned",
+    "en_route",
+    "on_site",
+    "waiting_for_parts",
+    "resolved",
+    "closed",
+)
 
 
 class Engineer(Base):
@@ -117,3 +127,70 @@ class Site(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     customer: Mapped[Customer] = relationship(lazy="joined")
+
+
+class SlaTarget(Base):
+    """One row of the SLA policy (R20, R21), editable by an admin; new calls use it."""
+
+    __tablename__ = "sla_targets"
+    __table_args__ = (
+        CheckConstraint(one_of("tier", TIERS), name="tier_known"),
+        CheckConstraint(one_of("priority", PRIORITIES), name="priority_known"),
+        CheckConstraint(
+            "(resolve_minutes IS NULL) <> (resolve_working_days IS NULL)", name="one_resolve"
+        ),
+    )
+
+    tier: Mapped[str] = mapped_column(String(16), primary_key=True)
+    priority: Mapped[str] = mapped_column(String(2), primary_key=True)
+    response_minutes: Mapped[int] = mapped_column(Integer)
+    onsite_minutes: Mapped[int | None] = mapped_column(Integer)
+    resolve_minutes: Mapped[int | None] = mapped_column(Integer)
+    resolve_working_days: Mapped[int | None] = mapped_column(Integer)
+    round_the_clock: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Call(Base):
+    """A service call (R22) with the deadlines computed when it was reported (R20)."""
+
+    __tablename__ = "calls"
+    __table_args__ = (
+        CheckConstraint(one_of("priority", PRIORITIES), name="priority_known"),
+        CheckConstraint(one_of("status", CALL_STATUSES), name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    equipment_id: Mapped[int | None] = mapped_column(ForeignKey("equipment.id"))
+    priority: Mapped[str] = mapped_column(String(2))
+    tier: Mapped[str] = mapped_column(String(16))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    response_due: Mapped[datetime] = mapped_column(UTCDateTime)
+    onsite_due: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    resolve_due: Mapped[datetime] = mapped_column(UTCDateTime)
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    parts: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    window_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    description: Mapped[str | None] = mapped_column(String(2000))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    site: Mapped[Site] = relationship(lazy="joined")
+    equipment: Mapped[Equipment | None] = relationship(lazy="joined")
+    history: Mapped[list[CallStatusChange]] = relationship(
+        lazy="selectin", order_by="CallStatusChange.id"
+    )
+
+
+class CallStatusChange(Base):
+    """Every status a call went through, with its time and who set it (R22)."""
+
+    __tablename__ = "call_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -121,3 +121,34 @@ def add_months(day: date, months: int) -> date:
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+class CallStatus(StrEnum):
+    NEW = "new"
+    ASSIGNED = "assigned"
+    EN_ROUTE = "en_route"
+    ON_SITE = "on_site"
+    WAITING_FOR_PARTS = "waiting_for_parts"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+# R22: new → assigned → en route → on site → (waiting for parts) → resolved → closed. A
+# call can be handed back (assigned → new, en route → assigned), and one waiting for parts
+# is visited again.
+NEXT_STATUSES: Mapping[CallStatus, frozenset[CallStatus]] = {
+    CallStatus.NEW: frozenset({CallStatus.ASSIGNED}),
+    CallStatus.ASSIGNED: frozenset({CallStatus.EN_ROUTE, CallStatus.NEW}),
+    CallStatus.EN_ROUTE: frozenset({CallStatus.ON_SITE, CallStatus.ASSIGNED}),
+    CallStatus.ON_SITE: frozenset({CallStatus.WAITING_FOR_PARTS, CallStatus.RESOLVED}),
+    CallStatus.WAITING_FOR_PARTS: frozenset(
+        {CallStatus.ASSIGNED, CallStatus.EN_ROUTE, CallStatus.ON_SITE}
+    ),
+    CallStatus.RESOLVED: frozenset({CallStatus.CLOSED}),
+    CallStatus.CLOSED: frozenset(),
+}
+
+
+def can_move(current: str, new: str) -> bool:
+    """Whether a call in status ``current`` may go to ``new`` (R22)."""
+    return CallStatus(new) in NEXT_STATUSES[CallStatus(current)]

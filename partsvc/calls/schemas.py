@@ -6,8 +6,8 @@ from datetime import time
 
 from marshmallow import Schema, fields, validate
 
-from partsvc.calls.models import TIERS
-from partsvc.schemas import business_key, text
+from partsvc.calls.models import CALL_STATUSES, PRIORITIES, TIERS
+from partsvc.schemas import business_key, quantity, text
 
 
 class CustomerIn(Schema):
@@ -105,3 +105,62 @@ class EquipmentOut(Schema):
     installed_on = fields.Date()
     warranty_until = fields.Date()
     maintenance_until = fields.Date()
+
+
+class PartNeededIn(Schema):
+    sku = business_key(required=True)
+    qty = quantity(required=True)
+
+
+class WindowIn(Schema):
+    start = fields.AwareDateTime(required=True)
+    end = fields.AwareDateTime(required=True)
+
+
+class CallIn(Schema):
+    site = business_key(required=True)
+    priority = fields.String(required=True, validate=validate.OneOf(PRIORITIES))
+    equipment = business_key(100, allow_none=True)
+    reported_at = fields.AwareDateTime(allow_none=True)
+    skills = fields.List(business_key(), load_default=list, validate=validate.Length(max=20))
+    parts = fields.List(
+        fields.Nested(PartNeededIn), load_default=list, validate=validate.Length(max=50)
+    )
+    duration_min = fields.Integer(
+        strict=True, load_default=60, validate=validate.Range(min=5, max=24 * 60)
+    )
+    window = fields.Nested(WindowIn, allow_none=True)
+    description = text(2000, allow_none=True)
+
+
+class StatusIn(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(CALL_STATUSES))
+    at = fields.AwareDateTime(allow_none=True)
+
+
+class StatusChangeOut(Schema):
+    status = fields.String()
+    at = fields.AwareDateTime()
+
+
+class CallOut(Schema):
+    id = fields.Integer()
+    site = fields.Function(lambda c: c.site.code, metadata={"type": "string"})
+    customer = fields.Function(lambda c: c.site.customer.code, metadata={"type": "string"})
+    equipment = fields.Function(
+        lambda c: c.equipment.serial if c.equipment else None, metadata={"type": "string"}
+    )
+    priority = fields.String()
+    tier = fields.String()
+    status = fields.String()
+    reported_at = fields.AwareDateTime()
+    response_due = fields.AwareDateTime()
+    onsite_due = fields.AwareDateTime()
+    resolve_due = fields.AwareDateTime()
+    skills = fields.List(fields.String())
+    parts = fields.List(fields.Dict())
+    duration_min = fields.Integer(attribute="duration_minutes")
+    window_start = fields.AwareDateTime(allow_none=True)
+    window_end = fields.AwareDateTime(allow_none=True)
+    description = fields.String(allow_none=True)
+    history = fields.List(fields.Nested(StatusChangeOut))

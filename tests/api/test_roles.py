@@ -39,6 +39,9 @@ POLICY = [
     ("GET", "/api/v1/engineers/{engineer}", ALL, 200),
     ("POST", "/api/v1/equipment", PLANNERS, 201),
     ("GET", "/api/v1/equipment/{equipment}", ALL, 200),
+    ("POST", "/api/v1/calls", PLANNERS, 201),
+    ("GET", "/api/v1/calls/{call_id}", LEDGER, 200),
+    ("POST", "/api/v1/calls/{call_id}/status", PLANNERS, 200),
 ]
 
 PUBLIC = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/static/<path:filename>"}
@@ -84,7 +87,9 @@ def world(client, auth):
         "/api/v1/equipment",
         {"serial": "EQ-R", "sku": "P-R", "site": "S-R", "installed_on": "2026-01-05"},
     )
+    call = post("/api/v1/calls", {"site": "S-R", "priority": "P2"})
     return {
+        "call_id": call["id"],
         "sku": "P-R",
         "code": "WH-R",
         "move_id": move["id"],
@@ -113,6 +118,8 @@ def bodies(path: str, n: int) -> dict:
             "lon": 121.0,
         },
         "/api/v1/engineers": {"code": f"E-{n}", "name": "New", "home_lat": 31.0, "home_lon": 121.0},
+        "/api/v1/calls": {"site": "S-R", "priority": "P3"},
+        "/api/v1/calls/{call_id}/status": {"status": "assigned"},
         "/api/v1/equipment": {
             "serial": f"EQ-{n}",
             "sku": "P-R",
