@@ -163,3 +163,22 @@ class CallStatusView(Resource):
             now=now(),
             by=current_user(),
         )
+
+
+@blp.route("/sla-policy")
+class SlaPolicy(Resource):
+    @allow(*ALL_ROLES)
+    @blp.response(200, schemas.SlaPolicyOut)
+    def get(self) -> dict[str, Any]:
+        """The SLA targets per contract tier and priority (R20, R21)."""
+        return {"items": calls.list_sla_policy(current_session()), "next": None}
+
+
+@blp.route("/sla-policy/<any(gold, silver, bronze, none):tier>/<any(P1, P2, P3):priority>")
+class SlaPolicyTarget(Resource):
+    @allow("admin")
+    @blp.arguments(schemas.SlaTargetIn)
+    @blp.response(200, schemas.SlaTargetOut)
+    def put(self, data: dict[str, Any], tier: str, priority: str) -> Any:
+        """Change one target; calls already reported keep their deadlines."""
+        return calls.set_sla_target(current_session(), tier=tier, priority=priority, **data)

@@ -146,3 +146,37 @@ def get_call(session: Session, call_id: int, *, for_update: bool = False) -> Cal
 
 def _id(by: Caller | None) -> int | None:
     return by.id if by else None
+
+
+def list_sla_policy(session: Session) -> list[SlaTarget]:
+    return list(session.scalars(select(SlaTarget).order_by(SlaTarget.tier, SlaTarget.priority)))
+
+
+def set_sla_target(
+    session: Session,
+    *,
+    tier: str,
+    priority: str,
+    response_minutes: int,
+    onsite_minutes: int | None,
+    resolve_minutes: int | None,
+    resolve_working_days: int | None,
+    round_the_clock: bool,
+) -> SlaTarget:
+    """Change one row of the SLA policy; calls already reported keep their deadlines."""
+    if (resolve_minutes is None) == (resolve_working_days is None):
+        raise InvalidInput(
+            "Give the time to fix either in minutes or in working days.",
+            errors={"resolve_minutes": ["Exactly one of resolve_minutes, resolve_working_days."]},
+        )
+    row = session.get(SlaTarget, (tier, priority))
+    if row is None:
+        row = SlaTarget(tier=tier, priority=priority)
+        session.add(row)
+    row.response_minutes = response_minutes
+    row.onsite_minutes = onsite_minutes
+    row.resolve_minutes = resolve_minutes
+    row.resolve_working_days = resolve_working_days
+    row.round_the_clock = round_the_clock
+    session.flush()
+    return row

@@ -164,3 +164,36 @@ class CallOut(Schema):
     window_end = fields.AwareDateTime(allow_none=True)
     description = fields.String(allow_none=True)
     history = fields.List(fields.Nested(StatusChangeOut))
+
+
+_MINUTES = validate.Range(min=1, max=60 * 24 * 365)
+
+
+class SlaTargetIn(Schema):
+    response_minutes = fields.Integer(strict=True, required=True, validate=_MINUTES)
+    onsite_minutes = fields.Integer(
+        strict=True, allow_none=True, load_default=None, validate=_MINUTES
+    )
+    resolve_minutes = fields.Integer(
+        strict=True, allow_none=True, load_default=None, validate=_MINUTES
+    )
+    resolve_working_days = fields.Integer(
+        strict=True, allow_none=True, load_default=None, validate=validate.Range(min=1, max=365)
+    )
+    round_the_clock = fields.Boolean(load_default=False)
+
+
+class SlaTargetOut(Schema):
+    tier = fields.String()
+    priority = fields.String()
+    response_minutes = fields.Integer()
+    onsite_minutes = fields.Integer(allow_none=True)
+    resolve_minutes = fields.Integer(allow_none=True)
+    resolve_working_days = fields.Integer(allow_none=True)
+    round_the_clock = fields.Boolean()
+
+
+SlaPolicyOut = Schema.from_dict(
+    {"items": fields.List(fields.Nested(SlaTargetOut)), "next": fields.String(allow_none=True)},
+    name="SlaPolicy",
+)

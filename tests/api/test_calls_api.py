@@ -108,3 +108,45 @@ def test_equipment_of_another_site_is_refused(client, sites, auth):
         headers=sites,
     )
     assert answer.status_code == 422
+
+
+def test_an_admin_edits_the_policy_and_only_new_calls_follow_it(client, sites, auth):
+    before = report(client, sites, "S-C-BRONZE", "P2", reported_at="2026-11-23T10:00:00+08:00")
+    answer = client.put(
+        "/api/v1/sla-policy/bronze/P2",
+        json={"response_minutes": 30, "onsite_minutes": 240, "resolve_minutes": 720},
+        headers=auth["admin"],
+    )
+    assert answer.status_code == 200, answer.json
+    after = report(client, sites, "S-C-BRONZE", "P2", reported_at="2026-11-23T10:00:00+08:00")
+    assert after["onsite_due"] == "2026-11-23T06:00:00+00:00"  # 14:00, four working hours
+    again = client.get(f"/api/v1/calls/{before['id']}", headers=auth["clerk"]).json
+    assert again["onsite_due"] == "2026-11-23T04:00:00+00:00"  # unchanged: 12:00
+    policy = client.get("/api/v1/sla-policy", headers=auth["engineer"]).json["items"]
+    assert len(policy) == 12
+    assert [t for t in policy if t["round_the_clock"]] == [
+        {
+            "tier": "gold",
+            "priority": "P1",
+            "response_minutes": 60,
+            "onsite_minutes": 120,
+            "resolve_minutes": 1440,
+            "resolve_working_days": None,
+            "round_the_clock": True,
+        }
+    ]
+
+
+def test_a_target_fixes_in_minutes_or_in_working_days_not_both(client, auth):
+    answer = client.put(
+        "/api/v1/sla-policy/gold/P3",
+        json={"response_minutes": 10, "resolve_minutes": 60, "resolve_working_days": 2},
+        headers=auth["admin"],
+    )
+    assert answer.status_code == 422
+    assert (
+        client.put(
+            "/api/v1/sla-policy/gold/P9", json={"response_minutes": 10}, headers=auth["admin"]
+        ).status_code
+        == 404
+    )

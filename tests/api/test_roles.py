@@ -42,6 +42,8 @@ POLICY = [
     ("POST", "/api/v1/calls", PLANNERS, 201),
     ("GET", "/api/v1/calls/{call_id}", LEDGER, 200),
     ("POST", "/api/v1/calls/{call_id}/status", PLANNERS, 200),
+    ("GET", "/api/v1/sla-policy", ALL, 200),
+    ("PUT", "/api/v1/sla-policy/{tier}/{priority}", {"admin"}, 200),
 ]
 
 PUBLIC = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/static/<path:filename>"}
@@ -89,6 +91,8 @@ def world(client, auth):
     )
     call = post("/api/v1/calls", {"site": "S-R", "priority": "P2"})
     return {
+        "tier": "silver",
+        "priority": "P2",
         "call_id": call["id"],
         "sku": "P-R",
         "code": "WH-R",
@@ -119,6 +123,11 @@ def bodies(path: str, n: int) -> dict:
         },
         "/api/v1/engineers": {"code": f"E-{n}", "name": "New", "home_lat": 31.0, "home_lon": 121.0},
         "/api/v1/calls": {"site": "S-R", "priority": "P3"},
+        "/api/v1/sla-policy/{tier}/{priority}": {
+            "response_minutes": 15,
+            "onsite_minutes": 180,
+            "resolve_minutes": 720,
+        },
         "/api/v1/calls/{call_id}/status": {"status": "assigned"},
         "/api/v1/equipment": {
             "serial": f"EQ-{n}",
@@ -138,7 +147,7 @@ def test_each_role_is_allowed_or_refused_as_the_policy_says(
 ):
     url = path.format(**world)
     headers = auth[role] if role else {}
-    kwargs = {"json": bodies(path, hash(role) % 1000)} if method == "POST" else {}
+    kwargs = {"json": bodies(path, hash(role) % 1000)} if method in ("POST", "PUT") else {}
     answer = client.open(url, method=method, headers=headers, **kwargs)
     if role is None:
         assert answer.status_code == 401
