@@ -13,9 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from partsvc.auth.services import Caller, create_user, issue_token
-from partsvc.calls.services import create_engineer
+from partsvc.calls.calls import report_call
+from partsvc.calls.services import (
+    create_customer,
+    create_engineer,
+    create_equipment,
+    create_site,
+)
 from partsvc.inventory import services
 from partsvc.inventory.models import Part
+from partsvc.worktime import WorkingCalendar
 
 VENDORS = [
     ("V-HPT", "Hanpu Printing Tech (汉普打印科技)", 31.2304, 121.4737),
@@ -125,7 +132,87 @@ def load_demo(
 
     parts = _create_parts(session, rng, part_count)
     _book_opening_stock(session, rng, parts, vans, now=now, by=clerk)
+    _customers_and_calls(session, rng, parts, now=now)
     return tokens
+
+
+# code, name, tier, designated engineer, site address, (lat, lon)
+CUSTOMERS = [
+    (
+        "C-HUAWEI-SURVEY",
+        "南京华威测绘仪器有限公司",
+        "gold",
+        "E-LI",
+        "江苏省南京市鼓楼区中山北路 88 号",
+        (32.0603, 118.7969),
+    ),
+    (
+        "C-PUDONG-PRINT",
+        "上海浦东印务有限公司",
+        "silver",
+        None,
+        "上海市浦东新区张江路 500 号",
+        (31.2035, 121.5907),
+    ),
+    (
+        "C-SUZHOU-LAB",
+        "苏州工业园区检测中心",
+        "bronze",
+        None,
+        "苏州市工业园区星湖街 328 号",
+        (31.3176, 120.7215),
+    ),
+    (
+        "C-MINHANG-SCHOOL",
+        "闵行区实验学校",
+        "none",
+        None,
+        "上海市闵行区莘庄镇沪闵路 6000 号",
+        (31.1113, 121.3820),
+    ),
+]
+
+
+def _customers_and_calls(
+    session: Session, rng: random.Random, parts: list[Part], *, now: datetime
+) -> None:
+    """A few customers of each tier with a site, installed equipment and open calls."""
+    calendar = WorkingCalendar()
+    today = now.astimezone(calendar.zone).date()
+    models = [part for part in parts if part.sku.startswith("LOAN-")]
+    for index, (code, name, tier, engineer, address, (lat, lon)) in enumerate(CUSTOMERS):
+        create_customer(
+            session,
+            code=code,
+            name=name,
+            tier=tier,
+            designated_engineer=engineer,
+            contract_starts_on=today - timedelta(days=365),
+        )
+        site = f"S-{code.removeprefix('C-')}"
+        create_site(session, code=site, customer=code, address=address, lat=lat, lon=lon)
+        serial = f"EQ-{index + 1:04d}"
+        create_equipment(
+            session,
+            serial=serial,
+            sku=models[index % len(models)].sku,
+            site=site,
+            installed_on=today - timedelta(days=rng.randint(30, 900)),
+        )
+        for priority, hours_ago in (("P1", 1), ("P3", 26)):
+            report_call(
+                session,
+                site=site,
+                priority=priority,
+                equipment=serial,
+                calendar=calendar,
+                now=now,
+                reported_at=now - timedelta(hours=hours_ago),
+                skills=["printer"] if "PX" in models[index % len(models)].sku else ["survey"],
+                description="设备无法开机 / unit does not power on"
+                if priority == "P1"
+                else "定期保养 / routine check",
+            )
 
 
 def _create_parts(session: Session, rng: random.Random, count: int) -> list[Part]:

@@ -32,7 +32,7 @@ class Customers(Resource):
     @blp.response(201, schemas.CustomerOut)
     def post(self, data: dict[str, Any]) -> Any:
         """Create a customer, with a contract of its tier from today (R19)."""
-        customer = services.create_customer(current_session(), today=_today(), **data)
+        customer = services.create_customer(current_session(), contract_starts_on=_today(), **data)
         return (
             customer,
             201,

@@ -49,12 +49,12 @@ def create_customer(
     *,
     code: str,
     name: str,
-    today: date,
+    contract_starts_on: date,
     tier: str = Tier.NONE,
     designated_engineer: str | None = None,
     regional_fee: bool = False,
 ) -> Customer:
-    """A customer, and from ``today`` a contract of ``tier`` unless the tier is none."""
+    """A customer, and from ``contract_starts_on`` a contract of ``tier`` unless it is none."""
     if session.scalar(select(Customer.id).where(Customer.code == code)) is not None:
         raise DuplicateKey(f"A customer with code {code!r} already exists.", customer=code)
     if designated_engineer is not None and tier != Tier.GOLD:
@@ -74,7 +74,7 @@ def create_customer(
                 designated_engineer_id=engineer.id if engineer else None,
                 visit_every_months=DEFAULT_VISIT_EVERY_MONTHS[Tier(tier)],
                 regional_fee=regional_fee,
-                starts_on=today,
+                starts_on=contract_starts_on,
             )
         )
         session.flush()
