@@ -15,14 +15,25 @@ import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, DateTime, Dialect, Engine, MetaData, create_engine, event
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Dialect,
+    Engine,
+    MetaData,
+    create_engine,
+    event,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from partsvc.errors import DuplicateKey
+from partsvc.errors import DuplicateKey, UnknownKey
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -170,3 +181,16 @@ def flush_or_conflict(session: Session, detail: str) -> None:
         session.flush()
     except IntegrityError as exc:
         raise DuplicateKey(detail) from exc
+
+
+def one_by_key(
+    session: Session, model: type[T], column: Any, value: Any, *, what: str, field: str
+) -> T:
+    """The one row whose business key is ``value``, or UnknownKey (a 404)."""
+    unknown = UnknownKey(f"No {what} {value!r}.", **{field: value})
+    if isinstance(value, str) and "\x00" in value:  # PostgreSQL text cannot hold NUL
+        raise unknown
+    row = session.scalar(select(model).where(column == value))
+    if row is None:
+        raise unknown
+    return row

@@ -17,31 +17,22 @@ from partsvc.calls.rules import (
     Tier,
     add_months,
 )
-from partsvc.db import flush_or_conflict
-from partsvc.errors import Conflict, DuplicateKey, InvalidInput, UnknownKey
+from partsvc.db import flush_or_conflict, one_by_key
+from partsvc.errors import Conflict, DuplicateKey, InvalidInput
 from partsvc.inventory.catalog import create_location, get_location, get_part
 from partsvc.inventory.rules import LocationKind
 
 
 def get_customer(session: Session, code: str) -> Customer:
-    customer = session.scalar(select(Customer).where(Customer.code == code))
-    if customer is None:
-        raise UnknownKey(f"No customer with code {code!r}.", customer=code)
-    return customer
+    return one_by_key(session, Customer, Customer.code, code, what="customer", field="customer")
 
 
 def get_engineer(session: Session, code: str) -> Engineer:
-    engineer = session.scalar(select(Engineer).where(Engineer.code == code))
-    if engineer is None:
-        raise UnknownKey(f"No engineer with code {code!r}.", engineer=code)
-    return engineer
+    return one_by_key(session, Engineer, Engineer.code, code, what="engineer", field="engineer")
 
 
 def get_site(session: Session, code: str) -> Site:
-    site = session.scalar(select(Site).where(Site.code == code))
-    if site is None:
-        raise UnknownKey(f"No site with code {code!r}.", site=code)
-    return site
+    return one_by_key(session, Site, Site.code, code, what="site", field="site")
 
 
 def create_customer(
@@ -196,7 +187,6 @@ def create_equipment(
 
 
 def get_equipment(session: Session, serial: str) -> Equipment:
-    equipment = session.scalar(select(Equipment).where(Equipment.serial == serial))
-    if equipment is None:
-        raise UnknownKey(f"No equipment with serial {serial!r}.", serial=serial)
-    return equipment
+    return one_by_key(
+        session, Equipment, Equipment.serial, serial, what="equipment with serial", field="serial"
+    )

@@ -3,54 +3,41 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from partsvc.calls.models import Engineer
-from partsvc.db import flush_or_conflict
+from partsvc.db import flush_or_conflict, one_by_key
 from partsvc.errors import Conflict, DuplicateKey, InvalidInput, UnknownKey
 from partsvc.inventory.models import Location, Move, Part, StockCount, Unit
 from partsvc.inventory.rules import LocationKind
 
 ADJUSTMENT_CODE = "ADJ"
-T = TypeVar("T")
 
 # ---------------------------------------------------------------- look-ups
 
 
 def get_part(session: Session, sku: str) -> Part:
-    return _by_key(session, Part, Part.sku, sku, what="part with SKU", field="sku")
+    return one_by_key(session, Part, Part.sku, sku, what="part with SKU", field="sku")
 
 
 def get_location(session: Session, code: str) -> Location:
-    return _by_key(session, Location, Location.code, code, what="location", field="location")
+    return one_by_key(session, Location, Location.code, code, what="location", field="location")
 
 
 def get_unit(session: Session, serial: str) -> Unit:
-    return _by_key(session, Unit, Unit.serial, serial, what="unit with serial", field="serial")
+    return one_by_key(session, Unit, Unit.serial, serial, what="unit with serial", field="serial")
 
 
 def get_move(session: Session, move_id: int) -> Move:
-    return _by_key(session, Move, Move.id, move_id, what="move", field="move")
+    return one_by_key(session, Move, Move.id, move_id, what="move", field="move")
 
 
 def get_count(session: Session, count_id: int) -> StockCount:
-    return _by_key(session, StockCount, StockCount.id, count_id, what="stock count", field="count")
-
-
-def _by_key(
-    session: Session, model: type[T], column: Any, value: Any, *, what: str, field: str
-) -> T:
-    """The one row whose business key is ``value``, or UnknownKey (a 404)."""
-    unknown = UnknownKey(f"No {what} {value!r}.", **{field: value})
-    if isinstance(value, str) and "\x00" in value:  # PostgreSQL text cannot hold NUL
-        raise unknown
-    row = session.scalar(select(model).where(column == value))
-    if row is None:
-        raise unknown
-    return row
+    return one_by_key(
+        session, StockCount, StockCount.id, count_id, what="stock count", field="count"
+    )
 
 
 def adjustment_location(session: Session) -> Location:
