@@ -23,6 +23,7 @@ from sqlalchemy import (
     Dialect,
     Engine,
     MetaData,
+    Table,
     create_engine,
     event,
     select,
@@ -173,6 +174,13 @@ def one_of(column: str, values: tuple[str, ...]) -> str:
     """SQL text for a CHECK that ``column`` holds one of ``values``."""
     quoted = ", ".join(f"'{v}'" for v in values)
     return f"{column} IN ({quoted})"
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's table, typed for Core statements."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def flush_or_conflict(session: Session, detail: str) -> None:

@@ -16,10 +16,10 @@ from typing import Any, TypeVar
 
 from flask import Response, current_app, g, request
 from flask.views import MethodView
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from partsvc import idempotency
+from partsvc.auth.models import ROLE_VALUES
 from partsvc.auth.services import Caller, caller_for_token
 from partsvc.db import Database
 from partsvc.errors import Forbidden, InvalidInput, Unauthenticated
@@ -28,7 +28,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-ALL_ROLES = ("admin", "clerk", "dispatcher", "engineer")
+ALL_ROLES = ROLE_VALUES
 
 
 def allow(*roles: str) -> Callable[[F], F]:
@@ -102,53 +102,41 @@ class Resource(MethodView):
         *,
         roles: frozenset[str] = frozenset(),
     ) -> Response:
-        """Run a writing view in its unit of work; ``user`` is None if not yet known."""
+        """Run a writing view in its unit of work; ``user`` is None if not yet known.
+
+        A keyed POST first claims its key, so a concurrent retry waits for the first
+        request and then replays its stored answer (``idempotency.claim_key``).
+        """
         key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
-        fingerprint = ""
-        try:
-            with db.unit_of_work(write=True) as session:
-                g.session = session
-                if user is None:
-                    user = _authorize(session, roles)
-                g.user = user
-                if key is not None:
-                    idempotency.check_key(key)
-                    fingerprint = idempotency.fingerprint(
-                        request.method, request.path, request.get_data()
-                    )
-                    idempotency.claim_key(session, user_id=user.id, key=key)
-                    stored = idempotency.find_answer(
-                        session, user_id=user.id, key=key, fingerprint=fingerprint
-                    )
-                    if stored is not None:
-                        return _replay(stored)
-                response = current_app.make_response(super().dispatch_request(**kwargs))
-                if key is not None and 200 <= response.status_code < 300:
-                    idempotency.store_answer(
-                        session,
-                        user_id=user.id,
-                        key=key,
-                        fingerprint=fingerprint,
-                        answer=idempotency.StoredAnswer(
-                            response.status_code,
-                            response.content_type or "application/json",
-                            response.get_data(),
-                            response.headers.get("Location"),
-                        ),
-                        now=now(),
-                    )
-                return response
-        except IntegrityError:
-            # A concurrent request with the same key committed first: answer as it did.
-            if key is None or user is None:
-                raise
-            with db.unit_of_work(write=False) as session:
-                stored = idempotency.find_answer(
-                    session, user_id=user.id, key=key, fingerprint=fingerprint
+        with db.unit_of_work(write=True) as session:
+            g.session = session
+            g.user = user = user or _authorize(session, roles)
+            if key is None:
+                return current_app.make_response(super().dispatch_request(**kwargs))
+            idempotency.check_key(key)
+            fingerprint = idempotency.fingerprint(request.method, request.path, request.get_data())
+            idempotency.claim_key(session, user_id=user.id, key=key)
+            stored = idempotency.find_answer(
+                session, user_id=user.id, key=key, fingerprint=fingerprint
+            )
+            if stored is not None:
+                return _replay(stored)
+            response = current_app.make_response(super().dispatch_request(**kwargs))
+            if 200 <= response.status_code < 300:
+                idempotency.store_answer(
+                    session,
+                    user_id=user.id,
+                    key=key,
+                    fingerprint=fingerprint,
+                    answer=idempotency.StoredAnswer(
+                        response.status_code,
+                        response.content_type or "application/json",
+                        response.get_data(),
+                        response.headers.get("Location"),
+                    ),
+                    now=now(),
                 )
-            if stored is None:
-                raise
-            return _replay(stored)
+            return response
 
 
 def _authorize(session: Session, roles: frozenset[str]) -> Caller:

@@ -1,8 +1,9 @@
 """Stored answers to POSTs that carried an ``Idempotency-Key`` (R4).
 
 The answer is stored in the same transaction as the write it answers, so either both
-are committed or neither. A concurrent duplicate fails on the unique key, rolls back
-everything it wrote, and then replays the stored answer.
+are committed or neither. A concurrent duplicate waits on the key it claims first
+(``claim_key``), then finds and replays the stored answer; the unique key on (user, key)
+stays as the database's own guarantee.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from partsvc.db import Base, UTCDateTime
+from partsvc.db import Base, UTCDateTime, table_of
 from partsvc.errors import IdempotencyKeyReused, InvalidInput
 
 MAX_KEY_LENGTH = 255
@@ -131,7 +132,7 @@ def store_answer(
     )
 
 
-_answers = IdempotentAnswer.__table__
+_answers = table_of(IdempotentAnswer)
 _FIND = select(
     _answers.c.fingerprint,
     _answers.c.status_code,

@@ -96,11 +96,7 @@ def report_call(
     )
     session.add(call)
     session.flush()
-    session.add(
-        CallStatusChange(call_id=call.id, status=CallStatus.NEW, at=reported, user_id=_id(by))
-    )
-    session.flush()
-    session.refresh(call, ["history"])
+    _record_status(session, call, CallStatus.NEW, reported, by)
     return call
 
 
@@ -128,10 +124,19 @@ def change_call_status(
             errors={"at": ["Too early."]},
         )
     call.status = status
-    session.add(CallStatusChange(call_id=call.id, status=status, at=when, user_id=_id(by)))
+    _record_status(session, call, status, when, by)
+    return call
+
+
+def _record_status(
+    session: Session, call: Call, status: str, at: datetime, by: Caller | None
+) -> None:
+    """Add a step to the call's status history (R22), who and when."""
+    session.add(
+        CallStatusChange(call_id=call.id, status=status, at=at, user_id=by.id if by else None)
+    )
     session.flush()
     session.refresh(call, ["history"])
-    return call
 
 
 def get_call(session: Session, call_id: int, *, for_update: bool = False) -> Call:
@@ -142,10 +147,6 @@ def get_call(session: Session, call_id: int, *, for_update: bool = False) -> Cal
     if call is None:
         raise UnknownKey(f"No call {call_id}.", call=call_id)
     return call
-
-
-def _id(by: Caller | None) -> int | None:
-    return by.id if by else None
 
 
 def list_sla_policy(session: Session) -> list[SlaTarget]:

@@ -14,14 +14,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from sqlalchemy import Executable, Table, bindparam, func, insert, or_, select, true, update
+from sqlalchemy import Executable, bindparam, func, insert, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from partsvc.auth.services import Caller
-from partsvc.db import Base, flush_or_conflict
+from partsvc.db import flush_or_conflict, table_of
 from partsvc.errors import (
     AlreadyReversed,
     Conflict,
@@ -34,15 +34,8 @@ from partsvc.inventory.catalog import get_location, get_move, get_part, get_unit
 from partsvc.inventory.models import Location, Move, MoveUnit, Part, StockLevel, Unit
 from partsvc.inventory.rules import holds_stock, lock_order, may_introduce_serials
 
-
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-_parts, _locations, _levels = _table(Part), _table(Location), _table(StockLevel)
-_moves, _move_units = _table(Move), _table(MoveUnit)
+_parts, _locations, _levels = table_of(Part), table_of(Location), table_of(StockLevel)
+_moves, _move_units = table_of(Move), table_of(MoveUnit)
 
 
 class PartRef(NamedTuple):
@@ -390,7 +383,7 @@ _TAKE = (
     .values(on_hand=_levels.c.on_hand - bindparam("b_take"))
 )
 _CARRY_UNIT = (
-    update(_table(Unit))
+    update(table_of(Unit))
     .where(Unit.id == bindparam("b_unit"), Unit.location_id == bindparam("b_from"))
     .values(location_id=bindparam("b_to"))
 )
