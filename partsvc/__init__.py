@@ -15,6 +15,7 @@ from flask_smorest import Api
 from partsvc import problems
 from partsvc.config import INSTANCE_DIR, Settings
 from partsvc.db import Database, utcnow
+from partsvc.worktime import WorkingCalendar
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -65,6 +66,7 @@ def create_app(
         pool_size=settings.db_pool_size,
     )
     app.extensions["partsvc.clock"] = clock
+    app.extensions["partsvc.calendar"] = WorkingCalendar(timezone=settings.timezone)
 
     api = PartsvcApi(app)
     api.spec.components.security_scheme(

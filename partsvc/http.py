@@ -23,6 +23,7 @@ from partsvc.auth.models import ROLE_VALUES
 from partsvc.auth.services import Caller, caller_for_token
 from partsvc.db import Database
 from partsvc.errors import Forbidden, InvalidInput, Unauthenticated
+from partsvc.worktime import WorkingCalendar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,6 +64,12 @@ def current_session() -> Session:
 def current_user() -> Caller:
     caller: Caller = g.user
     return caller
+
+
+def calendar() -> WorkingCalendar:
+    """The deployment's working-time calendar, built once per app (holidays load lazily)."""
+    working: WorkingCalendar = current_app.extensions["partsvc.calendar"]
+    return working
 
 
 def now() -> datetime:

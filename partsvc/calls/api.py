@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_smorest import Blueprint
 
 from partsvc.calls import calls, schemas, services
-from partsvc.http import ALL_ROLES, Resource, allow, current_session, current_user, now
-from partsvc.worktime import WorkingCalendar
+from partsvc.http import (
+    ALL_ROLES,
+    Resource,
+    allow,
+    calendar,
+    current_session,
+    current_user,
+    now,
+)
 
 blp = Blueprint(
     "customers", __name__, url_prefix="/api/v1", description="Customers, contracts and sites"
@@ -22,7 +28,7 @@ WRITERS = ("admin", "dispatcher")
 
 def _today() -> date:
     """Today in the deployment's time zone, where contracts start and end."""
-    return now().astimezone(ZoneInfo(current_app.config["PARTSVC_SETTINGS"].timezone)).date()
+    return now().astimezone(calendar().zone).date()
 
 
 @blp.route("/customers")
@@ -114,10 +120,6 @@ class EquipmentBySerial(Resource):
         return services.get_equipment(current_session(), equipment)
 
 
-def _calendar() -> WorkingCalendar:
-    return WorkingCalendar(timezone=current_app.config["PARTSVC_SETTINGS"].timezone)
-
-
 @blp.route("/calls")
 class Calls(Resource):
     @allow(*WRITERS)
@@ -129,7 +131,7 @@ class Calls(Resource):
         parts = [calls.PartNeeded(**p) for p in data.pop("parts")]
         call = calls.report_call(
             current_session(),
-            calendar=_calendar(),
+            calendar=calendar(),
             now=now(),
             parts=parts,
             window=(window["start"], window["end"]) if window else None,
