@@ -174,3 +174,14 @@ def test_equipment_gets_its_warranty_and_maintenance_cover_from_the_install_date
     ).json
     assert head["warranty_until"] == "2026-04-30"
     assert client.get("/api/v1/equipment/PX-0001", headers=auth["engineer"]).json["site"] == "S-E"
+
+
+def test_a_customer_outside_the_home_region_pays_the_regional_fee(client, auth):
+    body = {"code": "C-FAR", "name": "乌鲁木齐客户", "tier": "silver", "regional_fee": True}
+    assert client.post("/api/v1/customers", json=body, headers=auth["admin"]).status_code == 201
+    contract = client.get("/api/v1/customers/C-FAR", headers=auth["admin"]).json["contract"]
+    assert (contract["tier"], contract["regional_fee"], contract["visit_every_months"]) == (
+        "silver",
+        True,
+        2,
+    )
