@@ -15,6 +15,7 @@ from flask_smorest import Api
 from partsvc import problems
 from partsvc.config import INSTANCE_DIR, Settings
 from partsvc.db import Database, utcnow
+from partsvc.http import IsoDateConverter
 from partsvc.worktime import WorkingCalendar
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,16 +69,20 @@ def create_app(
     app.extensions["partsvc.clock"] = clock
     app.extensions["partsvc.calendar"] = WorkingCalendar(timezone=settings.timezone)
 
+    app.url_map.converters["isodate"] = IsoDateConverter
     api = PartsvcApi(app)
+    api.register_converter(IsoDateConverter, lambda _: {"type": "string", "format": "date"})
     api.spec.components.security_scheme(
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "description": "`partsvc users create` prints one."},
     )
     from partsvc.calls.api import blp as customers_blp
     from partsvc.inventory.api import blp as stock_blp
+    from partsvc.workdays.api import blp as calendar_blp
 
     api.register_blueprint(stock_blp)
     api.register_blueprint(customers_blp)
+    api.register_blueprint(calendar_blp)
     problems.register(app)
     _register_pages(app)
     return app

@@ -11,18 +11,20 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from flask import Response, current_app, g, request
 from flask.views import MethodView
 from sqlalchemy.orm import Session
+from werkzeug.routing import BaseConverter, ValidationError
 
 from partsvc import idempotency
 from partsvc.auth.models import ROLE_VALUES
 from partsvc.auth.services import Caller, caller_for_token
 from partsvc.db import Database
 from partsvc.errors import Forbidden, InvalidInput, Unauthenticated
+from partsvc.workdays.services import working_calendar
 from partsvc.worktime import WorkingCalendar
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,8 +69,10 @@ def current_user() -> Caller:
 
 
 def calendar() -> WorkingCalendar:
-    """The deployment's working-time calendar, built once per app (holidays load lazily)."""
-    working: WorkingCalendar = current_app.extensions["partsvc.calendar"]
+    """The working-time calendar: the deployment's settings plus the admin's days (R21)."""
+    if "calendar" not in g:
+        g.calendar = working_calendar(current_session(), current_app.extensions["partsvc.calendar"])
+    working: WorkingCalendar = g.calendar
     return working
 
 
@@ -100,6 +104,7 @@ class Resource(MethodView):
             return self._write(db, None, kwargs, roles=roles)
         finally:
             g.pop("session", None)
+            g.pop("calendar", None)
 
     def _write(
         self,
@@ -173,6 +178,21 @@ def _replay(stored: idempotency.StoredAnswer) -> Response:
         response.headers["Location"] = stored.location
     response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+class IsoDateConverter(BaseConverter):
+    """``<isodate:day>``: a ``YYYY-MM-DD`` path segment; anything else is a 404."""
+
+    regex = r"\d{4}-\d{2}-\d{2}"
+
+    def to_python(self, value: str) -> date:
+        try:
+            return date.fromisoformat(value)
+        except ValueError as exc:
+            raise ValidationError from exc
+
+    def to_url(self, value: date) -> str:
+        return value.isoformat()
 
 
 # ---------------------------------------------------------------- cursors

@@ -23,11 +23,13 @@ from partsvc.inventory.models import (
     StockLevel,
     Unit,
 )
+from partsvc.workdays.models import CalendarDay
 
 metadata = Base.metadata
 
 __all__ = [
     "ApiToken",
+    "CalendarDay",
     "Call",
     "CallStatusChange",
     "Contract",

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -55,11 +55,9 @@ class WorkingCalendar:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    @cached_property
+    @property
     def _public_holidays(self) -> holidays.HolidayBase | None:
-        if self.country is None:
-            return None
-        return holidays.country_holidays(self.country)
+        return None if self.country is None else _country_holidays(self.country)
 
     # ------------------------------------------------------------------ days
 
@@ -77,6 +75,21 @@ class WorkingCalendar:
         if self._is_public_holiday(day):
             return None
         return self.hours.get(day.weekday())
+
+    def describe(self, day: date) -> str:
+        """Why a day is, or is not, a working day: what a dispatcher reads on the calendar."""
+        if self.all_hours:
+            return "open round the clock"
+        if day in self.extra_closures:
+            return "closed by the admin"
+        if day in self.extra_working_days:
+            return "working day set by the admin"
+        if self._is_make_up_day(day):
+            return "make-up working day"
+        calendar = self._public_holidays
+        if calendar is not None and day in calendar:
+            return f"public holiday: {calendar.get(day)}"
+        return "working day" if day.weekday() in self.hours else "weekend"
 
     def _is_public_holiday(self, day: date) -> bool:
         calendar = self._public_holidays
@@ -184,6 +197,12 @@ class WorkingCalendar:
             if closes <= start:
                 continue
             yield opens, closes
+
+
+@cache
+def _country_holidays(country: str) -> holidays.HolidayBase:
+    """One holiday table per country and process: it loads each year once, when asked."""
+    return holidays.country_holidays(country)
 
 
 def _require_aware(instant: datetime) -> None:

@@ -44,7 +44,13 @@ POLICY = [
     ("POST", "/api/v1/calls/{call_id}/status", PLANNERS, 200),
     ("GET", "/api/v1/sla-policy", ALL, 200),
     ("PUT", "/api/v1/sla-policy/{tier}/{priority}", {"admin"}, 200),
+    ("GET", "/api/v1/calendar", ALL, 200),
+    ("PUT", "/api/v1/calendar/days/{day}", {"admin"}, 200),
+    ("DELETE", "/api/v1/calendar/days/{day}", {"admin"}, 204),
 ]
+
+# Query strings the GET endpoints need.
+QUERIES = {"/api/v1/calendar": {"from": "2026-12-01", "to": "2026-12-31"}}
 
 PUBLIC = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/static/<path:filename>"}
 
@@ -90,7 +96,10 @@ def world(client, auth):
         {"serial": "EQ-R", "sku": "P-R", "site": "S-R", "installed_on": "2026-01-05"},
     )
     call = post("/api/v1/calls", {"site": "S-R", "priority": "P2"})
+    day = client.put("/api/v1/calendar/days/2026-12-24", json={"working": False}, headers=admin)
+    assert day.status_code == 200, day.json
     return {
+        "day": "2026-12-24",
         "tier": "silver",
         "priority": "P2",
         "call_id": call["id"],
@@ -129,6 +138,7 @@ def bodies(path: str, n: int) -> dict:
             "resolve_minutes": 720,
         },
         "/api/v1/calls/{call_id}/status": {"status": "assigned"},
+        "/api/v1/calendar/days/{day}": {"working": False, "note": "Christmas party"},
         "/api/v1/equipment": {
             "serial": f"EQ-{n}",
             "sku": "P-R",
@@ -148,11 +158,13 @@ def test_each_role_is_allowed_or_refused_as_the_policy_says(
     url = path.format(**world)
     headers = auth[role] if role else {}
     kwargs = {"json": bodies(path, hash(role) % 1000)} if method in ("POST", "PUT") else {}
-    answer = client.open(url, method=method, headers=headers, **kwargs)
+    answer = client.open(
+        url, method=method, headers=headers, query_string=QUERIES.get(path), **kwargs
+    )
     if role is None:
         assert answer.status_code == 401
     elif role in allowed:
-        assert answer.status_code == success, answer.json
+        assert answer.status_code == success, answer.get_json()
     else:
         assert answer.status_code == 403
         assert answer.content_type == "application/problem+json"
