@@ -22,6 +22,7 @@ class Settings:
     sqlite_busy_timeout_s: float = 30.0
     db_pool_size: int = 10
     log_level: str = "INFO"
+    sla_warning_minutes: int = 30
 
     @classmethod
     def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -33,6 +34,7 @@ class Settings:
             sqlite_busy_timeout_s=float(env.get("PARTSVC_SQLITE_BUSY_TIMEOUT_S", "30")),
             db_pool_size=int(env.get("PARTSVC_DB_POOL_SIZE", "10")),
             log_level=env.get("PARTSVC_LOG_LEVEL", "INFO"),
+            sla_warning_minutes=int(env.get("PARTSVC_SLA_WARNING_MINUTES", "30")),
         )
 
     def replace(self, **changes: Any) -> Settings:

@@ -11,7 +11,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import Response, current_app, g, request
@@ -22,6 +22,7 @@ from werkzeug.routing import BaseConverter, ValidationError
 from partsvc import idempotency
 from partsvc.auth.models import ROLE_VALUES
 from partsvc.auth.services import Caller, caller_for_token
+from partsvc.config import Settings
 from partsvc.db import Database
 from partsvc.errors import Forbidden, InvalidInput, Unauthenticated
 from partsvc.workdays.services import working_calendar
@@ -74,6 +75,16 @@ def calendar() -> WorkingCalendar:
         g.calendar = working_calendar(current_session(), current_app.extensions["partsvc.calendar"])
     working: WorkingCalendar = g.calendar
     return working
+
+
+def settings() -> Settings:
+    configured: Settings = current_app.config["PARTSVC_SETTINGS"]
+    return configured
+
+
+def sla_warning() -> timedelta:
+    """How long before a deadline a call is flagged as near (R22)."""
+    return timedelta(minutes=settings().sla_warning_minutes)
 
 
 def now() -> datetime:

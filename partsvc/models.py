@@ -3,6 +3,7 @@
 from partsvc.auth.models import ApiToken, User
 from partsvc.calls.models import (
     Call,
+    CallAlert,
     CallStatusChange,
     Contract,
     Customer,
@@ -31,6 +32,7 @@ __all__ = [
     "ApiToken",
     "CalendarDay",
     "Call",
+    "CallAlert",
     "CallStatusChange",
     "Contract",
     "Customer",

@@ -9,6 +9,7 @@ from flask import url_for
 from flask_smorest import Blueprint
 
 from partsvc.calls import calls, schemas, services
+from partsvc.calls.rules import DeadlineState
 from partsvc.http import (
     ALL_ROLES,
     Resource,
@@ -16,7 +17,10 @@ from partsvc.http import (
     calendar,
     current_session,
     current_user,
+    decode_cursor,
     now,
+    page,
+    sla_warning,
 )
 
 blp = Blueprint(
@@ -122,6 +126,31 @@ class EquipmentBySerial(Resource):
 
 @blp.route("/calls")
 class Calls(Resource):
+    @allow(*ALL_ROLES)
+    @blp.arguments(schemas.CallQuery, location="query")
+    @blp.response(200, schemas.CallPage)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Calls oldest first, narrowed by status, priority, kind, customer, site, engineer,
+        open or flag (near, missed). An engineer sees only the calls assigned to them."""
+        limit = query.pop("limit")
+        after = decode_cursor(query.pop("cursor", None))
+        flag = query.pop("flag", None)
+        wanted = calls.CallFilter(
+            statuses=query.pop("status", ()),
+            flag=DeadlineState(flag) if flag else None,
+            **query,
+        )
+        found = calls.list_calls(
+            current_session(),
+            wanted,
+            now=now(),
+            warn_before=sla_warning(),
+            caller=current_user(),
+            after_id=after,
+            limit=limit + 1,
+        )
+        return page(found, limit)
+
     @allow(*WRITERS)
     @blp.arguments(schemas.CallIn)
     @blp.response(201, schemas.CallOut)
@@ -143,28 +172,43 @@ class Calls(Resource):
 
 @blp.route("/calls/<int(max=2147483647):call_id>")
 class CallById(Resource):
-    @allow("admin", "dispatcher", "clerk")
+    @allow(*ALL_ROLES)
     @blp.response(200, schemas.CallOut)
     def get(self, call_id: int) -> Any:
-        """One call with its deadlines and status history."""
-        return calls.get_call(current_session(), call_id)
+        """One call: its deadlines and where they stand, its status history and alerts.
+        An engineer sees only calls assigned to them."""
+        return calls.get_call(current_session(), call_id, caller=current_user())
 
 
 @blp.route("/calls/<int(max=2147483647):call_id>/status")
 class CallStatusView(Resource):
-    @allow(*WRITERS)
+    @allow(*WRITERS, "engineer")
     @blp.arguments(schemas.StatusIn)
     @blp.response(200, schemas.CallOut)
     def post(self, data: dict[str, Any], call_id: int) -> Any:
-        """Move a call to its next status; 409 for a step out of order (R22)."""
+        """Move a call to its next status; 409 for a step out of order (R22).
+
+        Assigning names the ``engineer``. Engineers move their own calls en route, on site,
+        waiting for parts and resolved; dispatchers and admins do the rest."""
         return calls.change_call_status(
             current_session(),
             call_id,
             data["status"],
             at=data.get("at"),
+            engineer=data.get("engineer"),
             now=now(),
             by=current_user(),
         )
+
+
+@blp.route("/calls/<int(max=2147483647):call_id>/satisfaction")
+class CallSatisfaction(Resource):
+    @allow(*WRITERS)
+    @blp.arguments(schemas.SatisfactionIn)
+    @blp.response(200, schemas.CallOut)
+    def post(self, data: dict[str, Any], call_id: int) -> Any:
+        """The customer's score, 1 to 5, for a closed call (R25); recorded once."""
+        return calls.record_satisfaction(current_session(), call_id, now=now(), **data)
 
 
 @blp.route("/sla-policy")

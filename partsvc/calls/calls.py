@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
+from partsvc.auth.models import Role
 from partsvc.auth.services import Caller
-from partsvc.calls.models import Call, CallStatusChange, Equipment, SlaTarget
-from partsvc.calls.rules import CallStatus, Priority, Target, Tier, can_move, deadlines
-from partsvc.calls.services import get_equipment, get_site
-from partsvc.errors import Conflict, InvalidInput, InvalidTransition, UnknownKey
+from partsvc.calls.models import Call, CallStatusChange, Engineer, Equipment, Site, SlaTarget
+from partsvc.calls.rules import (
+    ENGINEER_STEPS,
+    STOPPED_BY,
+    CallStatus,
+    Deadline,
+    DeadlineState,
+    Priority,
+    Target,
+    Tier,
+    can_move,
+    deadline_state,
+    deadlines,
+)
+from partsvc.calls.services import get_customer, get_engineer, get_equipment, get_site
+from partsvc.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, UnknownKey
 from partsvc.inventory.catalog import get_part
 from partsvc.worktime import WorkingCalendar
 
@@ -107,10 +120,25 @@ def change_call_status(
     *,
     now: datetime,
     at: datetime | None = None,
+    engineer: str | None = None,
     by: Caller | None = None,
 ) -> Call:
-    """Move a call to its next status (R22); a step out of order is a 409."""
-    call = get_call(session, call_id, for_update=True)
+    """Move a call to its next status (R22); a step out of order is a 409.
+
+    Assigning names the engineer. An engineer moves only their own calls, and only
+    through the visit (en route, on site, waiting for parts, resolved).
+    """
+    call = get_call(session, call_id, for_update=True, caller=by)
+    if by is not None and by.role == Role.ENGINEER and status not in ENGINEER_STEPS:
+        raise Forbidden(
+            f"An engineer cannot set a call {status}; the dispatcher does.",
+            allowed_roles=["admin", "dispatcher"],
+        )
+    if (status == CallStatus.ASSIGNED) != (engineer is not None):
+        raise InvalidInput(
+            "Name the engineer when, and only when, assigning a call.",
+            errors={"engineer": ["Required to assign." if engineer is None else "Only to assign."]},
+        )
     if not can_move(call.status, status):
         raise InvalidTransition(
             f"Call {call_id} is {call.status}; it cannot become {status}.",
@@ -123,8 +151,74 @@ def change_call_status(
             "A status cannot be dated before the call's previous one.",
             errors={"at": ["Too early."]},
         )
+    if engineer is not None:
+        call.engineer = get_engineer(session, engineer)
+    elif status == CallStatus.NEW:
+        call.engineer = None  # handed back to the dispatcher
+    stopped = STOPPED_BY.get(CallStatus(status))
+    if stopped is not None and getattr(call, _MET_AT[stopped]) is None:
+        setattr(call, _MET_AT[stopped], when)
     call.status = status
     _record_status(session, call, status, when, by)
+    return call
+
+
+_MET_AT: Mapping[Deadline, str] = {
+    Deadline.RESPONSE: "responded_at",
+    Deadline.ONSITE: "onsite_at",
+    Deadline.RESOLVE: "resolved_at",
+}
+_DUE: Mapping[Deadline, str] = {
+    Deadline.RESPONSE: "response_due",
+    Deadline.ONSITE: "onsite_due",
+    Deadline.RESOLVE: "resolve_due",
+}
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    deadline: Deadline
+    due: datetime
+    met_at: datetime | None
+    state: DeadlineState
+
+
+def deadline_views(call: Call, now: datetime, warn_before: timedelta) -> list[DeadlineView]:
+    """The call's three deadlines and where each stands at ``now`` (R22)."""
+    views = []
+    for deadline in Deadline:
+        due: datetime = getattr(call, _DUE[deadline])
+        met_at: datetime | None = getattr(call, _MET_AT[deadline])
+        views.append(
+            DeadlineView(deadline, due, met_at, deadline_state(due, met_at, now, warn_before))
+        )
+    return views
+
+
+def record_satisfaction(
+    session: Session,
+    call_id: int,
+    *,
+    score: int,
+    note: str | None,
+    now: datetime,
+) -> Call:
+    """The customer's satisfaction with a closed call (R25), recorded once."""
+    call = get_call(session, call_id, for_update=True)
+    if call.status != CallStatus.CLOSED:
+        raise Conflict(
+            f"Call {call_id} is {call.status}; satisfaction is asked once it is closed.",
+            current_status=call.status,
+        )
+    if call.satisfaction is not None:
+        raise Conflict(
+            f"Call {call_id} already has a satisfaction score of {call.satisfaction}.",
+            satisfaction=call.satisfaction,
+        )
+    call.satisfaction = score
+    call.satisfaction_note = note
+    call.satisfaction_at = now
+    session.flush()
     return call
 
 
@@ -139,14 +233,96 @@ def _record_status(
     session.refresh(call, ["history"])
 
 
-def get_call(session: Session, call_id: int, *, for_update: bool = False) -> Call:
+def engineer_of(session: Session, caller: Caller) -> Engineer | None:
+    """The engineer whose user account is calling, if any."""
+    return session.scalar(select(Engineer).where(Engineer.user_id == caller.id))
+
+
+def get_call(
+    session: Session, call_id: int, *, for_update: bool = False, caller: Caller | None = None
+) -> Call:
+    """One call. An engineer sees only calls assigned to them; others look unknown."""
     query = select(Call).where(Call.id == call_id)
     if for_update and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=Call)
     call = session.scalar(query)
-    if call is None:
+    if call is None or (caller is not None and not _may_see(session, call, caller)):
         raise UnknownKey(f"No call {call_id}.", call=call_id)
     return call
+
+
+def _may_see(session: Session, call: Call, caller: Caller) -> bool:
+    if caller.role != Role.ENGINEER:
+        return True
+    engineer = engineer_of(session, caller)
+    return engineer is not None and call.engineer_id == engineer.id
+
+
+@dataclass(frozen=True)
+class CallFilter:
+    """What a call list is narrowed to; every field is optional."""
+
+    statuses: Sequence[str] = ()
+    priority: str | None = None
+    kind: str | None = None
+    customer: str | None = None
+    site: str | None = None
+    engineer: str | None = None
+    open: bool | None = None
+    flag: DeadlineState | None = None
+
+
+def list_calls(
+    session: Session,
+    wanted: CallFilter,
+    *,
+    now: datetime,
+    warn_before: timedelta,
+    caller: Caller | None = None,
+    after_id: int | None = None,
+    limit: int = 50,
+) -> list[Call]:
+    """Calls oldest first, narrowed by ``wanted``; an engineer gets only their own."""
+    query = select(Call).join(Call.site).order_by(Call.id).limit(limit)
+    if caller is not None and caller.role == Role.ENGINEER:
+        mine = engineer_of(session, caller)
+        query = query.where(Call.engineer_id == (mine.id if mine else -1))
+    if after_id is not None:
+        query = query.where(Call.id > after_id)
+    if wanted.statuses:
+        query = query.where(Call.status.in_(wanted.statuses))
+    if wanted.open is not None:
+        finished = Call.status.in_([CallStatus.RESOLVED, CallStatus.CLOSED])
+        query = query.where(~finished if wanted.open else finished)
+    if wanted.priority:
+        query = query.where(Call.priority == wanted.priority)
+    if wanted.kind:
+        query = query.where(Call.kind == wanted.kind)
+    if wanted.site:
+        query = query.where(Call.site_id == get_site(session, wanted.site).id)
+    if wanted.customer:
+        query = query.where(Site.customer_id == get_customer(session, wanted.customer).id)
+    if wanted.engineer:
+        query = query.where(Call.engineer_id == get_engineer(session, wanted.engineer).id)
+    if wanted.flag is not None:
+        missed = or_(*(_missed(deadline, now) for deadline in Deadline))
+        if wanted.flag == DeadlineState.MISSED:
+            query = query.where(missed)
+        else:
+            near = or_(*(_near(deadline, now, warn_before) for deadline in Deadline))
+            query = query.where(near, ~missed)
+    return list(session.scalars(query).unique())
+
+
+def _missed(deadline: Deadline, now: datetime) -> ColumnElement[bool]:
+    due, met_at = getattr(Call, _DUE[deadline]), getattr(Call, _MET_AT[deadline])
+    # Spelled out for NULLs: "met_at > due" alone is unknown, and NOT unknown is not true.
+    return or_(and_(met_at.is_(None), due < now), and_(met_at.is_not(None), met_at > due))
+
+
+def _near(deadline: Deadline, now: datetime, warn_before: timedelta) -> ColumnElement[bool]:
+    due, met_at = getattr(Call, _DUE[deadline]), getattr(Call, _MET_AT[deadline])
+    return and_(met_at.is_(None), due <= now + warn_before)
 
 
 def list_sla_policy(session: Session) -> list[SlaTarget]:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     Time,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -21,6 +22,9 @@ from partsvc.db import Base, UTCDateTime, one_of, utcnow
 
 TIERS = ("gold", "silver", "bronze", "none")
 PRIORITIES = ("P1", "P2", "P3")
+CALL_KINDS = ("corrective", "preventive")
+DEADLINES = ("response", "onsite", "resolve")
+ALERT_LEVELS = ("near", "missed")
 CALL_STATUSES = (
     "new",
     "assigned",
@@ -157,6 +161,10 @@ class Call(Base):
     __table_args__ = (
         CheckConstraint(one_of("priority", PRIORITIES), name="priority_known"),
         CheckConstraint(one_of("status", CALL_STATUSES), name="status_known"),
+        CheckConstraint(one_of("kind", CALL_KINDS), name="kind_known"),
+        CheckConstraint("satisfaction BETWEEN 1 AND 5", name="satisfaction_1_to_5"),
+        # One preventive visit per site and visit period (R24): the sweep may run twice.
+        UniqueConstraint("site_id", "visit_period_start", name="uq_calls_one_visit_per_period"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -175,10 +183,22 @@ class Call(Base):
     window_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     description: Mapped[str | None] = mapped_column(String(2000))
     status: Mapped[str] = mapped_column(String(20), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="corrective", server_default="corrective")
+    visit_period_start: Mapped[date | None] = mapped_column(Date)
+    engineer_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id"), index=True)
+    # When each clock of R20 stopped: first assigned, first on site, first resolved.
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    onsite_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    satisfaction: Mapped[int | None] = mapped_column(Integer)
+    satisfaction_note: Mapped[str | None] = mapped_column(String(2000))
+    satisfaction_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     site: Mapped[Site] = relationship(lazy="joined")
     equipment: Mapped[Equipment | None] = relationship(lazy="joined")
+    engineer: Mapped[Engineer | None] = relationship(lazy="joined")
+    alerts: Mapped[list[CallAlert]] = relationship(lazy="selectin", order_by="CallAlert.id")
     history: Mapped[list[CallStatusChange]] = relationship(
         lazy="selectin", order_by="CallStatusChange.id"
     )
@@ -194,3 +214,20 @@ class CallStatusChange(Base):
     status: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class CallAlert(Base):
+    """A deadline found near or missed by the sweep (R22): raised once, kept for the record."""
+
+    __tablename__ = "call_alerts"
+    __table_args__ = (
+        CheckConstraint(one_of("deadline", DEADLINES), name="deadline_known"),
+        CheckConstraint(one_of("level", ALERT_LEVELS), name="level_known"),
+        UniqueConstraint("call_id", "deadline", "level"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    deadline: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -8,7 +8,7 @@ The policy is data: these are the defaults an admin starts from.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -152,3 +152,99 @@ NEXT_STATUSES: Mapping[CallStatus, frozenset[CallStatus]] = {
 def can_move(current: str, new: str) -> bool:
     """Whether a call in status ``current`` may go to ``new`` (R22)."""
     return CallStatus(new) in NEXT_STATUSES[CallStatus(current)]
+
+
+# ---------------------------------------------------------------- deadline flags (R22)
+
+
+class Deadline(StrEnum):
+    """The three clocks of a call, and the status that stops each of them."""
+
+    RESPONSE = "response"  # stopped when the call is first assigned to an engineer
+    ONSITE = "onsite"  # stopped when the engineer first arrives on site
+    RESOLVE = "resolve"  # stopped when the call is first resolved
+
+
+STOPPED_BY: Mapping[CallStatus, Deadline] = {
+    CallStatus.ASSIGNED: Deadline.RESPONSE,
+    CallStatus.ON_SITE: Deadline.ONSITE,
+    CallStatus.RESOLVED: Deadline.RESOLVE,
+}
+
+
+class DeadlineState(StrEnum):
+    OPEN = "open"  # running, not yet near
+    NEAR = "near"  # running, due within the warning time
+    MISSED = "missed"  # due and not met, or met late
+    MET = "met"  # met in time
+
+
+DEFAULT_WARNING = timedelta(minutes=30)
+
+
+def deadline_state(
+    due: datetime, met_at: datetime | None, now: datetime, warn_before: timedelta
+) -> DeadlineState:
+    """Where one deadline stands at ``now``: met, missed, near (within ``warn_before``)."""
+    if met_at is not None:
+        return DeadlineState.MET if met_at <= due else DeadlineState.MISSED
+    if now > due:
+        return DeadlineState.MISSED
+    if now >= due - warn_before:
+        return DeadlineState.NEAR
+    return DeadlineState.OPEN
+
+
+def call_flag(states: Iterable[DeadlineState]) -> DeadlineState | None:
+    """A call's flag for the dispatcher: missed if any deadline was, else near, else none."""
+    seen = set(states)
+    for flag in (DeadlineState.MISSED, DeadlineState.NEAR):
+        if flag in seen:
+            return flag
+    return None
+
+
+# ---------------------------------------------------------------- who moves a call
+
+# Engineers move their own calls through the visit; dispatchers assign, hand back, close.
+ENGINEER_STEPS = frozenset(
+    {
+        CallStatus.EN_ROUTE,
+        CallStatus.ON_SITE,
+        CallStatus.WAITING_FOR_PARTS,
+        CallStatus.RESOLVED,
+    }
+)
+
+SATISFIED_FROM = 4  # R25: a score of 4 or 5 out of 5 counts as satisfied
+
+
+# ---------------------------------------------------------------- preventive visits (R24)
+
+
+@dataclass(frozen=True)
+class VisitPeriod:
+    """The days in which one preventive visit is due, first and last included."""
+
+    first_day: date
+    last_day: date
+
+
+def visit_period(contract_start: date, every_months: int, today: date) -> VisitPeriod | None:
+    """The visit period of a contract that ``today`` falls in, counted from its start.
+
+    Periods begin on the contract's start day every ``every_months`` months (a start on
+    the 31st begins shorter months on their last day); None before the contract starts.
+    """
+    if every_months < 1:
+        raise ValueError("a visit frequency is at least one month")
+    if today < contract_start:
+        return None
+    months = (today.year - contract_start.year) * 12 + today.month - contract_start.month
+    index = months // every_months
+    if add_months(contract_start, index * every_months) > today:
+        index -= 1
+    return VisitPeriod(
+        first_day=add_months(contract_start, index * every_months),
+        last_day=add_months(contract_start, (index + 1) * every_months) - timedelta(days=1),
+    )

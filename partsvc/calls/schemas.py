@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import time
+from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from partsvc.calls.models import CALL_STATUSES, PRIORITIES, TIERS
-from partsvc.schemas import business_key, quantity, text
+from partsvc.calls.calls import deadline_views
+from partsvc.calls.models import ALERT_LEVELS, CALL_KINDS, CALL_STATUSES, PRIORITIES, TIERS, Call
+from partsvc.calls.rules import call_flag
+from partsvc.http import now, sla_warning
+from partsvc.schemas import PageQuery, business_key, page_of, quantity, text
 
 
 class CustomerIn(Schema):
@@ -136,6 +140,39 @@ class CallIn(Schema):
 class StatusIn(Schema):
     status = fields.String(required=True, validate=validate.OneOf(CALL_STATUSES))
     at = fields.AwareDateTime(allow_none=True)
+    engineer = business_key(allow_none=True, metadata={"description": "Who, when assigning."})
+
+
+class SatisfactionIn(Schema):
+    score = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=5))
+    note = text(2000, allow_none=True, load_default=None)
+
+
+class CallQuery(PageQuery):
+    status = fields.List(fields.String(validate=validate.OneOf(CALL_STATUSES)))
+    priority = fields.String(validate=validate.OneOf(PRIORITIES))
+    kind = fields.String(validate=validate.OneOf(CALL_KINDS))
+    customer = business_key()
+    site = business_key()
+    engineer = business_key()
+    open = fields.Boolean(metadata={"description": "Not yet resolved (true) or finished."})
+    flag = fields.String(
+        validate=validate.OneOf(ALERT_LEVELS),
+        metadata={"description": "near: a deadline is close; missed: one was missed."},
+    )
+
+
+class DeadlineOut(Schema):
+    deadline = fields.String()
+    due = fields.AwareDateTime()
+    met_at = fields.AwareDateTime(allow_none=True)
+    state = fields.String(metadata={"description": "open, near, missed or met"})
+
+
+class AlertOut(Schema):
+    deadline = fields.String()
+    level = fields.String()
+    at = fields.AwareDateTime()
 
 
 class StatusChangeOut(Schema):
@@ -163,7 +200,29 @@ class CallOut(Schema):
     window_start = fields.AwareDateTime(allow_none=True)
     window_end = fields.AwareDateTime(allow_none=True)
     description = fields.String(allow_none=True)
+    kind = fields.String()
+    visit_period_start = fields.Date(allow_none=True)
+    engineer = fields.Function(
+        lambda c: c.engineer.code if c.engineer else None, metadata={"type": "string"}
+    )
+    deadlines = fields.Method("_deadlines", metadata={"type": "array"})
+    flag = fields.Method(
+        "_flag", metadata={"type": "string", "description": "near, missed or null"}
+    )
+    satisfaction = fields.Integer(allow_none=True)
+    satisfaction_note = fields.String(allow_none=True)
+    satisfaction_at = fields.AwareDateTime(allow_none=True)
+    alerts = fields.List(fields.Nested(AlertOut))
     history = fields.List(fields.Nested(StatusChangeOut))
+
+    def _deadlines(self, call: Call) -> list[dict[str, Any]]:
+        views = deadline_views(call, now(), sla_warning())
+        return DeadlineOut(many=True).dump(views)  # type: ignore[no-any-return]
+
+    def _flag(self, call: Call) -> str | None:
+        views = deadline_views(call, now(), sla_warning())
+        flag = call_flag(view.state for view in views)
+        return flag.value if flag else None
 
 
 _MINUTES = validate.Range(min=1, max=60 * 24 * 365)
@@ -197,3 +256,6 @@ SlaPolicyOut = Schema.from_dict(
     {"items": fields.List(fields.Nested(SlaTargetOut)), "next": fields.String(allow_none=True)},
     name="SlaPolicy",
 )
+
+
+CallPage = page_of(CallOut, "CallPage")

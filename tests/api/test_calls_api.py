@@ -20,6 +20,8 @@ def sites(client, auth):
         )
         site = {"code": f"S-{code}", "customer": code, "address": "上海", "lat": 31.2, "lon": 121.5}
         assert client.post("/api/v1/sites", json=site, headers=admin).status_code == 201
+    engineer = {"code": "E-ONE", "name": "One", "home_lat": 31.2, "home_lon": 121.4}
+    assert client.post("/api/v1/engineers", json=engineer, headers=admin).status_code == 201
     return auth["dispatcher"]
 
 
@@ -59,7 +61,9 @@ def test_a_p3_with_a_customer_window_is_due_by_its_end(client, sites):
 def test_statuses_follow_r22_and_a_step_out_of_order_is_409(client, sites, clock):
     call = report(client, sites, "S-C-NONE", "P2")
     path = f"/api/v1/calls/{call['id']}/status"
-    for status in ["assigned", "en_route", "on_site", "waiting_for_parts", "on_site", "resolved"]:
+    answer = client.post(path, json={"status": "assigned", "engineer": "E-ONE"}, headers=sites)
+    assert answer.json["engineer"] == "E-ONE"
+    for status in ["en_route", "on_site", "waiting_for_parts", "on_site", "resolved"]:
         answer = client.post(path, json={"status": status}, headers=sites)
         assert answer.status_code == 200, (status, answer.json)
     answer = client.post(path, json={"status": "en_route"}, headers=sites)

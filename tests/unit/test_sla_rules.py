@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from partsvc.calls.rules import DEFAULT_POLICY, Priority, Target, Tier, deadlines
+from partsvc.calls.rules import (
+    DEFAULT_POLICY,
+    DeadlineState,
+    Priority,
+    Target,
+    Tier,
+    call_flag,
+    deadline_state,
+    deadlines,
+    visit_period,
+)
 from partsvc.worktime import WorkingCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -97,3 +109,73 @@ def test_months_are_added_to_the_same_day_or_the_last_of_a_short_month(day, mont
     from partsvc.calls.rules import add_months
 
     assert add_months(date(*day), months) == date(*expected)
+
+
+# ---------------------------------------------------------------- deadline flags
+
+DUE = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
+WARN = timedelta(minutes=30)
+
+
+@pytest.mark.parametrize(
+    "met_at, now, state",
+    [
+        (None, DUE - timedelta(minutes=31), DeadlineState.OPEN),
+        (None, DUE - timedelta(minutes=30), DeadlineState.NEAR),
+        (None, DUE, DeadlineState.NEAR),
+        (None, DUE + timedelta(seconds=1), DeadlineState.MISSED),
+        (DUE, DUE + timedelta(hours=5), DeadlineState.MET),
+        (DUE + timedelta(seconds=1), DUE + timedelta(hours=5), DeadlineState.MISSED),
+        (DUE - timedelta(hours=1), DUE - timedelta(hours=2), DeadlineState.MET),
+    ],
+)
+def test_a_deadline_is_open_near_missed_or_met(met_at, now, state):
+    assert deadline_state(DUE, met_at, now, WARN) == state
+
+
+def test_a_call_is_flagged_by_its_worst_deadline():
+    S = DeadlineState
+    assert call_flag([S.MET, S.NEAR, S.MISSED]) == S.MISSED
+    assert call_flag([S.OPEN, S.NEAR, S.MET]) == S.NEAR
+    assert call_flag([S.OPEN, S.MET, S.MET]) is None
+
+
+# ---------------------------------------------------------------- preventive visits
+
+
+@pytest.mark.parametrize(
+    "start, every, today, period",
+    [
+        (date(2026, 1, 15), 1, date(2026, 11, 23), (date(2026, 11, 15), date(2026, 12, 14))),
+        (date(2026, 1, 15), 1, date(2026, 11, 14), (date(2026, 10, 15), date(2026, 11, 14))),
+        (date(2026, 1, 15), 3, date(2026, 11, 23), (date(2026, 10, 15), date(2027, 1, 14))),
+        (date(2026, 11, 23), 2, date(2026, 11, 23), (date(2026, 11, 23), date(2027, 1, 22))),
+        (date(2026, 1, 31), 1, date(2026, 2, 28), (date(2026, 2, 28), date(2026, 3, 30))),
+        (date(2026, 1, 31), 1, date(2026, 3, 30), (date(2026, 2, 28), date(2026, 3, 30))),
+        (date(2026, 1, 31), 1, date(2026, 3, 31), (date(2026, 3, 31), date(2026, 4, 29))),
+    ],
+)
+def test_the_visit_period_that_today_falls_in(start, every, today, period):
+    found = visit_period(start, every, today)
+    assert found is not None
+    assert (found.first_day, found.last_day) == period
+
+
+def test_no_visit_is_due_before_the_contract_starts():
+    assert visit_period(date(2026, 12, 1), 1, date(2026, 11, 30)) is None
+
+
+@given(
+    start=st.dates(date(2000, 1, 1), date(2040, 12, 31)),
+    every=st.sampled_from([1, 2, 3, 6, 12]),
+    offset=st.integers(0, 3000),
+)
+def test_periods_hold_today_and_follow_each_other_without_gaps(start, every, offset):
+    today = start + timedelta(days=offset)
+    period = visit_period(start, every, today)
+    assert period is not None
+    assert period.first_day <= today <= period.last_day
+    following = visit_period(start, every, period.last_day + timedelta(days=1))
+    assert following is not None
+    assert following.first_day == period.last_day + timedelta(days=1)
+    assert following.first_day > period.first_day
