@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import click
 
@@ -13,8 +15,21 @@ from partsvc.errors import PartsvcError
 
 
 def _database() -> Database:
+    """The database of the settings, or the one a caller (a test) put in click's context."""
+    context = click.get_current_context(silent=True)
+    given = context.find_object(dict) if context else None
+    if given and "database" in given:
+        database: Database = given["database"]
+        return database
     settings = Settings.from_env()
     return Database(settings.database_url, busy_timeout_s=settings.sqlite_busy_timeout_s)
+
+
+def _now() -> datetime:
+    context = click.get_current_context(silent=True)
+    given = context.find_object(dict) if context else None
+    clock: Callable[[], datetime] = (given or {}).get("clock", utcnow)
+    return clock()
 
 
 def _prepare_sqlite_folder(url: str) -> None:
@@ -104,7 +119,7 @@ def demo(parts: int) -> None:
     database = _database()
     try:
         with database.unit_of_work() as session:
-            tokens = load_demo(session, now=utcnow(), part_count=parts)
+            tokens = load_demo(session, now=_now(), part_count=parts)
     except PartsvcError as error:
         click.echo(f"error: {error.detail}", err=True)
         sys.exit(1)
@@ -121,6 +136,33 @@ def demo(parts: int) -> None:
     saved.chmod(0o600)
     click.echo("\n".join(lines))
     click.echo(f"(kept in {saved})")
+
+
+@main.command()
+def sweep() -> None:
+    """Generate the preventive visits due and raise near/missed deadline alerts.
+
+    Meant for cron every few minutes; running it twice does no harm.
+    """
+    from partsvc.calls.sweep import sweep as run_sweep
+    from partsvc.workdays.services import working_calendar
+    from partsvc.worktime import WorkingCalendar
+
+    settings = Settings.from_env()
+    with _database().unit_of_work() as session:
+        calendar = working_calendar(session, WorkingCalendar(timezone=settings.timezone))
+        report = run_sweep(
+            session,
+            now=_now(),
+            calendar=calendar,
+            warn_before=timedelta(minutes=settings.sla_warning_minutes),
+        )
+    near = sum(1 for _, _, level in report.alerts if level == "near")
+    missed = len(report.alerts) - near
+    click.echo(
+        f"sweep: {len(report.visits)} preventive visit(s) created, "
+        f"{near} deadline(s) near, {missed} missed"
+    )
 
 
 @main.command()

@@ -109,7 +109,7 @@ def report_call(
     )
     session.add(call)
     session.flush()
-    _record_status(session, call, CallStatus.NEW, reported, by)
+    record_status(session, call, CallStatus.NEW, reported, by)
     return call
 
 
@@ -159,7 +159,7 @@ def change_call_status(
     if stopped is not None and getattr(call, _MET_AT[stopped]) is None:
         setattr(call, _MET_AT[stopped], when)
     call.status = status
-    _record_status(session, call, status, when, by)
+    record_status(session, call, status, when, by)
     return call
 
 
@@ -222,7 +222,7 @@ def record_satisfaction(
     return call
 
 
-def _record_status(
+def record_status(
     session: Session, call: Call, status: str, at: datetime, by: Caller | None
 ) -> None:
     """Add a step to the call's status history (R22), who and when."""

@@ -1,0 +1,138 @@
+"""`partsvc sweep`: preventive visits by contract tier (R24) and deadline alerts (R22).
+
+The command runs as cron would run it, through click, against the test database;
+running it twice must do no harm.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from partsvc.calls.calls import report_call
+from partsvc.calls.models import Call, CallAlert
+from partsvc.calls.services import create_customer, create_site
+from partsvc.cli import main
+from partsvc.worktime import WorkingCalendar
+
+MONDAY_10 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+
+
+@pytest.fixture
+def customers(session):
+    """Gold with two sites, silver and bronze with one, and one without a contract."""
+    contracts = [
+        ("C-GOLD", "gold", date(2026, 1, 15), 2),
+        ("C-SILVER", "silver", date(2026, 11, 23), 1),
+        ("C-BRONZE", "bronze", date(2026, 8, 1), 1),
+        ("C-NONE", "none", date(2026, 1, 1), 1),
+    ]
+    for code, tier, starts_on, sites in contracts:
+        create_customer(session, code=code, name=code, tier=tier, contract_starts_on=starts_on)
+        for n in range(sites):
+            create_site(
+                session, code=f"S-{code}-{n}", customer=code, address="上海", lat=31.2, lon=121.5
+            )
+    session.commit()
+
+
+def run_sweep(database, clock):
+    result = CliRunner().invoke(
+        main, ["sweep"], obj={"database": database, "clock": clock}, catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    return result.output.strip()
+
+
+def preventive(session):
+    return session.scalars(select(Call).where(Call.kind == "preventive").order_by(Call.id)).all()
+
+
+def test_the_sweep_makes_each_visit_due_once_however_often_it_runs(
+    database, session, customers, clock
+):
+    clock.now = MONDAY_10
+    assert run_sweep(database, clock) == (
+        "sweep: 4 preventive visit(s) created, 0 deadline(s) near, 0 missed"
+    )
+    assert run_sweep(database, clock) == (
+        "sweep: 0 preventive visit(s) created, 0 deadline(s) near, 0 missed"
+    )
+    visits = {call.site.code: call for call in preventive(session)}
+    assert sorted(visits) == ["S-C-BRONZE-0", "S-C-GOLD-0", "S-C-GOLD-1", "S-C-SILVER-0"]
+    gold = visits["S-C-GOLD-0"]
+    assert (gold.priority, gold.tier, gold.status) == ("P3", "gold", "new")
+    assert gold.visit_period_start == date(2026, 11, 15)
+    # The period ends on Monday 14 December; the visit is due when that day closes.
+    assert gold.onsite_due == datetime(2026, 12, 14, 10, 0, tzinfo=UTC)
+    assert gold.window_start == MONDAY_10
+    assert visits["S-C-SILVER-0"].visit_period_start == date(2026, 11, 23)
+    # Bronze's quarter runs from 1 November to 31 January, a Sunday: due Friday 29 January.
+    bronze = visits["S-C-BRONZE-0"]
+    assert bronze.visit_period_start == date(2026, 11, 1)
+    assert bronze.onsite_due == datetime(2027, 1, 29, 10, 0, tzinfo=UTC)
+
+    clock.now = datetime(2026, 12, 15, 1, 0, tzinfo=UTC)  # gold's next month has begun
+    assert run_sweep(database, clock).startswith("sweep: 2 preventive visit(s) created")
+    assert run_sweep(database, clock).startswith("sweep: 0 preventive visit(s) created")
+    assert len(preventive(session)) == 6
+
+
+def test_the_sweep_raises_each_alert_once_near_then_missed(database, session, customers, clock):
+    clock.now = MONDAY_10
+    call = report_call(
+        session, site="S-C-NONE-0", priority="P1", calendar=WorkingCalendar(), now=MONDAY_10
+    )
+    session.commit()
+    assert run_sweep(database, clock).endswith("0 deadline(s) near, 0 missed")
+    clock.advance(minutes=31)  # 10:31: response due at 11:00
+    assert run_sweep(database, clock).endswith("1 deadline(s) near, 0 missed")
+    assert run_sweep(database, clock).endswith("0 deadline(s) near, 0 missed")
+    clock.advance(minutes=30)  # 11:01: response missed, on site (12:00) not yet near
+    assert run_sweep(database, clock).endswith("0 deadline(s) near, 1 missed")
+    clock.advance(minutes=40)  # 11:41: on site near
+    assert run_sweep(database, clock).endswith("1 deadline(s) near, 0 missed")
+    assert run_sweep(database, clock).endswith("0 deadline(s) near, 0 missed")
+    alerts = session.execute(
+        select(CallAlert.deadline, CallAlert.level).where(CallAlert.call_id == call.id)
+    ).all()
+    assert sorted(alerts) == [("onsite", "near"), ("response", "missed"), ("response", "near")]
+
+
+def test_the_calls_resolved_are_left_alone(database, session, customers, clock):
+    clock.now = MONDAY_10
+    report_call(
+        session,
+        site="S-C-NONE-0",
+        priority="P1",
+        calendar=WorkingCalendar(),
+        now=MONDAY_10,
+    ).status = "resolved"
+    session.commit()
+    clock.advance(hours=30)
+    assert run_sweep(database, clock).endswith("0 deadline(s) near, 0 missed")
+    assert session.scalar(select(func.count()).select_from(CallAlert)) == 0
+
+
+def test_alerts_and_visits_show_on_the_call(client, auth, database, customers, clock):
+    clock.now = MONDAY_10
+    run_sweep(database, clock)
+    listed = client.get(
+        "/api/v1/calls", query_string={"kind": "preventive"}, headers=auth["dispatcher"]
+    ).json["items"]
+    assert len(listed) == 4
+    assert {call["kind"] for call in listed} == {"preventive"}
+    assert listed[0]["visit_period_start"] is not None
+    assert listed[0]["flag"] is None
+
+    body = {"site": "S-C-NONE-0", "priority": "P1"}
+    call = client.post("/api/v1/calls", json=body, headers=auth["dispatcher"]).json
+    clock.advance(minutes=31)
+    run_sweep(database, clock)
+    shown = client.get(f"/api/v1/calls/{call['id']}", headers=auth["dispatcher"]).json
+    assert shown["alerts"] == [
+        {"deadline": "response", "level": "near", "at": "2026-11-23T02:31:00+00:00"}
+    ]
