@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import url_for
 from flask_smorest import Blueprint
 
-from partsvc.calls import calls, schemas, services
+from partsvc.calls import calls, day, schemas, services
 from partsvc.calls.rules import DeadlineState
 from partsvc.http import (
     ALL_ROLES,
@@ -20,6 +21,7 @@ from partsvc.http import (
     decode_cursor,
     now,
     page,
+    settings,
     sla_warning,
 )
 
@@ -32,7 +34,7 @@ WRITERS = ("admin", "dispatcher")
 
 def _today() -> date:
     """Today in the deployment's time zone, where contracts start and end."""
-    return now().astimezone(calendar().zone).date()
+    return now().astimezone(ZoneInfo(settings().timezone)).date()
 
 
 @blp.route("/customers")
@@ -57,6 +59,18 @@ class CustomerByCode(Resource):
     def get(self, customer: str) -> Any:
         """One customer with its contract."""
         return services.get_customer(current_session(), customer)
+
+
+@blp.route("/customers/<customer>/contract")
+class CustomerContract(Resource):
+    @allow(*WRITERS)
+    @blp.arguments(schemas.ContractIn)
+    @blp.response(200, schemas.CustomerOut)
+    def put(self, data: dict[str, Any], customer: str) -> Any:
+        """Change a customer's contract from ``starts_on`` (today if not given); the one in
+        force ends the day before. Tier none ends the contract. Calls keep their tier."""
+        starts_on = data.pop("starts_on", None) or _today()
+        return services.change_contract(current_session(), customer, starts_on=starts_on, **data)
 
 
 @blp.route("/sites")
@@ -98,6 +112,19 @@ class EngineerByCode(Resource):
     def get(self, engineer: str) -> Any:
         """One engineer."""
         return services.get_engineer(current_session(), engineer)
+
+
+@blp.route("/engineers/<engineer>/day")
+class EngineerDayView(Resource):
+    @allow(*ALL_ROLES)
+    @blp.arguments(schemas.DayQuery, location="query")
+    @blp.response(200, schemas.EngineerDayOut)
+    def get(self, query: dict[str, Any], engineer: str) -> Any:
+        """An engineer's day: calls assigned and due by its end, and their van's stock.
+        An engineer sees their own day only."""
+        return day.engineer_day(
+            current_session(), engineer, query["date"], calendar=calendar(), caller=current_user()
+        )
 
 
 @blp.route("/equipment")

@@ -113,6 +113,9 @@ class Equipment(Base):
 
     part = relationship("Part", lazy="joined")
     site: Mapped[Site] = relationship(lazy="joined")
+    calls: Mapped[list[Call]] = relationship(
+        back_populates="equipment", lazy="selectin", order_by="Call.id"
+    )
 
 
 class Site(Base):
@@ -196,7 +199,7 @@ class Call(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     site: Mapped[Site] = relationship(lazy="joined")
-    equipment: Mapped[Equipment | None] = relationship(lazy="joined")
+    equipment: Mapped[Equipment | None] = relationship(back_populates="calls", lazy="joined")
     engineer: Mapped[Engineer | None] = relationship(lazy="joined")
     alerts: Mapped[list[CallAlert]] = relationship(lazy="selectin", order_by="CallAlert.id")
     history: Mapped[list[CallStatusChange]] = relationship(

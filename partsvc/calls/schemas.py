@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from datetime import time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, fields, validate
 
 from partsvc.calls.calls import deadline_views
-from partsvc.calls.models import ALERT_LEVELS, CALL_KINDS, CALL_STATUSES, PRIORITIES, TIERS, Call
+from partsvc.calls.models import (
+    ALERT_LEVELS,
+    CALL_KINDS,
+    CALL_STATUSES,
+    PRIORITIES,
+    TIERS,
+    Call,
+    Contract,
+    Customer,
+)
 from partsvc.calls.rules import call_flag
-from partsvc.http import now, sla_warning
+from partsvc.http import now, settings, sla_warning
 from partsvc.schemas import PageQuery, business_key, page_of, quantity, text
 
 
@@ -38,14 +48,38 @@ class CustomerOut(Schema):
     id = fields.Integer()
     code = fields.String()
     name = fields.String()
-    tier = fields.Function(
-        lambda c: c.contracts[0].tier if c.contracts else "none", metadata={"type": "string"}
+    tier = fields.Method("_tier", metadata={"type": "string", "description": "Of today."})
+    contract = fields.Method(
+        "_contract", metadata={"type": "object", "description": "The contract in force today."}
     )
-    contract = fields.Function(
-        lambda c: ContractOut().dump(c.contracts[0]) if c.contracts else None,
-        metadata={"type": "object"},
+    contracts = fields.List(
+        fields.Nested(ContractOut), metadata={"description": "All, the latest first."}
     )
     created_at = fields.AwareDateTime()
+
+    def _in_force(self, customer: Customer) -> Contract | None:
+        return customer.contract_on(now().astimezone(ZoneInfo(settings().timezone)).date())
+
+    def _tier(self, customer: Customer) -> str:
+        contract = self._in_force(customer)
+        return contract.tier if contract else "none"
+
+    def _contract(self, customer: Customer) -> dict[str, Any] | None:
+        contract = self._in_force(customer)
+        return ContractOut().dump(contract) if contract else None
+
+
+class ContractIn(Schema):
+    tier = fields.String(required=True, validate=validate.OneOf(TIERS))
+    starts_on = fields.Date(allow_none=True, metadata={"description": "Today if not given."})
+    designated_engineer = business_key(allow_none=True)
+    regional_fee = fields.Boolean(load_default=False)
+    visit_every_months = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(min=1, max=24),
+        metadata={"description": "The tier's default (R19) if not given."},
+    )
 
 
 class SiteIn(Schema):
@@ -101,6 +135,21 @@ class EquipmentIn(Schema):
     installed_on = fields.Date(required=True)
 
 
+class ServiceHistoryOut(Schema):
+    """One call in a unit's technical file (R18)."""
+
+    id = fields.Integer()
+    kind = fields.String()
+    priority = fields.String()
+    status = fields.String()
+    reported_at = fields.AwareDateTime()
+    resolved_at = fields.AwareDateTime(allow_none=True)
+    engineer = fields.Function(
+        lambda c: c.engineer.code if c.engineer else None, metadata={"type": "string"}
+    )
+    description = fields.String(allow_none=True)
+
+
 class EquipmentOut(Schema):
     id = fields.Integer()
     serial = fields.String()
@@ -109,6 +158,7 @@ class EquipmentOut(Schema):
     installed_on = fields.Date()
     warranty_until = fields.Date()
     maintenance_until = fields.Date()
+    calls = fields.List(fields.Nested(ServiceHistoryOut), metadata={"description": "Newest last."})
 
 
 class PartNeededIn(Schema):
@@ -259,3 +309,26 @@ SlaPolicyOut = Schema.from_dict(
 
 
 CallPage = page_of(CallOut, "CallPage")
+
+
+class DayQuery(Schema):
+    date = fields.Date(required=True)
+
+
+class VanStockOut(Schema):
+    sku = fields.Function(lambda level: level.part.sku, metadata={"type": "string"})
+    name = fields.Function(lambda level: level.part.name, metadata={"type": "string"})
+    name_zh = fields.Function(lambda level: level.part.name_zh, metadata={"type": "string"})
+    on_hand = fields.Integer()
+    reserved = fields.Integer()
+    available = fields.Integer()
+
+
+class EngineerDayOut(Schema):
+    engineer = fields.Function(lambda d: d.engineer.code, metadata={"type": "string"})
+    date = fields.Date()
+    van = fields.Function(
+        lambda d: d.engineer.van.code if d.engineer.van else None, metadata={"type": "string"}
+    )
+    calls = fields.List(fields.Nested(CallOut))
+    van_stock = fields.List(fields.Nested(VanStockOut))

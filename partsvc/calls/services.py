@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,29 +48,65 @@ def create_customer(
     """A customer, and from ``contract_starts_on`` a contract of ``tier`` unless it is none."""
     if session.scalar(select(Customer.id).where(Customer.code == code)) is not None:
         raise DuplicateKey(f"A customer with code {code!r} already exists.", customer=code)
+    customer = Customer(code=code, name=name)
+    session.add(customer)
+    flush_or_conflict(session, f"A customer with code {code!r} already exists.")
+    return change_contract(
+        session,
+        code,
+        tier=tier,
+        starts_on=contract_starts_on,
+        designated_engineer=designated_engineer,
+        regional_fee=regional_fee,
+    )
+
+
+def change_contract(
+    session: Session,
+    customer: str,
+    *,
+    tier: str,
+    starts_on: date,
+    designated_engineer: str | None = None,
+    regional_fee: bool = False,
+    visit_every_months: int | None = None,
+) -> Customer:
+    """A new contract from ``starts_on`` (tier none: no contract); the one in force ends the
+    day before. Calls keep the tier they were reported under (R19)."""
     if designated_engineer is not None and tier != Tier.GOLD:
         raise InvalidInput(
             "Only a gold contract names a designated engineer (R19).",
             errors={"designated_engineer": ["Only with tier gold."]},
         )
+    owner = get_customer(session, customer)
     engineer = get_engineer(session, designated_engineer) if designated_engineer else None
-    customer = Customer(code=code, name=name)
-    session.add(customer)
-    flush_or_conflict(session, f"A customer with code {code!r} already exists.")
+    later = [c for c in owner.contracts if c.starts_on > starts_on]
+    if later:
+        raise Conflict(
+            f"Customer {customer} has a contract from {later[-1].starts_on.isoformat()}; "
+            "a change cannot start before it.",
+            starts_on=later[-1].starts_on.isoformat(),
+        )
+    for contract in owner.contracts:
+        if contract.starts_on == starts_on:
+            session.delete(contract)  # replaced on the day it starts
+        elif contract.ends_on is None or contract.ends_on >= starts_on:
+            contract.ends_on = starts_on - timedelta(days=1)
+    session.flush()
     if tier != Tier.NONE:
         session.add(
             Contract(
-                customer_id=customer.id,
+                customer_id=owner.id,
                 tier=tier,
                 designated_engineer_id=engineer.id if engineer else None,
-                visit_every_months=DEFAULT_VISIT_EVERY_MONTHS[Tier(tier)],
+                visit_every_months=visit_every_months or DEFAULT_VISIT_EVERY_MONTHS[Tier(tier)],
                 regional_fee=regional_fee,
-                starts_on=contract_starts_on,
+                starts_on=starts_on,
             )
         )
         session.flush()
-        session.refresh(customer, ["contracts"])
-    return customer
+    session.refresh(owner, ["contracts"])
+    return owner
 
 
 def create_site(

@@ -208,3 +208,13 @@ def test_satisfaction_is_recorded_once_on_a_closed_call(client, desk):
     assert again.status_code == 409
     shown = client.get(f"/api/v1/calls/{call['id']}", headers=desk["E-A"]).json
     assert shown["satisfaction"] == 4
+
+
+def test_a_status_dated_in_the_future_is_refused(client, desk, clock):
+    call = report(client, desk)
+    later = (clock.now.replace(hour=3)).isoformat()  # 11:00, an hour ahead of the clock
+    answer = move(client, desk["dispatcher"], call, "assigned", engineer="E-A", at=later)
+    assert answer.status_code == 422
+    assert answer.json["errors"] == {"at": ["In the future."]}
+    shown = client.get(f"/api/v1/calls/{call['id']}", headers=desk["dispatcher"]).json
+    assert (shown["status"], shown["engineer"]) == ("new", None)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 SUNDAY_23 = "2026-11-22T23:00:00+08:00"
 
 
 @pytest.fixture
-def sites(client, auth):
-    """Three customers, gold, bronze and without contract, each with a site."""
+def sites(client, auth, clock):
+    """Three customers, gold, bronze and without contract, each with a site.
+
+    Their contracts start on the clock's day; then the clock moves on a few weeks, so
+    the calls below are reported in the past.
+    """
     admin = auth["admin"]
     for code, tier in [("C-GOLD", "gold"), ("C-BRONZE", "bronze"), ("C-NONE", "none")]:
         assert (
@@ -22,6 +28,7 @@ def sites(client, auth):
         assert client.post("/api/v1/sites", json=site, headers=admin).status_code == 201
     engineer = {"code": "E-ONE", "name": "One", "home_lat": 31.2, "home_lon": 121.4}
     assert client.post("/api/v1/engineers", json=engineer, headers=admin).status_code == 201
+    clock.advance(days=40)
     return auth["dispatcher"]
 
 
@@ -80,6 +87,19 @@ def test_statuses_follow_r22_and_a_step_out_of_order_is_409(client, sites, clock
         "resolved",
         "closed",
     ]
+
+
+def test_a_call_reported_in_the_future_is_refused(client, sites, clock):
+    soon = (clock.now + timedelta(minutes=4)).isoformat()
+    assert report(client, sites, "S-C-NONE", "P2", reported_at=soon)["reported_at"]
+    later = (clock.now + timedelta(minutes=6)).isoformat()
+    answer = client.post(
+        "/api/v1/calls",
+        json={"site": "S-C-NONE", "priority": "P2", "reported_at": later},
+        headers=sites,
+    )
+    assert answer.status_code == 422
+    assert answer.json["errors"] == {"reported_at": ["In the future."]}
 
 
 def test_a_call_names_parts_and_equipment_that_exist(client, sites, auth):

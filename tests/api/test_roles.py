@@ -37,10 +37,12 @@ POLICY = [
     ("GET", "/api/v1/counts/{count_id}", WRITERS, 200),
     ("POST", "/api/v1/customers", PLANNERS, 201),
     ("GET", "/api/v1/customers/{customer}", ALL, 200),
+    ("PUT", "/api/v1/customers/{customer}/contract", PLANNERS, 200),
     ("POST", "/api/v1/sites", PLANNERS, 201),
     ("GET", "/api/v1/sites/{site}", ALL, 200),
     ("POST", "/api/v1/engineers", PLANNERS, 201),
     ("GET", "/api/v1/engineers/{engineer}", ALL, 200),
+    ("GET", "/api/v1/engineers/{engineer}/day", ALL, 200),
     ("POST", "/api/v1/equipment", PLANNERS, 201),
     ("GET", "/api/v1/equipment/{equipment}", ALL, 200),
     ("POST", "/api/v1/calls", PLANNERS, 201),
@@ -70,7 +72,10 @@ def _close_the_call(client, auth, world):
 PREPARE = {"/api/v1/calls/{call_id}/satisfaction": _close_the_call}
 
 # Query strings the GET endpoints need.
-QUERIES = {"/api/v1/calendar": {"from": "2026-12-01", "to": "2026-12-31"}}
+QUERIES = {
+    "/api/v1/calendar": {"from": "2026-12-01", "to": "2026-12-31"},
+    "/api/v1/engineers/{engineer}/day": {"date": "2026-11-20"},
+}
 
 PUBLIC = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/static/<path:filename>"}
 
@@ -172,6 +177,7 @@ def bodies(path: str, n: int) -> dict:
         "/api/v1/calls/{call_id}/status": {"status": "en_route"},
         "/api/v1/calls/{call_id}/satisfaction": {"score": 5},
         "/api/v1/calendar/days/{day}": {"working": False, "note": "Christmas party"},
+        "/api/v1/customers/{customer}/contract": {"tier": "gold"},
         "/api/v1/equipment": {
             "serial": f"EQ-{n}",
             "sku": "P-R",

@@ -1,0 +1,67 @@
+"""An engineer's day: the calls assigned to them that the day holds, and their van's stock.
+
+Until the planner (R26) orders a route, the calls come in the order of their on-site
+deadlines; the open loans join the day with the loaner module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from partsvc.auth.models import Role
+from partsvc.auth.services import Caller
+from partsvc.calls.calls import engineer_of
+from partsvc.calls.models import Call, Engineer
+from partsvc.calls.rules import CallStatus
+from partsvc.calls.services import get_engineer
+from partsvc.errors import Forbidden
+from partsvc.inventory.ledger import list_stock
+from partsvc.inventory.models import StockLevel
+from partsvc.worktime import WorkingCalendar
+
+VAN_LINES = 5000  # a van carries tens to hundreds of part numbers, never this many
+
+
+@dataclass(frozen=True)
+class EngineerDay:
+    engineer: Engineer
+    date: date
+    calls: list[Call]
+    van_stock: list[StockLevel]
+
+
+def engineer_day(
+    session: Session, code: str, day: date, *, calendar: WorkingCalendar, caller: Caller
+) -> EngineerDay:
+    """What ``code`` has on ``day``: open calls due by its end or resolved on it, and van stock.
+
+    An engineer sees their own day only.
+    """
+    engineer = get_engineer(session, code)
+    if caller.role == Role.ENGINEER:
+        mine = engineer_of(session, caller)
+        if mine is None or mine.id != engineer.id:
+            raise Forbidden("An engineer sees their own day only.", engineer=code)
+    starts = datetime.combine(day, time.min, calendar.zone).astimezone(UTC)
+    ends = starts + timedelta(days=1)
+    finished = Call.status.in_([CallStatus.RESOLVED, CallStatus.CLOSED])
+    calls = session.scalars(
+        select(Call)
+        .where(
+            Call.engineer_id == engineer.id,
+            or_(
+                and_(
+                    ~finished,
+                    or_(Call.onsite_due < ends, Call.window_start < ends),
+                ),
+                Call.resolved_at.between(starts, ends),
+            ),
+        )
+        .order_by(Call.onsite_due, Call.id)
+    ).unique()
+    van = list_stock(session, location=engineer.van.code, limit=VAN_LINES) if engineer.van else []
+    return EngineerDay(engineer=engineer, date=day, calls=list(calls), van_stock=van)
