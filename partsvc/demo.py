@@ -13,13 +13,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from partsvc.auth.services import Caller, create_user, issue_token
-from partsvc.calls.calls import report_call
+from partsvc.calls.calls import change_call_status, report_call
+from partsvc.calls.rules import DEFAULT_WARNING, CallStatus
 from partsvc.calls.services import (
     create_customer,
     create_engineer,
     create_equipment,
     create_site,
 )
+from partsvc.calls.sweep import sweep
 from partsvc.inventory import services
 from partsvc.inventory.models import Part
 from partsvc.worktime import WorkingCalendar
@@ -200,7 +202,7 @@ def _customers_and_calls(
             installed_on=today - timedelta(days=rng.randint(30, 900)),
         )
         for priority, hours_ago in (("P1", 1), ("P3", 26)):
-            report_call(
+            call = report_call(
                 session,
                 site=site,
                 priority=priority,
@@ -213,6 +215,16 @@ def _customers_and_calls(
                 if priority == "P1"
                 else "定期保养 / routine check",
             )
+            if priority == "P3":  # the dispatcher has given yesterday's call to an engineer
+                change_call_status(
+                    session,
+                    call.id,
+                    CallStatus.ASSIGNED,
+                    engineer=engineer or ENGINEERS[index % len(ENGINEERS)][0],
+                    now=now,
+                    at=now - timedelta(hours=25),
+                )
+    sweep(session, now=now, calendar=calendar, warn_before=DEFAULT_WARNING)
 
 
 def _create_parts(session: Session, rng: random.Random, count: int) -> list[Part]:
