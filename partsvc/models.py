@@ -24,6 +24,16 @@ from partsvc.inventory.models import (
     StockLevel,
     Unit,
 )
+from partsvc.purchasing.models import (
+    EtaChange,
+    PartRequest,
+    ProcessingTarget,
+    Receipt,
+    ReceiptLine,
+    ReorderRule,
+    VendorOrder,
+    VendorOrderLine,
+)
 from partsvc.workdays.models import CalendarDay
 
 metadata = Base.metadata
@@ -38,11 +48,17 @@ __all__ = [
     "Customer",
     "Engineer",
     "Equipment",
+    "EtaChange",
     "IdempotentAnswer",
     "Location",
     "Move",
     "MoveUnit",
     "Part",
+    "PartRequest",
+    "ProcessingTarget",
+    "Receipt",
+    "ReceiptLine",
+    "ReorderRule",
     "Site",
     "SlaTarget",
     "StockCount",
@@ -50,5 +66,7 @@ __all__ = [
     "StockLevel",
     "Unit",
     "User",
+    "VendorOrder",
+    "VendorOrderLine",
     "metadata",
 ]

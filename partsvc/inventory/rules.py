@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 
@@ -55,3 +57,62 @@ def serial_count_differences(
 def lock_order(*location_ids: int) -> list[int]:
     """Stock rows are always locked in one order so concurrent moves cannot deadlock."""
     return sorted(set(location_ids))
+
+
+# ---------------------------------------------------------------- allocation (R7)
+
+
+@dataclass(frozen=True)
+class OpenLine:
+    """A vendor order line that can still take a backorder: its ETA and its free room."""
+
+    line_id: int
+    eta: date
+    room: int
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """Where a request's quantity comes from: the shelf, order lines, and what is left over
+    for a new order line."""
+
+    from_shelf: int
+    from_lines: tuple[tuple[int, int], ...]  # (line id, qty), soonest ETA first
+    to_order: int
+
+
+def allocate(wanted: int, shelf_available: int, lines: Sequence[OpenLine]) -> Allocation:
+    """Serve ``wanted``: shelf stock first, then the order lines arriving soonest (R7)."""
+    if wanted < 1:
+        raise ValueError("a request is for at least one unit")
+    from_shelf = min(wanted, max(shelf_available, 0))
+    remaining = wanted - from_shelf
+    taken = []
+    for line in sorted(lines, key=lambda line: (line.eta, line.line_id)):
+        if remaining == 0:
+            break
+        qty = min(remaining, line.room)
+        if qty > 0:
+            taken.append((line.line_id, qty))
+            remaining -= qty
+    return Allocation(from_shelf=from_shelf, from_lines=tuple(taken), to_order=remaining)
+
+
+# ---------------------------------------------------------------- reorder (R5)
+
+
+def reorder_quantity(
+    position: int, reorder_point: int, *, reorder_qty: int | None = None, max_qty: int | None = None
+) -> int:
+    """How much to order when the stock position (available + on order − backorders) is at
+    or below the reorder point: up to ``max_qty`` (min/max), or enough lots of
+    ``reorder_qty`` to lift it above the point. Nothing above the point."""
+    if (reorder_qty is None) == (max_qty is None):
+        raise ValueError("a rule orders either a fixed quantity or up to a maximum")
+    if position > reorder_point:
+        return 0
+    if max_qty is not None:
+        return max(max_qty - position, 0)
+    assert reorder_qty is not None and reorder_qty > 0
+    lots = (reorder_point - position) // reorder_qty + 1
+    return lots * reorder_qty

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from partsvc.inventory import rules
+from partsvc.inventory.rules import Allocation, OpenLine, allocate, reorder_quantity
 
 
 @pytest.mark.parametrize("kind", ["warehouse", "van"])
@@ -60,3 +63,66 @@ def test_booking_the_serial_differences_makes_the_ledger_match_the_shelf(expecte
 @given(st.lists(st.integers(1, 10**6), min_size=1, max_size=4))
 def test_rows_are_locked_in_one_order_whatever_the_direction(ids):
     assert rules.lock_order(*ids) == rules.lock_order(*reversed(ids)) == sorted(set(ids))
+
+
+# ---------------------------------------------------------------- allocation (R7)
+
+
+def line(line_id, eta, room):
+    return OpenLine(line_id=line_id, eta=date.fromisoformat(eta), room=room)
+
+
+def test_the_shelf_serves_first():
+    assert allocate(3, 5, [line(1, "2026-12-01", 10)]) == Allocation(3, (), 0)
+
+
+def test_what_the_shelf_lacks_waits_on_the_line_arriving_soonest():
+    lines = [line(1, "2026-12-10", 5), line(2, "2026-12-01", 1), line(3, "2026-12-05", 5)]
+    assert allocate(5, 1, lines) == Allocation(1, ((2, 1), (3, 3)), 0)
+
+
+def test_what_no_line_has_room_for_goes_on_a_new_order_line():
+    assert allocate(4, 0, [line(1, "2026-12-01", 1), line(2, "2026-12-02", 0)]) == Allocation(
+        0, ((1, 1),), 3
+    )
+    assert allocate(2, -1, []) == Allocation(0, (), 2)
+
+
+@given(
+    wanted=st.integers(1, 50),
+    shelf=st.integers(-5, 50),
+    rooms=st.lists(st.tuples(st.dates(), st.integers(0, 20)), max_size=6),
+)
+def test_an_allocation_adds_up_and_never_overfills(wanted, shelf, rooms):
+    lines = [OpenLine(i, eta, room) for i, (eta, room) in enumerate(rooms)]
+    result = allocate(wanted, shelf, lines)
+    assert result.from_shelf + sum(q for _, q in result.from_lines) + result.to_order == wanted
+    assert 0 <= result.from_shelf <= max(shelf, 0)
+    by_id = {line.line_id: line for line in lines}
+    assert all(0 < q <= by_id[i].room for i, q in result.from_lines)
+    if result.to_order:
+        assert result.from_shelf == max(shelf, 0)
+        assert sum(q for _, q in result.from_lines) == sum(line.room for line in lines)
+
+
+# ---------------------------------------------------------------- reorder (R5)
+
+
+@pytest.mark.parametrize(
+    "position, point, kwargs, expected",
+    [
+        (6, 5, {"reorder_qty": 10}, 0),
+        (5, 5, {"reorder_qty": 10}, 10),
+        (-12, 5, {"reorder_qty": 10}, 20),
+        (2, 5, {"max_qty": 20}, 18),
+        (-3, 5, {"max_qty": 20}, 23),
+        (9, 5, {"max_qty": 20}, 0),
+    ],
+)
+def test_reorder_quantity_lifts_the_position_above_the_point(position, point, kwargs, expected):
+    assert reorder_quantity(position, point, **kwargs) == expected
+
+
+def test_a_rule_has_a_quantity_or_a_maximum_not_both():
+    with pytest.raises(ValueError):
+        reorder_quantity(1, 5, reorder_qty=3, max_qty=10)
