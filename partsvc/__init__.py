@@ -78,11 +78,15 @@ def create_app(
     )
     from partsvc.calls.api import blp as customers_blp
     from partsvc.inventory.api import blp as stock_blp
+    from partsvc.purchasing.api import blp as purchasing_blp
+    from partsvc.purchasing.reorder_api import blp as reorder_blp
     from partsvc.workdays.api import blp as calendar_blp
 
     api.register_blueprint(stock_blp)
     api.register_blueprint(customers_blp)
     api.register_blueprint(calendar_blp)
+    api.register_blueprint(purchasing_blp)
+    api.register_blueprint(reorder_blp)
     problems.register(app)
     _register_pages(app)
     return app

@@ -12,6 +12,7 @@ transactions so two writers never both read and then both try to upgrade their l
 from __future__ import annotations
 
 import fcntl
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from sqlalchemy import (
     create_engine,
     event,
     select,
+    text,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -202,3 +204,17 @@ def one_by_key(
     if row is None:
         raise unknown
     return row
+
+
+def advisory_lock(session: Session, name: str) -> None:
+    """Hold a lock named ``name`` until the transaction ends (PostgreSQL advisory lock).
+
+    SQLite needs nothing: it runs one write transaction at a time.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(name.encode()).digest()
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:lock)"),
+        {"lock": int.from_bytes(digest[:8], "big", signed=True)},
+    )

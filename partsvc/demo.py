@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from partsvc.auth.services import Caller, create_user, issue_token
 from partsvc.calls.calls import change_call_status, report_call
+from partsvc.calls.models import Call
 from partsvc.calls.rules import DEFAULT_WARNING, CallStatus
 from partsvc.calls.services import (
     create_customer,
@@ -24,6 +25,8 @@ from partsvc.calls.services import (
 from partsvc.calls.sweep import sweep
 from partsvc.inventory import services
 from partsvc.inventory.models import Part
+from partsvc.purchasing import services as purchasing
+from partsvc.purchasing.orders import LineIn
 from partsvc.worktime import WorkingCalendar
 
 VENDORS = [
@@ -135,7 +138,44 @@ def load_demo(
     parts = _create_parts(session, rng, part_count)
     _book_opening_stock(session, rng, parts, vans, now=now, by=clerk)
     _customers_and_calls(session, rng, parts, now=now)
+    _orders_and_requests(session, rng, parts, now=now, by=clerk)
     return tokens
+
+
+def _orders_and_requests(
+    session: Session, rng: random.Random, parts: list[Part], *, now: datetime, by: Caller | None
+) -> None:
+    """Vendor orders on their way (one of them late) and part requests for the open calls:
+    some reserved from the shelf, some backordered on an order with its ETA."""
+    calendar = WorkingCalendar()
+    today = now.astimezone(calendar.zone).date()
+    consumables = [p for p in parts if not p.serialized and p.vendor is not None]
+    for vendor, days in (("V-HPT", 6), ("V-DEL", -3), ("V-TOP", 12)):
+        chosen = [p for p in consumables if p.vendor and p.vendor.code == vendor][:3]
+        if not chosen:
+            continue
+        purchasing.create_order(
+            session,
+            vendor=vendor,
+            deliver_to="WH-SH",
+            lines=[
+                LineIn(sku=p.sku, qty=rng.choice([5, 10, 20]), eta=today + timedelta(days=days))
+                for p in chosen
+            ],
+            now=now - timedelta(days=10),
+            by=by,
+        )
+    open_calls = session.scalars(select(Call).where(Call.priority == "P1").order_by(Call.id))
+    for call, part in zip(open_calls, rng.sample(consumables, 4), strict=False):
+        purchasing.request_part(
+            session,
+            sku=part.sku,
+            qty=rng.choice([1, 2, 30]),  # 30: more than any shelf has, so it is backordered
+            call=call.id,
+            warehouse="WH-SH",
+            calendar=calendar,
+            now=now,
+        )
 
 
 # code, name, tier, designated engineer, site address, (lat, lon)

@@ -21,11 +21,10 @@ from sqlalchemy import (
     bindparam,
     insert,
     select,
-    text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from partsvc.db import Base, UTCDateTime, table_of
+from partsvc.db import Base, UTCDateTime, advisory_lock, table_of
 from partsvc.errors import IdempotencyKeyReused, InvalidInput
 
 MAX_KEY_LENGTH = 255
@@ -80,13 +79,7 @@ def claim_key(session: Session, *, user_id: int, key: str) -> None:
     with a 409, instead of getting the first answer. PostgreSQL: a transaction-scoped
     advisory lock. SQLite needs nothing: it runs one write transaction at a time.
     """
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    digest = hashlib.sha256(f"{user_id}:{key}".encode()).digest()
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(:lock)"),
-        {"lock": int.from_bytes(digest[:8], "big", signed=True)},
-    )
+    advisory_lock(session, f"{user_id}:{key}")
 
 
 def find_answer(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -10,6 +11,10 @@ from marshmallow import Schema, ValidationError, fields, validate
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z"  # \Z: "$" would let a final newline in
 KEY_MESSAGE = "Letters, digits, '.', '_' and '-', starting with a letter or digit."
 MAX_QTY = 1_000_000
+# Dates a person means: far enough from year 1 and 9999 that a time zone cannot overflow.
+SANE_DATES = validate.Range(
+    min=date(1900, 1, 1), max=date(9998, 12, 31), error="Must be 1900-01-01 to 9998-12-31."
+)
 
 
 def business_key(max_length: int = 64, **kwargs: Any) -> fields.String:

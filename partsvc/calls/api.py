@@ -69,8 +69,11 @@ class CustomerContract(Resource):
     def put(self, data: dict[str, Any], customer: str) -> Any:
         """Change a customer's contract from ``starts_on`` (today if not given); the one in
         force ends the day before. Tier none ends the contract. Calls keep their tier."""
-        starts_on = data.pop("starts_on", None) or _today()
-        return services.change_contract(current_session(), customer, starts_on=starts_on, **data)
+        today = _today()
+        starts_on = data.pop("starts_on", None) or today
+        return services.change_contract(
+            current_session(), customer, starts_on=starts_on, today=today, **data
+        )
 
 
 @blp.route("/sites")
@@ -205,6 +208,15 @@ class CallById(Resource):
         """One call: its deadlines and where they stand, its status history and alerts.
         An engineer sees only calls assigned to them."""
         return calls.get_call(current_session(), call_id, caller=current_user())
+
+    @allow(*WRITERS)
+    @blp.arguments(schemas.CallPatchIn)
+    @blp.response(200, schemas.CallOut)
+    def patch(self, data: dict[str, Any], call_id: int) -> Any:
+        """Hand a call in progress to another engineer (kept in its history)."""
+        return calls.reassign_call(
+            current_session(), call_id, data["engineer"], now=now(), by=current_user()
+        )
 
 
 @blp.route("/calls/<int(max=2147483647):call_id>/status")

@@ -173,6 +173,31 @@ def change_call_status(
     return call
 
 
+def reassign_call(
+    session: Session, call_id: int, engineer: str, *, now: datetime, by: Caller | None = None
+) -> Call:
+    """Give a call in progress to another engineer; the step is kept in its history."""
+    call = get_call(session, call_id, for_update=True)
+    if call.status not in IN_PROGRESS:
+        raise InvalidTransition(
+            f"Call {call_id} is {call.status}; a new call is assigned, a finished one kept.",
+            current_status=call.status,
+        )
+    call.engineer = get_engineer(session, engineer)
+    record_status(session, call, call.status, max(now, call.history[-1].at), by)
+    return call
+
+
+IN_PROGRESS = frozenset(
+    {
+        CallStatus.ASSIGNED,
+        CallStatus.EN_ROUTE,
+        CallStatus.ON_SITE,
+        CallStatus.WAITING_FOR_PARTS,
+    }
+)
+
+
 _MET_AT: Mapping[Deadline, str] = {
     Deadline.RESPONSE: "responded_at",
     Deadline.ONSITE: "onsite_at",
@@ -248,6 +273,18 @@ def engineer_of(session: Session, caller: Caller) -> Engineer | None:
     return session.scalar(select(Engineer).where(Engineer.user_id == caller.id))
 
 
+NO_ENGINEER = -1  # matches no row: an engineer role without an engineer sees nothing
+
+
+def only_engineer(session: Session, caller: Caller | None) -> int | None:
+    """The engineer id a caller's view is limited to: engineers see their own calls and
+    requests; anyone else (None) sees all."""
+    if caller is None or caller.role != Role.ENGINEER:
+        return None
+    mine = engineer_of(session, caller)
+    return mine.id if mine else NO_ENGINEER
+
+
 def get_call(
     session: Session, call_id: int, *, for_update: bool = False, caller: Caller | None = None
 ) -> Call:
@@ -256,16 +293,10 @@ def get_call(
     if for_update and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=Call)
     call = session.scalar(query)
-    if call is None or (caller is not None and not _may_see(session, call, caller)):
+    mine = only_engineer(session, caller)
+    if call is None or (mine is not None and call.engineer_id != mine):
         raise UnknownKey(f"No call {call_id}.", call=call_id)
     return call
-
-
-def _may_see(session: Session, call: Call, caller: Caller) -> bool:
-    if caller.role != Role.ENGINEER:
-        return True
-    engineer = engineer_of(session, caller)
-    return engineer is not None and call.engineer_id == engineer.id
 
 
 @dataclass(frozen=True)
@@ -294,9 +325,9 @@ def list_calls(
 ) -> list[Call]:
     """Calls oldest first, narrowed by ``wanted``; an engineer gets only their own."""
     query = select(Call).join(Call.site).order_by(Call.id).limit(limit)
-    if caller is not None and caller.role == Role.ENGINEER:
-        mine = engineer_of(session, caller)
-        query = query.where(Call.engineer_id == (mine.id if mine else -1))
+    mine = only_engineer(session, caller)
+    if mine is not None:
+        query = query.where(Call.engineer_id == mine)
     if after_id is not None:
         query = query.where(Call.id > after_id)
     if wanted.statuses:

@@ -12,9 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from partsvc.auth.models import Role
 from partsvc.auth.services import Caller
-from partsvc.calls.calls import engineer_of
+from partsvc.calls.calls import only_engineer
 from partsvc.calls.models import Call, Engineer
 from partsvc.calls.rules import CallStatus
 from partsvc.calls.services import get_engineer
@@ -42,12 +41,11 @@ def engineer_day(
     An engineer sees their own day only.
     """
     engineer = get_engineer(session, code)
-    if caller.role == Role.ENGINEER:
-        mine = engineer_of(session, caller)
-        if mine is None or mine.id != engineer.id:
-            raise Forbidden("An engineer sees their own day only.", engineer=code)
+    mine = only_engineer(session, caller)
+    if mine is not None and mine != engineer.id:
+        raise Forbidden("An engineer sees their own day only.", engineer=code)
     starts = datetime.combine(day, time.min, calendar.zone).astimezone(UTC)
-    ends = starts + timedelta(days=1)
+    ends = datetime.combine(day + timedelta(days=1), time.min, calendar.zone).astimezone(UTC)
     finished = Call.status.in_([CallStatus.RESOLVED, CallStatus.CLOSED])
     calls = session.scalars(
         select(Call)
@@ -58,7 +56,7 @@ def engineer_day(
                     ~finished,
                     or_(Call.onsite_due < ends, Call.window_start < ends),
                 ),
-                Call.resolved_at.between(starts, ends),
+                and_(Call.resolved_at >= starts, Call.resolved_at < ends),
             ),
         )
         .order_by(Call.onsite_due, Call.id)

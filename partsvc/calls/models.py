@@ -82,6 +82,7 @@ class Contract(Base):
     __table_args__ = (
         CheckConstraint(one_of("tier", TIERS), name="tier_known"),
         CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="ends_after_start"),
+        UniqueConstraint("customer_id", "starts_on", name="uq_contracts_one_start_per_day"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, fields, validate
 
-from partsvc.calls.calls import deadline_views
+from partsvc.calls.calls import deadline_views, only_engineer
 from partsvc.calls.models import (
     ALERT_LEVELS,
     CALL_KINDS,
@@ -18,10 +18,11 @@ from partsvc.calls.models import (
     Call,
     Contract,
     Customer,
+    Equipment,
 )
 from partsvc.calls.rules import call_flag
-from partsvc.http import now, settings, sla_warning
-from partsvc.schemas import PageQuery, business_key, page_of, quantity, text
+from partsvc.http import current_session, current_user, now, settings, sla_warning
+from partsvc.schemas import SANE_DATES, PageQuery, business_key, page_of, quantity, text
 
 
 class CustomerIn(Schema):
@@ -71,7 +72,9 @@ class CustomerOut(Schema):
 
 class ContractIn(Schema):
     tier = fields.String(required=True, validate=validate.OneOf(TIERS))
-    starts_on = fields.Date(allow_none=True, metadata={"description": "Today if not given."})
+    starts_on = fields.Date(
+        allow_none=True, validate=SANE_DATES, metadata={"description": "Today if not given."}
+    )
     designated_engineer = business_key(allow_none=True)
     regional_fee = fields.Boolean(load_default=False)
     visit_every_months = fields.Integer(
@@ -158,7 +161,18 @@ class EquipmentOut(Schema):
     installed_on = fields.Date()
     warranty_until = fields.Date()
     maintenance_until = fields.Date()
-    calls = fields.List(fields.Nested(ServiceHistoryOut), metadata={"description": "Newest last."})
+    calls = fields.Method(
+        "_calls",
+        metadata={
+            "type": "array",
+            "description": "The unit's calls, newest last; an engineer sees their own only.",
+        },
+    )
+
+    def _calls(self, unit: Equipment) -> list[dict[str, Any]]:
+        mine = only_engineer(current_session(), current_user())
+        visible = [c for c in unit.calls if mine is None or c.engineer_id == mine]
+        return ServiceHistoryOut(many=True).dump(visible)  # type: ignore[no-any-return]
 
 
 class PartNeededIn(Schema):
@@ -191,6 +205,10 @@ class StatusIn(Schema):
     status = fields.String(required=True, validate=validate.OneOf(CALL_STATUSES))
     at = fields.AwareDateTime(allow_none=True)
     engineer = business_key(allow_none=True, metadata={"description": "Who, when assigning."})
+
+
+class CallPatchIn(Schema):
+    engineer = business_key(required=True, metadata={"description": "Who takes the call over."})
 
 
 class SatisfactionIn(Schema):
@@ -312,7 +330,7 @@ CallPage = page_of(CallOut, "CallPage")
 
 
 class DayQuery(Schema):
-    date = fields.Date(required=True)
+    date = fields.Date(required=True, validate=SANE_DATES)
 
 
 class VanStockOut(Schema):

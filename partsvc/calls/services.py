@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from partsvc.auth.models import Role
 from partsvc.auth.services import create_user
-from partsvc.calls.models import Contract, Customer, Engineer, Equipment, Site
+from partsvc.calls.models import (
+    Call,
+    CallAlert,
+    CallStatusChange,
+    Contract,
+    Customer,
+    Engineer,
+    Equipment,
+    Site,
+)
 from partsvc.calls.rules import (
     DEFAULT_MAINTENANCE_MONTHS,
     DEFAULT_VISIT_EVERY_MONTHS,
@@ -56,6 +65,7 @@ def create_customer(
         code,
         tier=tier,
         starts_on=contract_starts_on,
+        today=contract_starts_on,
         designated_engineer=designated_engineer,
         regional_fee=regional_fee,
     )
@@ -67,18 +77,27 @@ def change_contract(
     *,
     tier: str,
     starts_on: date,
+    today: date,
     designated_engineer: str | None = None,
     regional_fee: bool = False,
     visit_every_months: int | None = None,
 ) -> Customer:
     """A new contract from ``starts_on`` (tier none: no contract); the one in force ends the
-    day before. Calls keep the tier they were reported under (R19)."""
+    day before. The past is not rewritten: once a customer has a contract, a change starts
+    today or later. Calls keep the tier they were reported under (R19); preventive visits
+    not yet taken up for periods from ``starts_on`` are dropped for the sweep to make anew
+    under the new contract."""
     if designated_engineer is not None and tier != Tier.GOLD:
         raise InvalidInput(
             "Only a gold contract names a designated engineer (R19).",
             errors={"designated_engineer": ["Only with tier gold."]},
         )
-    owner = get_customer(session, customer)
+    owner = _locked(session, get_customer(session, customer))
+    if owner.contracts and starts_on < today:
+        raise InvalidInput(
+            "A contract change starts today or later; the past stays as it was.",
+            errors={"starts_on": ["Before today."]},
+        )
     engineer = get_engineer(session, designated_engineer) if designated_engineer else None
     later = [c for c in owner.contracts if c.starts_on > starts_on]
     if later:
@@ -93,6 +112,7 @@ def change_contract(
         elif contract.ends_on is None or contract.ends_on >= starts_on:
             contract.ends_on = starts_on - timedelta(days=1)
     session.flush()
+    _drop_untouched_visits(session, owner, starts_on)
     if tier != Tier.NONE:
         session.add(
             Contract(
@@ -107,6 +127,31 @@ def change_contract(
         session.flush()
     session.refresh(owner, ["contracts"])
     return owner
+
+
+def _locked(session: Session, customer: Customer) -> Customer:
+    """The customer row locked until commit (PostgreSQL), its contracts read afresh: two
+    contract changes for one customer happen one after the other."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Customer.id).where(Customer.id == customer.id).with_for_update())
+        session.refresh(customer, ["contracts"])
+    return customer
+
+
+def _drop_untouched_visits(session: Session, customer: Customer, starting: date) -> None:
+    """Preventive visits of periods from ``starting`` that nobody has taken up yet."""
+    untouched = select(Call.id).where(
+        Call.kind == "preventive",
+        Call.status == "new",
+        Call.engineer_id.is_(None),
+        Call.visit_period_start >= starting,
+        Call.site_id.in_(select(Site.id).where(Site.customer_id == customer.id)),
+    )
+    ids = list(session.scalars(untouched))
+    if ids:
+        session.execute(delete(CallAlert).where(CallAlert.call_id.in_(ids)))
+        session.execute(delete(CallStatusChange).where(CallStatusChange.call_id.in_(ids)))
+        session.execute(delete(Call).where(Call.id.in_(ids)))
 
 
 def create_site(

@@ -83,7 +83,11 @@ def _visit(
     )
     if session.scalar(exists) is not None:
         return None
-    due = _close_of_last_working_day(calendar, period.last_day)
+    due = _close_of_last_working_day(calendar, period)
+    if due <= now:
+        # Made late (a site added at the period's end, the sweep not run over a weekend):
+        # give the visit the rest of the working day, or the next one, not a missed deadline.
+        due = calendar.end_of_working_day(now).astimezone(UTC)
     call = Call(
         site_id=site.id,
         priority=Priority.P3,
@@ -121,15 +125,15 @@ def _start_of(calendar: WorkingCalendar, day: date) -> datetime:
     return datetime.combine(day, time.min, calendar.zone).astimezone(UTC)
 
 
-def _close_of_last_working_day(calendar: WorkingCalendar, last_day: date) -> datetime:
+def _close_of_last_working_day(calendar: WorkingCalendar, period: VisitPeriod) -> datetime:
     """When the period's last working day closes; midnight after it if none is worked."""
-    day = last_day
-    for _ in range(366):
+    day = period.last_day
+    while day >= period.first_day:
         hours = calendar.hours_on(day)
         if hours is not None:
             return datetime.combine(day, hours[1], calendar.zone).astimezone(UTC)
         day -= timedelta(days=1)
-    return _start_of(calendar, last_day + timedelta(days=1))
+    return _start_of(calendar, period.last_day + timedelta(days=1))
 
 
 def raise_alerts(

@@ -71,7 +71,6 @@ def release(session: Session, part_id: int, location_id: int, qty: int) -> None:
     )
     if result.rowcount != 1:
         raise Conflict(
-            "Less is reserved here than the request holds: the reservation was changed "
-            "elsewhere.",
+            "Less is reserved here than the request holds: the reservation was changed elsewhere.",
             reserved_needed=qty,
         )

@@ -73,29 +73,27 @@ class OpenLine:
 
 @dataclass(frozen=True)
 class Allocation:
-    """Where a request's quantity comes from: the shelf, order lines, and what is left over
-    for a new order line."""
+    """Where a request's quantity comes from: the shelf, then one order line for the rest
+    (None: a new order line is needed)."""
 
     from_shelf: int
-    from_lines: tuple[tuple[int, int], ...]  # (line id, qty), soonest ETA first
-    to_order: int
+    line_id: int | None
+    waiting: int
 
 
 def allocate(wanted: int, shelf_available: int, lines: Sequence[OpenLine]) -> Allocation:
-    """Serve ``wanted``: shelf stock first, then the order lines arriving soonest (R7)."""
+    """Serve ``wanted`` from the shelf first; what the shelf lacks waits on the order line
+    arriving soonest that has room for all of it, so the request has one ETA (R7)."""
     if wanted < 1:
         raise ValueError("a request is for at least one unit")
     from_shelf = min(wanted, max(shelf_available, 0))
-    remaining = wanted - from_shelf
-    taken = []
-    for line in sorted(lines, key=lambda line: (line.eta, line.line_id)):
-        if remaining == 0:
-            break
-        qty = min(remaining, line.room)
-        if qty > 0:
-            taken.append((line.line_id, qty))
-            remaining -= qty
-    return Allocation(from_shelf=from_shelf, from_lines=tuple(taken), to_order=remaining)
+    waiting = wanted - from_shelf
+    line_id = None
+    if waiting:
+        fitting = [line for line in lines if line.room >= waiting]
+        if fitting:
+            line_id = min(fitting, key=lambda line: (line.eta, line.line_id)).line_id
+    return Allocation(from_shelf=from_shelf, line_id=line_id, waiting=waiting)
 
 
 # ---------------------------------------------------------------- reorder (R5)
@@ -113,6 +111,8 @@ def reorder_quantity(
         return 0
     if max_qty is not None:
         return max(max_qty - position, 0)
-    assert reorder_qty is not None and reorder_qty > 0
+    assert reorder_qty is not None
+    if reorder_qty < 1:
+        raise ValueError("a reorder quantity is at least one")
     lots = (reorder_point - position) // reorder_qty + 1
     return lots * reorder_qty

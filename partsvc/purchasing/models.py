@@ -98,6 +98,7 @@ class Receipt(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     location = relationship("Location", lazy="joined")
+    order: Mapped[VendorOrder] = relationship(lazy="joined")
     lines: Mapped[list[ReceiptLine]] = relationship(lazy="selectin", order_by="ReceiptLine.id")
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from partsvc.schemas import text
+from partsvc.schemas import SANE_DATES, text
 
 
 class RangeQuery(Schema):
-    start = fields.Date(required=True, data_key="from")
-    end = fields.Date(required=True, data_key="to")
+    start = fields.Date(required=True, data_key="from", validate=SANE_DATES)
+    end = fields.Date(required=True, data_key="to", validate=SANE_DATES)
 
 
 class DayIn(Schema):

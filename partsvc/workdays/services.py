@@ -81,8 +81,8 @@ def describe_days(
         ).all()
     )
     views = []
-    day = start
-    while day <= end:
+    for offset in range((end - start).days + 1):
+        day = start + timedelta(days=offset)
         hours = calendar.hours_on(day)
         views.append(
             DayView(
@@ -94,5 +94,4 @@ def describe_days(
                 note=notes.get(day),
             )
         )
-        day += timedelta(days=1)
     return views

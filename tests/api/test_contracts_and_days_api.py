@@ -86,7 +86,7 @@ def test_a_units_technical_file_lists_its_calls(client, auth, customer):
             client.post("/api/v1/calls", json=body, headers=auth["dispatcher"]).status_code == 201
         )
     client.post("/api/v1/calls", json={"site": "S-CH", "priority": "P1"}, headers=auth["admin"])
-    history = client.get("/api/v1/equipment/PX-9", headers=auth["engineer"]).json["calls"]
+    history = client.get("/api/v1/equipment/PX-9", headers=auth["clerk"]).json["calls"]
     assert [(c["priority"], c["status"], c["description"]) for c in history] == [
         ("P2", "new", "卡纸"),
         ("P3", "new", "卡纸"),
@@ -176,3 +176,76 @@ def test_an_engineer_sees_their_own_day_only(client, auth, engineers):
         ).status_code
         == 422
     )
+
+
+def test_a_change_cannot_start_in_the_past_once_a_contract_exists(client, auth, customer):
+    past = change(client, auth["admin"], customer, tier="gold", starts_on="2026-11-19")
+    assert past.status_code == 422
+    assert past.json["errors"] == {"starts_on": ["Before today."]}
+    same_day = change(client, auth["admin"], customer, tier="gold", starts_on="2026-11-20")
+    assert same_day.status_code == 200  # the bronze contract started today: replaced
+    assert [c["tier"] for c in same_day.json["contracts"]] == ["gold"]
+
+
+@pytest.mark.parametrize(
+    "path, query",
+    [
+        ("/api/v1/calendar", {"from": "9999-12-31", "to": "9999-12-31"}),
+        ("/api/v1/calendar", {"from": "0001-01-01", "to": "0001-01-02"}),
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar_are_422(client, auth, path, query):
+    assert client.get(path, query_string=query, headers=auth["admin"]).status_code == 422
+
+
+def test_an_engineer_sees_only_their_own_calls_in_a_units_file(client, auth, customer, engineers):
+    client.post("/api/v1/parts", json={"sku": "PX-M", "name": "Printer"}, headers=auth["admin"])
+    unit = {"serial": "PX-7", "sku": "PX-M", "site": "S-CH", "installed_on": "2026-01-10"}
+    client.post("/api/v1/equipment", json=unit, headers=auth["admin"])
+    ids = {}
+    for engineer in ("E-D1", "E-D2"):
+        body = {"site": "S-CH", "priority": "P3", "equipment": "PX-7"}
+        call = client.post("/api/v1/calls", json=body, headers=auth["dispatcher"]).json
+        client.post(
+            f"/api/v1/calls/{call['id']}/status",
+            json={"status": "assigned", "engineer": engineer},
+            headers=auth["dispatcher"],
+        )
+        ids[engineer] = call["id"]
+    seen = client.get("/api/v1/equipment/PX-7", headers=engineers["E-D1"]).json["calls"]
+    assert [c["id"] for c in seen] == [ids["E-D1"]]
+    everything = client.get("/api/v1/equipment/PX-7", headers=auth["dispatcher"]).json["calls"]
+    assert [c["id"] for c in everything] == [ids["E-D1"], ids["E-D2"]]
+    day = client.get(
+        "/api/v1/engineers/E-D1/day", query_string={"date": "0001-01-01"}, headers=auth["admin"]
+    )
+    assert day.status_code == 422
+
+
+def test_a_dispatcher_hands_a_call_in_progress_to_another_engineer(
+    client, auth, customer, engineers
+):
+    call = client.post(
+        "/api/v1/calls", json={"site": "S-CH", "priority": "P2"}, headers=auth["dispatcher"]
+    ).json
+    path = f"/api/v1/calls/{call['id']}"
+    assert (
+        client.patch(path, json={"engineer": "E-D2"}, headers=auth["dispatcher"]).status_code == 409
+    )
+    client.post(
+        f"{path}/status",
+        json={"status": "assigned", "engineer": "E-D1"},
+        headers=auth["dispatcher"],
+    )
+    client.post(f"{path}/status", json={"status": "en_route"}, headers=engineers["E-D1"])
+    moved = client.patch(path, json={"engineer": "E-D2"}, headers=auth["dispatcher"])
+    assert moved.status_code == 200, moved.json
+    assert (moved.json["engineer"], moved.json["status"]) == ("E-D2", "en_route")
+    assert [s["status"] for s in moved.json["history"]] == [
+        "new",
+        "assigned",
+        "en_route",
+        "en_route",
+    ]
+    assert client.get(path, headers=engineers["E-D1"]).status_code == 404
+    assert client.get(path, headers=engineers["E-D2"]).status_code == 200

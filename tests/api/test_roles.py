@@ -48,6 +48,7 @@ POLICY = [
     ("POST", "/api/v1/calls", PLANNERS, 201),
     ("GET", "/api/v1/calls", ALL, 200),
     ("GET", "/api/v1/calls/{call_id}", ALL, 200),
+    ("PATCH", "/api/v1/calls/{call_id}", PLANNERS, 200),
     ("POST", "/api/v1/calls/{call_id}/status", ALL - {"clerk"}, 200),
     ("POST", "/api/v1/calls/{call_id}/satisfaction", PLANNERS, 200),
     ("GET", "/api/v1/sla-policy", ALL, 200),
@@ -55,6 +56,25 @@ POLICY = [
     ("GET", "/api/v1/calendar", ALL, 200),
     ("PUT", "/api/v1/calendar/days/{day}", {"admin"}, 200),
     ("DELETE", "/api/v1/calendar/days/{day}", {"admin"}, 204),
+    ("GET", "/api/v1/reorder-rules", LEDGER, 200),
+    ("PUT", "/api/v1/reorder-rules/{sku}/{location}", WRITERS, 200),
+    ("DELETE", "/api/v1/reorder-rules/{sku}/{location}", WRITERS, 204),
+    ("GET", "/api/v1/reorder-suggestions", LEDGER, 200),
+    ("POST", "/api/v1/reorder-suggestions/orders", WRITERS, 201),
+    ("GET", "/api/v1/part-requests", ALL, 200),
+    ("POST", "/api/v1/part-requests", ALL, 201),
+    ("GET", "/api/v1/part-requests/{request_id}", ALL, 200),
+    ("POST", "/api/v1/part-requests/{request_id}/issue", WRITERS, 200),
+    ("POST", "/api/v1/part-requests/{request_id}/cancel", LEDGER, 200),
+    ("GET", "/api/v1/vendor-orders", LEDGER, 200),
+    ("POST", "/api/v1/vendor-orders", WRITERS, 201),
+    ("GET", "/api/v1/vendor-orders/{number}", LEDGER, 200),
+    ("PATCH", "/api/v1/vendor-orders/{number}/lines/{line_id}", WRITERS, 200),
+    ("POST", "/api/v1/vendor-orders/{number}/receipts", WRITERS, 201),
+    ("POST", "/api/v1/vendor-orders/{number}/send", WRITERS, 200),
+    ("POST", "/api/v1/vendor-orders/{number}/cancel", WRITERS, 200),
+    ("GET", "/api/v1/sla-policy/part-requests", ALL, 200),
+    ("PUT", "/api/v1/sla-policy/part-requests", {"admin"}, 200),
 ]
 
 
@@ -68,8 +88,16 @@ def _close_the_call(client, auth, world):
         assert answer.status_code == 200, answer.json
 
 
+def _send_the_order(client, auth, world):
+    answer = client.post(f"/api/v1/vendor-orders/{world['number']}/send", headers=auth["admin"])
+    assert answer.status_code == 200, answer.json
+
+
 # What an endpoint needs done first.
-PREPARE = {"/api/v1/calls/{call_id}/satisfaction": _close_the_call}
+PREPARE = {
+    "/api/v1/calls/{call_id}/satisfaction": _close_the_call,
+    "/api/v1/vendor-orders/{number}/receipts": _send_the_order,
+}
 
 # Query strings the GET endpoints need.
 QUERIES = {
@@ -135,7 +163,33 @@ def world(client, auth, session):
     assert answer.status_code == 200, answer.json
     day = client.put("/api/v1/calendar/days/2026-12-24", json={"working": False}, headers=admin)
     assert day.status_code == 200, day.json
+    order = post(
+        "/api/v1/vendor-orders",
+        {
+            "vendor": "V-R",
+            "lines": [{"sku": "P-R", "qty": 5, "eta": "2026-12-01"}],
+            "status": "draft",
+            "deliver_to": "WH-R",
+        },
+    )
+    post("/api/v1/parts", {"sku": "P-REQ", "name": "Requested part"})
+    post(
+        "/api/v1/moves",
+        {"sku": "P-REQ", "qty": 5, "from": "V-R", "to": "WH-R", "reason": "receipt"},
+    )
+    request = post(
+        "/api/v1/part-requests",
+        {"sku": "P-REQ", "qty": 1, "engineer": "E-R", "warehouse": "WH-R"},
+    )
+    assert request["status"] == "reserved"
+    rule = {"reorder_point": 60, "reorder_qty": 10}
+    answer = client.put("/api/v1/reorder-rules/P-R/WH-R", json=rule, headers=admin)
+    assert answer.status_code == 200, answer.json
     return {
+        "location": "WH-R",
+        "number": order["number"],
+        "line_id": order["lines"][0]["id"],
+        "request_id": request["id"],
         "day": "2026-12-24",
         "tier": "silver",
         "priority": "P2",
@@ -175,9 +229,23 @@ def bodies(path: str, n: int) -> dict:
             "resolve_minutes": 720,
         },
         "/api/v1/calls/{call_id}/status": {"status": "en_route"},
+        "/api/v1/calls/{call_id}": {"engineer": "E-R"},
         "/api/v1/calls/{call_id}/satisfaction": {"score": 5},
         "/api/v1/calendar/days/{day}": {"working": False, "note": "Christmas party"},
         "/api/v1/customers/{customer}/contract": {"tier": "gold"},
+        "/api/v1/part-requests": {"sku": "P-R", "qty": 1, "warehouse": "WH-R"},
+        "/api/v1/vendor-orders": {
+            "vendor": "V-R",
+            "lines": [{"sku": "P-R", "qty": 2, "eta": "2026-12-02"}],
+        },
+        "/api/v1/vendor-orders/{number}/lines/{line_id}": {"eta": "2026-12-03"},
+        "/api/v1/vendor-orders/{number}/receipts": {
+            "location": "WH-R",
+            "lines": [{"line": "LINE", "qty": 1}],
+        },
+        "/api/v1/sla-policy/part-requests": {"working_minutes": 300},
+        "/api/v1/reorder-rules/{sku}/{location}": {"reorder_point": 5, "max_qty": 20},
+        "/api/v1/reorder-suggestions/orders": {"location": "WH-R"},
         "/api/v1/equipment": {
             "serial": f"EQ-{n}",
             "sku": "P-R",
@@ -198,7 +266,10 @@ def test_each_role_is_allowed_or_refused_as_the_policy_says(
         PREPARE[path](client, auth, world)
     url = path.format(**world)
     headers = auth[role] if role else {}
-    kwargs = {"json": bodies(path, hash(role) % 1000)} if method in ("POST", "PUT") else {}
+    body = bodies(path, hash(role) % 1000)
+    if path == "/api/v1/vendor-orders/{number}/receipts":
+        body["lines"][0]["line"] = world["line_id"]
+    kwargs = {"json": body} if method in ("POST", "PUT", "PATCH") else {}
     answer = client.open(
         url, method=method, headers=headers, query_string=QUERIES.get(path), **kwargs
     )

@@ -211,3 +211,31 @@ def test_a_count_raced_by_moves_of_the_same_part_never_books_a_wrong_difference(
     else:
         assert count_status == 409
         assert on_hand == 20 - moved
+
+
+def test_32_requests_for_the_last_10_units_reserve_exactly_10(live_server):
+    sku, warehouse, _ = stocked_part(live_server.database, 10)
+    body = {"sku": sku, "qty": 1, "warehouse": warehouse}
+    results = fire(CLIENTS, lambda i: live_server.post("/api/v1/part-requests", body))
+    statuses = sorted(content["status"] for status, _, content in results if status == 201)
+    assert len(statuses) == CLIENTS, results
+    # The part has no vendor: what the shelf cannot fill waits open for a clerk.
+    assert statuses.count("reserved") == 10
+    assert statuses.count("open") == CLIENTS - 10
+    with live_server.database.unit_of_work(write=False) as session:
+        part, place = services.get_part(session, sku), services.get_location(session, warehouse)
+        level = session.query(StockLevel).filter_by(part_id=part.id, location_id=place.id).one()
+        assert (level.on_hand, level.reserved) == (10, 10)
+
+
+def test_32_requests_that_refuse_a_backorder_reserve_exactly_10_and_refuse_22(live_server):
+    sku, warehouse, _ = stocked_part(live_server.database, 10)
+    body = {"sku": sku, "qty": 1, "warehouse": warehouse, "allow_backorder": False}
+    results = fire(CLIENTS, lambda i: live_server.post("/api/v1/part-requests", body))
+    codes = sorted(status for status, _, _ in results)
+    assert codes == [201] * 10 + [409] * (CLIENTS - 10), results
+    assert all(kind == "application/problem+json" for status, kind, _ in results if status == 409)
+    with live_server.database.unit_of_work(write=False) as session:
+        part, place = services.get_part(session, sku), services.get_location(session, warehouse)
+        level = session.query(StockLevel).filter_by(part_id=part.id, location_id=place.id).one()
+        assert (level.on_hand, level.reserved) == (10, 10)

@@ -136,3 +136,45 @@ def test_alerts_and_visits_show_on_the_call(client, auth, database, customers, c
     assert shown["alerts"] == [
         {"deadline": "response", "level": "near", "at": "2026-11-23T02:31:00+00:00"}
     ]
+
+
+def test_a_visit_made_after_its_period_closed_gets_a_deadline_it_can_meet(database, session, clock):
+    """Gold, monthly from the 30th: the period 30 October to 29 November ends on a Sunday;
+    the sweep first runs on that Sunday morning."""
+    create_customer(
+        session, code="C-LATE", name="Late", tier="gold", contract_starts_on=date(2026, 10, 30)
+    )
+    create_site(session, code="S-LATE", customer="C-LATE", address="上海", lat=31.2, lon=121.5)
+    session.commit()
+    clock.now = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)  # Sunday 10:00
+    assert run_sweep(database, clock).startswith("sweep: 1 preventive visit(s) created")
+    (visit,) = preventive(session)
+    assert visit.visit_period_start == date(2026, 10, 30)
+    assert visit.onsite_due == datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # Monday 18:00
+    assert visit.window_start < visit.window_end
+    assert session.scalar(select(func.count()).select_from(CallAlert)) == 0
+
+
+def test_a_contract_corrected_on_its_first_day_gets_its_own_visit(
+    client, auth, database, session, clock
+):
+    clock.now = MONDAY_10
+    client.post(
+        "/api/v1/customers",
+        json={"code": "C-FIX", "name": "Fix", "tier": "bronze"},
+        headers=auth["admin"],
+    )
+    site = {"code": "S-FIX", "customer": "C-FIX", "address": "上海", "lat": 31.2, "lon": 121.5}
+    client.post("/api/v1/sites", json=site, headers=auth["admin"])
+    run_sweep(database, clock)
+    assert [v.tier for v in preventive(session)] == ["bronze"]
+    fixed = client.put(
+        "/api/v1/customers/C-FIX/contract", json={"tier": "gold"}, headers=auth["admin"]
+    )
+    assert fixed.status_code == 200, fixed.json
+    session.expire_all()
+    assert preventive(session) == []
+    run_sweep(database, clock)
+    (visit,) = preventive(session)
+    assert visit.tier == "gold"
+    assert visit.onsite_due == datetime(2026, 12, 22, 10, 0, tzinfo=UTC)  # Tuesday 22 December

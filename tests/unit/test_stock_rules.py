@@ -73,19 +73,20 @@ def line(line_id, eta, room):
 
 
 def test_the_shelf_serves_first():
-    assert allocate(3, 5, [line(1, "2026-12-01", 10)]) == Allocation(3, (), 0)
+    assert allocate(3, 5, [line(1, "2026-12-01", 10)]) == Allocation(3, None, 0)
 
 
-def test_what_the_shelf_lacks_waits_on_the_line_arriving_soonest():
+def test_what_the_shelf_lacks_waits_on_the_line_arriving_soonest_with_room():
     lines = [line(1, "2026-12-10", 5), line(2, "2026-12-01", 1), line(3, "2026-12-05", 5)]
-    assert allocate(5, 1, lines) == Allocation(1, ((2, 1), (3, 3)), 0)
+    assert allocate(5, 1, lines) == Allocation(1, 3, 4)
+    assert allocate(2, 1, lines) == Allocation(1, 2, 1)
 
 
-def test_what_no_line_has_room_for_goes_on_a_new_order_line():
-    assert allocate(4, 0, [line(1, "2026-12-01", 1), line(2, "2026-12-02", 0)]) == Allocation(
-        0, ((1, 1),), 3
+def test_when_no_line_has_room_a_new_order_line_is_needed():
+    assert allocate(4, 0, [line(1, "2026-12-01", 3), line(2, "2026-12-02", 0)]) == Allocation(
+        0, None, 4
     )
-    assert allocate(2, -1, []) == Allocation(0, (), 2)
+    assert allocate(2, -1, []) == Allocation(0, None, 2)
 
 
 @given(
@@ -93,16 +94,18 @@ def test_what_no_line_has_room_for_goes_on_a_new_order_line():
     shelf=st.integers(-5, 50),
     rooms=st.lists(st.tuples(st.dates(), st.integers(0, 20)), max_size=6),
 )
-def test_an_allocation_adds_up_and_never_overfills(wanted, shelf, rooms):
+def test_an_allocation_adds_up_and_picks_the_soonest_line_that_fits(wanted, shelf, rooms):
     lines = [OpenLine(i, eta, room) for i, (eta, room) in enumerate(rooms)]
     result = allocate(wanted, shelf, lines)
-    assert result.from_shelf + sum(q for _, q in result.from_lines) + result.to_order == wanted
-    assert 0 <= result.from_shelf <= max(shelf, 0)
-    by_id = {line.line_id: line for line in lines}
-    assert all(0 < q <= by_id[i].room for i, q in result.from_lines)
-    if result.to_order:
-        assert result.from_shelf == max(shelf, 0)
-        assert sum(q for _, q in result.from_lines) == sum(line.room for line in lines)
+    assert result.from_shelf + result.waiting == wanted
+    assert result.from_shelf == min(wanted, max(shelf, 0))
+    fitting = [line for line in lines if line.room >= result.waiting]
+    if result.waiting == 0 or not fitting:
+        assert result.line_id is None
+    else:
+        chosen = lines[result.line_id]
+        assert chosen.room >= result.waiting
+        assert all(chosen.eta <= other.eta for other in fitting)
 
 
 # ---------------------------------------------------------------- reorder (R5)

@@ -1,0 +1,199 @@
+"""Part requests and vendor orders endpoints of API.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from flask_smorest import Blueprint
+
+from partsvc.http import (
+    ALL_ROLES,
+    Resource,
+    allow,
+    calendar,
+    current_session,
+    current_user,
+    decode_cursor,
+    now,
+    page,
+)
+from partsvc.purchasing import requests, schemas, services
+
+blp = Blueprint(
+    "purchasing",
+    __name__,
+    url_prefix="/api/v1",
+    description="Part requests (R7, R9) and vendor orders with their ETAs (R8)",
+)
+
+BUYERS = ("admin", "clerk")
+READERS = ("admin", "clerk", "dispatcher")
+ID = "int(max=2147483647)"
+
+
+@blp.route("/part-requests")
+class PartRequests(Resource):
+    @allow(*ALL_ROLES)
+    @blp.arguments(schemas.RequestQuery, location="query")
+    @blp.response(200, schemas.RequestPage)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Part requests oldest first, by status, SKU, call, engineer or warehouse.
+        An engineer sees their own."""
+        limit = query.pop("limit")
+        found = services.list_requests(
+            current_session(),
+            caller=current_user(),
+            after_id=decode_cursor(query.pop("cursor", None)),
+            limit=limit + 1,
+            **query,
+        )
+        return page(found, limit)
+
+    @allow(*ALL_ROLES)
+    @blp.arguments(schemas.PartRequestIn)
+    @blp.response(201, schemas.PartRequestOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Request a part: reserved from the serving warehouse at once if it has it, else
+        backordered on a vendor order line whose ETA it carries; processed within 4
+        working hours (R7). An engineer requests for themselves."""
+        request = services.request_part(
+            current_session(), calendar=calendar(), now=now(), by=current_user(), **data
+        )
+        location = url_for("purchasing.PartRequestById", request_id=request.id)
+        return request, 201, {"Location": location}
+
+
+@blp.route(f"/part-requests/<{ID}:request_id>")
+class PartRequestById(Resource):
+    @allow(*ALL_ROLES)
+    @blp.response(200, schemas.PartRequestOut)
+    def get(self, request_id: int) -> Any:
+        """One part request, with the ETA of the order line it waits on."""
+        return services.get_request(current_session(), request_id, caller=current_user())
+
+
+@blp.route(f"/part-requests/<{ID}:request_id>/issue")
+class PartRequestIssue(Resource):
+    @allow(*BUYERS)
+    @blp.arguments(schemas.IssueIn)
+    @blp.response(200, schemas.PartRequestOut)
+    def post(self, data: dict[str, Any], request_id: int) -> Any:
+        """Book the reserved parts out to the engineer's van (or ``to``) through the ledger."""
+        return services.issue_request(
+            current_session(), request_id, now=now(), by=current_user(), **data
+        )
+
+
+@blp.route(f"/part-requests/<{ID}:request_id>/cancel")
+class PartRequestCancel(Resource):
+    @allow(*READERS)
+    @blp.response(200, schemas.PartRequestOut)
+    def post(self, request_id: int) -> Any:
+        """Release what was reserved and leave the order line; others waiting get it."""
+        return services.cancel_request(current_session(), request_id, now=now())
+
+
+@blp.route("/vendor-orders")
+class VendorOrders(Resource):
+    @allow(*READERS)
+    @blp.arguments(schemas.OrderQuery, location="query")
+    @blp.response(200, schemas.OrderPage)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Vendor orders oldest first; ``late=true``: those with a line past its ETA."""
+        limit = query.pop("limit")
+        found = services.list_orders(
+            current_session(),
+            today=now().astimezone(calendar().zone).date(),
+            after_id=decode_cursor(query.pop("cursor", None)),
+            limit=limit + 1,
+            **query,
+        )
+        return page(found, limit)
+
+    @allow(*BUYERS)
+    @blp.arguments(schemas.VendorOrderIn)
+    @blp.response(201, schemas.VendorOrderOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Order parts from a vendor, sent (default) or as a draft; requests waiting for
+        want of an order line wait on it from now."""
+        lines = [services.LineIn(**line) for line in data.pop("lines")]
+        order = services.create_order(
+            current_session(), lines=lines, now=now(), by=current_user(), **data
+        )
+        location = url_for("purchasing.VendorOrderByNumber", number=order.number)
+        return order, 201, {"Location": location}
+
+
+@blp.route("/vendor-orders/<number>")
+class VendorOrderByNumber(Resource):
+    @allow(*READERS)
+    @blp.response(200, schemas.VendorOrderOut)
+    def get(self, number: str) -> Any:
+        """One vendor order with its lines, their ETAs and ETA history."""
+        return services.get_order(current_session(), number)
+
+
+@blp.route(f"/vendor-orders/<number>/lines/<{ID}:line_id>")
+class VendorOrderLineView(Resource):
+    @allow(*BUYERS)
+    @blp.arguments(schemas.EtaIn)
+    @blp.response(200, schemas.OrderLineOut)
+    def patch(self, data: dict[str, Any], number: str, line_id: int) -> Any:
+        """A new ETA for a line; the change is kept with who and when, and the requests
+        waiting on the line show it."""
+        return services.change_eta(
+            current_session(), number, line_id, now=now(), by=current_user(), **data
+        )
+
+
+@blp.route("/vendor-orders/<number>/receipts")
+class VendorOrderReceipts(Resource):
+    @allow(*BUYERS)
+    @blp.arguments(schemas.ReceiptIn)
+    @blp.response(201, schemas.ReceiptOut)
+    def post(self, data: dict[str, Any], number: str) -> Any:
+        """Receive goods, partly or wholly: stock is booked in through the ledger and
+        reserved for the waiting requests, most urgent first (R8, R9). Over-receipt, or
+        receiving a draft or cancelled order, is a 409."""
+        lines = [services.ReceivedLine(**line) for line in data.pop("lines")]
+        return services.receive(
+            current_session(), number, lines=lines, now=now(), by=current_user(), **data
+        ), 201
+
+
+@blp.route("/vendor-orders/<number>/send")
+class VendorOrderSend(Resource):
+    @allow(*BUYERS)
+    @blp.response(200, schemas.VendorOrderOut)
+    def post(self, number: str) -> Any:
+        """Send a draft order to its vendor."""
+        return services.send_order(current_session(), number, now=now())
+
+
+@blp.route("/vendor-orders/<number>/cancel")
+class VendorOrderCancel(Resource):
+    @allow(*BUYERS)
+    @blp.response(200, schemas.VendorOrderOut)
+    def post(self, number: str) -> Any:
+        """Cancel an order nothing was received on; its waiting requests are open again."""
+        return services.cancel_order(current_session(), number)
+
+
+@blp.route("/sla-policy/part-requests")
+class PartRequestTarget(Resource):
+    @allow(*ALL_ROLES)
+    @blp.response(200, schemas.ProcessingTargetOut)
+    def get(self) -> Any:
+        """How much working time a part request has to be processed (R7)."""
+        return {
+            "name": "part_request",
+            "working_minutes": requests.processing_time(current_session()).total_seconds() // 60,
+        }
+
+    @allow("admin")
+    @blp.arguments(schemas.ProcessingTargetIn)
+    @blp.response(200, schemas.ProcessingTargetOut)
+    def put(self, data: dict[str, Any]) -> Any:
+        """How much working time a part request has to be processed (R7: 240 minutes)."""
+        return requests.set_processing_time(current_session(), data["working_minutes"])

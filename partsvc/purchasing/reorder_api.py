@@ -1,0 +1,120 @@
+"""Reorder endpoints (R5): rules per part and warehouse, suggestions, drafting orders."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_smorest import Blueprint
+
+from partsvc.http import (
+    Resource,
+    allow,
+    current_session,
+    current_user,
+    decode_cursor,
+    now,
+    page,
+    settings,
+)
+from partsvc.purchasing import reorder
+from partsvc.purchasing import reorder_schemas as schemas
+
+blp = Blueprint(
+    "reorder",
+    __name__,
+    url_prefix="/api/v1",
+    description="Reorder rules per part and warehouse, what to reorder, draft vendor orders (R5)",
+)
+
+WRITERS = ("admin", "clerk")
+READERS = ("admin", "clerk", "dispatcher")
+
+# Suggestions are not paged: which rules are suggested is worked out from their counts,
+# not read from an index, and they come by warehouse and SKU, not by id. Only what is at or
+# below its reorder point is listed, a list a clerk goes through in one go; the cap keeps
+# the answer bounded, and ``truncated`` says when to narrow by location.
+MAX_SUGGESTIONS = 2000
+
+
+def _today() -> date:
+    """Today in the deployment's time zone: the day a drafted line's lead time runs from."""
+    return now().astimezone(ZoneInfo(settings().timezone)).date()
+
+
+@blp.route("/reorder-rules")
+class ReorderRules(Resource):
+    @allow(*READERS)
+    @blp.arguments(schemas.ReorderRuleQuery, location="query")
+    @blp.response(200, schemas.ReorderRulePage)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Reorder rules in the order they were set, narrowed by ``sku`` or ``location``."""
+        limit = query["limit"]
+        rules = reorder.list_reorder_rules(
+            current_session(),
+            sku=query.get("sku"),
+            location=query.get("location"),
+            after_id=decode_cursor(query.get("cursor")),
+            limit=limit + 1,
+        )
+        return page(rules, limit)
+
+
+@blp.route("/reorder-rules/<sku>/<location>")
+class ReorderRuleByKey(Resource):
+    @allow(*WRITERS)
+    @blp.arguments(schemas.ReorderRuleIn)
+    @blp.response(200, schemas.ReorderRuleOut)
+    def put(self, data: dict[str, Any], sku: str, location: str) -> Any:
+        """Set (create or replace) when to reorder a part at a warehouse: ``reorder_point``
+        and either ``reorder_qty`` (lots of a fixed size) or ``max_qty`` (order up to)."""
+        return reorder.set_reorder_rule(
+            current_session(), sku=sku, location=location, now=now(), **data
+        )
+
+    @allow(*WRITERS)
+    @blp.response(204)
+    def delete(self, sku: str, location: str) -> None:
+        """Stop reordering a part at a warehouse; 404 if it had no rule."""
+        reorder.delete_reorder_rule(current_session(), sku=sku, location=location)
+
+
+@blp.route("/reorder-suggestions")
+class ReorderSuggestions(Resource):
+    @allow(*READERS)
+    @blp.arguments(schemas.SuggestionQuery, location="query")
+    @blp.response(200, schemas.SuggestionPage)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """What to reorder: each part at or below its reorder point at a warehouse, counting
+        what is on order (open vendor orders to that warehouse or to none) and what waiting
+        part requests need. By warehouse code, then SKU; at most 2000, not paged."""
+        sku = query.get("sku")
+        found = reorder.reorder_suggestions(
+            current_session(), location=query.get("location"), skus=[sku] if sku else None
+        )
+        return {
+            "items": found[:MAX_SUGGESTIONS],
+            "next": None,
+            "truncated": len(found) > MAX_SUGGESTIONS,
+        }
+
+
+@blp.route("/reorder-suggestions/orders")
+class ReorderDrafts(Resource):
+    @allow(*WRITERS)
+    @blp.arguments(schemas.DraftIn)
+    @blp.response(201, schemas.DraftOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Draft the vendor orders the suggestions call for: one per preferred vendor and
+        warehouse, each line the suggested quantity at the part's cost, expected after its
+        lead time (14 days if unset). Parts with no preferred vendor are listed in
+        ``skipped``. The drafts count as on order: calling again drafts nothing more."""
+        return reorder.draft_vendor_orders(
+            current_session(),
+            today=_today(),
+            now=now(),
+            location=data["location"],
+            skus=data["skus"],
+            by=current_user(),
+        )

@@ -1,0 +1,434 @@
+"""Part requests (R7, R9): reserved from the shelf at once, or backordered on a vendor
+order line whose ETA they carry; served by receipts in order of urgency."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from partsvc.auth.models import Role
+from partsvc.auth.services import Caller
+from partsvc.calls.calls import engineer_of, get_call, only_engineer
+from partsvc.calls.models import Call, Engineer
+from partsvc.calls.services import get_engineer
+from partsvc.db import advisory_lock
+from partsvc.errors import Conflict, Forbidden, InsufficientStock, InvalidInput, UnknownKey
+from partsvc.inventory import reservations
+from partsvc.inventory.catalog import get_location, get_part
+from partsvc.inventory.ledger import post_move
+from partsvc.inventory.models import Location, Part
+from partsvc.inventory.rules import LocationKind, OpenLine, allocate
+from partsvc.purchasing.models import PartRequest, ProcessingTarget, VendorOrder, VendorOrderLine
+from partsvc.purchasing.orders import OPEN_STATUSES, LineIn, OrderStatus, add_line
+from partsvc.worktime import WorkingCalendar
+
+
+class RequestStatus:
+    OPEN = "open"  # waiting, on no order line yet: a clerk must act (no preferred vendor)
+    RESERVED = "reserved"  # all of it set aside on the shelf
+    BACKORDERED = "backordered"  # the rest waits on a vendor order line
+    ISSUED = "issued"
+    CANCELLED = "cancelled"
+
+
+WAITING = (RequestStatus.OPEN, RequestStatus.BACKORDERED)
+DEFAULT_PROCESSING = timedelta(hours=4)  # R7, when the policy table has no row
+DEFAULT_LEAD_TIME_DAYS = 14
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def processing_time(session: Session) -> timedelta:
+    """How much working time a part request has to be processed (R7's 4 hours, editable)."""
+    minutes = session.scalar(
+        select(ProcessingTarget.working_minutes).where(ProcessingTarget.name == "part_request")
+    )
+    return DEFAULT_PROCESSING if minutes is None else timedelta(minutes=minutes)
+
+
+def set_processing_time(session: Session, working_minutes: int) -> ProcessingTarget:
+    """Change R7's processing time; requests already made keep their deadline."""
+    row = session.get(ProcessingTarget, "part_request")
+    if row is None:
+        row = ProcessingTarget(name="part_request")
+        session.add(row)
+    row.working_minutes = working_minutes
+    session.flush()
+    return row
+
+
+def request_part(
+    session: Session,
+    *,
+    sku: str,
+    qty: int,
+    calendar: WorkingCalendar,
+    now: datetime,
+    call: int | None = None,
+    engineer: str | None = None,
+    warehouse: str | None = None,
+    requested_at: datetime | None = None,
+    allow_backorder: bool = True,
+    note: str | None = None,
+    by: Caller | None = None,
+) -> PartRequest:
+    """Reserve ``qty`` in the warehouse that serves the engineer, or backorder the rest (R7).
+
+    With ``allow_backorder`` false, a request the shelf cannot fill is a 409 and nothing
+    is written.
+    """
+    part = get_part(session, sku)
+    the_call = get_call(session, call, caller=by) if call is not None else None
+    person = _engineer_for(session, engineer, the_call, by)
+    store = _serving_warehouse(session, warehouse, person, the_call)
+    asked = (requested_at or now).astimezone(UTC)
+    if asked > now + CLOCK_SKEW:
+        raise InvalidInput(
+            "A part request cannot be dated in the future.",
+            errors={"requested_at": ["In the future."]},
+        )
+    reserved = reservations.reserve_up_to(session, part.id, store.id, qty)
+    if reserved < qty and not allow_backorder:
+        raise InsufficientStock(
+            f"Only {reserved} of {sku} available at {store.code}; cannot reserve {qty}.",
+            sku=sku,
+            location=store.code,
+            available=reserved,
+            requested=qty,
+        )
+    request = PartRequest(
+        part_id=part.id,
+        qty=qty,
+        reserved_qty=reserved,
+        warehouse_id=store.id,
+        call_id=the_call.id if the_call else None,
+        engineer_id=person.id if person else None,
+        status=RequestStatus.RESERVED if reserved == qty else RequestStatus.OPEN,
+        requested_at=asked,
+        due_at=calendar.add_working_time(asked, processing_time(session)).astimezone(UTC),
+        note=note,
+        created_by_id=by.id if by else None,
+    )
+    session.add(request)
+    session.flush()
+    if request.waiting_qty:
+        _backorder(
+            session, request, part, store, now=now, today=now.astimezone(calendar.zone).date()
+        )
+    if request.status != RequestStatus.OPEN:
+        request.processed_at = now
+    session.flush()
+    return request
+
+
+def _engineer_for(
+    session: Session, code: str | None, call: Call | None, by: Caller | None
+) -> Engineer | None:
+    """Who the part is for: named, the caller if an engineer, or the call's engineer."""
+    if by is not None and by.role == Role.ENGINEER:
+        mine = engineer_of(session, by)
+        if mine is None or (code is not None and code != mine.code):
+            raise Forbidden("An engineer requests parts for themselves.", engineer=code)
+        return mine
+    if code is not None:
+        return get_engineer(session, code)
+    return call.engineer if call is not None else None
+
+
+def _serving_warehouse(
+    session: Session, code: str | None, engineer: Engineer | None, call: Call | None
+) -> Location:
+    """The named warehouse, else the one nearest the engineer's home base (or the call's
+    site), else the only one."""
+    if code is not None:
+        location = get_location(session, code)
+        if location.kind != LocationKind.WAREHOUSE:
+            raise InvalidInput(
+                f"{code} is a {location.kind}, not a warehouse.",
+                errors={"warehouse": ["Not a warehouse."]},
+            )
+        return location
+    warehouses = session.scalars(
+        select(Location).where(Location.kind == LocationKind.WAREHOUSE).order_by(Location.id)
+    ).all()
+    point = None
+    if engineer is not None and engineer.home_lat is not None and engineer.home_lon is not None:
+        point = (engineer.home_lat, engineer.home_lon)
+    elif call is not None:
+        point = (call.site.lat, call.site.lon)
+    placed = [w for w in warehouses if w.lat is not None and w.lon is not None]
+    if point is not None and placed:
+        return min(placed, key=lambda w: _km(point, (w.lat, w.lon)))
+    if len(warehouses) == 1:
+        return warehouses[0]
+    raise InvalidInput(
+        "Name the warehouse: no engineer or call tells which one serves this request.",
+        errors={"warehouse": ["Required here."]},
+    )
+
+
+def _km(a: tuple[float, float], b: tuple[float | None, float | None]) -> float:
+    """Great-circle distance, enough to pick the nearest warehouse."""
+    lat1, lon1 = map(math.radians, a)
+    lat2, lon2 = math.radians(b[0] or 0.0), math.radians(b[1] or 0.0)
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 6371.0 * 2 * math.asin(math.sqrt(h))
+
+
+# ---------------------------------------------------------------- backorders
+
+
+def _backorder(
+    session: Session,
+    request: PartRequest,
+    part: Part,
+    store: Location,
+    *,
+    now: datetime,
+    today: date,
+) -> None:
+    """Put what the shelf lacked on the soonest order line with room, or on a draft line
+    for the part's preferred vendor; with no vendor the request stays open for a clerk."""
+    advisory_lock(session, f"backorders:{part.id}:{store.id}")
+    chosen = allocate(request.waiting_qty, 0, open_lines(session, part.id, store.id)).line_id
+    if chosen is None and part.vendor_id is not None:
+        chosen = _draft_line(session, part, store, request.waiting_qty, now=now, today=today).id
+    if chosen is not None:
+        request.line_id = chosen
+        request.status = RequestStatus.BACKORDERED
+
+
+def open_lines(session: Session, part_id: int, warehouse_id: int) -> list[OpenLine]:
+    """Lines of open orders for the part, bound for the warehouse (or for no warehouse
+    in particular), with the room their waiting requests leave."""
+    waiting = (
+        select(
+            PartRequest.line_id,
+            func.sum(PartRequest.qty - PartRequest.reserved_qty).label("waiting"),
+        )
+        .where(PartRequest.status.in_(WAITING), PartRequest.line_id.is_not(None))
+        .group_by(PartRequest.line_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            VendorOrderLine.id,
+            VendorOrderLine.eta,
+            VendorOrderLine.qty
+            - VendorOrderLine.received_qty
+            - func.coalesce(waiting.c.waiting, 0),
+        )
+        .join(VendorOrder, VendorOrder.id == VendorOrderLine.order_id)
+        .outerjoin(waiting, waiting.c.line_id == VendorOrderLine.id)
+        .where(
+            VendorOrderLine.part_id == part_id,
+            VendorOrder.status.in_(OPEN_STATUSES),
+            or_(VendorOrder.deliver_to_id == warehouse_id, VendorOrder.deliver_to_id.is_(None)),
+        )
+    ).all()
+    return [OpenLine(line_id=i, eta=eta, room=room) for i, eta, room in rows]
+
+
+def _draft_line(
+    session: Session, part: Part, store: Location, qty: int, *, now: datetime, today: date
+) -> VendorOrderLine:
+    """A line for ``qty`` more on the draft order to the part's vendor for this warehouse."""
+    assert part.vendor_id is not None
+    draft = session.scalar(
+        select(VendorOrder)
+        .where(
+            VendorOrder.vendor_id == part.vendor_id,
+            VendorOrder.deliver_to_id == store.id,
+            VendorOrder.status == OrderStatus.DRAFT,
+        )
+        .order_by(VendorOrder.id)
+        .limit(1)
+    )
+    if draft is None:
+        draft = VendorOrder(
+            vendor_id=part.vendor_id,
+            deliver_to_id=store.id,
+            status=OrderStatus.DRAFT,
+            note="Raised for backordered part requests (R7).",
+            created_at=now,
+        )
+        session.add(draft)
+        session.flush()
+    lead = part.lead_time_days if part.lead_time_days is not None else DEFAULT_LEAD_TIME_DAYS
+    eta = today + timedelta(days=lead)
+    return add_line(session, draft, LineIn(sku=part.sku, qty=qty, eta=eta))
+
+
+def attach_open_requests(session: Session, part_id: int, warehouse_id: int, now: datetime) -> None:
+    """Requests no line could take (no vendor known) go on a line now open for them."""
+    waiting = session.scalars(
+        _waiting_query(part_id, warehouse_id).where(PartRequest.status == RequestStatus.OPEN)
+    ).all()
+    for request in waiting:
+        chosen = allocate(request.waiting_qty, 0, open_lines(session, part_id, warehouse_id))
+        if chosen.line_id is not None:
+            request.line_id = chosen.line_id
+            request.status = RequestStatus.BACKORDERED
+            request.processed_at = request.processed_at or now
+            session.flush()
+
+
+def detach_backorders(session: Session, line_id: int) -> None:
+    """A cancelled line no longer brings the parts: its requests are open again."""
+    for request in session.scalars(
+        select(PartRequest).where(PartRequest.line_id == line_id, PartRequest.status.in_(WAITING))
+    ):
+        request.line_id = None
+        request.status = RequestStatus.OPEN
+    session.flush()
+
+
+# ---------------------------------------------------------------- serving (R9)
+
+_URGENCY = case(
+    (Call.priority == "P1", 1), (Call.priority == "P2", 2), (Call.priority == "P3", 3), else_=4
+)
+
+
+def _waiting_query(part_id: int, warehouse_id: int) -> Select[Any]:
+    """Waiting requests for a part at a warehouse, most urgent first (R9): P1 calls before
+    P2 before P3 before requests for no call, then the oldest."""
+    return (
+        select(PartRequest)
+        .outerjoin(Call, Call.id == PartRequest.call_id)
+        .where(
+            PartRequest.part_id == part_id,
+            PartRequest.warehouse_id == warehouse_id,
+            PartRequest.status.in_(WAITING),
+        )
+        .order_by(_URGENCY, PartRequest.requested_at, PartRequest.id)
+    )
+
+
+def serve_waiting_requests(
+    session: Session, part_id: int, warehouse_id: int, now: datetime
+) -> None:
+    """Reserve free stock for the waiting requests, most urgent first; the rest stays free."""
+    for request in session.scalars(_waiting_query(part_id, warehouse_id)).unique().all():
+        got = reservations.reserve_up_to(session, part_id, warehouse_id, request.waiting_qty)
+        if got == 0:
+            break
+        request.reserved_qty += got
+        if request.waiting_qty == 0:
+            request.status = RequestStatus.RESERVED
+            request.line_id = None
+        request.processed_at = request.processed_at or now
+        session.flush()
+
+
+# ---------------------------------------------------------------- issue, cancel, read
+
+
+def issue_request(
+    session: Session,
+    request_id: int,
+    *,
+    now: datetime,
+    to: str | None = None,
+    by: Caller | None = None,
+) -> PartRequest:
+    """Book the reserved parts out of the warehouse into the engineer's van (or ``to``)."""
+    request = get_request(session, request_id, for_update=True)
+    if request.status != RequestStatus.RESERVED:
+        raise Conflict(
+            f"Request {request_id} is {request.status}; only a fully reserved request is issued.",
+            current_status=request.status,
+        )
+    target = to or (
+        request.engineer.van.code if request.engineer and request.engineer.van else None
+    )
+    if target is None:
+        raise InvalidInput(
+            "Name where the parts go: the request has no engineer with a van.",
+            errors={"to": ["Required here."]},
+        )
+    reservations.release(session, request.part_id, request.warehouse_id, request.qty)
+    move = post_move(
+        session,
+        sku=request.part.sku,
+        qty=request.qty,
+        from_code=request.warehouse.code,
+        to_code=target,
+        reason="issue",
+        reference=f"PR-{request.id}",
+        now=now,
+        by=by,
+    )
+    request.status = RequestStatus.ISSUED
+    request.issued_at = now
+    request.issue_move_id = move.id
+    session.flush()
+    return request
+
+
+def cancel_request(session: Session, request_id: int, *, now: datetime) -> PartRequest:
+    """Give back what was reserved and leave the order line; the stock serves others."""
+    request = get_request(session, request_id, for_update=True)
+    if request.status in (RequestStatus.ISSUED, RequestStatus.CANCELLED):
+        raise Conflict(
+            f"Request {request_id} is {request.status}; it cannot be cancelled.",
+            current_status=request.status,
+        )
+    if request.reserved_qty:
+        reservations.release(session, request.part_id, request.warehouse_id, request.reserved_qty)
+    request.status = RequestStatus.CANCELLED
+    request.line_id = None
+    session.flush()
+    serve_waiting_requests(session, request.part_id, request.warehouse_id, now)
+    return request
+
+
+def get_request(
+    session: Session, request_id: int, *, for_update: bool = False, caller: Caller | None = None
+) -> PartRequest:
+    query = select(PartRequest).where(PartRequest.id == request_id)
+    if for_update and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=PartRequest)
+    request = session.scalar(query)
+    mine = only_engineer(session, caller)
+    if request is None or (mine is not None and request.engineer_id != mine):
+        raise UnknownKey(f"No part request {request_id}.", part_request=request_id)
+    return request
+
+
+def list_requests(
+    session: Session,
+    *,
+    caller: Caller | None = None,
+    status: str | None = None,
+    sku: str | None = None,
+    call: int | None = None,
+    engineer: str | None = None,
+    warehouse: str | None = None,
+    after_id: int | None = None,
+    limit: int = 50,
+) -> list[PartRequest]:
+    """Part requests oldest first; an engineer sees their own."""
+    query = select(PartRequest).order_by(PartRequest.id).limit(limit)
+    mine = only_engineer(session, caller)
+    if mine is not None:
+        query = query.where(PartRequest.engineer_id == mine)
+    if after_id is not None:
+        query = query.where(PartRequest.id > after_id)
+    if status is not None:
+        query = query.where(PartRequest.status == status)
+    if sku is not None:
+        query = query.where(PartRequest.part_id == get_part(session, sku).id)
+    if call is not None:
+        query = query.where(PartRequest.call_id == call)
+    if engineer is not None:
+        query = query.where(PartRequest.engineer_id == get_engineer(session, engineer).id)
+    if warehouse is not None:
+        query = query.where(PartRequest.warehouse_id == get_location(session, warehouse).id)
+    return list(session.scalars(query).unique())

@@ -1,0 +1,354 @@
+"""Part requests, vendor orders and receipts through the API (R7–R9)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from partsvc.inventory.models import Move
+from partsvc.purchasing.models import PartRequest, Receipt, VendorOrder
+
+FRIDAY_17 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # 17:00 in Shanghai
+
+
+@pytest.fixture
+def shop(client, auth, clock):
+    """A warehouse, a vendor, a part it sells, a customer site with a P1 and a P3 call
+    for engineer E-P; the clock at Friday 17:00."""
+    admin = auth["admin"]
+
+    def post(path, body):
+        answer = client.post(path, json=body, headers=admin)
+        assert answer.status_code == 201, answer.json
+        return answer.json
+
+    post(
+        "/api/v1/locations",
+        {"code": "WH-P", "name": "Main", "kind": "warehouse", "lat": 31.2, "lon": 121.5},
+    )
+    post("/api/v1/locations", {"code": "V-P", "name": "Vendor", "kind": "vendor"})
+    post(
+        "/api/v1/parts",
+        {
+            "sku": "FUSER",
+            "name": "Fuser",
+            "vendor": "V-P",
+            "lead_time_days": 7,
+            "unit_cost": "120.00",
+        },
+    )
+    post("/api/v1/parts", {"sku": "NOVENDOR", "name": "Odd part"})
+    post("/api/v1/customers", {"code": "C-P", "name": "C"})
+    post(
+        "/api/v1/sites",
+        {"code": "S-P", "customer": "C-P", "address": "上海", "lat": 31.2, "lon": 121.4},
+    )
+    post("/api/v1/engineers", {"code": "E-P", "name": "E", "home_lat": 31.2, "home_lon": 121.4})
+    calls = {}
+    for priority in ("P3", "P1"):
+        call = post("/api/v1/calls", {"site": "S-P", "priority": priority})
+        client.post(
+            f"/api/v1/calls/{call['id']}/status",
+            json={"status": "assigned", "engineer": "E-P"},
+            headers=admin,
+        )
+        calls[priority] = call["id"]
+    clock.now = FRIDAY_17
+    return calls
+
+
+def request(client, headers, **body):
+    answer = client.post("/api/v1/part-requests", json=body, headers=headers)
+    assert answer.status_code == 201, answer.json
+    return answer.json
+
+
+def order(client, headers, **body):
+    answer = client.post("/api/v1/vendor-orders", json=body, headers=headers)
+    assert answer.status_code == 201, answer.json
+    return answer.json
+
+
+def stock(client, headers, sku="FUSER", location="WH-P"):
+    items = client.get(
+        "/api/v1/stock", query_string={"sku": sku, "location": location}, headers=headers
+    ).json["items"]
+    return {k: items[0][k] for k in ("on_hand", "reserved", "available")} if items else None
+
+
+def test_the_whole_story_backorder_eta_change_and_receipts_most_urgent_first(client, auth, shop):
+    clerk = auth["clerk"]
+    vo = order(
+        client,
+        clerk,
+        vendor="V-P",
+        lines=[{"sku": "FUSER", "qty": 5, "eta": "2026-11-27"}],
+        deliver_to="WH-P",
+    )
+    number, line = vo["number"], vo["lines"][0]["id"]
+    assert (vo["status"], vo["lines"][0]["unit_cost"]) == ("sent", "120.00")
+
+    # No stock: the P3 call's request waits on the order line and carries its ETA.
+    p3 = request(client, auth["dispatcher"], sku="FUSER", qty=2, call=shop["P3"])
+    assert (p3["status"], p3["eta"], p3["vendor_order"], p3["line"]) == (
+        "backordered",
+        "2026-11-27",
+        number,
+        line,
+    )
+    assert p3["engineer"] == "E-P"
+    assert p3["warehouse"] == "WH-P"
+
+    # The vendor moves the ETA; the request follows it; the change is kept.
+    moved = client.patch(
+        f"/api/v1/vendor-orders/{number}/lines/{line}",
+        json={"eta": "2026-12-01", "reason": "Customs"},
+        headers=clerk,
+    )
+    assert moved.status_code == 200, moved.json
+    assert moved.json["eta_changes"][0]["old_eta"] == "2026-11-27"
+    assert moved.json["eta_changes"][0]["reason"] == "Customs"
+    shown = client.get(f"/api/v1/part-requests/{p3['id']}", headers=clerk).json
+    assert shown["eta"] == "2026-12-01"
+
+    # A P1 call's request comes later and waits on the same line.
+    p1 = request(client, auth["dispatcher"], sku="FUSER", qty=2, call=shop["P1"])
+    assert (p1["status"], p1["line"]) == ("backordered", line)
+
+    # Two arrive: the P1 request is served first, though it was made later.
+    first = client.post(
+        f"/api/v1/vendor-orders/{number}/receipts",
+        json={"location": "WH-P", "lines": [{"line": line, "qty": 2}]},
+        headers=clerk,
+    )
+    assert first.status_code == 201, first.json
+    assert first.json["order"]["status"] == "partially_received"
+    p1 = client.get(f"/api/v1/part-requests/{p1['id']}", headers=clerk).json
+    p3 = client.get(f"/api/v1/part-requests/{p3['id']}", headers=clerk).json
+    assert (p1["status"], p1["reserved_qty"], p1["eta"]) == ("reserved", 2, None)
+    assert (p3["status"], p3["reserved_qty"]) == ("backordered", 0)
+    assert stock(client, clerk) == {"on_hand": 2, "reserved": 2, "available": 0}
+
+    # The rest arrives: the order is received, P3 is served, one unit stays free.
+    second = client.post(
+        f"/api/v1/vendor-orders/{number}/receipts",
+        json={"location": "WH-P", "lines": [{"line": line, "qty": 3}]},
+        headers=clerk,
+    )
+    assert second.status_code == 201
+    assert second.json["order"]["status"] == "received"
+    assert client.get(f"/api/v1/part-requests/{p3['id']}", headers=clerk).json["status"] == (
+        "reserved"
+    )
+    assert stock(client, clerk) == {"on_hand": 5, "reserved": 4, "available": 1}
+
+    # The P1's parts go to the engineer's van through the ledger.
+    issued = client.post(f"/api/v1/part-requests/{p1['id']}/issue", json={}, headers=clerk)
+    assert issued.status_code == 200, issued.json
+    assert issued.json["status"] == "issued"
+    assert stock(client, clerk) == {"on_hand": 3, "reserved": 2, "available": 1}
+    assert stock(client, clerk, location="VAN-E-P")["on_hand"] == 2
+
+
+def test_stock_on_the_shelf_is_reserved_at_once(client, auth, shop):
+    vo = order(
+        client, auth["clerk"], vendor="V-P", lines=[{"sku": "FUSER", "qty": 3, "eta": "2026-11-19"}]
+    )
+    client.post(
+        f"/api/v1/vendor-orders/{vo['number']}/receipts",
+        json={"location": "WH-P", "lines": [{"line": vo["lines"][0]["id"], "qty": 3}]},
+        headers=auth["clerk"],
+    )
+    made = request(client, auth["dispatcher"], sku="FUSER", qty=2, engineer="E-P")
+    assert (made["status"], made["reserved_qty"], made["eta"]) == ("reserved", 2, None)
+    assert made["processed_at"] == "2026-11-20T09:00:00+00:00"
+    assert stock(client, auth["clerk"]) == {"on_hand": 3, "reserved": 2, "available": 1}
+
+
+def test_a_request_on_friday_at_16_30_is_to_be_processed_by_monday_11_30(client, auth, shop):
+    made = request(
+        client,
+        auth["dispatcher"],
+        sku="FUSER",
+        qty=1,
+        warehouse="WH-P",
+        requested_at="2026-11-20T16:30:00+08:00",
+    )
+    assert made["due_at"] == "2026-11-23T03:30:00+00:00"  # Monday 11:30 in Shanghai
+
+
+def test_with_no_order_line_a_draft_is_raised_for_the_preferred_vendor(client, auth, shop):
+    made = request(client, auth["dispatcher"], sku="FUSER", qty=4, warehouse="WH-P")
+    assert (made["status"], made["eta"]) == ("backordered", "2026-11-27")  # 7 days' lead time
+    draft = client.get(f"/api/v1/vendor-orders/{made['vendor_order']}", headers=auth["clerk"]).json
+    assert (draft["status"], draft["vendor"], draft["deliver_to"]) == ("draft", "V-P", "WH-P")
+    assert [(line["sku"], line["qty"]) for line in draft["lines"]] == [("FUSER", 4)]
+    again = request(client, auth["dispatcher"], sku="FUSER", qty=1, warehouse="WH-P")
+    assert again["vendor_order"] == made["vendor_order"]  # the same draft grows
+    sent = client.post(f"/api/v1/vendor-orders/{made['vendor_order']}/send", headers=auth["clerk"])
+    assert sent.json["status"] == "sent"
+
+
+def test_a_part_without_a_vendor_waits_open_until_an_order_is_placed(client, auth, shop):
+    made = request(client, auth["dispatcher"], sku="NOVENDOR", qty=1, warehouse="WH-P")
+    assert (made["status"], made["eta"], made["processed_at"]) == ("open", None, None)
+    vo = order(
+        client,
+        auth["clerk"],
+        vendor="V-P",
+        lines=[{"sku": "NOVENDOR", "qty": 1, "eta": "2026-12-03"}],
+        deliver_to="WH-P",
+    )
+    shown = client.get(f"/api/v1/part-requests/{made['id']}", headers=auth["clerk"]).json
+    assert (shown["status"], shown["eta"], shown["vendor_order"]) == (
+        "backordered",
+        "2026-12-03",
+        vo["number"],
+    )
+    cancelled = client.post(f"/api/v1/vendor-orders/{vo['number']}/cancel", headers=auth["clerk"])
+    assert cancelled.json["status"] == "cancelled"
+    shown = client.get(f"/api/v1/part-requests/{made['id']}", headers=auth["clerk"]).json
+    assert (shown["status"], shown["eta"]) == ("open", None)
+
+
+def counts(session):
+    return tuple(
+        session.scalar(select(func.count()).select_from(model))
+        for model in (Move, Receipt, PartRequest, VendorOrder)
+    )
+
+
+def test_over_receipt_a_cancelled_order_and_over_reservation_are_409_and_write_nothing(
+    client, auth, shop, session
+):
+    clerk = auth["clerk"]
+    vo = order(client, clerk, vendor="V-P", lines=[{"sku": "FUSER", "qty": 2, "eta": "2026-11-27"}])
+    line = vo["lines"][0]["id"]
+    before = counts(session)
+
+    over = client.post(
+        f"/api/v1/vendor-orders/{vo['number']}/receipts",
+        json={"location": "WH-P", "lines": [{"line": line, "qty": 3}]},
+        headers=clerk,
+    )
+    assert over.status_code == 409
+    assert over.content_type == "application/problem+json"
+    assert (over.json["open_qty"], over.json["received_qty"]) == (2, 3)
+    assert counts(session) == before
+
+    client.post(f"/api/v1/vendor-orders/{vo['number']}/cancel", headers=clerk)
+    before = counts(session)
+    late = client.post(
+        f"/api/v1/vendor-orders/{vo['number']}/receipts",
+        json={"location": "WH-P", "lines": [{"line": line, "qty": 1}]},
+        headers=clerk,
+    )
+    assert late.status_code == 409
+    assert late.content_type == "application/problem+json"
+    assert counts(session) == before
+
+    too_many = client.post(
+        "/api/v1/part-requests",
+        json={"sku": "FUSER", "qty": 1, "warehouse": "WH-P", "allow_backorder": False},
+        headers=auth["dispatcher"],
+    )
+    assert too_many.status_code == 409
+    assert too_many.content_type == "application/problem+json"
+    assert too_many.json["available"] == 0
+    assert counts(session) == before
+    assert stock(client, clerk) is None
+
+
+def test_late_lists_exactly_the_orders_with_a_line_past_its_eta(client, auth, shop):
+    clerk = auth["clerk"]
+
+    def make(eta, status="sent", receive=0):
+        made = order(
+            client,
+            clerk,
+            vendor="V-P",
+            lines=[{"sku": "FUSER", "qty": 2, "eta": eta}],
+            status=status,
+        )
+        if receive:
+            answer = client.post(
+                f"/api/v1/vendor-orders/{made['number']}/receipts",
+                json={
+                    "location": "WH-P",
+                    "lines": [{"line": made["lines"][0]["id"], "qty": receive}],
+                },
+                headers=clerk,
+            )
+            assert answer.status_code == 201
+        return made["number"]
+
+    # Today is Friday 20 November in Shanghai.
+    late = make("2026-11-19")
+    make("2026-11-20")  # due today: not late yet
+    make("2026-11-01", status="draft")  # never sent: the vendor cannot be late
+    make("2026-11-10", receive=2)  # all received
+    partly = make("2026-11-18", receive=1)
+    listed = client.get("/api/v1/vendor-orders", query_string={"late": "true"}, headers=clerk).json
+    assert [o["number"] for o in listed["items"]] == [late, partly]
+    assert all(o["late"] for o in listed["items"])
+    others = client.get("/api/v1/vendor-orders", query_string={"late": "false"}, headers=clerk).json
+    assert len(others["items"]) == 3
+    assert not any(o["late"] for o in others["items"])
+
+
+def test_an_engineer_requests_for_themselves_and_sees_their_own(client, auth, shop, session):
+    from partsvc.auth.models import User
+    from partsvc.auth.services import issue_token
+
+    user = session.scalar(select(User).where(User.username == "e-p"))
+    mine = {"Authorization": f"Bearer {issue_token(session, user)}"}
+    session.commit()
+    made = request(client, mine, sku="FUSER", qty=1)
+    assert (made["engineer"], made["warehouse"]) == ("E-P", "WH-P")
+    other = client.post(
+        "/api/v1/part-requests", json={"sku": "FUSER", "qty": 1, "engineer": "E-X"}, headers=mine
+    )
+    assert other.status_code == 403
+    theirs = request(client, auth["dispatcher"], sku="FUSER", qty=1, warehouse="WH-P")
+    listed = client.get("/api/v1/part-requests", headers=mine).json["items"]
+    assert [r["id"] for r in listed] == [made["id"]]
+    assert client.get(f"/api/v1/part-requests/{theirs['id']}", headers=mine).status_code == 404
+
+
+def test_cancelling_a_reservation_passes_the_stock_to_the_next_waiting(client, auth, shop):
+    clerk = auth["clerk"]
+    vo = order(client, clerk, vendor="V-P", lines=[{"sku": "FUSER", "qty": 1, "eta": "2026-11-19"}])
+    client.post(
+        f"/api/v1/vendor-orders/{vo['number']}/receipts",
+        json={"location": "WH-P", "lines": [{"line": vo["lines"][0]["id"], "qty": 1}]},
+        headers=clerk,
+    )
+    first = request(client, auth["dispatcher"], sku="FUSER", qty=1, warehouse="WH-P")
+    second = request(client, auth["dispatcher"], sku="FUSER", qty=1, warehouse="WH-P")
+    assert (first["status"], second["status"]) == ("reserved", "backordered")
+    gone = client.post(f"/api/v1/part-requests/{first['id']}/cancel", headers=clerk)
+    assert gone.json["status"] == "cancelled"
+    assert client.get(f"/api/v1/part-requests/{second['id']}", headers=clerk).json["status"] == (
+        "reserved"
+    )
+    again = client.post(f"/api/v1/part-requests/{first['id']}/cancel", headers=clerk)
+    assert again.status_code == 409
+
+
+def test_an_admin_changes_the_processing_time_for_new_requests(client, auth, shop):
+    path = "/api/v1/sla-policy/part-requests"
+    assert client.get(path, headers=auth["engineer"]).json["working_minutes"] == 240
+    assert client.put(path, json={"working_minutes": 0}, headers=auth["admin"]).status_code == 422
+    changed = client.put(path, json={"working_minutes": 120}, headers=auth["admin"])
+    assert changed.json == {"name": "part_request", "working_minutes": 120}
+    made = request(
+        client,
+        auth["dispatcher"],
+        sku="FUSER",
+        qty=1,
+        warehouse="WH-P",
+        requested_at="2026-11-20T16:30:00+08:00",
+    )
+    assert made["due_at"] == "2026-11-23T01:30:00+00:00"  # Monday 09:30
