@@ -298,6 +298,7 @@ def _create_parts(session: Session, rng: random.Random, count: int) -> list[Part
                 name=f"{english} {model}",
                 name_zh=f"{chinese} {model}",
                 serialized=True,
+                loaner=True,
                 unit_cost=Decimal("8800.00"),
                 vendor="V-HPT" if model.startswith("PX") else "V-TOP",
                 lead_time_days=30,

@@ -24,6 +24,7 @@ from partsvc.inventory.models import (
     StockLevel,
     Unit,
 )
+from partsvc.loans.models import Loan, LoanerReservation, LoanExtension, LoanPolicy, Reminder
 from partsvc.purchasing.models import (
     EtaChange,
     PartRequest,
@@ -34,6 +35,7 @@ from partsvc.purchasing.models import (
     VendorOrder,
     VendorOrderLine,
 )
+from partsvc.repairs.models import Rma, RmaItem, RmaStep
 from partsvc.workdays.models import CalendarDay
 
 metadata = Base.metadata
@@ -50,6 +52,10 @@ __all__ = [
     "Equipment",
     "EtaChange",
     "IdempotentAnswer",
+    "Loan",
+    "LoanExtension",
+    "LoanPolicy",
+    "LoanerReservation",
     "Location",
     "Move",
     "MoveUnit",
@@ -58,7 +64,11 @@ __all__ = [
     "ProcessingTarget",
     "Receipt",
     "ReceiptLine",
+    "Reminder",
     "ReorderRule",
+    "Rma",
+    "RmaItem",
+    "RmaStep",
     "Site",
     "SlaTarget",
     "StockCount",

@@ -64,11 +64,17 @@ def create_part(
     name_zh: str | None = None,
     barcode: str | None = None,
     serialized: bool = False,
+    loaner: bool = False,
     unit_cost: Decimal | None = None,
     vendor: str | None = None,
     lead_time_days: int | None = None,
     warranty_months: int | None = None,
 ) -> Part:
+    if loaner and not serialized:
+        raise InvalidInput(
+            "A loaner model is serialized: each unit lent is known by its serial.",
+            errors={"loaner": ["Only for a serialized part."]},
+        )
     if session.scalar(select(Part.id).where(Part.sku == sku)) is not None:
         raise DuplicateKey(f"A part with SKU {sku!r} already exists.", sku=sku)
     if barcode and session.scalar(select(Part.sku).where(Part.barcode == barcode)):
@@ -87,6 +93,7 @@ def create_part(
         name_zh=name_zh,
         barcode=barcode or None,
         serialized=serialized,
+        loaner=loaner,
         unit_cost=unit_cost,
         vendor=vendor_location,
         lead_time_days=lead_time_days,

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Numeric,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -48,6 +49,8 @@ class Part(Base):
     name_zh: Mapped[str | None] = mapped_column(String(200))
     barcode: Mapped[str | None] = mapped_column(String(64), unique=True)
     serialized: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A loaner model (R10): its units are lent to customers while theirs is repaired.
+    loaner: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     unit_cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     vendor_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
     lead_time_days: Mapped[int | None] = mapped_column(Integer)

@@ -18,6 +18,9 @@ class PartIn(Schema):
     name_zh = text(200, allow_none=True)
     barcode = business_key(allow_none=True)
     serialized = fields.Boolean(load_default=False)
+    loaner = fields.Boolean(
+        load_default=False, metadata={"description": "A loaner model (serialized)."}
+    )
     unit_cost = fields.Decimal(
         places=2, allow_nan=False, allow_none=True, validate=validate.Range(min=0, max=10**9)
     )
@@ -107,6 +110,7 @@ class PartOut(Schema):
     name_zh = fields.String(allow_none=True)
     barcode = fields.String(allow_none=True)
     serialized = fields.Boolean()
+    loaner = fields.Boolean()
     unit_cost = fields.Decimal(as_string=True, allow_none=True)
     vendor = _code("vendor.code")
     lead_time_days = fields.Integer(allow_none=True)

@@ -1,0 +1,1 @@
+"""Repair RMAs from authorization to shipping back (R14–R17)."""
