@@ -78,15 +78,19 @@ def create_app(
     )
     from partsvc.calls.api import blp as customers_blp
     from partsvc.inventory.api import blp as stock_blp
+    from partsvc.loans.api import blp as loans_blp
     from partsvc.purchasing.api import blp as purchasing_blp
     from partsvc.purchasing.reorder_api import blp as reorder_blp
+    from partsvc.repairs.api import blp as repairs_blp
     from partsvc.workdays.api import blp as calendar_blp
 
     api.register_blueprint(stock_blp)
     api.register_blueprint(customers_blp)
     api.register_blueprint(calendar_blp)
     api.register_blueprint(purchasing_blp)
+    api.register_blueprint(loans_blp)
     api.register_blueprint(reorder_blp)
+    api.register_blueprint(repairs_blp)
     problems.register(app)
     _register_pages(app)
     return app

@@ -140,11 +140,12 @@ def demo(parts: int) -> None:
 
 @main.command()
 def sweep() -> None:
-    """Generate the preventive visits due and raise near/missed deadline alerts.
+    """Preventive visits due, deadline alerts, loan reminders (see partsvc/sweep.py).
 
     Meant for cron every few minutes; running it twice does no harm.
     """
-    from partsvc.calls.sweep import sweep as run_sweep
+    from partsvc.notify import notifier_named
+    from partsvc.sweep import sweep as run_sweep
     from partsvc.workdays.services import working_calendar
     from partsvc.worktime import WorkingCalendar
 
@@ -156,13 +157,9 @@ def sweep() -> None:
             now=_now(),
             calendar=calendar,
             warn_before=timedelta(minutes=settings.sla_warning_minutes),
+            notifier=notifier_named(settings.notifier),
         )
-    near = sum(1 for _, _, level in report.alerts if level == "near")
-    missed = len(report.alerts) - near
-    click.echo(
-        f"sweep: {len(report.visits)} preventive visit(s) created, "
-        f"{near} deadline(s) near, {missed} missed"
-    )
+    click.echo(report.summary())
 
 
 @main.command()

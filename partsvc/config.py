@@ -23,6 +23,7 @@ class Settings:
     db_pool_size: int = 10
     log_level: str = "INFO"
     sla_warning_minutes: int = 30
+    notifier: str = "log"
 
     @classmethod
     def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -35,6 +36,7 @@ class Settings:
             db_pool_size=int(env.get("PARTSVC_DB_POOL_SIZE", "10")),
             log_level=env.get("PARTSVC_LOG_LEVEL", "INFO"),
             sla_warning_minutes=int(env.get("PARTSVC_SLA_WARNING_MINUTES", "30")),
+            notifier=env.get("PARTSVC_NOTIFIER", "log"),
         )
 
     def replace(self, **changes: Any) -> Settings:

@@ -22,11 +22,12 @@ from partsvc.calls.services import (
     create_equipment,
     create_site,
 )
-from partsvc.calls.sweep import sweep
 from partsvc.inventory import services
 from partsvc.inventory.models import Part
+from partsvc.notify import LogNotifier
 from partsvc.purchasing import services as purchasing
 from partsvc.purchasing.orders import LineIn
+from partsvc.sweep import sweep
 from partsvc.worktime import WorkingCalendar
 
 VENDORS = [
@@ -163,6 +164,7 @@ def _orders_and_requests(
                 for p in chosen
             ],
             now=now - timedelta(days=10),
+            today=today - timedelta(days=10),
             by=by,
         )
     open_calls = session.scalars(select(Call).where(Call.priority == "P1").order_by(Call.id))
@@ -264,7 +266,7 @@ def _customers_and_calls(
                     now=now,
                     at=now - timedelta(hours=25),
                 )
-    sweep(session, now=now, calendar=calendar, warn_before=DEFAULT_WARNING)
+    sweep(session, now=now, calendar=calendar, warn_before=DEFAULT_WARNING, notifier=LogNotifier())
 
 
 def _create_parts(session: Session, rng: random.Random, count: int) -> list[Part]:

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, g, request
 from flask.views import MethodView
@@ -85,6 +86,11 @@ def settings() -> Settings:
 def sla_warning() -> timedelta:
     """How long before a deadline a call is flagged as near (R22)."""
     return timedelta(minutes=settings().sla_warning_minutes)
+
+
+def today() -> date:
+    """Today in the deployment's time zone."""
+    return now().astimezone(ZoneInfo(settings().timezone)).date()
 
 
 def now() -> datetime:

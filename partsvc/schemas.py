@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -15,6 +15,16 @@ MAX_QTY = 1_000_000
 SANE_DATES = validate.Range(
     min=date(1900, 1, 1), max=date(9998, 12, 31), error="Must be 1900-01-01 to 9998-12-31."
 )
+
+
+def sane_instant(value: datetime) -> None:
+    """A time a person means: from 2000 to 9998, and one a time zone cannot overflow."""
+    try:
+        year = value.astimezone(UTC).year
+    except OverflowError as exc:
+        raise ValidationError("Must be from 2000 to 9998.") from exc
+    if not 2000 <= year <= 9998:
+        raise ValidationError("Must be from 2000 to 9998.")
 
 
 def business_key(max_length: int = 64, **kwargs: Any) -> fields.String:

@@ -1,7 +1,8 @@
-"""An engineer's day: the calls assigned to them that the day holds, and their van's stock.
+"""An engineer's day: the calls assigned to them that the day holds, their van's stock,
+and the loans they placed that are still out (those to collect first).
 
 Until the planner (R26) orders a route, the calls come in the order of their on-site
-deadlines; the open loans join the day with the loaner module.
+deadlines.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from partsvc.calls.services import get_engineer
 from partsvc.errors import Forbidden
 from partsvc.inventory.ledger import list_stock
 from partsvc.inventory.models import StockLevel
+from partsvc.loans.models import Loan
 from partsvc.worktime import WorkingCalendar
 
 VAN_LINES = 5000  # a van carries tens to hundreds of part numbers, never this many
@@ -31,6 +33,7 @@ class EngineerDay:
     date: date
     calls: list[Call]
     van_stock: list[StockLevel]
+    loans: list[Loan]
 
 
 def engineer_day(
@@ -62,4 +65,11 @@ def engineer_day(
         .order_by(Call.onsite_due, Call.id)
     ).unique()
     van = list_stock(session, location=engineer.van.code, limit=VAN_LINES) if engineer.van else []
-    return EngineerDay(engineer=engineer, date=day, calls=list(calls), van_stock=van)
+    loans = session.scalars(
+        select(Loan)
+        .where(Loan.engineer_id == engineer.id, Loan.status == "open")
+        .order_by(Loan.to_collect.desc(), Loan.due_at, Loan.id)
+    ).unique()
+    return EngineerDay(
+        engineer=engineer, date=day, calls=list(calls), van_stock=van, loans=list(loans)
+    )

@@ -22,7 +22,15 @@ from partsvc.calls.models import (
 )
 from partsvc.calls.rules import call_flag
 from partsvc.http import current_session, current_user, now, settings, sla_warning
-from partsvc.schemas import SANE_DATES, PageQuery, business_key, page_of, quantity, text
+from partsvc.schemas import (
+    SANE_DATES,
+    PageQuery,
+    business_key,
+    page_of,
+    quantity,
+    sane_instant,
+    text,
+)
 
 
 class CustomerIn(Schema):
@@ -189,7 +197,7 @@ class CallIn(Schema):
     site = business_key(required=True)
     priority = fields.String(required=True, validate=validate.OneOf(PRIORITIES))
     equipment = business_key(100, allow_none=True)
-    reported_at = fields.AwareDateTime(allow_none=True)
+    reported_at = fields.AwareDateTime(allow_none=True, validate=sane_instant)
     skills = fields.List(business_key(), load_default=list, validate=validate.Length(max=20))
     parts = fields.List(
         fields.Nested(PartNeededIn), load_default=list, validate=validate.Length(max=50)
@@ -203,7 +211,7 @@ class CallIn(Schema):
 
 class StatusIn(Schema):
     status = fields.String(required=True, validate=validate.OneOf(CALL_STATUSES))
-    at = fields.AwareDateTime(allow_none=True)
+    at = fields.AwareDateTime(allow_none=True, validate=sane_instant)
     engineer = business_key(allow_none=True, metadata={"description": "Who, when assigning."})
 
 
@@ -342,6 +350,16 @@ class VanStockOut(Schema):
     available = fields.Integer()
 
 
+class DayLoanOut(Schema):
+    """A loaner the engineer placed and is still out; ``to_collect``: bring it back."""
+
+    id = fields.Integer()
+    serial = fields.Function(lambda loan: loan.unit.serial, metadata={"type": "string"})
+    site = fields.Function(lambda loan: loan.site.code, metadata={"type": "string"})
+    due_at = fields.AwareDateTime()
+    to_collect = fields.Boolean()
+
+
 class EngineerDayOut(Schema):
     engineer = fields.Function(lambda d: d.engineer.code, metadata={"type": "string"})
     date = fields.Date()
@@ -350,3 +368,4 @@ class EngineerDayOut(Schema):
     )
     calls = fields.List(fields.Nested(CallOut))
     van_stock = fields.List(fields.Nested(VanStockOut))
+    loans = fields.List(fields.Nested(DayLoanOut))

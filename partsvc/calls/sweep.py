@@ -1,11 +1,10 @@
-"""The sweep, run from cron every few minutes: preventive visits due (R24), and deadlines
-near or missed raised as alerts (R22). Running it again does no harm: a visit period has
-one call per site, and each alert is raised once."""
+"""The calls' part of the sweep: preventive visits due (R24), and deadlines near or
+missed raised as alerts (R22). Running it again does no harm: a visit period has one call
+per site, and each alert is raised once."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import or_, select
@@ -20,21 +19,6 @@ from partsvc.worktime import WorkingCalendar
 log = logging.getLogger(__name__)
 
 PREVENTIVE_VISIT_MINUTES = 120
-
-
-@dataclass
-class SweepReport:
-    visits: list[int] = field(default_factory=list)  # ids of the preventive calls created
-    alerts: list[tuple[int, str, str]] = field(default_factory=list)  # call, deadline, level
-
-
-def sweep(
-    session: Session, *, now: datetime, calendar: WorkingCalendar, warn_before: timedelta
-) -> SweepReport:
-    report = SweepReport()
-    report.visits = generate_preventive_visits(session, now=now, calendar=calendar)
-    report.alerts = raise_alerts(session, now=now, warn_before=warn_before)
-    return report
 
 
 def generate_preventive_visits(

@@ -8,10 +8,24 @@ from typing import Any
 from flask import url_for
 from flask_smorest import Blueprint
 
+from partsvc.calls.calls import only_engineer
 from partsvc.errors import InvalidInput
-from partsvc.http import ALL_ROLES, Resource, allow, current_session, current_user, now, page
+from partsvc.history import serial_history
+from partsvc.http import (
+    ALL_ROLES,
+    Resource,
+    allow,
+    current_session,
+    current_user,
+    now,
+    page,
+    today,
+)
 from partsvc.http import decode_cursor as cursor
 from partsvc.inventory import schemas, services
+from partsvc.inventory.ledger import BookedMove
+from partsvc.inventory.rules import LocationKind
+from partsvc.purchasing import services as purchasing
 
 blp = Blueprint(
     "stock", __name__, url_prefix="/api/v1", description="Parts, locations and the stock ledger"
@@ -146,7 +160,17 @@ class Moves(Resource):
             now=now(),
             by=current_user(),
         )
+        _serve_waiting_requests(move)
         return move, 201, {"Location": url_for("stock.MoveById", move_id=move.id)}
+
+
+def _serve_waiting_requests(move: BookedMove) -> None:
+    """Stock booked into a warehouse goes to the part requests waiting there first (R9)."""
+    session = current_session()
+    if services.get_location(session, move.to_code).kind == LocationKind.WAREHOUSE:
+        purchasing.stock_arrived(
+            session, move.part_id, move.to_location_id, now=now(), today=today()
+        )
 
 
 @blp.route("/moves/<int(max=2147483647):move_id>")
@@ -172,6 +196,7 @@ class MoveReversal(Resource):
             now=now(),
             by=current_user(),
         )
+        _serve_waiting_requests(move)
         return move, 201, {"Location": url_for("stock.MoveById", move_id=move.id)}
 
 
@@ -200,17 +225,10 @@ class SerialBySerial(Resource):
     @allow(*ALL_ROLES)
     @blp.response(200, schemas.UnitOut)
     def get(self, serial: str) -> Any:
-        """Where a serialized unit is now, and every move that carried it."""
+        """A serial's whole story: where it is now, every move that carried it, its loans,
+        RMAs and service calls, and the unit it replaced or that replaced it."""
         session = current_session()
-        unit = services.get_unit(session, serial)
-        history = services.list_moves(session, serial=serial, limit=500)
-        return {
-            "id": unit.id,
-            "serial": unit.serial,
-            "part": unit.part,
-            "location": unit.location,
-            "history": history,
-        }
+        return serial_history(session, serial, only_engineer=only_engineer(session, current_user()))
 
 
 @blp.route("/counts")
@@ -228,8 +246,18 @@ class Counts(Resource):
             )
             for line in data["lines"]
         ]
+        session = current_session()
+        counted = {
+            line.sku: len(line.serials) if line.serials is not None else line.counted or 0
+            for line in lines
+        }
+        place = services.get_location(session, data["location"])
+        if place.kind == LocationKind.WAREHOUSE:
+            # Less on the shelf than was promised to part requests: the count stands, and
+            # the least urgent requests wait again (R6, R9).
+            purchasing.make_room_for_count(session, place.id, counted)
         count = services.post_count(
-            current_session(),
+            session,
             location_code=data["location"],
             lines=lines,
             at=_business_time(data.get("at")),
@@ -237,6 +265,8 @@ class Counts(Resource):
             now=now(),
             by=current_user(),
         )
+        if place.kind == LocationKind.WAREHOUSE:
+            purchasing.after_count(session, place.id, counted, now=now(), today=today())
         return count, 201, {"Location": url_for("stock.CountById", count_id=count.id)}
 
 

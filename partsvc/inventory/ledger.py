@@ -83,6 +83,7 @@ class BookedMove:
     by: str | None
     reverses_id: int | None
     reversed_by_id: int | None = None
+    document: str | None = None
 
     def ledger_line(self) -> dict[str, object]:
         """The columns of its row in ``moves``."""
@@ -142,9 +143,18 @@ def reverse_move(
     now: datetime,
     reason: str | None = None,
     by: Caller | None = None,
+    as_document: str | None = None,
 ) -> BookedMove:
-    """Post the move that undoes ``move_id``: same part, quantity and serials, back."""
+    """Post the move that undoes ``move_id``: same part, quantity and serials, back.
+
+    A move a document booked is reversed only by that document (``as_document``)."""
     original = get_move(session, move_id)
+    if original.document is not None and original.document != as_document:
+        raise Conflict(
+            f"Move {move_id} was booked by {original.document}; undo it there.",
+            move=move_id,
+            document=original.document,
+        )
     if original.reverses_id is not None:
         raise Conflict(
             f"Move {move_id} is itself a reversal; post a new move instead.", move=move_id
@@ -170,6 +180,11 @@ def reverse_move(
         by=by,
         reverses_id=original.id,
     )
+
+
+def claim_moves(session: Session, move_ids: Sequence[int], document: str) -> None:
+    """Mark moves as booked by ``document``: they are undone through it (see reverse_move)."""
+    session.execute(update(Move).where(Move.id.in_(list(move_ids))).values(document=document))
 
 
 def book(

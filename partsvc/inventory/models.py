@@ -135,6 +135,9 @@ class Move(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("moves.id"), unique=True)
+    # The document that booked the move (a vendor order, a loan, a part request): undone
+    # there, where its own records are undone with it, never by a bare reversal.
+    document: Mapped[str | None] = mapped_column(String(40))
 
     part: Mapped[Part] = relationship(lazy="joined")
     from_location: Mapped[Location] = relationship(foreign_keys=[from_location_id], lazy="joined")

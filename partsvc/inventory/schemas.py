@@ -143,6 +143,9 @@ class MoveOut(Schema):
     by = fields.String(allow_none=True)
     reverses = fields.Integer(attribute="reverses_id", allow_none=True)
     reversed_by = fields.Integer(attribute="reversed_by_id", allow_none=True)
+    document = fields.String(
+        allow_none=True, metadata={"description": "What booked it, and where it is undone."}
+    )
 
 
 class StockOut(Schema):
@@ -154,13 +157,64 @@ class StockOut(Schema):
     available = fields.Integer()
 
 
-class UnitOut(Schema):
+class SerialLoanOut(Schema):
     id = fields.Integer()
+    site = fields.Function(lambda loan: loan.site.code, metadata={"type": "string"})
+    status = fields.String()
+    out_at = fields.AwareDateTime()
+    due_at = fields.AwareDateTime()
+    returned_at = fields.AwareDateTime(allow_none=True)
+    condition = fields.String(allow_none=True)
+
+
+class SerialRmaOut(Schema):
+    rma = fields.String()
+    status = fields.String()
+    role = fields.String(metadata={"description": "faulty: came back on it; replacement"})
+    replacement_serial = fields.String(allow_none=True)
+    verdict = fields.String()
+    verdict_reason = fields.String()
+    requested_at = fields.AwareDateTime()
+
+
+class SerialCallOut(Schema):
+    id = fields.Integer()
+    priority = fields.String()
+    kind = fields.String()
+    status = fields.String()
+    reported_at = fields.AwareDateTime()
+    engineer = fields.Function(
+        lambda c: c.engineer.code if c.engineer else None, metadata={"type": "string"}
+    )
+
+
+class UnitOut(Schema):
+    """A serial's story (R18); ``location`` is null for a customer's unit never stocked."""
+
+    id = fields.Function(lambda h: h.unit.id if h.unit else None, metadata={"type": "integer"})
     serial = fields.String()
-    sku = _code("part.sku")
-    location = _code("location.code")
-    location_kind = _code("location.kind")
-    history = fields.List(fields.Nested(MoveOut))
+    sku = fields.Function(
+        lambda h: (
+            (h.unit.part if h.unit else h.equipment.part).sku if (h.unit or h.equipment) else None
+        ),
+        metadata={"type": "string"},
+    )
+    location = fields.Function(
+        lambda h: h.unit.location.code if h.unit else None, metadata={"type": "string"}
+    )
+    location_kind = fields.Function(
+        lambda h: h.unit.location.kind if h.unit else None, metadata={"type": "string"}
+    )
+    installed_at = fields.Function(
+        lambda h: h.equipment.site.code if h.equipment else None,
+        metadata={"type": "string", "description": "The site, if it is installed equipment."},
+    )
+    history = fields.List(fields.Nested(MoveOut), attribute="moves")
+    loans = fields.List(fields.Nested(SerialLoanOut))
+    rmas = fields.List(fields.Nested(SerialRmaOut))
+    calls = fields.List(fields.Nested(SerialCallOut))
+    replaced_by = fields.String(allow_none=True)
+    replaces = fields.String(allow_none=True)
 
 
 class CountLineOut(Schema):

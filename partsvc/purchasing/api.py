@@ -17,6 +17,7 @@ from partsvc.http import (
     decode_cursor,
     now,
     page,
+    today,
 )
 from partsvc.purchasing import requests, schemas, services
 
@@ -91,7 +92,7 @@ class PartRequestCancel(Resource):
     @blp.response(200, schemas.PartRequestOut)
     def post(self, request_id: int) -> Any:
         """Release what was reserved and leave the order line; others waiting get it."""
-        return services.cancel_request(current_session(), request_id, now=now())
+        return services.cancel_request(current_session(), request_id, now=now(), today=today())
 
 
 @blp.route("/vendor-orders")
@@ -104,7 +105,7 @@ class VendorOrders(Resource):
         limit = query.pop("limit")
         found = services.list_orders(
             current_session(),
-            today=now().astimezone(calendar().zone).date(),
+            today=today(),
             after_id=decode_cursor(query.pop("cursor", None)),
             limit=limit + 1,
             **query,
@@ -119,7 +120,7 @@ class VendorOrders(Resource):
         want of an order line wait on it from now."""
         lines = [services.LineIn(**line) for line in data.pop("lines")]
         order = services.create_order(
-            current_session(), lines=lines, now=now(), by=current_user(), **data
+            current_session(), lines=lines, now=now(), today=today(), by=current_user(), **data
         )
         location = url_for("purchasing.VendorOrderByNumber", number=order.number)
         return order, 201, {"Location": location}
@@ -143,7 +144,7 @@ class VendorOrderLineView(Resource):
         """A new ETA for a line; the change is kept with who and when, and the requests
         waiting on the line show it."""
         return services.change_eta(
-            current_session(), number, line_id, now=now(), by=current_user(), **data
+            current_session(), number, line_id, now=now(), today=today(), by=current_user(), **data
         )
 
 
@@ -158,7 +159,33 @@ class VendorOrderReceipts(Resource):
         receiving a draft or cancelled order, is a 409."""
         lines = [services.ReceivedLine(**line) for line in data.pop("lines")]
         return services.receive(
-            current_session(), number, lines=lines, now=now(), by=current_user(), **data
+            current_session(),
+            number,
+            lines=lines,
+            now=now(),
+            today=today(),
+            by=current_user(),
+            **data,
+        ), 201
+
+
+@blp.route(f"/vendor-orders/<number>/receipts/<{ID}:receipt_id>/reversal")
+class VendorOrderReceiptReversal(Resource):
+    @allow(*BUYERS)
+    @blp.arguments(schemas.ReceiptReversalIn)
+    @blp.response(201, schemas.ReceiptOut)
+    def post(self, data: dict[str, Any], number: str, receipt_id: int) -> Any:
+        """Undo a receipt booked by mistake: its moves are reversed, the order expects the
+        parts again, and what requests had reserved of it is taken back from the least
+        urgent first. 409 if some of it was already issued."""
+        return services.reverse_receipt(
+            current_session(),
+            number,
+            receipt_id,
+            now=now(),
+            today=today(),
+            by=current_user(),
+            **data,
         ), 201
 
 
@@ -168,7 +195,7 @@ class VendorOrderSend(Resource):
     @blp.response(200, schemas.VendorOrderOut)
     def post(self, number: str) -> Any:
         """Send a draft order to its vendor."""
-        return services.send_order(current_session(), number, now=now())
+        return services.send_order(current_session(), number, now=now(), today=today())
 
 
 @blp.route("/vendor-orders/<number>/cancel")
@@ -176,8 +203,19 @@ class VendorOrderCancel(Resource):
     @allow(*BUYERS)
     @blp.response(200, schemas.VendorOrderOut)
     def post(self, number: str) -> Any:
-        """Cancel an order nothing was received on; its waiting requests are open again."""
-        return services.cancel_order(current_session(), number)
+        """Cancel an order nothing was received on; its waiting requests wait on another
+        line, a new draft line, or (no vendor) for a clerk."""
+        return services.cancel_order(current_session(), number, now=now(), today=today())
+
+
+@blp.route("/vendor-orders/<number>/close")
+class VendorOrderClose(Resource):
+    @allow(*BUYERS)
+    @blp.response(200, schemas.VendorOrderOut)
+    def post(self, number: str) -> Any:
+        """Close a partly received order short: the vendor sends no more; its waiting
+        requests move to another line."""
+        return services.close_order(current_session(), number, now=now(), today=today())
 
 
 @blp.route("/sla-policy/part-requests")

@@ -96,6 +96,8 @@ class Receipt(Base):
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reversed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     location = relationship("Location", lazy="joined")
     order: Mapped[VendorOrder] = relationship(lazy="joined")

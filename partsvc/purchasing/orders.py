@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import and_, exists, select
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from partsvc.auth.services import Caller
 from partsvc.errors import Conflict, InvalidInput, InvalidTransition, UnknownKey
 from partsvc.inventory.catalog import get_location, get_part
-from partsvc.inventory.ledger import post_move
+from partsvc.inventory.ledger import claim_moves, post_move, reverse_move
 from partsvc.inventory.models import Location
 from partsvc.inventory.rules import LocationKind
 from partsvc.purchasing.models import (
@@ -41,6 +41,7 @@ OPEN_STATUSES = (OrderStatus.DRAFT, OrderStatus.SENT, OrderStatus.PARTIALLY_RECE
 WITH_VENDOR = (OrderStatus.SENT, OrderStatus.PARTIALLY_RECEIVED)
 
 _NUMBER = re.compile(r"VO-(\d{1,9})\Z")
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,11 @@ def create_vendor_order(
     target = (
         _warehouse(session, deliver_to, "deliver_to") if deliver_to else default_warehouse(session)
     )
+    if target is None:
+        raise InvalidInput(
+            "Name the warehouse the order goes to: there is more than one.",
+            errors={"deliver_to": ["Required with several warehouses."]},
+        )
     order = VendorOrder(
         vendor_id=source.id,
         deliver_to_id=target.id if target else None,
@@ -150,7 +156,9 @@ def add_line(session: Session, order: VendorOrder, line: LineIn) -> VendorOrderL
     return row
 
 
-def send_order(session: Session, number: str, *, now: datetime) -> VendorOrder:
+def send_order(session: Session, number: str, *, now: datetime, today: date) -> VendorOrder:
+    """Send a draft. A line raised earlier whose ETA the vendor's lead time can no longer
+    meet moves to today + lead time, kept as an ETA change like any other."""
     order = get_order(session, number, for_update=True)
     if order.status != OrderStatus.DRAFT:
         raise InvalidTransition(
@@ -158,8 +166,32 @@ def send_order(session: Session, number: str, *, now: datetime) -> VendorOrder:
             current_status=order.status,
             requested_status=OrderStatus.SENT,
         )
+    for line in order.lines:
+        lead = line.part.lead_time_days
+        earliest = today + timedelta(days=lead) if lead is not None else today
+        if line.eta < earliest:
+            _record_eta(session, line, earliest, "Sent on " + today.isoformat(), now, None)
     order.status = OrderStatus.SENT
     order.sent_at = now
+    session.flush()
+    return order
+
+
+def close_short(session: Session, number: str) -> VendorOrder:
+    """The vendor will send no more: what is still open on a partly received order is
+    dropped (each line's quantity becomes what was received) and the order is received."""
+    order = get_order(session, number, for_update=True)
+    if order.status != OrderStatus.PARTIALLY_RECEIVED:
+        raise InvalidTransition(
+            f"{order.number} is {order.status}; only a partly received order is closed short "
+            "(cancel one nothing was received on).",
+            current_status=order.status,
+            requested_status=OrderStatus.RECEIVED,
+        )
+    for line in order.lines:
+        line.qty = line.received_qty if line.received_qty else line.qty
+    order.status = OrderStatus.RECEIVED
+    order.note = ((order.note + " ") if order.note else "") + "Closed short."
     session.flush()
     return order
 
@@ -201,20 +233,31 @@ def change_eta(
             current_status=order.status,
         )
     if line.eta != eta:
-        session.add(
-            EtaChange(
-                line_id=line.id,
-                old_eta=line.eta,
-                new_eta=eta,
-                reason=reason,
-                at=now,
-                user_id=by.id if by else None,
-            )
-        )
-        line.eta = eta
-        session.flush()
-        session.refresh(line, ["eta_changes"])
+        _record_eta(session, line, eta, reason, now, by)
     return line
+
+
+def _record_eta(
+    session: Session,
+    line: VendorOrderLine,
+    eta: date,
+    reason: str | None,
+    now: datetime,
+    by: Caller | None,
+) -> None:
+    session.add(
+        EtaChange(
+            line_id=line.id,
+            old_eta=line.eta,
+            new_eta=eta,
+            reason=reason,
+            at=now,
+            user_id=by.id if by else None,
+        )
+    )
+    line.eta = eta
+    session.flush()
+    session.refresh(line, ["eta_changes"])
 
 
 def _line_of(order: VendorOrder, line_id: int) -> VendorOrderLine:
@@ -248,6 +291,14 @@ def receive(
     if not lines:
         raise InvalidInput("A receipt has at least one line.", errors={"lines": ["Empty."]})
     target = _warehouse(session, location, "location")
+    if order.deliver_to_id is not None and target.id != order.deliver_to_id:
+        raise Conflict(
+            f"{order.number} is for {order.deliver_to.code}; receive it there, then transfer.",
+            deliver_to=order.deliver_to.code,
+        )
+    when = at or now
+    if when > now + CLOCK_SKEW:
+        raise InvalidInput("A receipt cannot be dated in the future.", errors={"at": ["Future."]})
     seen: set[int] = set()
     for received in lines:
         line = _line_of(order, received.line)
@@ -264,7 +315,6 @@ def receive(
                 open_qty=line.open_qty,
                 received_qty=received.qty,
             )
-    when = at or now
     receipt = Receipt(
         order_id=order.id, location_id=target.id, at=when, user_id=by.id if by else None
     )
@@ -288,13 +338,60 @@ def receive(
         session.add(
             ReceiptLine(receipt_id=receipt.id, line_id=line.id, qty=received.qty, move_id=move.id)
         )
-    order.status = (
-        OrderStatus.RECEIVED
-        if all(line.open_qty == 0 for line in order.lines)
-        else OrderStatus.PARTIALLY_RECEIVED
-    )
     session.flush()
     session.refresh(receipt, ["lines"])
+    claim_moves(session, [line.move_id for line in receipt.lines], order.number)
+    _update_status(order)
+    session.flush()
+    return receipt
+
+
+def _update_status(order: VendorOrder) -> None:
+    """Sent, partly received or received, from what the lines have had."""
+    if all(line.open_qty == 0 for line in order.lines):
+        order.status = OrderStatus.RECEIVED
+    elif any(line.received_qty for line in order.lines):
+        order.status = OrderStatus.PARTIALLY_RECEIVED
+    else:
+        order.status = OrderStatus.SENT
+
+
+def reverse_receipt(
+    session: Session,
+    number: str,
+    receipt_id: int,
+    *,
+    now: datetime,
+    reason: str | None = None,
+    by: Caller | None = None,
+) -> Receipt:
+    """Undo a receipt booked by mistake: its moves are reversed, the lines expect the
+    quantity again, the order's status follows. The stock must be free: the caller first
+    takes back what requests had reserved of it."""
+    order = get_order(session, number, for_update=True)
+    receipt = session.get(Receipt, receipt_id)
+    if receipt is None or receipt.order_id != order.id:
+        raise UnknownKey(f"{order.number} has no receipt {receipt_id}.", receipt=receipt_id)
+    if receipt.reversed_at is not None:
+        raise Conflict(
+            f"Receipt {receipt_id} was reversed on {receipt.reversed_at.isoformat()}.",
+            receipt=receipt_id,
+        )
+    for received in receipt.lines:
+        reverse_move(
+            session,
+            received.move_id,
+            now=now,
+            reason=reason or f"receipt {receipt_id} reversed",
+            by=by,
+            as_document=order.number,
+        )
+        line = _line_of(order, received.line_id)
+        line.received_qty -= received.qty
+    receipt.reversed_at = now
+    receipt.reversed_by_id = by.id if by else None
+    _update_status(order)
+    session.flush()
     return receipt
 
 

@@ -8,8 +8,8 @@ For a rule of part P at warehouse W the stock position counts:
 - ``on_hand``, ``reserved``, ``available``: P's stock level at W (0 where P has never been);
 - ``on_order``: the quantity still to come (``qty - received_qty``) on the lines for P of
   vendor orders that are open (draft, sent or partially received) and deliver to W *or have
-  no destination*: an order without ``deliver_to`` may arrive at any warehouse, so it counts
-  for every warehouse that has a rule for P (it may be counted more than once);
+  no destination* (only possible while the deployment has a single warehouse: with more,
+  every order must name one);
 - ``backordered``: what the part requests for P at W still wait for (``qty - reserved_qty``
   of requests open or backordered): stock that is promised before it arrives;
 - ``position`` = available + on_order − backordered.
@@ -39,8 +39,9 @@ from partsvc.inventory.catalog import get_location, get_part
 from partsvc.inventory.models import Location, Part, StockLevel
 from partsvc.inventory.rules import LocationKind, reorder_quantity
 from partsvc.purchasing.models import PartRequest, ReorderRule, VendorOrder, VendorOrderLine
-from partsvc.purchasing.orders import OPEN_STATUSES, LineIn, OrderStatus, create_vendor_order
+from partsvc.purchasing.orders import OPEN_STATUSES, LineIn, OrderStatus
 from partsvc.purchasing.requests import WAITING
+from partsvc.purchasing.services import create_order
 
 # What a part request still waits for: open (not yet processed) or backordered (R7).
 # The lead time of a part that states none: when its drafted line is expected.
@@ -370,11 +371,12 @@ def draft_vendor_orders(
             for suggestion in suggestions
         ]
         orders.append(
-            create_vendor_order(
+            create_order(  # requests left open for want of a line take these
                 session,
                 vendor=vendor,
                 lines=lines,
                 now=now,
+                today=today,
                 status=OrderStatus.DRAFT,
                 deliver_to=warehouse,
                 note=DRAFT_NOTE,

@@ -4,10 +4,11 @@ order line whose ETA they carry; served by receipts in order of urgency."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, case, or_, select
 from sqlalchemy.orm import Session
 
 from partsvc.auth.models import Role
@@ -19,7 +20,7 @@ from partsvc.db import advisory_lock
 from partsvc.errors import Conflict, Forbidden, InsufficientStock, InvalidInput, UnknownKey
 from partsvc.inventory import reservations
 from partsvc.inventory.catalog import get_location, get_part
-from partsvc.inventory.ledger import post_move
+from partsvc.inventory.ledger import claim_moves, post_move
 from partsvc.inventory.models import Location, Part
 from partsvc.inventory.rules import LocationKind, OpenLine, allocate
 from partsvc.purchasing.models import PartRequest, ProcessingTarget, VendorOrder, VendorOrderLine
@@ -39,6 +40,7 @@ WAITING = (RequestStatus.OPEN, RequestStatus.BACKORDERED)
 DEFAULT_PROCESSING = timedelta(hours=4)  # R7, when the policy table has no row
 DEFAULT_LEAD_TIME_DAYS = 14
 CLOCK_SKEW = timedelta(minutes=5)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def processing_time(session: Session) -> timedelta:
@@ -90,23 +92,20 @@ def request_part(
             "A part request cannot be dated in the future.",
             errors={"requested_at": ["In the future."]},
         )
-    reserved = reservations.reserve_up_to(session, part.id, store.id, qty)
-    if reserved < qty and not allow_backorder:
-        raise InsufficientStock(
-            f"Only {reserved} of {sku} available at {store.code}; cannot reserve {qty}.",
-            sku=sku,
-            location=store.code,
-            available=reserved,
-            requested=qty,
+    if asked < EARLIEST:
+        raise InvalidInput(
+            "A part request cannot be dated before 2000.",
+            errors={"requested_at": ["Before 2000-01-01."]},
         )
+    hold_requests(session, [part.id], store.id)
     request = PartRequest(
         part_id=part.id,
         qty=qty,
-        reserved_qty=reserved,
+        reserved_qty=0,
         warehouse_id=store.id,
         call_id=the_call.id if the_call else None,
         engineer_id=person.id if person else None,
-        status=RequestStatus.RESERVED if reserved == qty else RequestStatus.OPEN,
+        status=RequestStatus.OPEN,
         requested_at=asked,
         due_at=calendar.add_working_time(asked, processing_time(session)).astimezone(UTC),
         note=note,
@@ -114,13 +113,16 @@ def request_part(
     )
     session.add(request)
     session.flush()
-    if request.waiting_qty:
-        _backorder(
-            session, request, part, store, now=now, today=now.astimezone(calendar.zone).date()
+    rebalance(session, part.id, store.id, now=now, today=now.astimezone(calendar.zone).date())
+    if request.status != RequestStatus.RESERVED and not allow_backorder:
+        raise InsufficientStock(
+            f"Only {request.reserved_qty} of {sku} can be reserved at {store.code} for this "
+            f"request; cannot reserve {qty}.",
+            sku=sku,
+            location=store.code,
+            available=request.reserved_qty,
+            requested=qty,
         )
-    if request.status != RequestStatus.OPEN:
-        request.processed_at = now
-    session.flush()
     return request
 
 
@@ -181,56 +183,116 @@ def _km(a: tuple[float, float], b: tuple[float | None, float | None]) -> float:
     return 6371.0 * 2 * math.asin(math.sqrt(h))
 
 
-# ---------------------------------------------------------------- backorders
+# ---------------------------------------------------------------- backorders and serving
 
 
-def _backorder(
-    session: Session,
-    request: PartRequest,
-    part: Part,
-    store: Location,
-    *,
-    now: datetime,
-    today: date,
+def hold_requests(session: Session, part_ids: Iterable[int], warehouse_id: int) -> None:
+    """Take the lock on "the requests waiting for these parts at this warehouse": every
+    change to them (a request, a receipt, a cancel, an ETA) runs one at a time per part and
+    warehouse (PostgreSQL; SQLite has one writer anyway). Taken in id order: no deadlock."""
+    for part_id in sorted(set(part_ids)):
+        advisory_lock(session, f"backorders:{part_id}:{warehouse_id}")
+
+
+def rebalance(
+    session: Session, part_id: int, warehouse_id: int, *, now: datetime, today: date
 ) -> None:
-    """Put what the shelf lacked on the soonest order line with room, or on a draft line
-    for the part's preferred vendor; with no vendor the request stays open for a clerk."""
-    advisory_lock(session, f"backorders:{part.id}:{store.id}")
-    chosen = allocate(request.waiting_qty, 0, open_lines(session, part.id, store.id)).line_id
-    if chosen is None and part.vendor_id is not None:
-        chosen = _draft_line(session, part, store, request.waiting_qty, now=now, today=today).id
-    if chosen is not None:
-        request.line_id = chosen
+    """Bring the waiting requests for a part at a warehouse up to date (R7, R9).
+
+    Most urgent first (P1, P2, P3 calls, then no call; oldest first within each): free
+    stock is reserved for them; what is still missing waits on the open order line with
+    the soonest ETA that has room for all of it, else on a line added to the draft order
+    for the part's vendor; with no vendor the request stays open for a clerk. Run after
+    anything that changes the stock, the lines or the queue; the caller holds
+    ``hold_requests`` for the part.
+    """
+    waiting = list(session.scalars(_waiting_query(part_id, warehouse_id)).unique())
+    for request in waiting:
+        got = reservations.reserve_up_to(session, part_id, warehouse_id, request.waiting_qty)
+        request.reserved_qty += got
+    lines = open_lines(session, part_id, warehouse_id)
+    room = {line.line_id: line.room for line in lines}
+    part = session.get(Part, part_id)
+    assert part is not None
+    for request in waiting:
+        if request.waiting_qty == 0:
+            request.status = RequestStatus.RESERVED
+            request.line_id = None
+            request.processed_at = request.processed_at or now
+            continue
+        options = [OpenLine(line.line_id, line.eta, room[line.line_id]) for line in lines]
+        chosen = allocate(request.waiting_qty, 0, options).line_id
+        if chosen is None and part.vendor_id is not None:
+            store = session.get(Location, warehouse_id)
+            assert store is not None
+            line = _draft_line(session, part, store, request.waiting_qty, now=now, today=today)
+            lines.append(OpenLine(line.id, line.eta, line.open_qty))
+            room[line.id] = line.open_qty
+            chosen = line.id
+        if chosen is None:
+            request.status, request.line_id, request.processed_at = RequestStatus.OPEN, None, None
+            continue
+        room[chosen] -= request.waiting_qty
         request.status = RequestStatus.BACKORDERED
+        request.line_id = chosen
+        request.processed_at = request.processed_at or now
+    session.flush()
+    for request in waiting:
+        session.expire(request, ["line"])  # set by id above: load the line afresh
+
+
+def make_room(session: Session, part_id: int, warehouse_id: int, qty: int, *, reason: str) -> None:
+    """Free ``qty`` of reserved stock, if free stock is short of it, by taking reservations
+    back from the least urgent requests (they wait again). For a receipt undone or a count
+    that finds less than was promised; the caller holds ``hold_requests`` and rebalances."""
+    short = qty - reservations.available(session, part_id, warehouse_id)
+    if short <= 0:
+        return
+    holding = session.scalars(
+        select(PartRequest)
+        .outerjoin(Call, Call.id == PartRequest.call_id)
+        .where(
+            PartRequest.part_id == part_id,
+            PartRequest.warehouse_id == warehouse_id,
+            PartRequest.status.in_([*WAITING, RequestStatus.RESERVED]),
+            PartRequest.reserved_qty > 0,
+        )
+        .order_by(_URGENCY.desc(), PartRequest.requested_at.desc(), PartRequest.id.desc())
+    ).unique()
+    for request in holding:
+        take = min(short, request.reserved_qty)
+        reservations.release(session, part_id, warehouse_id, take)
+        request.reserved_qty -= take
+        request.status = RequestStatus.BACKORDERED  # rebalance finds it a line, or opens it
+        short -= take
+        if short == 0:
+            break
+    session.flush()
+    if short > 0:
+        raise Conflict(
+            f"{short} of the parts are no longer in the warehouse (issued or moved): {reason} "
+            "needs them back first.",
+            missing=short,
+        )
 
 
 def open_lines(session: Session, part_id: int, warehouse_id: int) -> list[OpenLine]:
-    """Lines of open orders for the part, bound for the warehouse (or for no warehouse
-    in particular), with the room their waiting requests leave."""
-    waiting = (
-        select(
-            PartRequest.line_id,
-            func.sum(PartRequest.qty - PartRequest.reserved_qty).label("waiting"),
-        )
-        .where(PartRequest.status.in_(WAITING), PartRequest.line_id.is_not(None))
-        .group_by(PartRequest.line_id)
-        .subquery()
-    )
+    """Lines of open orders for the part bound for the warehouse, with what is still to
+    come on each (the queue is laid over them afresh by ``rebalance``)."""
     rows = session.execute(
         select(
             VendorOrderLine.id,
             VendorOrderLine.eta,
-            VendorOrderLine.qty
-            - VendorOrderLine.received_qty
-            - func.coalesce(waiting.c.waiting, 0),
+            VendorOrderLine.qty - VendorOrderLine.received_qty,
         )
         .join(VendorOrder, VendorOrder.id == VendorOrderLine.order_id)
-        .outerjoin(waiting, waiting.c.line_id == VendorOrderLine.id)
         .where(
             VendorOrderLine.part_id == part_id,
+            VendorOrderLine.received_qty < VendorOrderLine.qty,
             VendorOrder.status.in_(OPEN_STATUSES),
             or_(VendorOrder.deliver_to_id == warehouse_id, VendorOrder.deliver_to_id.is_(None)),
         )
+        .order_by(VendorOrderLine.eta, VendorOrderLine.id)
     ).all()
     return [OpenLine(line_id=i, eta=eta, room=room) for i, eta, room in rows]
 
@@ -240,6 +302,7 @@ def _draft_line(
 ) -> VendorOrderLine:
     """A line for ``qty`` more on the draft order to the part's vendor for this warehouse."""
     assert part.vendor_id is not None
+    advisory_lock(session, f"draft:{part.vendor_id}:{store.id}")  # one draft per vendor
     draft = session.scalar(
         select(VendorOrder)
         .where(
@@ -261,35 +324,8 @@ def _draft_line(
         session.add(draft)
         session.flush()
     lead = part.lead_time_days if part.lead_time_days is not None else DEFAULT_LEAD_TIME_DAYS
-    eta = today + timedelta(days=lead)
-    return add_line(session, draft, LineIn(sku=part.sku, qty=qty, eta=eta))
+    return add_line(session, draft, LineIn(sku=part.sku, qty=qty, eta=today + timedelta(days=lead)))
 
-
-def attach_open_requests(session: Session, part_id: int, warehouse_id: int, now: datetime) -> None:
-    """Requests no line could take (no vendor known) go on a line now open for them."""
-    waiting = session.scalars(
-        _waiting_query(part_id, warehouse_id).where(PartRequest.status == RequestStatus.OPEN)
-    ).all()
-    for request in waiting:
-        chosen = allocate(request.waiting_qty, 0, open_lines(session, part_id, warehouse_id))
-        if chosen.line_id is not None:
-            request.line_id = chosen.line_id
-            request.status = RequestStatus.BACKORDERED
-            request.processed_at = request.processed_at or now
-            session.flush()
-
-
-def detach_backorders(session: Session, line_id: int) -> None:
-    """A cancelled line no longer brings the parts: its requests are open again."""
-    for request in session.scalars(
-        select(PartRequest).where(PartRequest.line_id == line_id, PartRequest.status.in_(WAITING))
-    ):
-        request.line_id = None
-        request.status = RequestStatus.OPEN
-    session.flush()
-
-
-# ---------------------------------------------------------------- serving (R9)
 
 _URGENCY = case(
     (Call.priority == "P1", 1), (Call.priority == "P2", 2), (Call.priority == "P3", 3), else_=4
@@ -309,22 +345,6 @@ def _waiting_query(part_id: int, warehouse_id: int) -> Select[Any]:
         )
         .order_by(_URGENCY, PartRequest.requested_at, PartRequest.id)
     )
-
-
-def serve_waiting_requests(
-    session: Session, part_id: int, warehouse_id: int, now: datetime
-) -> None:
-    """Reserve free stock for the waiting requests, most urgent first; the rest stays free."""
-    for request in session.scalars(_waiting_query(part_id, warehouse_id)).unique().all():
-        got = reservations.reserve_up_to(session, part_id, warehouse_id, request.waiting_qty)
-        if got == 0:
-            break
-        request.reserved_qty += got
-        if request.waiting_qty == 0:
-            request.status = RequestStatus.RESERVED
-            request.line_id = None
-        request.processed_at = request.processed_at or now
-        session.flush()
 
 
 # ---------------------------------------------------------------- issue, cancel, read
@@ -353,6 +373,12 @@ def issue_request(
             "Name where the parts go: the request has no engineer with a van.",
             errors={"to": ["Required here."]},
         )
+    kind = get_location(session, target).kind
+    if kind not in (LocationKind.VAN, LocationKind.SITE):
+        raise InvalidInput(
+            f"Requested parts are issued to a van or a customer's site, not to {target} ({kind}).",
+            errors={"to": ["A van or a site."]},
+        )
     reservations.release(session, request.part_id, request.warehouse_id, request.qty)
     move = post_move(
         session,
@@ -365,6 +391,7 @@ def issue_request(
         now=now,
         by=by,
     )
+    claim_moves(session, [move.id], f"PR-{request.id}")
     request.status = RequestStatus.ISSUED
     request.issued_at = now
     request.issue_move_id = move.id
@@ -372,9 +399,12 @@ def issue_request(
     return request
 
 
-def cancel_request(session: Session, request_id: int, *, now: datetime) -> PartRequest:
+def cancel_request(session: Session, request_id: int, *, now: datetime, today: date) -> PartRequest:
     """Give back what was reserved and leave the order line; the stock serves others."""
+    found = get_request(session, request_id)
+    hold_requests(session, [found.part_id], found.warehouse_id)
     request = get_request(session, request_id, for_update=True)
+    session.refresh(request)
     if request.status in (RequestStatus.ISSUED, RequestStatus.CANCELLED):
         raise Conflict(
             f"Request {request_id} is {request.status}; it cannot be cancelled.",
@@ -385,7 +415,7 @@ def cancel_request(session: Session, request_id: int, *, now: datetime) -> PartR
     request.status = RequestStatus.CANCELLED
     request.line_id = None
     session.flush()
-    serve_waiting_requests(session, request.part_id, request.warehouse_id, now)
+    rebalance(session, request.part_id, request.warehouse_id, now=now, today=today)
     return request
 
 

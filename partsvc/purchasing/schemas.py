@@ -10,7 +10,15 @@ from marshmallow import Schema, fields, validate
 from partsvc.http import now, settings
 from partsvc.purchasing.models import REQUEST_STATUSES, VendorOrder, VendorOrderLine
 from partsvc.purchasing.orders import is_late
-from partsvc.schemas import PageQuery, business_key, page_of, quantity, text
+from partsvc.schemas import (
+    SANE_DATES,
+    PageQuery,
+    business_key,
+    page_of,
+    quantity,
+    sane_instant,
+    text,
+)
 
 
 def _today() -> date:
@@ -27,7 +35,7 @@ class OrderLineIn(Schema):
         load_default=None,
         validate=validate.Range(min=0, max=10**9),
     )
-    eta = fields.Date(required=True)
+    eta = fields.Date(required=True, validate=SANE_DATES)
 
 
 class VendorOrderIn(Schema):
@@ -45,7 +53,7 @@ class VendorOrderIn(Schema):
 
 
 class EtaIn(Schema):
-    eta = fields.Date(required=True)
+    eta = fields.Date(required=True, validate=SANE_DATES)
     reason = text(500, allow_none=True, load_default=None)
 
 
@@ -59,7 +67,7 @@ class ReceiptIn(Schema):
     lines = fields.List(
         fields.Nested(ReceivedLineIn), required=True, validate=validate.Length(min=1, max=200)
     )
-    at = fields.AwareDateTime(allow_none=True, load_default=None)
+    at = fields.AwareDateTime(allow_none=True, load_default=None, validate=sane_instant)
 
 
 class OrderQuery(PageQuery):
@@ -116,8 +124,13 @@ class ReceiptLineOut(Schema):
     move = fields.Integer(attribute="move_id")
 
 
+class ReceiptReversalIn(Schema):
+    reason = text(200, allow_none=True, load_default=None)
+
+
 class ReceiptOut(Schema):
     id = fields.Integer()
+    reversed_at = fields.AwareDateTime(allow_none=True)
     order = fields.Nested(VendorOrderOut, metadata={"description": "As it stands now."})
     location = fields.Function(lambda r: r.location.code, metadata={"type": "string"})
     at = fields.AwareDateTime()
@@ -135,7 +148,7 @@ class PartRequestIn(Schema):
         allow_none=True,
         metadata={"description": "Default: the warehouse nearest the engineer or the site."},
     )
-    requested_at = fields.AwareDateTime(allow_none=True)
+    requested_at = fields.AwareDateTime(allow_none=True, validate=sane_instant)
     allow_backorder = fields.Boolean(
         load_default=True,
         metadata={"description": "false: reserve all of it now or refuse with 409."},

@@ -1,33 +1,40 @@
 """What the purchasing endpoints do: vendor orders and part requests, kept in step.
 
-An order created, received or cancelled changes what waiting requests wait on; these
-functions do both halves in the caller's one transaction.
+An order created, sent, re-dated, received, closed or cancelled changes what waiting
+requests wait on. Each function here takes the waiting-requests lock for the parts it
+touches, does the order's half, then brings the requests up to date (``rebalance``), all in
+the caller's one transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from partsvc.auth.services import Caller
-from partsvc.purchasing import orders, requests
-from partsvc.purchasing.models import Receipt, VendorOrder
+from partsvc.inventory.catalog import get_part
+from partsvc.inventory.models import StockLevel
+from partsvc.purchasing import orders
+from partsvc.purchasing.models import PartRequest, Receipt, VendorOrder, VendorOrderLine
 from partsvc.purchasing.orders import (
     LineIn,
     ReceivedLine,
-    change_eta,
     get_order,
     is_late,
     list_orders,
-    send_order,
 )
 from partsvc.purchasing.requests import (
+    WAITING,
     cancel_request,
     get_request,
+    hold_requests,
     issue_request,
     list_requests,
+    make_room,
+    rebalance,
     request_part,
 )
 
@@ -37,6 +44,7 @@ __all__ = [
     "cancel_order",
     "cancel_request",
     "change_eta",
+    "close_order",
     "create_order",
     "get_order",
     "get_request",
@@ -46,8 +54,32 @@ __all__ = [
     "list_requests",
     "receive",
     "request_part",
+    "reverse_receipt",
     "send_order",
+    "stock_arrived",
 ]
+
+
+def _destination(session: Session, order: VendorOrder) -> int | None:
+    """Where the order's parts go: its warehouse, or the only one there is."""
+    if order.deliver_to_id is not None:
+        return order.deliver_to_id
+    only = orders.default_warehouse(session)
+    return only.id if only else None
+
+
+def _rebalance_order(session: Session, order: VendorOrder, now: datetime, today: date) -> None:
+    destination = _destination(session, order)
+    if destination is None:
+        return
+    for part_id in sorted({line.part_id for line in order.lines}):
+        rebalance(session, part_id, destination, now=now, today=today)
+
+
+def _hold(session: Session, order: VendorOrder) -> None:
+    destination = _destination(session, order)
+    if destination is not None:
+        hold_requests(session, {line.part_id for line in order.lines}, destination)
 
 
 def create_order(
@@ -56,12 +88,13 @@ def create_order(
     vendor: str,
     lines: Sequence[LineIn],
     now: datetime,
+    today: date,
     status: str = orders.OrderStatus.SENT,
     deliver_to: str | None = None,
     note: str | None = None,
     by: Caller | None = None,
 ) -> VendorOrder:
-    """A vendor order; requests left open for want of a line now wait on it."""
+    """A vendor order; requests waiting for want of a line, or for a sooner one, take it."""
     order = orders.create_vendor_order(
         session,
         vendor=vendor,
@@ -72,17 +105,39 @@ def create_order(
         note=note,
         by=by,
     )
-    for part_id in sorted({line.part_id for line in order.lines}):
-        for warehouse_id in _warehouses_served(session, order):
-            requests.attach_open_requests(session, part_id, warehouse_id, now)
+    _hold(session, order)
+    _rebalance_order(session, order, now, today)
     return order
 
 
-def _warehouses_served(session: Session, order: VendorOrder) -> list[int]:
-    if order.deliver_to_id is not None:
-        return [order.deliver_to_id]
-    default = orders.default_warehouse(session)
-    return [default.id] if default else []
+def send_order(session: Session, number: str, *, now: datetime, today: date) -> VendorOrder:
+    """Send a draft; a line whose ETA the vendor's lead time can no longer meet is moved to
+    today + lead time (kept as an ETA change), and its requests follow."""
+    order = get_order(session, number)
+    _hold(session, order)
+    order = orders.send_order(session, number, now=now, today=today)
+    _rebalance_order(session, order, now, today)
+    return order
+
+
+def change_eta(
+    session: Session,
+    number: str,
+    line_id: int,
+    *,
+    eta: date,
+    now: datetime,
+    today: date,
+    reason: str | None = None,
+    by: Caller | None = None,
+) -> VendorOrderLine:
+    """A new ETA for a line; the requests waiting on it show it, and the queue is laid
+    over the lines again (the most urgent request waits on the soonest)."""
+    order = get_order(session, number)
+    _hold(session, order)
+    line = orders.change_eta(session, number, line_id, eta=eta, now=now, reason=reason, by=by)
+    _rebalance_order(session, order, now, today)
+    return line
 
 
 def receive(
@@ -92,22 +147,100 @@ def receive(
     location: str,
     lines: Sequence[ReceivedLine],
     now: datetime,
+    today: date,
     at: datetime | None = None,
     by: Caller | None = None,
 ) -> Receipt:
     """Book a receipt in (R8), then reserve it for the requests waiting at that warehouse,
     most urgent first, whichever order they waited on (R9)."""
-    receipt = orders.receive(session, number, location=location, lines=lines, now=now, at=at, by=by)
-    received = {line.line_id for line in receipt.lines}
     order = get_order(session, number)
-    for part_id in sorted({line.part_id for line in order.lines if line.id in received}):
-        requests.serve_waiting_requests(session, part_id, receipt.location_id, now)
+    _hold(session, order)
+    receipt = orders.receive(session, number, location=location, lines=lines, now=now, at=at, by=by)
+    _rebalance_order(session, order, now, today)
     return receipt
 
 
-def cancel_order(session: Session, number: str) -> VendorOrder:
-    """Cancel an order; the requests that waited on it are open again for a clerk."""
+def cancel_order(session: Session, number: str, *, now: datetime, today: date) -> VendorOrder:
+    """Cancel an order nothing was received on; its requests wait on another line, a new
+    draft line, or (no vendor) for a clerk."""
+    order = get_order(session, number)
+    _hold(session, order)
     order = orders.cancel_order(session, number)
-    for line in order.lines:
-        requests.detach_backorders(session, line.id)
+    _rebalance_order(session, order, now, today)
     return order
+
+
+def close_order(session: Session, number: str, *, now: datetime, today: date) -> VendorOrder:
+    """Close a partly received order short: the vendor will not send the rest."""
+    order = get_order(session, number)
+    _hold(session, order)
+    order = orders.close_short(session, number)
+    _rebalance_order(session, order, now, today)
+    return order
+
+
+def reverse_receipt(
+    session: Session,
+    number: str,
+    receipt_id: int,
+    *,
+    now: datetime,
+    today: date,
+    reason: str | None = None,
+    by: Caller | None = None,
+) -> Receipt:
+    """Undo a receipt booked by mistake. What requests had reserved of it is taken back
+    from the least urgent first (they wait again, on this order's line if it has room);
+    parts already issued must come back before the receipt can be undone (409)."""
+    order = get_order(session, number)
+    _hold(session, order)
+    receipt = session.get(Receipt, receipt_id)
+    if receipt is not None and receipt.order_id == order.id and receipt.reversed_at is None:
+        for received in receipt.lines:
+            line = next(line for line in order.lines if line.id == received.line_id)
+            make_room(
+                session, line.part_id, receipt.location_id, received.qty, reason="the reversal"
+            )
+    receipt = orders.reverse_receipt(session, number, receipt_id, now=now, reason=reason, by=by)
+    _rebalance_order(session, order, now, today)
+    return receipt
+
+
+def make_room_for_count(session: Session, location_id: int, counted: Mapping[str, int]) -> None:
+    """Before a count books a loss, free the reserved stock it takes: a count records what
+    is there, and the least urgent requests lose their reservation first."""
+    parts = {sku: get_part(session, sku) for sku in counted}
+    hold_requests(session, [part.id for part in parts.values()], location_id)
+    for sku, qty in sorted(counted.items()):
+        part = parts[sku]
+        on_hand = session.scalar(
+            select(StockLevel.on_hand).where(
+                StockLevel.part_id == part.id, StockLevel.location_id == location_id
+            )
+        )
+        if on_hand is not None and qty < on_hand:
+            make_room(session, part.id, location_id, on_hand - qty, reason="the count")
+
+
+def after_count(
+    session: Session, location_id: int, counted: Mapping[str, int], *, now: datetime, today: date
+) -> None:
+    """After a count, the requests waiting there are brought up to date (a gain serves them)."""
+    for sku in sorted(counted):
+        rebalance(session, get_part(session, sku).id, location_id, now=now, today=today)
+
+
+def stock_arrived(
+    session: Session, part_id: int, location_id: int, *, now: datetime, today: date
+) -> None:
+    """Stock came into a location by a move (a transfer, a return, a reversal): the
+    requests waiting there get it first, most urgent first (R9), not the next request."""
+    waiting = select(PartRequest.id).where(
+        PartRequest.part_id == part_id,
+        PartRequest.warehouse_id == location_id,
+        PartRequest.status.in_(WAITING),
+    )
+    if session.scalar(waiting.limit(1)) is None:
+        return  # the usual case: nobody waits, and a move pays one indexed read
+    hold_requests(session, [part_id], location_id)
+    rebalance(session, part_id, location_id, now=now, today=today)

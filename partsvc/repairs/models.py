@@ -100,3 +100,5 @@ class RmaStep(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(String(2000))
+
+    user = relationship("User", lazy="joined")

@@ -352,3 +352,248 @@ def test_an_admin_changes_the_processing_time_for_new_requests(client, auth, sho
         requested_at="2026-11-20T16:30:00+08:00",
     )
     assert made["due_at"] == "2026-11-23T01:30:00+00:00"  # Monday 09:30
+
+
+def receive(client, headers, number, line, qty, location="WH-P"):
+    answer = client.post(
+        f"/api/v1/vendor-orders/{number}/receipts",
+        json={"location": location, "lines": [{"line": line, "qty": qty}]},
+        headers=headers,
+    )
+    return answer
+
+
+def shown(client, headers, request_id):
+    return client.get(f"/api/v1/part-requests/{request_id}", headers=headers).json
+
+
+def test_a_request_left_behind_by_a_receipt_moves_to_the_line_that_brings_its_parts(
+    client, auth, shop
+):
+    clerk = auth["clerk"]
+    soon = order(
+        client, clerk, vendor="V-P", lines=[{"sku": "FUSER", "qty": 2, "eta": "2026-11-23"}]
+    )
+    late = order(
+        client, clerk, vendor="V-P", lines=[{"sku": "FUSER", "qty": 2, "eta": "2026-12-10"}]
+    )
+    p3 = request(client, auth["dispatcher"], sku="FUSER", qty=2, call=shop["P3"])
+    p1 = request(client, auth["dispatcher"], sku="FUSER", qty=2, call=shop["P1"])
+    # The P1 came later, yet it now waits on the sooner line and the P3 on the later one.
+    assert (shown(client, clerk, p1["id"])["eta"], shown(client, clerk, p3["id"])["eta"]) == (
+        "2026-11-23",
+        "2026-12-10",
+    )
+    assert receive(client, clerk, soon["number"], soon["lines"][0]["id"], 2).status_code == 201
+    assert shown(client, clerk, p1["id"])["status"] == "reserved"
+    after = shown(client, clerk, p3["id"])
+    assert (after["status"], after["vendor_order"], after["eta"]) == (
+        "backordered",
+        late["number"],
+        "2026-12-10",
+    )
+
+
+def test_a_cancelled_or_short_closed_order_hands_its_requests_to_a_new_draft_line(
+    client, auth, shop
+):
+    clerk = auth["clerk"]
+    vo = order(client, clerk, vendor="V-P", lines=[{"sku": "FUSER", "qty": 3, "eta": "2026-11-23"}])
+    first = request(client, auth["dispatcher"], sku="FUSER", qty=3, warehouse="WH-P")
+    assert first["vendor_order"] == vo["number"]
+    client.post(f"/api/v1/vendor-orders/{vo['number']}/cancel", headers=clerk)
+    moved = shown(client, clerk, first["id"])
+    assert moved["status"] == "backordered"
+    assert moved["vendor_order"] != vo["number"]
+    assert moved["eta"] == "2026-11-27"  # a draft line: today + 7 days' lead time
+
+    other = order(
+        client, clerk, vendor="V-P", lines=[{"sku": "FUSER", "qty": 5, "eta": "2026-11-21"}]
+    )
+    second = request(client, auth["dispatcher"], sku="FUSER", qty=2, warehouse="WH-P")
+    assert receive(client, clerk, other["number"], other["lines"][0]["id"], 3).status_code == 201
+    assert shown(client, clerk, first["id"])["status"] == "reserved"  # older: served first
+    assert shown(client, clerk, second["id"])["vendor_order"] == other["number"]
+    closed = client.post(f"/api/v1/vendor-orders/{other['number']}/close", headers=clerk)
+    assert closed.status_code == 200, closed.json
+    assert (closed.json["status"], closed.json["late"]) == ("received", False)
+    assert shown(client, clerk, second["id"])["vendor_order"] == moved["vendor_order"]
+    again = client.post(f"/api/v1/vendor-orders/{other['number']}/close", headers=clerk)
+    assert again.status_code == 409
+
+
+def test_stock_moved_into_the_warehouse_goes_to_the_waiting_p1_first(client, auth, shop):
+    p1 = request(client, auth["dispatcher"], sku="FUSER", qty=1, call=shop["P1"])
+    assert p1["status"] == "backordered"
+    client.post(
+        "/api/v1/moves",
+        json={"sku": "FUSER", "qty": 1, "from": "V-P", "to": "WH-P", "reason": "found"},
+        headers=auth["clerk"],
+    )
+    assert shown(client, auth["clerk"], p1["id"])["status"] == "reserved"
+    newer = request(client, auth["dispatcher"], sku="FUSER", qty=1, warehouse="WH-P")
+    assert newer["status"] == "backordered"
+
+
+def test_a_receipt_goes_to_the_orders_warehouse(client, auth, shop):
+    client.post(
+        "/api/v1/locations",
+        json={"code": "WH-2", "name": "Two", "kind": "warehouse"},
+        headers=auth["admin"],
+    )
+    vo = order(
+        client,
+        auth["clerk"],
+        vendor="V-P",
+        deliver_to="WH-P",
+        lines=[{"sku": "FUSER", "qty": 2, "eta": "2026-11-23"}],
+    )
+    wrong = receive(client, auth["clerk"], vo["number"], vo["lines"][0]["id"], 2, location="WH-2")
+    assert wrong.status_code == 409
+    assert wrong.json["deliver_to"] == "WH-P"
+    nowhere = client.post(
+        "/api/v1/vendor-orders",
+        json={"vendor": "V-P", "lines": [{"sku": "FUSER", "qty": 1, "eta": "2026-11-23"}]},
+        headers=auth["clerk"],
+    )
+    assert nowhere.status_code == 422  # two warehouses now: name one
+    assert nowhere.json["errors"] == {"deliver_to": ["Required with several warehouses."]}
+
+
+def test_sending_a_draft_late_moves_its_eta_by_the_lead_time(client, auth, shop, clock):
+    made = request(client, auth["dispatcher"], sku="FUSER", qty=1, warehouse="WH-P")
+    assert made["eta"] == "2026-11-27"
+    clock.advance(days=10)  # the draft sat for ten days
+    sent = client.post(f"/api/v1/vendor-orders/{made['vendor_order']}/send", headers=auth["clerk"])
+    assert sent.json["lines"][0]["eta"] == "2026-12-07"
+    assert sent.json["lines"][0]["eta_changes"][0]["reason"] == "Sent on 2026-11-30"
+    assert shown(client, auth["clerk"], made["id"])["eta"] == "2026-12-07"
+
+
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        (
+            "/api/v1/part-requests",
+            {
+                "sku": "FUSER",
+                "qty": 1,
+                "warehouse": "WH-P",
+                "requested_at": "0001-01-01T00:00:00+05:00",
+            },
+        ),
+        (
+            "/api/v1/part-requests",
+            {
+                "sku": "FUSER",
+                "qty": 1,
+                "warehouse": "WH-P",
+                "requested_at": "1999-12-31T00:00:00+08:00",
+            },
+        ),
+        (
+            "/api/v1/vendor-orders",
+            {"vendor": "V-P", "lines": [{"sku": "FUSER", "qty": 1, "eta": "9999-12-31"}]},
+        ),
+    ],
+)
+def test_times_no_one_means_are_422(client, auth, shop, path, body):
+    assert client.post(path, json=body, headers=auth["admin"]).status_code == 422
+
+
+def test_a_receipt_dated_in_the_future_is_refused_and_issue_goes_to_a_van_or_site(
+    client, auth, shop
+):
+    vo = order(
+        client, auth["clerk"], vendor="V-P", lines=[{"sku": "FUSER", "qty": 2, "eta": "2026-11-23"}]
+    )
+    future = client.post(
+        f"/api/v1/vendor-orders/{vo['number']}/receipts",
+        json={
+            "location": "WH-P",
+            "lines": [{"line": vo["lines"][0]["id"], "qty": 1}],
+            "at": "2030-01-01T00:00:00Z",
+        },
+        headers=auth["clerk"],
+    )
+    assert future.status_code == 422
+    receive(client, auth["clerk"], vo["number"], vo["lines"][0]["id"], 2)
+    made = request(client, auth["dispatcher"], sku="FUSER", qty=1, warehouse="WH-P")
+    to_vendor = client.post(
+        f"/api/v1/part-requests/{made['id']}/issue", json={"to": "V-P"}, headers=auth["clerk"]
+    )
+    assert to_vendor.status_code == 422
+    to_site = client.post(
+        f"/api/v1/part-requests/{made['id']}/issue", json={"to": "S-P"}, headers=auth["clerk"]
+    )
+    assert to_site.status_code == 200
+
+
+def test_a_receipt_booked_by_mistake_is_undone_through_its_order(client, auth, shop):
+    clerk = auth["clerk"]
+    vo = order(client, clerk, vendor="V-P", lines=[{"sku": "FUSER", "qty": 5, "eta": "2026-11-23"}])
+    line = vo["lines"][0]["id"]
+    waiting = request(client, auth["dispatcher"], sku="FUSER", qty=2, call=shop["P1"])
+    wrong = receive(client, clerk, vo["number"], line, 5)
+    assert shown(client, clerk, waiting["id"])["status"] == "reserved"
+    move_id = wrong.json["lines"][0]["move"]
+    bare = client.post(f"/api/v1/moves/{move_id}/reversal", json={}, headers=clerk)
+    assert bare.status_code == 409
+    assert bare.json["document"] == vo["number"]
+
+    undone = client.post(
+        f"/api/v1/vendor-orders/{vo['number']}/receipts/{wrong.json['id']}/reversal",
+        json={"reason": "Typed 5, it was 3"},
+        headers=clerk,
+    )
+    assert undone.status_code == 201, undone.json
+    assert undone.json["reversed_at"] is not None
+    assert undone.json["order"]["status"] == "sent"
+    assert undone.json["order"]["lines"][0]["received_qty"] == 0
+    assert stock(client, clerk) is None  # nothing left on the shelf
+    back = shown(client, clerk, waiting["id"])
+    assert (back["status"], back["vendor_order"]) == ("backordered", vo["number"])
+    again = client.post(
+        f"/api/v1/vendor-orders/{vo['number']}/receipts/{wrong.json['id']}/reversal",
+        json={},
+        headers=clerk,
+    )
+    assert again.status_code == 409
+    assert receive(client, clerk, vo["number"], line, 3).status_code == 201
+    assert shown(client, clerk, waiting["id"])["status"] == "reserved"
+
+
+def test_issued_parts_block_undoing_their_receipt(client, auth, shop):
+    clerk = auth["clerk"]
+    vo = order(client, clerk, vendor="V-P", lines=[{"sku": "FUSER", "qty": 2, "eta": "2026-11-23"}])
+    made = request(client, auth["dispatcher"], sku="FUSER", qty=2, engineer="E-P")
+    receipt = receive(client, clerk, vo["number"], vo["lines"][0]["id"], 2).json
+    client.post(f"/api/v1/part-requests/{made['id']}/issue", json={}, headers=clerk)
+    blocked = client.post(
+        f"/api/v1/vendor-orders/{vo['number']}/receipts/{receipt['id']}/reversal",
+        json={},
+        headers=clerk,
+    )
+    assert blocked.status_code == 409
+    assert blocked.json["missing"] == 2
+    assert stock(client, clerk, location="VAN-E-P")["on_hand"] == 2
+
+
+def test_a_count_below_what_was_reserved_stands_and_the_least_urgent_waits_again(
+    client, auth, shop
+):
+    clerk = auth["clerk"]
+    vo = order(client, clerk, vendor="V-P", lines=[{"sku": "FUSER", "qty": 3, "eta": "2026-11-23"}])
+    receive(client, clerk, vo["number"], vo["lines"][0]["id"], 3)
+    p3 = request(client, auth["dispatcher"], sku="FUSER", qty=1, call=shop["P3"])
+    p1 = request(client, auth["dispatcher"], sku="FUSER", qty=2, call=shop["P1"])
+    assert stock(client, clerk) == {"on_hand": 3, "reserved": 3, "available": 0}
+    count = client.post(
+        "/api/v1/counts",
+        json={"location": "WH-P", "lines": [{"sku": "FUSER", "counted": 2}]},
+        headers=clerk,
+    )
+    assert count.status_code == 201, count.json
+    assert stock(client, clerk) == {"on_hand": 2, "reserved": 2, "available": 0}
+    assert shown(client, clerk, p1["id"])["status"] == "reserved"
+    assert shown(client, clerk, p3["id"])["status"] == "backordered"

@@ -61,6 +61,20 @@ POLICY = [
     ("DELETE", "/api/v1/reorder-rules/{sku}/{location}", WRITERS, 204),
     ("GET", "/api/v1/reorder-suggestions", LEDGER, 200),
     ("POST", "/api/v1/reorder-suggestions/orders", WRITERS, 201),
+    ("GET", "/api/v1/loans", ALL, 200),
+    ("POST", "/api/v1/loans", ALL, 201),
+    ("GET", "/api/v1/loans/{loan_id}", ALL, 200),
+    ("POST", "/api/v1/loans/{loan_id}/extensions", PLANNERS, 201),
+    ("POST", "/api/v1/loans/{loan_id}/return", ALL, 200),
+    ("GET", "/api/v1/loaner-reservations", ALL, 200),
+    ("POST", "/api/v1/loaner-reservations", PLANNERS, 201),
+    ("POST", "/api/v1/loaner-reservations/{reservation_id}/release", PLANNERS, 200),
+    ("GET", "/api/v1/loan-policy", ALL, 200),
+    ("PUT", "/api/v1/loan-policy", {"admin"}, 200),
+    ("GET", "/api/v1/rmas", ALL, 200),
+    ("POST", "/api/v1/rmas", LEDGER, 201),
+    ("GET", "/api/v1/rmas/{rma}", ALL, 200),
+    ("POST", "/api/v1/rmas/{rma}/{step}", LEDGER, 200),
     ("GET", "/api/v1/part-requests", ALL, 200),
     ("POST", "/api/v1/part-requests", ALL, 201),
     ("GET", "/api/v1/part-requests/{request_id}", ALL, 200),
@@ -73,6 +87,8 @@ POLICY = [
     ("POST", "/api/v1/vendor-orders/{number}/receipts", WRITERS, 201),
     ("POST", "/api/v1/vendor-orders/{number}/send", WRITERS, 200),
     ("POST", "/api/v1/vendor-orders/{number}/cancel", WRITERS, 200),
+    ("POST", "/api/v1/vendor-orders/{number}/close", WRITERS, 200),
+    ("POST", "/api/v1/vendor-orders/{number}/receipts/{receipt_id}/reversal", WRITERS, 201),
     ("GET", "/api/v1/sla-policy/part-requests", ALL, 200),
     ("PUT", "/api/v1/sla-policy/part-requests", {"admin"}, 200),
 ]
@@ -93,10 +109,23 @@ def _send_the_order(client, auth, world):
     assert answer.status_code == 200, answer.json
 
 
+def _receive_part_of_the_order(client, auth, world):
+    _send_the_order(client, auth, world)
+    answer = client.post(
+        f"/api/v1/vendor-orders/{world['number']}/receipts",
+        json={"location": "WH-R", "lines": [{"line": world["line_id"], "qty": 1}]},
+        headers=auth["admin"],
+    )
+    assert answer.status_code == 201, answer.json
+    world["receipt_id"] = answer.json["id"]
+
+
 # What an endpoint needs done first.
 PREPARE = {
     "/api/v1/calls/{call_id}/satisfaction": _close_the_call,
     "/api/v1/vendor-orders/{number}/receipts": _send_the_order,
+    "/api/v1/vendor-orders/{number}/close": _receive_part_of_the_order,
+    "/api/v1/vendor-orders/{number}/receipts/{receipt_id}/reversal": _receive_part_of_the_order,
 }
 
 # Query strings the GET endpoints need.
@@ -157,6 +186,10 @@ def world(client, auth, session):
         .values(user_id=select(User.id).where(User.username == "test-engineer").scalar_subquery())
     )
     session.commit()
+    rma = post(
+        "/api/v1/rmas",
+        {"customer": "C-R", "fault": "Belt slips", "items": [{"sku": "P-R", "qty": 1}]},
+    )
     call = post("/api/v1/calls", {"site": "S-R", "priority": "P2"})
     assign = {"status": "assigned", "engineer": "E-R"}
     answer = client.post(f"/api/v1/calls/{call['id']}/status", json=assign, headers=admin)
@@ -182,10 +215,28 @@ def world(client, auth, session):
         {"sku": "P-REQ", "qty": 1, "engineer": "E-R", "warehouse": "WH-R"},
     )
     assert request["status"] == "reserved"
+    post("/api/v1/parts", {"sku": "LOAN-R", "name": "Loaner", "serialized": True, "loaner": True})
+    post(
+        "/api/v1/moves",
+        {
+            "sku": "LOAN-R",
+            "qty": 3,
+            "from": "V-R",
+            "to": "WH-R",
+            "reason": "receipt",
+            "serials": ["LR-1", "LR-2", "LR-3"],
+        },
+    )
+    loan = post("/api/v1/loans", {"serial": "LR-1", "site": "S-R", "engineer": "E-R"})
+    held = post("/api/v1/loaner-reservations", {"call": call["id"], "serial": "LR-2"})
     rule = {"reorder_point": 60, "reorder_qty": 10}
     answer = client.put("/api/v1/reorder-rules/P-R/WH-R", json=rule, headers=admin)
     assert answer.status_code == 200, answer.json
     return {
+        "rma": rma["number"],
+        "step": "authorize",
+        "loan_id": loan["id"],
+        "reservation_id": held["id"],
         "location": "WH-R",
         "number": order["number"],
         "line_id": order["lines"][0]["id"],
@@ -246,6 +297,17 @@ def bodies(path: str, n: int) -> dict:
         "/api/v1/sla-policy/part-requests": {"working_minutes": 300},
         "/api/v1/reorder-rules/{sku}/{location}": {"reorder_point": 5, "max_qty": 20},
         "/api/v1/reorder-suggestions/orders": {"location": "WH-R"},
+        "/api/v1/loans": {"serial": "LR-3", "site": "S-R"},
+        "/api/v1/rmas": {
+            "customer": "C-R",
+            "fault": "Does not start",
+            "items": [{"serial": "EQ-R"}],
+        },
+        "/api/v1/rmas/{rma}/{step}": {"note": "Approved"},
+        "/api/v1/loans/{loan_id}/extensions": {"days": 5, "reason": "Repair delayed"},
+        "/api/v1/loans/{loan_id}/return": {"condition": "ok"},
+        "/api/v1/loaner-reservations": {"call": "CALL", "sku": "LOAN-R"},
+        "/api/v1/loan-policy": {"loan_days": 15, "max_days": 30, "due_soon_days": 2},
         "/api/v1/equipment": {
             "serial": f"EQ-{n}",
             "sku": "P-R",
@@ -269,6 +331,8 @@ def test_each_role_is_allowed_or_refused_as_the_policy_says(
     body = bodies(path, hash(role) % 1000)
     if path == "/api/v1/vendor-orders/{number}/receipts":
         body["lines"][0]["line"] = world["line_id"]
+    if body.get("call") == "CALL":
+        body["call"] = world["call_id"]
     kwargs = {"json": body} if method in ("POST", "PUT", "PATCH") else {}
     answer = client.open(
         url, method=method, headers=headers, query_string=QUERIES.get(path), **kwargs

@@ -239,3 +239,35 @@ def test_32_requests_that_refuse_a_backorder_reserve_exactly_10_and_refuse_22(li
         part, place = services.get_part(session, sku), services.get_location(session, warehouse)
         level = session.query(StockLevel).filter_by(part_id=part.id, location_id=place.id).one()
         assert (level.on_hand, level.reserved) == (10, 10)
+
+
+def test_two_dispatchers_lending_one_loaner_at_once_make_exactly_one_loan(live_server):
+    from partsvc.calls.services import create_customer, create_site
+    from partsvc.loans.models import Loan
+
+    tag = uuid.uuid4().hex[:8]
+    sku, warehouse, vendor, site = f"L-{tag}", f"WH-{tag}", f"V-{tag}", f"S-{tag}"
+    with live_server.database.unit_of_work() as session:
+        services.create_part(session, sku=sku, name="Loaner", serialized=True, loaner=True)
+        for code, kind in [(warehouse, "warehouse"), (vendor, "vendor")]:
+            services.create_location(session, code=code, name=code, kind=kind)
+        services.post_move(
+            session,
+            sku=sku,
+            qty=1,
+            from_code=vendor,
+            to_code=warehouse,
+            reason="receipt",
+            serials=[f"LN-{tag}"],
+            now=NOW,
+        )
+        create_customer(session, code=f"C-{tag}", name="C", contract_starts_on=NOW.date())
+        create_site(session, code=site, customer=f"C-{tag}", address="x", lat=31.0, lon=121.0)
+    body = {"serial": f"LN-{tag}", "site": site}
+    results = fire(2, lambda i: live_server.post("/api/v1/loans", body))
+    assert sorted(status for status, _, _ in results) == [201, 409], results
+    with live_server.database.unit_of_work(write=False) as session:
+        unit = services.get_unit(session, f"LN-{tag}")
+        loans = session.query(Loan).filter_by(unit_id=unit.id).all()
+        assert len(loans) == 1
+        assert unit.location.code == site

@@ -47,6 +47,13 @@ def run_sweep(database, clock):
     return result.output.strip()
 
 
+def alerts_of(near, missed):
+    return (
+        f"{near} deadline(s) near, {missed} missed, 0 loan reminder(s), 0 delivered, "
+        "0 RMA(s) escalated"
+    )
+
+
 def preventive(session):
     return session.scalars(select(Call).where(Call.kind == "preventive").order_by(Call.id)).all()
 
@@ -56,10 +63,12 @@ def test_the_sweep_makes_each_visit_due_once_however_often_it_runs(
 ):
     clock.now = MONDAY_10
     assert run_sweep(database, clock) == (
-        "sweep: 4 preventive visit(s) created, 0 deadline(s) near, 0 missed"
+        "sweep: 4 preventive visit(s) created, 0 deadline(s) near, 0 missed, "
+        "0 loan reminder(s), 0 delivered, 0 RMA(s) escalated"
     )
     assert run_sweep(database, clock) == (
-        "sweep: 0 preventive visit(s) created, 0 deadline(s) near, 0 missed"
+        "sweep: 0 preventive visit(s) created, 0 deadline(s) near, 0 missed, "
+        "0 loan reminder(s), 0 delivered, 0 RMA(s) escalated"
     )
     visits = {call.site.code: call for call in preventive(session)}
     assert sorted(visits) == ["S-C-BRONZE-0", "S-C-GOLD-0", "S-C-GOLD-1", "S-C-SILVER-0"]
@@ -87,15 +96,15 @@ def test_the_sweep_raises_each_alert_once_near_then_missed(database, session, cu
         session, site="S-C-NONE-0", priority="P1", calendar=WorkingCalendar(), now=MONDAY_10
     )
     session.commit()
-    assert run_sweep(database, clock).endswith("0 deadline(s) near, 0 missed")
+    assert run_sweep(database, clock).endswith(alerts_of(0, 0))
     clock.advance(minutes=31)  # 10:31: response due at 11:00
-    assert run_sweep(database, clock).endswith("1 deadline(s) near, 0 missed")
-    assert run_sweep(database, clock).endswith("0 deadline(s) near, 0 missed")
+    assert run_sweep(database, clock).endswith(alerts_of(1, 0))
+    assert run_sweep(database, clock).endswith(alerts_of(0, 0))
     clock.advance(minutes=30)  # 11:01: response missed, on site (12:00) not yet near
-    assert run_sweep(database, clock).endswith("0 deadline(s) near, 1 missed")
+    assert run_sweep(database, clock).endswith(alerts_of(0, 1))
     clock.advance(minutes=40)  # 11:41: on site near
-    assert run_sweep(database, clock).endswith("1 deadline(s) near, 0 missed")
-    assert run_sweep(database, clock).endswith("0 deadline(s) near, 0 missed")
+    assert run_sweep(database, clock).endswith(alerts_of(1, 0))
+    assert run_sweep(database, clock).endswith(alerts_of(0, 0))
     alerts = session.execute(
         select(CallAlert.deadline, CallAlert.level).where(CallAlert.call_id == call.id)
     ).all()
@@ -113,7 +122,7 @@ def test_the_calls_resolved_are_left_alone(database, session, customers, clock):
     ).status = "resolved"
     session.commit()
     clock.advance(hours=30)
-    assert run_sweep(database, clock).endswith("0 deadline(s) near, 0 missed")
+    assert run_sweep(database, clock).endswith(alerts_of(0, 0))
     assert session.scalar(select(func.count()).select_from(CallAlert)) == 0
 
 
@@ -178,3 +187,59 @@ def test_a_contract_corrected_on_its_first_day_gets_its_own_visit(
     (visit,) = preventive(session)
     assert visit.tier == "gold"
     assert visit.onsite_due == datetime(2026, 12, 22, 10, 0, tzinfo=UTC)  # Tuesday 22 December
+
+
+def test_the_sweep_writes_one_reminder_per_overdue_loan_per_day(database, session, clock):
+    from partsvc.inventory import services as stock
+    from partsvc.loans.models import Loan, Reminder
+    from partsvc.loans.services import lend
+
+    create_customer(session, code="C-LN", name="C", contract_starts_on=date(2026, 1, 1))
+    site = create_site(session, code="S-LN", customer="C-LN", address="上海", lat=31.2, lon=121.5)
+    stock.create_part(session, sku="LOAN-Y", name="Loaner", serialized=True, loaner=True)
+    for code, kind in [("WH-LN", "warehouse"), ("V-LN", "vendor")]:
+        stock.create_location(session, code=code, name=code, kind=kind)
+    stock.post_move(
+        session,
+        sku="LOAN-Y",
+        qty=2,
+        from_code="V-LN",
+        to_code="WH-LN",
+        reason="receipt",
+        serials=["Y-1", "Y-2"],
+        now=clock.now,
+    )
+    lend(session, serial="Y-1", site="S-LN", now=clock.now)
+    clock.advance(days=10)
+    lend(session, serial="Y-2", site="S-LN", now=clock.now)
+    session.commit()
+
+    mine = select(Reminder.kind, Reminder.on_day, Reminder.sent_at).where(
+        Reminder.loan_id.in_(select(Loan.id).where(Loan.site_id == site.id))
+    )
+
+    def reminders():
+        session.expire_all()
+        return session.execute(mine.order_by(Reminder.id)).all()
+
+    clock.advance(days=7)  # Y-1 two days overdue, Y-2 due in 8 days
+    run_sweep(database, clock)
+    run_sweep(database, clock)
+    assert [kind for kind, _, _ in reminders()] == ["overdue"]
+    clock.advance(days=1)
+    run_sweep(database, clock)
+    clock.advance(days=5, hours=1)  # Y-2 due within two days now
+    run_sweep(database, clock)
+    run_sweep(database, clock)
+    kinds = reminders()
+    assert [kind for kind, _, _ in kinds] == ["overdue", "overdue", "overdue", "due_soon"]
+    assert len({day for _, day, _ in kinds}) == 3
+    assert all(sent is not None for _, _, sent in kinds)  # handed to the log notifier
+    message = session.scalar(
+        select(Reminder.message)
+        .where(Reminder.recipient.is_(None))
+        .order_by(Reminder.id)
+        .where(Reminder.loan_id.in_(select(Loan.id).where(Loan.site_id == site.id)))
+        .limit(1)
+    )
+    assert message.endswith(": loaner Y-1 at S-LN was due back 2026-12-05 10:00, 2 day(s) overdue.")

@@ -1,0 +1,457 @@
+"""Loans (R10–R13): a loaner placed on site through the ledger, due back in 15 days,
+extended with a reason, returned with its condition; reservations for planned visits."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import and_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from partsvc.auth.models import Role
+from partsvc.auth.services import Caller
+from partsvc.calls.calls import engineer_of, get_call, only_engineer
+from partsvc.calls.models import Call, Engineer
+from partsvc.calls.services import get_engineer, get_site
+from partsvc.errors import Conflict, Forbidden, InvalidInput, UnknownKey
+from partsvc.inventory.catalog import get_location, get_part, get_unit
+from partsvc.inventory.ledger import claim_moves, post_move
+from partsvc.inventory.models import Location, Unit
+from partsvc.inventory.rules import LocationKind, holds_stock
+from partsvc.loans.models import Loan, LoanerReservation, LoanExtension, LoanPolicy
+from partsvc.loans.rules import LoanState, LoanTerms, due_at, latest_due
+from partsvc.repairs.models import Rma
+
+log = logging.getLogger(__name__)
+
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def loan_terms(session: Session) -> LoanTerms:
+    row = session.scalar(select(LoanPolicy).order_by(LoanPolicy.id).limit(1))
+    if row is None:
+        return LoanTerms()
+    return LoanTerms(
+        loan_days=row.loan_days, max_days=row.max_days, due_soon_days=row.due_soon_days
+    )
+
+
+def set_loan_terms(session: Session, terms: LoanTerms) -> LoanTerms:
+    """Change the loan policy; loans already out keep their due dates."""
+    if terms.max_days < terms.loan_days:
+        raise InvalidInput(
+            "The furthest due date cannot come before the normal one.",
+            errors={"max_days": ["At least loan_days."]},
+        )
+    row = session.scalar(select(LoanPolicy).order_by(LoanPolicy.id).limit(1))
+    if row is None:
+        row = LoanPolicy(id=1)
+        session.add(row)
+    row.loan_days, row.max_days, row.due_soon_days = (
+        terms.loan_days,
+        terms.max_days,
+        terms.due_soon_days,
+    )
+    session.flush()
+    return terms
+
+
+# ---------------------------------------------------------------- lending
+
+
+def lend(
+    session: Session,
+    *,
+    serial: str,
+    site: str,
+    now: datetime,
+    call: int | None = None,
+    engineer: str | None = None,
+    rma: str | None = None,
+    out_at: datetime | None = None,
+    by: Caller | None = None,
+) -> Loan:
+    """Place a loaner on a customer's site (R10): its serial moves there through the ledger
+    and the loan is due back in 15 days (R11). A unit held for a visit is lent only for it;
+    two people lending one unit at once get one loan and one 409."""
+    unit = get_unit(session, serial)
+    if not unit.part.loaner:
+        raise InvalidInput(
+            f"{serial} is a {unit.part.sku}, which is not a loaner model.",
+            errors={"serial": ["Not a loaner."]},
+        )
+    if not holds_stock(unit.location.kind):
+        raise Conflict(
+            f"Loaner {serial} is at {unit.location.code} ({unit.location.kind}), not in a "
+            "warehouse or a van: it cannot be lent.",
+            serial=serial,
+            location=unit.location.code,
+        )
+    the_call = get_call(session, call, caller=by) if call is not None else None
+    held = _active_reservation(session, unit.id)
+    if held is not None and (the_call is None or held.call_id != the_call.id):
+        raise Conflict(
+            f"Loaner {serial} is reserved for call {held.call_id}.",
+            serial=serial,
+            reserved_for_call=held.call_id,
+        )
+    place = get_site(session, site)
+    person = _placed_by(session, engineer, the_call, by)
+    out = (out_at or now).astimezone(UTC)
+    if out > now + CLOCK_SKEW:
+        raise InvalidInput("A loan cannot start in the future.", errors={"out_at": ["Future."]})
+    source = unit.location
+    move = post_move(
+        session,
+        sku=unit.part.sku,
+        qty=1,
+        from_code=source.code,
+        to_code=place.code,
+        reason="loan",
+        reference=f"call {the_call.id}" if the_call else None,
+        serials=[serial],
+        at=out,
+        now=now,
+        by=by,
+    )
+    loan = Loan(
+        unit_id=unit.id,
+        site_id=place.id,
+        call_id=the_call.id if the_call else None,
+        rma_id=_rma_id(session, rma) if rma else None,
+        engineer_id=person.id if person else None,
+        from_location_id=source.id,
+        status="open",
+        out_at=out,
+        due_at=due_at(out, loan_terms(session)),
+        out_move_id=move.id,
+        created_by_id=by.id if by else None,
+    )
+    session.add(loan)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"Loaner {serial} was just lent by someone else.", serial=serial) from exc
+    claim_moves(session, [move.id], f"LOAN-{loan.id}")
+    if held is not None:
+        held.status = "lent"
+        held.loan_id = loan.id
+    session.flush()
+    return loan
+
+
+def _rma_id(session: Session, number: str) -> int:
+    """The RMA a loan covers (R13), by its number."""
+    match = _RMA_NUMBER.match(number)
+    found = session.get(Rma, int(match.group(1))) if match else None
+    if found is None:
+        raise UnknownKey(f"No RMA {number!r}.", rma=number)
+    return found.id
+
+
+_RMA_NUMBER = re.compile(r"RMA-(\d{1,9})\Z")
+
+
+def _placed_by(
+    session: Session, code: str | None, call: Call | None, by: Caller | None
+) -> Engineer | None:
+    """The engineer who placed the loan: the caller if an engineer, else named, else the
+    call's engineer (R12 lists overdue loans for them)."""
+    if by is not None and by.role == Role.ENGINEER:
+        mine = engineer_of(session, by)
+        if mine is None or (code is not None and code != mine.code):
+            raise Forbidden("An engineer records the loans they place.", engineer=code)
+        return mine
+    if code is not None:
+        return get_engineer(session, code)
+    return call.engineer if call is not None else None
+
+
+def extend(
+    session: Session,
+    loan_id: int,
+    *,
+    days: int,
+    reason: str,
+    now: datetime,
+    override: bool = False,
+    by: Caller | None = None,
+) -> LoanExtension:
+    """Push the due date back (R11). Past the policy's furthest date only an admin with
+    ``override`` may, and the override is recorded with the reason."""
+    loan = get_loan(session, loan_id, for_update=True, caller=by)
+    if loan.status != "open":
+        raise Conflict(f"Loan {loan_id} is {loan.status}; it cannot be extended.")
+    if override and (by is None or by.role != Role.ADMIN):
+        raise Forbidden("Only an admin overrides the loan policy.", allowed_roles=["admin"])
+    new_due = loan.due_at + timedelta(days=days)
+    furthest = latest_due(loan.out_at, loan_terms(session))
+    if new_due > furthest and not override:
+        raise Conflict(
+            f"Loan {loan_id} may run until {furthest.isoformat()} at the most; an extension "
+            f"to {new_due.isoformat()} needs an admin's override.",
+            latest_due_at=furthest.isoformat(),
+            requested_due_at=new_due.isoformat(),
+        )
+    extension = LoanExtension(
+        loan_id=loan.id,
+        days=days,
+        reason=reason,
+        old_due_at=loan.due_at,
+        new_due_at=new_due,
+        override=new_due > furthest,
+        at=now,
+        user_id=by.id if by else None,
+    )
+    session.add(extension)
+    loan.due_at = new_due
+    session.flush()
+    session.refresh(loan, ["extensions"])
+    return extension
+
+
+def return_loan(
+    session: Session,
+    loan_id: int,
+    *,
+    condition: str,
+    now: datetime,
+    location: str | None = None,
+    at: datetime | None = None,
+    note: str | None = None,
+    by: Caller | None = None,
+) -> Loan:
+    """Book the loaner back (R13) with its condition. A damaged unit goes to a repair
+    location, never to free stock: named, or the repair bench if there is one."""
+    loan = get_loan(session, loan_id, for_update=True, caller=by)
+    if loan.status != "open":
+        raise Conflict(f"Loan {loan_id} was returned on {loan.returned_at}.", loan=loan_id)
+    target = _return_location(session, loan, condition, location)
+    when = (at or now).astimezone(UTC)
+    if when > now + CLOCK_SKEW:
+        raise InvalidInput("A return cannot be dated in the future.", errors={"at": ["Future."]})
+    if when < loan.out_at:
+        raise InvalidInput("A loan comes back after it went out.", errors={"at": ["Too early."]})
+    move = post_move(
+        session,
+        sku=loan.unit.part.sku,
+        qty=1,
+        from_code=loan.site.code,
+        to_code=target.code,
+        reason="loan return",
+        reference=f"loan {loan.id}",
+        serials=[loan.unit.serial],
+        at=when,
+        now=now,
+        by=by,
+    )
+    claim_moves(session, [move.id], f"LOAN-{loan.id}")
+    loan.status = "returned"
+    loan.returned_at = when
+    loan.return_location_id = target.id
+    loan.condition = condition
+    loan.return_note = note
+    loan.return_move_id = move.id
+    loan.to_collect = False
+    session.flush()
+    session.refresh(loan, ["return_location"])
+    return loan
+
+
+def _return_location(session: Session, loan: Loan, condition: str, code: str | None) -> Location:
+    if condition == "damaged":
+        if code is None:
+            bench = session.scalars(
+                select(Location).where(Location.kind == LocationKind.REPAIR).order_by(Location.id)
+            ).first()
+            if bench is None:
+                raise InvalidInput(
+                    "A damaged loaner goes to a repair location; none exists.",
+                    errors={"location": ["Name a repair location."]},
+                )
+            return bench
+        target = get_location(session, code)
+        if target.kind != LocationKind.REPAIR:
+            raise InvalidInput(
+                f"A damaged loaner goes to a repair location, not to {code} ({target.kind}).",
+                errors={"location": ["Must be a repair location for a damaged unit."]},
+            )
+        return target
+    if code is None:
+        return loan.from_location  # type: ignore[no-any-return]
+    target = get_location(session, code)
+    if target.kind not in (LocationKind.WAREHOUSE, LocationKind.VAN, LocationKind.REPAIR):
+        raise InvalidInput(
+            f"A loaner comes back to a warehouse, a van or the repair bench, not {code}.",
+            errors={"location": ["Warehouse, van or repair."]},
+        )
+    return target
+
+
+def mark_to_collect(session: Session, rma_id: int) -> list[Loan]:
+    """The customer's repaired unit is on its way back (R13): their loaner is to collect."""
+    loans = list(session.scalars(select(Loan).where(Loan.rma_id == rma_id, Loan.status == "open")))
+    for loan in loans:
+        loan.to_collect = True
+    session.flush()
+    return loans
+
+
+# ---------------------------------------------------------------- reading
+
+
+def get_loan(
+    session: Session, loan_id: int, *, for_update: bool = False, caller: Caller | None = None
+) -> Loan:
+    """One loan; an engineer sees the loans they placed, others look unknown."""
+    query = select(Loan).where(Loan.id == loan_id)
+    if for_update and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Loan)
+    loan = session.scalar(query)
+    mine = only_engineer(session, caller)
+    if loan is None or (mine is not None and loan.engineer_id != mine):
+        raise UnknownKey(f"No loan {loan_id}.", loan=loan_id)
+    return loan
+
+
+def list_loans(
+    session: Session,
+    *,
+    now: datetime,
+    state: str | None = None,
+    engineer: str | None = None,
+    to_collect: bool | None = None,
+    caller: Caller | None = None,
+    after_id: int | None = None,
+    limit: int = 50,
+) -> list[Loan]:
+    """Loans oldest first: open (all not returned), due soon, overdue or returned (R12)."""
+    query = select(Loan).order_by(Loan.id).limit(limit)
+    mine = only_engineer(session, caller)
+    if mine is not None:
+        query = query.where(Loan.engineer_id == mine)
+    if engineer is not None:
+        query = query.where(Loan.engineer_id == get_engineer(session, engineer).id)
+    if after_id is not None:
+        query = query.where(Loan.id > after_id)
+    if to_collect is not None:
+        query = query.where(Loan.to_collect.is_(to_collect))
+    terms = loan_terms(session)
+    if state == LoanState.RETURNED:
+        query = query.where(Loan.status == "returned")
+    elif state == LoanState.OPEN:
+        query = query.where(Loan.status == "open")
+    elif state == LoanState.OVERDUE:
+        query = query.where(Loan.status == "open", Loan.due_at < now)
+    elif state == LoanState.DUE_SOON:
+        soon = now + timedelta(days=terms.due_soon_days)
+        query = query.where(Loan.status == "open", and_(Loan.due_at >= now, Loan.due_at <= soon))
+    return list(session.scalars(query).unique())
+
+
+# ---------------------------------------------------------------- reservations
+
+
+def _active_reservation(session: Session, unit_id: int) -> LoanerReservation | None:
+    return session.scalar(
+        select(LoanerReservation).where(
+            LoanerReservation.unit_id == unit_id, LoanerReservation.status == "active"
+        )
+    )
+
+
+def reserve_loaner(
+    session: Session,
+    *,
+    call: int,
+    now: datetime,
+    sku: str | None = None,
+    serial: str | None = None,
+    by: Caller | None = None,
+) -> LoanerReservation:
+    """Hold a loaner for a planned visit so it is not lent elsewhere: a named unit, or any
+    free unit of the model (in a warehouse or a van, neither lent nor held)."""
+    if (sku is None) == (serial is None):
+        raise InvalidInput(
+            "Name the loaner model (sku) or the unit (serial), one of them.",
+            errors={"sku": ["Exactly one of sku, serial."]},
+        )
+    the_call = get_call(session, call)
+    unit = _named_unit(session, serial) if serial else _free_unit(session, sku or "")
+    reservation = LoanerReservation(
+        unit_id=unit.id,
+        call_id=the_call.id,
+        status="active",
+        reserved_at=now,
+        user_id=by.id if by else None,
+    )
+    session.add(reservation)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"Loaner {unit.serial} was just reserved by someone else.") from exc
+    return reservation
+
+
+def _named_unit(session: Session, serial: str) -> Unit:
+    unit = get_unit(session, serial)
+    if not unit.part.loaner:
+        raise InvalidInput(f"{serial} is not a loaner.", errors={"serial": ["Not a loaner."]})
+    if not holds_stock(unit.location.kind):
+        raise Conflict(
+            f"Loaner {serial} is at {unit.location.code}: a lent unit cannot be reserved.",
+            serial=serial,
+            location=unit.location.code,
+        )
+    if _active_reservation(session, unit.id) is not None:
+        raise Conflict(f"Loaner {serial} is already reserved.", serial=serial)
+    return unit
+
+
+def _free_unit(session: Session, sku: str) -> Unit:
+    part = get_part(session, sku)
+    if not part.loaner:
+        raise InvalidInput(f"{sku} is not a loaner model.", errors={"sku": ["Not a loaner."]})
+    held = select(LoanerReservation.unit_id).where(LoanerReservation.status == "active")
+    unit = session.scalars(
+        select(Unit)
+        .join(Location, Location.id == Unit.location_id)
+        .where(
+            Unit.part_id == part.id,
+            Location.kind.in_([LocationKind.WAREHOUSE, LocationKind.VAN]),
+            Unit.id.not_in(held),
+        )
+        .order_by(Unit.id)
+    ).first()
+    if unit is None:
+        raise Conflict(f"No free loaner of {sku} to reserve.", sku=sku)
+    return unit
+
+
+def release_reservation(session: Session, reservation_id: int) -> LoanerReservation:
+    reservation = session.get(LoanerReservation, reservation_id)
+    if reservation is None:
+        raise UnknownKey(f"No loaner reservation {reservation_id}.")
+    if reservation.status != "active":
+        raise Conflict(f"Reservation {reservation_id} is {reservation.status}.")
+    reservation.status = "released"
+    session.flush()
+    return reservation
+
+
+def list_reservations(
+    session: Session, *, call: int | None = None, active: bool | None = None
+) -> list[LoanerReservation]:
+    query = select(LoanerReservation).order_by(LoanerReservation.id).limit(500)
+    if call is not None:
+        query = query.where(LoanerReservation.call_id == call)
+    if active is not None:
+        query = query.where(
+            LoanerReservation.status == "active" if active else LoanerReservation.status != "active"
+        )
+    return list(session.scalars(query).unique())

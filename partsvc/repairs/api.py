@@ -1,0 +1,113 @@
+"""Repair RMA endpoints of API.md (R14–R17)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from flask_smorest import Blueprint
+
+from partsvc.http import (
+    ALL_ROLES,
+    Resource,
+    allow,
+    calendar,
+    current_session,
+    current_user,
+    decode_cursor,
+    now,
+    page,
+)
+from partsvc.repairs import schemas, services
+from partsvc.repairs.rules import Step
+
+blp = Blueprint(
+    "repairs",
+    __name__,
+    url_prefix="/api/v1",
+    description="Repair RMAs: authorization first, warranty verdicts, receipt through the "
+    "ledger, turnaround targets and every step with who and when (R14–R17)",
+)
+
+# Who runs the repair desk: dispatchers authorize and reject, clerks receive and ship.
+STAFF = ("admin", "clerk", "dispatcher")
+STEPS = ", ".join(str(step) for step in Step)
+
+
+@blp.route("/rmas")
+class Rmas(Resource):
+    @allow(*ALL_ROLES)
+    @blp.arguments(schemas.RmaQuery, location="query")
+    @blp.response(200, schemas.RmaPage)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """RMAs oldest first, by status or customer; ``overdue=true``: past their
+        turnaround target and not yet shipped back (R16)."""
+        limit = query.pop("limit")
+        found = services.list_rmas(
+            current_session(),
+            now=now(),
+            after_id=decode_cursor(query.pop("cursor", None)),
+            limit=limit + 1,
+            **query,
+        )
+        return page(found, limit)
+
+    @allow(*STAFF)
+    @blp.arguments(schemas.RmaIn)
+    @blp.response(201, schemas.RmaOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Request an RMA for the items to come back (serials, or SKUs and quantities),
+        each with its warranty verdict and the reason (R15). It must be authorized before
+        anything is received (R14)."""
+        items = [services.ItemIn(**item) for item in data.pop("items")]
+        rma = services.create_rma(
+            current_session(),
+            items=items,
+            now=now(),
+            calendar=calendar(),
+            by=current_user(),
+            **data,
+        )
+        return rma, 201, {"Location": url_for("repairs.RmaByNumber", rma=rma.number)}
+
+
+@blp.route("/rmas/<rma>")
+class RmaByNumber(Resource):
+    @allow(*ALL_ROLES)
+    @blp.response(200, schemas.RmaOut)
+    def get(self, rma: str) -> Any:
+        """One RMA: its items with their verdicts, its target and every step."""
+        return services.get_rma(current_session(), rma)
+
+
+@blp.route(f"/rmas/<rma>/<any({STEPS}):step>")
+class RmaStepView(Resource):
+    @allow(*STAFF)
+    @blp.arguments(schemas.StepIn)
+    @blp.response(200, schemas.RmaOut)
+    def post(self, data: dict[str, Any], rma: str, step: str) -> Any:
+        """Take a step of the RMA's life (R17): requested → authorized (or rejected) →
+        received → diagnosed → repairing (in house or at the vendor) → repaired or
+        replaced → shipped → closed. A step out of order is a 409 and writes nothing.
+
+        - ``authorize``: optional ``note``. ``reject``: ``note``, why.
+        - ``receive``: ``location`` (a repair location) and the ``items`` that came in,
+          each with ``accessories_complete`` if a list came with it; booked from the
+          customer's site through the ledger; 409 for an item not on the RMA or more than
+          it lists. The first receipt sets ``due_at``: 2 working days if the spares are
+          in our stock, else 30 (R16).
+        - ``diagnose``: ``note``, the finding. ``repair``: ``place``, in_house or vendor.
+        - ``complete``: ``outcome`` repaired or replaced; replaced units in ``items`` with
+          their ``replacement_serial``. A unit dead on arrival is replaced, not repaired.
+        - ``ship``: books the units back to the customer's site, from ``location``
+          (default: where they were received). ``close``.
+        """
+        body = services.StepIn(
+            items=[services.StepItem(**item) for item in data.pop("items")]
+            if "items" in data
+            else None,
+            **data,
+        )
+        return services.take_step(
+            current_session(), rma, step, body, now=now(), calendar=calendar(), by=current_user()
+        )

@@ -1,0 +1,228 @@
+"""Repair RMA API schemas: input and output separate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from partsvc.auth.models import User
+from partsvc.http import current_session, now
+from partsvc.repairs.models import REPAIR_PLACES, RMA_STATUSES, Rma, RmaItem, RmaStep
+from partsvc.repairs.rules import (
+    MIXED,
+    OUTCOMES,
+    Verdict,
+    WarrantyVerdict,
+    is_overdue,
+    overall_verdict,
+)
+from partsvc.repairs.services import item_label
+from partsvc.schemas import SANE_DATES, PageQuery, business_key, page_of, quantity, text
+
+ID = validate.Range(min=1, max=2**31 - 1)
+
+
+class RmaItemIn(Schema):
+    serial = business_key(100, metadata={"description": "A unit returned by its serial."})
+    sku = business_key(
+        metadata={"description": "With qty: a quantity of a part; with serial: a check."}
+    )
+    qty = quantity(metadata={"description": "With sku; a serial is one unit."})
+    equipment = business_key(
+        100,
+        metadata={"description": "The installed equipment a returned component came out of."},
+    )
+    delivered_on = fields.Date(
+        validate=SANE_DATES,
+        metadata={"description": "When it reached the customer; default: the install date."},
+    )
+
+    @validates_schema
+    def _serial_or_sku_and_qty(self, data: dict[str, Any], **_: Any) -> None:
+        if "serial" not in data and ("sku" not in data or "qty" not in data):
+            raise ValidationError("Give serial, or sku and qty.", "_schema")
+
+
+class RmaIn(Schema):
+    customer = business_key(required=True)
+    items = fields.List(
+        fields.Nested(RmaItemIn), required=True, validate=validate.Length(min=1, max=200)
+    )
+    fault = text(2000, required=True)
+    site = business_key(
+        metadata={
+            "description": "Where the goods come back from; default: the call's, the "
+            "equipment's, or the customer's only site."
+        }
+    )
+    call = fields.Integer(strict=True, validate=ID)
+    requested_at = fields.AwareDateTime(
+        metadata={"description": "Default now; the failure date the warranty is judged on."}
+    )
+
+
+class StepItemIn(Schema):
+    serial = business_key(100)
+    sku = business_key()
+    qty = quantity()
+    accessories_complete = fields.Boolean(
+        allow_none=True,
+        metadata={
+            "description": "receive: packaging and accessories complete; absent or null: "
+            "no list came with the goods, the received count is what counts."
+        },
+    )
+    replacement_serial = business_key(
+        100, metadata={"description": "complete (replaced): the unit sent in its place."}
+    )
+
+    @validates_schema
+    def _names_an_item(self, data: dict[str, Any], **_: Any) -> None:
+        if "serial" not in data and ("sku" not in data or "qty" not in data):
+            raise ValidationError("Give serial, or sku and qty.", "_schema")
+
+
+class StepIn(Schema):
+    """Each step takes only what it needs; anything else is a 422."""
+
+    at = fields.AwareDateTime(metadata={"description": "When it happened; default now."})
+    note = text(
+        2000, metadata={"description": "Required by reject (why) and diagnose (the finding)."}
+    )
+    location = business_key(
+        metadata={
+            "description": "receive: the repair location it goes into (required); ship: "
+            "where it ships from (default: where it was received)."
+        }
+    )
+    items = fields.List(
+        fields.Nested(StepItemIn),
+        validate=validate.Length(min=1, max=200),
+        metadata={
+            "description": "receive: what came in (required); complete: serial and "
+            "replacement_serial of each unit replaced."
+        },
+    )
+    place = fields.String(
+        validate=validate.OneOf(REPAIR_PLACES), metadata={"description": "repair: required."}
+    )
+    outcome = fields.String(
+        validate=validate.OneOf([str(o) for o in OUTCOMES]),
+        metadata={"description": "complete: required."},
+    )
+
+
+class RmaQuery(PageQuery):
+    status = fields.String(validate=validate.OneOf(RMA_STATUSES))
+    overdue = fields.Boolean(
+        metadata={"description": "true: past the turnaround target, not yet shipped back."}
+    )
+    customer = business_key()
+
+
+class RmaItemOut(Schema):
+    id = fields.Integer()
+    serial = fields.String(allow_none=True)
+    sku = fields.Function(lambda item: item.part.sku, metadata={"type": "string"})
+    qty = fields.Integer()
+    equipment = fields.Function(
+        lambda item: item.equipment.serial if item.equipment else None,
+        metadata={"type": "string", "nullable": True},
+    )
+    delivered_on = fields.Date(allow_none=True, metadata={"description": "As given."})
+    verdict = fields.String(metadata={"enum": [str(v) for v in Verdict]})
+    verdict_reason = fields.String()
+    received_qty = fields.Integer()
+    missing_qty = fields.Function(
+        lambda item: item.qty - item.received_qty, metadata={"type": "integer"}
+    )
+    accessories_complete = fields.Boolean(
+        allow_none=True, metadata={"description": "null: unknown, the count is what counts."}
+    )
+    replacement_serial = fields.String(allow_none=True)
+
+
+class RmaStepOut(Schema):
+    status = fields.String()
+    at = fields.AwareDateTime()
+    by = fields.Method("_by", metadata={"type": "string", "nullable": True})
+    note = fields.String(allow_none=True)
+
+    def _by(self, step: RmaStep) -> str | None:
+        if step.user_id is None:
+            return None
+        user = current_session().get(User, step.user_id)
+        return user.username if user else None
+
+
+def _warranty(rma: Rma) -> dict[str, str] | None:
+    overall = overall_verdict(
+        [
+            (item_label(item), WarrantyVerdict(Verdict(item.verdict), item.verdict_reason))
+            for item in rma.items
+        ]
+    )
+    return {"verdict": overall.verdict, "reason": overall.reason} if overall else None
+
+
+def _missing(rma: Rma) -> list[str]:
+    if not any(step.status == "received" for step in rma.steps):
+        return []
+    return [_label_missing(item) for item in rma.items if item.received_qty < item.qty]
+
+
+def _label_missing(item: RmaItem) -> str:
+    return item.serial or f"{item.qty - item.received_qty} x {item.part.sku}"
+
+
+class RmaOut(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    status = fields.String()
+    customer = fields.Function(lambda rma: rma.customer.code, metadata={"type": "string"})
+    site = fields.Function(
+        lambda rma: rma.site.code if rma.site else None,
+        metadata={"type": "string", "nullable": True},
+    )
+    call = fields.Integer(attribute="call_id", allow_none=True)
+    fault = fields.String()
+    requested_at = fields.AwareDateTime()
+    warranty = fields.Function(
+        _warranty,
+        metadata={
+            "type": "object",
+            "properties": {
+                "verdict": {"type": "string", "enum": [*(str(v) for v in Verdict), MIXED]},
+                "reason": {"type": "string"},
+            },
+            "description": "R15. One item: its verdict and reason. Several: their common "
+            f"verdict, or {MIXED!r} when they differ, and each item's reason after its "
+            "serial or SKU. Each item carries its own verdict too.",
+        },
+    )
+    due_at = fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "Turnaround target (R16), set on receipt."},
+    )
+    spare_in_stock = fields.Boolean(
+        allow_none=True, metadata={"description": "2 working days if so, else 30 (R16)."}
+    )
+    overdue = fields.Function(
+        lambda rma: is_overdue(rma.status, rma.due_at, now()), metadata={"type": "boolean"}
+    )
+    escalated_at = fields.AwareDateTime(allow_none=True)
+    repair_place = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(RmaItemOut))
+    missing = fields.Function(
+        _missing,
+        metadata={
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "After a receipt: what has not come in.",
+        },
+    )
+    steps = fields.List(fields.Nested(RmaStepOut), metadata={"description": "Who and when."})
+
+
+RmaPage = page_of(RmaOut, "RmaPage")

@@ -1,0 +1,55 @@
+"""``partsvc sweep``, run from cron every few minutes. Each part is safe to run twice:
+
+- preventive visits the contracts call for (R24), one per site and period;
+- service-call deadlines near or missed, each alert raised once (R22);
+- loans due soon or overdue, one reminder per loan, kind and day, then delivered (R12);
+- repair RMAs past their turnaround target, each escalated once (R16).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from partsvc.calls.sweep import generate_preventive_visits, raise_alerts
+from partsvc.loans.reminders import deliver_reminders, record_reminders
+from partsvc.notify import Notifier
+from partsvc.repairs.services import escalate_overdue_rmas
+from partsvc.worktime import WorkingCalendar
+
+
+@dataclass
+class SweepReport:
+    visits: list[int] = field(default_factory=list)  # preventive calls created
+    alerts: list[tuple[int, str, str]] = field(default_factory=list)  # call, deadline, level
+    reminders: int = 0  # loan reminders written today
+    delivered: int = 0  # reminders handed to the notifier
+    escalated: list[int] = field(default_factory=list)  # RMAs past their target
+
+    def summary(self) -> str:
+        near = sum(1 for _, _, level in self.alerts if level == "near")
+        return (
+            f"sweep: {len(self.visits)} preventive visit(s) created, "
+            f"{near} deadline(s) near, {len(self.alerts) - near} missed, "
+            f"{self.reminders} loan reminder(s), {self.delivered} delivered, "
+            f"{len(self.escalated)} RMA(s) escalated"
+        )
+
+
+def sweep(
+    session: Session,
+    *,
+    now: datetime,
+    calendar: WorkingCalendar,
+    warn_before: timedelta,
+    notifier: Notifier,
+) -> SweepReport:
+    report = SweepReport()
+    report.visits = generate_preventive_visits(session, now=now, calendar=calendar)
+    report.alerts = raise_alerts(session, now=now, warn_before=warn_before)
+    report.reminders = len(record_reminders(session, now=now, zone=calendar.zone))
+    report.delivered = deliver_reminders(session, notifier, now=now)
+    report.escalated = escalate_overdue_rmas(session, now)
+    return report

@@ -1,0 +1,335 @@
+"""Loaners on customer sites (R10–R13): lending, extensions, returns, lists, holds."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from partsvc.auth.models import User
+from partsvc.auth.services import issue_token
+
+
+@pytest.fixture
+def pool(client, auth, session):
+    """Two loaners LN-1, LN-2 of model LOAN-X in WH-L, a printer part, a site, two
+    engineers with their own tokens and a call assigned to E-L1."""
+    admin = auth["admin"]
+
+    def post(path, body):
+        answer = client.post(path, json=body, headers=admin)
+        assert answer.status_code == 201, answer.json
+        return answer.json
+
+    for code, kind in [("WH-L", "warehouse"), ("V-L", "vendor"), ("REPAIR-L", "repair")]:
+        post("/api/v1/locations", {"code": code, "name": code, "kind": kind})
+    post("/api/v1/parts", {"sku": "LOAN-X", "name": "Loaner", "serialized": True, "loaner": True})
+    post("/api/v1/parts", {"sku": "HEAD", "name": "Print head", "serialized": True})
+    post(
+        "/api/v1/moves",
+        {
+            "sku": "LOAN-X",
+            "qty": 2,
+            "from": "V-L",
+            "to": "WH-L",
+            "reason": "receipt",
+            "serials": ["LN-1", "LN-2"],
+        },
+    )
+    post(
+        "/api/v1/moves",
+        {
+            "sku": "HEAD",
+            "qty": 1,
+            "from": "V-L",
+            "to": "WH-L",
+            "reason": "receipt",
+            "serials": ["PH-1"],
+        },
+    )
+    post("/api/v1/customers", {"code": "C-L", "name": "Customer"})
+    post(
+        "/api/v1/sites",
+        {"code": "S-L", "customer": "C-L", "address": "上海", "lat": 31.2, "lon": 121.4},
+    )
+    tokens = {}
+    for code in ("E-L1", "E-L2"):
+        post("/api/v1/engineers", {"code": code, "name": code, "home_lat": 31.2, "home_lon": 121.4})
+        user = session.scalar(select(User).where(User.username == code.lower()))
+        tokens[code] = {"Authorization": f"Bearer {issue_token(session, user)}"}
+    session.commit()
+    call = post("/api/v1/calls", {"site": "S-L", "priority": "P1"})
+    client.post(
+        f"/api/v1/calls/{call['id']}/status",
+        json={"status": "assigned", "engineer": "E-L1"},
+        headers=admin,
+    )
+    return {"call": call["id"], **tokens}
+
+
+def lend(client, headers, **body):
+    answer = client.post("/api/v1/loans", json={"site": "S-L", **body}, headers=headers)
+    assert answer.status_code == 201, answer.json
+    return answer.json
+
+
+def where(client, auth, serial):
+    return client.get(f"/api/v1/serials/{serial}", headers=auth["clerk"]).json["location"]
+
+
+def test_a_loan_is_due_15_days_out_and_moves_the_unit_to_the_site(client, auth, pool):
+    loan = lend(client, pool["E-L1"], serial="LN-1", call=pool["call"])
+    assert loan["out_at"] == "2026-11-20T02:00:00+00:00"
+    assert loan["due_at"] == "2026-12-05T02:00:00+00:00"
+    assert (loan["engineer"], loan["status"], loan["days_overdue"]) == ("E-L1", "open", 0)
+    assert where(client, auth, "LN-1") == "S-L"
+    again = client.post(
+        "/api/v1/loans", json={"site": "S-L", "serial": "LN-1"}, headers=auth["dispatcher"]
+    )
+    assert again.status_code == 409
+    assert again.content_type == "application/problem+json"
+    not_a_loaner = client.post(
+        "/api/v1/loans", json={"site": "S-L", "serial": "PH-1"}, headers=auth["dispatcher"]
+    )
+    assert not_a_loaner.status_code == 422
+
+
+def test_an_extension_past_the_maximum_needs_an_admins_override(client, auth, pool):
+    loan = lend(client, auth["dispatcher"], serial="LN-1")
+    path = f"/api/v1/loans/{loan['id']}/extensions"
+    first = client.post(
+        path, json={"days": 10, "reason": "Repair delayed"}, headers=auth["dispatcher"]
+    )
+    assert first.status_code == 201, first.json
+    assert first.json["due_at"] == "2026-12-15T02:00:00+00:00"
+    too_far = client.post(path, json={"days": 10, "reason": "Again"}, headers=auth["dispatcher"])
+    assert too_far.status_code == 409
+    assert too_far.json["latest_due_at"] == "2026-12-20T02:00:00+00:00"
+    not_admin = client.post(
+        path, json={"days": 10, "reason": "Again", "override": True}, headers=auth["dispatcher"]
+    )
+    assert not_admin.status_code == 403
+    overridden = client.post(
+        path, json={"days": 10, "reason": "Vendor strike", "override": True}, headers=auth["admin"]
+    )
+    assert overridden.status_code == 201, overridden.json
+    assert overridden.json["due_at"] == "2026-12-25T02:00:00+00:00"
+    assert [(e["days"], e["override"], e["reason"]) for e in overridden.json["extensions"]] == [
+        (10, False, "Repair delayed"),
+        (10, True, "Vendor strike"),
+    ]
+    no_reason = client.post(path, json={"days": 1}, headers=auth["admin"])
+    assert no_reason.status_code == 422
+
+
+def test_a_loan_three_days_past_due_is_overdue_in_the_placing_engineers_list(
+    client, auth, pool, clock
+):
+    loan = lend(client, pool["E-L1"], serial="LN-1", call=pool["call"])
+    clock.advance(days=18)
+    listed = client.get(
+        "/api/v1/loans", query_string={"status": "overdue"}, headers=pool["E-L1"]
+    ).json["items"]
+    assert [(item["id"], item["status"], item["days_overdue"]) for item in listed] == [
+        (loan["id"], "overdue", 3)
+    ]
+    assert client.get("/api/v1/loans", headers=pool["E-L2"]).json["items"] == []
+    assert client.get(f"/api/v1/loans/{loan['id']}", headers=pool["E-L2"]).status_code == 404
+    everyone = client.get(
+        "/api/v1/loans", query_string={"status": "overdue"}, headers=auth["dispatcher"]
+    ).json["items"]
+    assert [item["id"] for item in everyone] == [loan["id"]]
+
+
+def test_loans_due_within_two_days_are_flagged_due_soon(client, auth, pool, clock):
+    soon = lend(client, auth["dispatcher"], serial="LN-1")
+    clock.advance(days=5)
+    later = lend(client, auth["dispatcher"], serial="LN-2")
+    clock.advance(days=8, hours=1)  # the first is due in 1 day 23 hours
+    states = {
+        item["id"]: item["status"]
+        for item in client.get("/api/v1/loans", headers=auth["dispatcher"]).json["items"]
+    }
+    assert states == {soon["id"]: "due_soon", later["id"]: "open"}
+    listed = client.get(
+        "/api/v1/loans", query_string={"status": "due_soon"}, headers=auth["dispatcher"]
+    ).json["items"]
+    assert [item["id"] for item in listed] == [soon["id"]]
+
+
+def test_a_damaged_return_lands_in_the_repair_location(client, auth, pool, clock):
+    damaged = lend(client, auth["dispatcher"], serial="LN-1")
+    fine = lend(client, auth["dispatcher"], serial="LN-2")
+    clock.advance(days=3)
+    answer = client.post(
+        f"/api/v1/loans/{damaged['id']}/return",
+        json={"condition": "damaged", "note": "Cracked panel"},
+        headers=auth["clerk"],
+    )
+    assert answer.status_code == 200, answer.json
+    assert (answer.json["status"], answer.json["returned_to"]) == ("returned", "REPAIR-L")
+    assert where(client, auth, "LN-1") == "REPAIR-L"
+    refused = client.post(
+        f"/api/v1/loans/{fine['id']}/return",
+        json={"condition": "damaged", "location": "WH-L"},
+        headers=auth["clerk"],
+    )
+    assert refused.status_code == 422
+    assert where(client, auth, "LN-2") == "S-L"
+    ok = client.post(
+        f"/api/v1/loans/{fine['id']}/return", json={"condition": "ok"}, headers=auth["clerk"]
+    )
+    assert ok.json["returned_to"] == "WH-L"
+    assert where(client, auth, "LN-2") == "WH-L"
+    twice = client.post(
+        f"/api/v1/loans/{fine['id']}/return", json={"condition": "ok"}, headers=auth["clerk"]
+    )
+    assert twice.status_code == 409
+
+
+def test_a_loaner_held_for_a_visit_is_lent_only_for_it(client, auth, pool):
+    other = client.post(
+        "/api/v1/calls", json={"site": "S-L", "priority": "P3"}, headers=auth["dispatcher"]
+    ).json
+    held = client.post(
+        "/api/v1/loaner-reservations",
+        json={"call": pool["call"], "sku": "LOAN-X"},
+        headers=auth["dispatcher"],
+    )
+    assert held.status_code == 201, held.json
+    serial = held.json["serial"]
+    wrong = client.post(
+        "/api/v1/loans",
+        json={"site": "S-L", "serial": serial, "call": other["id"]},
+        headers=auth["dispatcher"],
+    )
+    assert wrong.status_code == 409
+    assert wrong.json["reserved_for_call"] == pool["call"]
+    loan = lend(client, auth["dispatcher"], serial=serial, call=pool["call"])
+    reservations = client.get(
+        "/api/v1/loaner-reservations", query_string={"call": pool["call"]}, headers=auth["clerk"]
+    ).json["items"]
+    assert [(r["status"], r["loan"]) for r in reservations] == [("lent", loan["id"])]
+    lent_one = client.post(
+        "/api/v1/loaner-reservations",
+        json={"call": other["id"], "serial": serial},
+        headers=auth["dispatcher"],
+    )
+    assert lent_one.status_code == 409
+    second = client.post(
+        "/api/v1/loaner-reservations",
+        json={"call": other["id"], "sku": "LOAN-X"},
+        headers=auth["dispatcher"],
+    )
+    assert second.status_code == 201
+    none_left = client.post(
+        "/api/v1/loaner-reservations",
+        json={"call": other["id"], "sku": "LOAN-X"},
+        headers=auth["dispatcher"],
+    )
+    assert none_left.status_code == 409
+    released = client.post(
+        f"/api/v1/loaner-reservations/{second.json['id']}/release", headers=auth["dispatcher"]
+    )
+    assert released.json["status"] == "released"
+
+
+def test_an_engineer_lends_for_themselves_only(client, auth, pool):
+    refused = client.post(
+        "/api/v1/loans",
+        json={"site": "S-L", "serial": "LN-1", "engineer": "E-L2"},
+        headers=pool["E-L1"],
+    )
+    assert refused.status_code == 403
+    assert where(client, auth, "LN-1") == "WH-L"
+
+
+def test_an_admin_changes_the_loan_policy_for_new_loans(client, auth, pool):
+    policy = client.get("/api/v1/loan-policy", headers=auth["engineer"]).json
+    assert policy == {"loan_days": 15, "max_days": 30, "due_soon_days": 2}
+    changed = client.put(
+        "/api/v1/loan-policy",
+        json={"loan_days": 10, "max_days": 20, "due_soon_days": 1},
+        headers=auth["admin"],
+    )
+    assert changed.status_code == 200
+    assert lend(client, auth["dispatcher"], serial="LN-1")["due_at"] == "2026-11-30T02:00:00+00:00"
+    bad = client.put(
+        "/api/v1/loan-policy",
+        json={"loan_days": 10, "max_days": 5, "due_soon_days": 1},
+        headers=auth["admin"],
+    )
+    assert bad.status_code == 422
+
+
+def test_the_engineers_day_lists_the_loans_they_placed(client, auth, pool):
+    loan = lend(client, pool["E-L1"], serial="LN-1", call=pool["call"])
+    day = client.get(
+        "/api/v1/engineers/E-L1/day", query_string={"date": "2026-11-20"}, headers=pool["E-L1"]
+    ).json
+    assert day["loans"] == [
+        {
+            "id": loan["id"],
+            "serial": "LN-1",
+            "site": "S-L",
+            "due_at": "2026-12-05T02:00:00+00:00",
+            "to_collect": False,
+        }
+    ]
+
+
+def test_a_loaner_covering_an_rma_is_to_collect_when_the_repaired_unit_ships(client, auth, pool):
+    """R10, R13: the printer goes for repair, a loaner takes its place; when the repaired
+    unit ships back, the engineer sees the loaner to bring back; the serials tell it all."""
+    admin, clerk = auth["admin"], auth["clerk"]
+    client.post(
+        "/api/v1/parts", json={"sku": "PRN", "name": "Printer", "serialized": True}, headers=admin
+    )
+    unit = {"serial": "PRN-1", "sku": "PRN", "site": "S-L", "installed_on": "2025-01-10"}
+    assert client.post("/api/v1/equipment", json=unit, headers=admin).status_code == 201
+    rma = client.post(
+        "/api/v1/rmas",
+        json={"customer": "C-L", "fault": "Paper jam", "items": [{"serial": "PRN-1"}]},
+        headers=clerk,
+    ).json
+    number = rma["number"]
+
+    def step(name, **body):
+        answer = client.post(f"/api/v1/rmas/{number}/{name}", json=body, headers=clerk)
+        assert answer.status_code == 200, answer.json
+        return answer.json
+
+    step("authorize")
+    step("receive", location="REPAIR-L", items=[{"serial": "PRN-1"}])
+    loan = lend(client, pool["E-L1"], serial="LN-1", call=pool["call"], rma=number)
+    assert (loan["rma"], loan["to_collect"]) == (number, False)
+    step("diagnose", note="Worn rollers")
+    step("repair", place="in_house")
+    step("complete", outcome="repaired")
+    step("ship")
+
+    assert client.get(f"/api/v1/loans/{loan['id']}", headers=pool["E-L1"]).json["to_collect"]
+    day = client.get(
+        "/api/v1/engineers/E-L1/day", query_string={"date": "2026-11-20"}, headers=pool["E-L1"]
+    ).json
+    assert [(item["serial"], item["to_collect"]) for item in day["loans"]] == [("LN-1", True)]
+    listed = client.get(
+        "/api/v1/loans", query_string={"to_collect": "true"}, headers=auth["dispatcher"]
+    ).json["items"]
+    assert [item["id"] for item in listed] == [loan["id"]]
+
+    printer = client.get("/api/v1/serials/PRN-1", headers=clerk).json
+    assert (printer["location"], printer["installed_at"]) == ("S-L", "S-L")
+    assert [(r["rma"], r["role"], r["status"]) for r in printer["rmas"]] == [
+        (number, "faulty", "shipped")
+    ]
+    assert [move["reason"] for move in printer["history"]][:1] == ["rma shipment"]
+    loaner = client.get("/api/v1/serials/LN-1", headers=clerk).json
+    assert [(item["id"], item["status"]) for item in loaner["loans"]] == [(loan["id"], "open")]
+    returned = client.post(
+        f"/api/v1/loans/{loan['id']}/return", json={"condition": "ok"}, headers=pool["E-L1"]
+    )
+    assert (returned.json["status"], returned.json["to_collect"]) == ("returned", False)
+    bare = client.post(
+        f"/api/v1/moves/{loaner['history'][0]['id']}/reversal", json={}, headers=clerk
+    )
+    assert bare.status_code == 409  # a loan's move is undone through the loan
