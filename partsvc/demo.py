@@ -23,10 +23,12 @@ from partsvc.calls.services import (
     create_site,
 )
 from partsvc.inventory import services
-from partsvc.inventory.models import Part
+from partsvc.inventory.models import Location, Part, Unit
+from partsvc.loans import services as loans
 from partsvc.notify import LogNotifier
 from partsvc.purchasing import services as purchasing
 from partsvc.purchasing.orders import LineIn
+from partsvc.repairs import services as repairs
 from partsvc.sweep import sweep
 from partsvc.worktime import WorkingCalendar
 
@@ -140,7 +142,58 @@ def load_demo(
     _book_opening_stock(session, rng, parts, vans, now=now, by=clerk)
     _customers_and_calls(session, rng, parts, now=now)
     _orders_and_requests(session, rng, parts, now=now, by=clerk)
+    _loans_and_repairs(session, now=now, by=clerk)
     return tokens
+
+
+def _loans_and_repairs(session: Session, *, now: datetime, by: Caller | None) -> None:
+    """The gold customer's unit is in for repair with a loaner in its place, now a day
+    overdue; the silver customer has a loaner out for a week."""
+    calendar = WorkingCalendar()
+    out = now - timedelta(days=16)
+    rma = repairs.create_rma(
+        session,
+        customer="C-HUAWEI-SURVEY",
+        items=[repairs.ItemIn(serial="EQ-0001")],
+        fault="开机自检失败 / fails its power-on self test",
+        now=out,
+        calendar=calendar,
+        by=by,
+    )
+    for step, body in (
+        ("authorize", repairs.StepIn(note="Approved by phone")),
+        (
+            "receive",
+            repairs.StepIn(location="REPAIR-SH", items=[repairs.StepItem(serial="EQ-0001")]),
+        ),
+    ):
+        repairs.take_step(session, rma.number, step, body, now=out, calendar=calendar, by=by)
+    loaners = session.scalars(
+        select(Unit)
+        .join(Part)
+        .join(Location, Location.id == Unit.location_id)
+        .where(Part.loaner.is_(True), Location.kind == "warehouse")
+        .order_by(Unit.serial)
+    ).all()
+    loans.lend(
+        session,
+        serial=loaners[0].serial,
+        site="S-HUAWEI-SURVEY",
+        engineer="E-LI",
+        rma=rma.number,
+        out_at=out,
+        now=now,
+        by=by,
+    )
+    loans.lend(
+        session,
+        serial=loaners[1].serial,
+        site="S-PUDONG-PRINT",
+        engineer="E-WANG",
+        out_at=now - timedelta(days=7),
+        now=now,
+        by=by,
+    )
 
 
 def _orders_and_requests(

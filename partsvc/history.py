@@ -36,7 +36,7 @@ def serial_history(
     session: Session, serial: str, *, only_engineer: int | None = None
 ) -> SerialHistory:
     """Everything known of ``serial``; 404 if nothing is. ``only_engineer`` narrows the
-    calls to that engineer's (engineers see their own calls)."""
+    calls and loans to that engineer's (engineers see their own)."""
     if "\x00" in serial:  # PostgreSQL text cannot hold NUL: no serial has one
         raise UnknownKey(f"Nothing is known of serial {serial!r}.", serial=serial)
     unit = session.scalar(select(Unit).where(Unit.serial == serial))
@@ -44,11 +44,12 @@ def serial_history(
     rmas = rma_events_for_serial(session, serial)
     if unit is None and equipment is None and not rmas:
         raise UnknownKey(f"Nothing is known of serial {serial!r}.", serial=serial)
-    loans = (
-        list(session.scalars(select(Loan).where(Loan.unit_id == unit.id).order_by(Loan.id)))
-        if unit
-        else []
-    )
+    loans = []
+    if unit is not None:
+        query = select(Loan).where(Loan.unit_id == unit.id).order_by(Loan.id)
+        if only_engineer is not None:  # engineers see the loans they placed
+            query = query.where(Loan.engineer_id == only_engineer)
+        loans = list(session.scalars(query))
     calls: list[Call] = []
     if equipment is not None:
         calls = [

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from partsvc.auth.models import Role
 from partsvc.auth.services import Caller
+from partsvc.businesstime import business_time
 from partsvc.calls.models import Call, CallStatusChange, Engineer, Equipment, Site, SlaTarget
 from partsvc.calls.rules import (
     ENGINEER_STEPS,
@@ -29,16 +30,6 @@ from partsvc.calls.services import get_customer, get_engineer, get_equipment, ge
 from partsvc.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, UnknownKey
 from partsvc.inventory.catalog import get_part
 from partsvc.worktime import WorkingCalendar
-
-CLOCK_SKEW = timedelta(minutes=5)  # a phone's or a laptop's clock may run a little fast
-
-
-def _not_in_future(when: datetime, now: datetime, field: str) -> datetime:
-    if when > now + CLOCK_SKEW:
-        raise InvalidInput(
-            f"{field} is in the future: {when.isoformat()}.", errors={field: ["In the future."]}
-        )
-    return when
 
 
 @dataclass(frozen=True)
@@ -91,7 +82,7 @@ def report_call(
         get_part(session, needed.sku)
     if window is not None and window[0] >= window[1]:
         raise InvalidInput("The window must end after it starts.", errors={"window": ["Empty."]})
-    reported = _not_in_future((reported_at or now).astimezone(UTC), now, "reported_at")
+    reported = business_time(reported_at, now, "reported_at")
     contract = place.customer.contract_on(reported.astimezone(calendar.zone).date())
     tier = contract.tier if contract else Tier.NONE
     due = deadlines(
@@ -155,7 +146,7 @@ def change_call_status(
             current_status=call.status,
             requested_status=status,
         )
-    when = _not_in_future((at or now).astimezone(UTC), now, "at")
+    when = business_time(at, now, "at")
     if when < call.history[-1].at:
         raise InvalidInput(
             "A status cannot be dated before the call's previous one.",

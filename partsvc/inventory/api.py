@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import url_for
 from flask_smorest import Blueprint
 
+from partsvc.businesstime import business_time
 from partsvc.calls.calls import only_engineer
-from partsvc.errors import InvalidInput
 from partsvc.history import serial_history
 from partsvc.http import (
     ALL_ROLES,
@@ -25,6 +25,7 @@ from partsvc.http import decode_cursor as cursor
 from partsvc.inventory import schemas, services
 from partsvc.inventory.ledger import BookedMove
 from partsvc.inventory.rules import LocationKind
+from partsvc.loans.services import refuse_if_on_loan
 from partsvc.purchasing import services as purchasing
 
 blp = Blueprint(
@@ -34,22 +35,10 @@ blp = Blueprint(
 WRITERS = ("admin", "clerk")
 LEDGER_READERS = ("admin", "clerk", "dispatcher")
 
-# The furthest ahead a clerk may date a move: clocks drift, the future has not happened.
-MAX_CLOCK_SKEW_S = 300
-EARLIEST_BUSINESS_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 
-
-def _business_time(at: Any) -> Any:
-    current = now()
-    if at is not None and (at - current).total_seconds() > MAX_CLOCK_SKEW_S:
-        raise InvalidInput(
-            "A move cannot be dated in the future.", errors={"at": ["In the future."]}
-        )
-    if at is not None and at < EARLIEST_BUSINESS_TIME:
-        raise InvalidInput(
-            "A move cannot be dated before 2000.", errors={"at": ["Before 2000-01-01."]}
-        )
-    return at
+def _business_time(at: datetime | None) -> datetime | None:
+    """A move dated by the clerk: not in the future, not before 2000; else the ledger's now."""
+    return business_time(at, now(), "at") if at is not None else None
 
 
 @blp.route("/parts")
@@ -147,6 +136,7 @@ class Moves(Resource):
         409 if a warehouse or van would go negative, or a serial is not where it is
         said to be; nothing is written then.
         """
+        refuse_if_on_loan(current_session(), data["serials"])
         move = services.post_move(
             current_session(),
             sku=data["sku"],

@@ -28,8 +28,8 @@ def record_reminders(session: Session, *, now: datetime, zone: ZoneInfo) -> list
         state = loan_state(loan.due_at, False, now, terms)
         if state not in (LoanState.DUE_SOON, LoanState.OVERDUE):
             continue
-        exists = select(Reminder.id).where(
-            Reminder.loan_id == loan.id, Reminder.kind == state, Reminder.on_day == today
+        exists = select(Reminder.id).where(  # one a day, whichever kind came first
+            Reminder.loan_id == loan.id, Reminder.on_day == today
         )
         if session.scalar(exists) is not None:
             continue
@@ -64,6 +64,9 @@ def deliver_reminders(session: Session, notifier: Notifier, *, now: datetime) ->
     """Hand every unsent reminder to the notifier; one that fails stays for the next run."""
     sent = 0
     pending = select(Reminder).where(Reminder.sent_at.is_(None)).order_by(Reminder.id)
+    if session.get_bind().dialect.name == "postgresql":
+        # A sweep running beside this one sends the ones it holds; none is sent twice.
+        pending = pending.with_for_update(skip_locked=True)
     for reminder in session.scalars(pending):
         try:
             notifier.send(recipient=reminder.recipient, message=reminder.message)

@@ -46,7 +46,8 @@ def loan_state(due: datetime, returned: bool, now: datetime, terms: LoanTerms) -
 
 
 def days_overdue(due: datetime, now: datetime, zone: ZoneInfo) -> int:
-    """Whole calendar days past the due date, in the deployment's time zone; 0 if not due."""
+    """Calendar days past the due date, in the deployment's time zone: 1 on the day it falls
+    due (once past the time), 2 the next day...; 0 if not yet due."""
     if now <= due:
         return 0
-    return max((now.astimezone(zone).date() - due.astimezone(zone).date()).days, 0)
+    return max((now.astimezone(zone).date() - due.astimezone(zone).date()).days, 1)

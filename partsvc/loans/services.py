@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from partsvc.auth.models import Role
 from partsvc.auth.services import Caller
+from partsvc.businesstime import business_time
 from partsvc.calls.calls import engineer_of, get_call, only_engineer
 from partsvc.calls.models import Call, Engineer
 from partsvc.calls.services import get_engineer, get_site
@@ -26,8 +28,6 @@ from partsvc.loans.rules import LoanState, LoanTerms, due_at, latest_due
 from partsvc.repairs.models import Rma
 
 log = logging.getLogger(__name__)
-
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 def loan_terms(session: Session) -> LoanTerms:
@@ -77,12 +77,13 @@ def lend(
     """Place a loaner on a customer's site (R10): its serial moves there through the ledger
     and the loan is due back in 15 days (R11). A unit held for a visit is lent only for it;
     two people lending one unit at once get one loan and one 409."""
-    unit = get_unit(session, serial)
+    unit = _locked_unit(session, get_unit(session, serial))
     if not unit.part.loaner:
         raise InvalidInput(
             f"{serial} is a {unit.part.sku}, which is not a loaner model.",
             errors={"serial": ["Not a loaner."]},
         )
+    _engineer_may_use(session, unit.location, by, "lend from")
     if not holds_stock(unit.location.kind):
         raise Conflict(
             f"Loaner {serial} is at {unit.location.code} ({unit.location.kind}), not in a "
@@ -100,9 +101,7 @@ def lend(
         )
     place = get_site(session, site)
     person = _placed_by(session, engineer, the_call, by)
-    out = (out_at or now).astimezone(UTC)
-    if out > now + CLOCK_SKEW:
-        raise InvalidInput("A loan cannot start in the future.", errors={"out_at": ["Future."]})
+    out = business_time(out_at, now, "out_at")
     source = unit.location
     move = post_move(
         session,
@@ -142,6 +141,28 @@ def lend(
         held.loan_id = loan.id
     session.flush()
     return loan
+
+
+def _locked_unit(session: Session, unit: Unit) -> Unit:
+    """The unit's row locked until commit (PostgreSQL): a hold and a loan of one unit
+    happen one after the other, each seeing the other's outcome."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Unit.id).where(Unit.id == unit.id).with_for_update())
+        session.refresh(unit)
+    return unit
+
+
+def _engineer_may_use(session: Session, location: Location, by: Caller | None, verb: str) -> None:
+    """An engineer lends from, and returns to, a warehouse, the repair bench or their own
+    van; another engineer's van is not theirs to empty or fill."""
+    if by is None or by.role != Role.ENGINEER or location.kind != LocationKind.VAN:
+        return
+    mine = engineer_of(session, by)
+    if mine is None or location.engineer_id != mine.id:
+        raise Forbidden(
+            f"{location.code} is another engineer's van; an engineer may {verb} their own.",
+            location=location.code,
+        )
 
 
 def _rma_id(session: Session, number: str) -> int:
@@ -231,9 +252,8 @@ def return_loan(
     if loan.status != "open":
         raise Conflict(f"Loan {loan_id} was returned on {loan.returned_at}.", loan=loan_id)
     target = _return_location(session, loan, condition, location)
-    when = (at or now).astimezone(UTC)
-    if when > now + CLOCK_SKEW:
-        raise InvalidInput("A return cannot be dated in the future.", errors={"at": ["Future."]})
+    _engineer_may_use(session, target, by, "return to")
+    when = business_time(at, now, "at")
     if when < loan.out_at:
         raise InvalidInput("A loan comes back after it went out.", errors={"at": ["Too early."]})
     move = post_move(
@@ -290,6 +310,26 @@ def _return_location(session: Session, loan: Loan, condition: str, code: str | N
             errors={"location": ["Warehouse, van or repair."]},
         )
     return target
+
+
+def refuse_if_on_loan(session: Session, serials: Sequence[str]) -> None:
+    """A unit out on loan moves only through its loan (lent, returned): a 409 otherwise,
+    so it cannot end up somewhere its open loan does not know of."""
+    if not serials:
+        return
+    loan = session.scalar(
+        select(Loan)
+        .join(Unit, Unit.id == Loan.unit_id)
+        .where(Unit.serial.in_(list(serials)), Loan.status == "open")
+        .limit(1)
+    )
+    if loan is not None:
+        raise Conflict(
+            f"{loan.unit.serial} is out on loan {loan.id} at {loan.site.code}; book it back "
+            "through the loan's return first.",
+            serial=loan.unit.serial,
+            loan=loan.id,
+        )
 
 
 def mark_to_collect(session: Session, rma_id: int) -> list[Loan]:
@@ -399,7 +439,7 @@ def reserve_loaner(
 
 
 def _named_unit(session: Session, serial: str) -> Unit:
-    unit = get_unit(session, serial)
+    unit = _locked_unit(session, get_unit(session, serial))
     if not unit.part.loaner:
         raise InvalidInput(f"{serial} is not a loaner.", errors={"serial": ["Not a loaner."]})
     if not holds_stock(unit.location.kind):
@@ -418,7 +458,7 @@ def _free_unit(session: Session, sku: str) -> Unit:
     if not part.loaner:
         raise InvalidInput(f"{sku} is not a loaner model.", errors={"sku": ["Not a loaner."]})
     held = select(LoanerReservation.unit_id).where(LoanerReservation.status == "active")
-    unit = session.scalars(
+    query = (
         select(Unit)
         .join(Location, Location.id == Unit.location_id)
         .where(
@@ -427,7 +467,12 @@ def _free_unit(session: Session, sku: str) -> Unit:
             Unit.id.not_in(held),
         )
         .order_by(Unit.id)
-    ).first()
+        .limit(1)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # A unit being lent or held right now is skipped, not waited for.
+        query = query.with_for_update(of=Unit, skip_locked=True)
+    unit = session.scalars(query).first()
     if unit is None:
         raise Conflict(f"No free loaner of {sku} to reserve.", sku=sku)
     return unit

@@ -13,6 +13,7 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
 from partsvc.auth.services import Caller
+from partsvc.businesstime import business_time
 from partsvc.errors import Conflict, InvalidInput, InvalidTransition, UnknownKey
 from partsvc.inventory.catalog import get_location, get_part
 from partsvc.inventory.ledger import claim_moves, post_move, reverse_move
@@ -41,7 +42,6 @@ OPEN_STATUSES = (OrderStatus.DRAFT, OrderStatus.SENT, OrderStatus.PARTIALLY_RECE
 WITH_VENDOR = (OrderStatus.SENT, OrderStatus.PARTIALLY_RECEIVED)
 
 _NUMBER = re.compile(r"VO-(\d{1,9})\Z")
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -296,9 +296,7 @@ def receive(
             f"{order.number} is for {order.deliver_to.code}; receive it there, then transfer.",
             deliver_to=order.deliver_to.code,
         )
-    when = at or now
-    if when > now + CLOCK_SKEW:
-        raise InvalidInput("A receipt cannot be dated in the future.", errors={"at": ["Future."]})
+    when = business_time(at, now, "at")
     seen: set[int] = set()
     for received in lines:
         line = _line_of(order, received.line)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from partsvc.auth.models import Role
 from partsvc.auth.services import Caller
+from partsvc.businesstime import business_time
 from partsvc.calls.calls import engineer_of, get_call, only_engineer
 from partsvc.calls.models import Call, Engineer
 from partsvc.calls.services import get_engineer
@@ -39,8 +40,6 @@ class RequestStatus:
 WAITING = (RequestStatus.OPEN, RequestStatus.BACKORDERED)
 DEFAULT_PROCESSING = timedelta(hours=4)  # R7, when the policy table has no row
 DEFAULT_LEAD_TIME_DAYS = 14
-CLOCK_SKEW = timedelta(minutes=5)
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def processing_time(session: Session) -> timedelta:
@@ -86,17 +85,7 @@ def request_part(
     the_call = get_call(session, call, caller=by) if call is not None else None
     person = _engineer_for(session, engineer, the_call, by)
     store = _serving_warehouse(session, warehouse, person, the_call)
-    asked = (requested_at or now).astimezone(UTC)
-    if asked > now + CLOCK_SKEW:
-        raise InvalidInput(
-            "A part request cannot be dated in the future.",
-            errors={"requested_at": ["In the future."]},
-        )
-    if asked < EARLIEST:
-        raise InvalidInput(
-            "A part request cannot be dated before 2000.",
-            errors={"requested_at": ["Before 2000-01-01."]},
-        )
+    asked = business_time(requested_at, now, "requested_at")
     hold_requests(session, [part.id], store.id)
     request = PartRequest(
         part_id=part.id,

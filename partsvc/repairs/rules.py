@@ -182,6 +182,8 @@ NEXT_STATUSES: Mapping[RmaStatus, frozenset[RmaStatus]] = {
 
 # Whose turnaround clock has stopped: the unit is back with the customer, or never came.
 FINISHED = frozenset({RmaStatus.SHIPPED, RmaStatus.CLOSED, RmaStatus.REJECTED})
+# R16's clock stops when the unit is repaired or replaced; waiting to ship is not late.
+TURNAROUND_MET = FINISHED | {RmaStatus.REPAIRED, RmaStatus.REPLACED}
 
 
 def can_move(current: str, new: str) -> bool:

@@ -18,7 +18,15 @@ from partsvc.repairs.rules import (
     overall_verdict,
 )
 from partsvc.repairs.services import item_label
-from partsvc.schemas import SANE_DATES, PageQuery, business_key, page_of, quantity, text
+from partsvc.schemas import (
+    SANE_DATES,
+    PageQuery,
+    business_key,
+    page_of,
+    quantity,
+    sane_instant,
+    text,
+)
 
 ID = validate.Range(min=1, max=2**31 - 1)
 
@@ -58,7 +66,8 @@ class RmaIn(Schema):
     )
     call = fields.Integer(strict=True, validate=ID)
     requested_at = fields.AwareDateTime(
-        metadata={"description": "Default now; the failure date the warranty is judged on."}
+        validate=sane_instant,
+        metadata={"description": "Default now; the failure date the warranty is judged on."},
     )
 
 

@@ -37,13 +37,14 @@ from partsvc.inventory.catalog import get_location, get_part
 from partsvc.inventory.ledger import claim_moves, post_move
 from partsvc.inventory.models import Location, Move, Part, StockLevel, Unit
 from partsvc.inventory.rules import LocationKind
-from partsvc.loans.services import mark_to_collect
+from partsvc.loans.services import mark_to_collect, refuse_if_on_loan
 from partsvc.repairs.models import Rma, RmaItem, RmaStep
 from partsvc.repairs.rules import (
     DEFAULT_TURNAROUND,
     DEFAULT_WARRANTY_POLICY,
     FINISHED,
     NEXT_STATUSES,
+    TURNAROUND_MET,
     RmaStatus,
     Step,
     TurnaroundPolicy,
@@ -168,7 +169,7 @@ def _overdue_clause(now: datetime) -> ColumnElement[bool]:
     return (
         Rma.due_at.is_not(None)
         & (Rma.due_at < now)
-        & Rma.status.not_in([str(status) for status in FINISHED])
+        & Rma.status.not_in([str(status) for status in TURNAROUND_MET])
     )
 
 
@@ -600,6 +601,7 @@ def receive(
         )
     when = _step_time(rma, at, now)
     plan = _match_receipt(rma, items)
+    refuse_if_on_loan(session, [item.serial for item, _, _ in plan if item.serial])
     booked = []
     for item, qty, received in plan:
         serials = [item.serial] if item.serial and item.part.serialized else []
@@ -827,7 +829,14 @@ def _swap(
             )
         seen.update({new_serial, swap.serial})
         unit = session.scalar(select(Unit).where(Unit.serial == new_serial))
-        if unit is not None and unit.part_id != item.part_id:
+        if unit is None or unit.location.kind not in _STOCK_KINDS:
+            where = f"at {unit.location.code}" if unit else "unknown to the ledger"
+            raise Conflict(
+                f"Replacement {new_serial} is {where}: a replacement comes from our stock "
+                "(a warehouse, a van or the repair bench).",
+                replacement_serial=new_serial,
+            )
+        if unit.part_id != item.part_id:
             raise InvalidInput(
                 f"Replacement {new_serial} is a {unit.part.sku}, not a {item.part.sku}.",
                 errors={"replacement_serial": [f"{new_serial} is a {unit.part.sku}."]},
@@ -842,6 +851,9 @@ def _swap(
             f"Give the replacement serial of {', '.join(item_label(item) for item in need)}.",
             errors={"items": ["A replaced unit needs its replacement_serial."]},
         )
+
+
+_STOCK_KINDS = frozenset({LocationKind.WAREHOUSE, LocationKind.VAN, LocationKind.REPAIR})
 
 
 def ship(
@@ -866,11 +878,18 @@ def ship(
         if item.received_qty == 0:
             continue
         serial = item.replacement_serial or item.serial
+        origin = source
+        if item.replacement_serial is not None:
+            # The replacement leaves from wherever it is in stock; the faulty unit stays
+            # on the bench (for repair and the pool, or scrap).
+            replacement = session.scalar(select(Unit).where(Unit.serial == serial))
+            if replacement is not None:
+                origin = replacement.location
         move = post_move(
             session,
             sku=item.part.sku,
             qty=item.received_qty,
-            from_code=source.code,
+            from_code=origin.code,
             to_code=_site_code(session, rma, item),
             reason=SHIPMENT_REASON,
             reference=rma.number,

@@ -333,3 +333,30 @@ def test_a_loaner_covering_an_rma_is_to_collect_when_the_repaired_unit_ships(cli
         f"/api/v1/moves/{loaner['history'][0]['id']}/reversal", json={}, headers=clerk
     )
     assert bare.status_code == 409  # a loan's move is undone through the loan
+
+
+def test_an_engineer_lends_from_their_own_van_not_anothers(client, auth, pool):
+    client.post(
+        "/api/v1/moves",
+        json={
+            "sku": "LOAN-X",
+            "qty": 1,
+            "from": "WH-L",
+            "to": "VAN-E-L2",
+            "reason": "stock van",
+            "serials": ["LN-2"],
+        },
+        headers=auth["clerk"],
+    )
+    refused = client.post(
+        "/api/v1/loans", json={"site": "S-L", "serial": "LN-2"}, headers=pool["E-L1"]
+    )
+    assert refused.status_code == 403
+    assert where(client, auth, "LN-2") == "VAN-E-L2"
+    mine = lend(client, pool["E-L2"], serial="LN-2")
+    back = client.post(
+        f"/api/v1/loans/{mine['id']}/return",
+        json={"condition": "ok", "location": "VAN-E-L1"},
+        headers=pool["E-L2"],
+    )
+    assert back.status_code == 403

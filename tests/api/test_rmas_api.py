@@ -577,3 +577,70 @@ def test_a_retried_request_or_step_writes_nothing_twice(client, auth, desk, sess
     for _ in range(2):
         ok(step(client, keyed, first["number"], "receive", location="REPAIR-Q", items=items))
     assert count_moves(session) == 1
+
+
+# ---------------------------------------------------------------- from review
+
+
+def test_a_replacement_from_the_warehouse_ships_from_there_and_must_be_in_stock(
+    client, auth, desk, session
+):
+    number = create(client, auth["clerk"], [{"serial": "EQ-NEW"}, {"serial": "EQ-IN"}])["number"]
+    ok(step(client, auth["dispatcher"], number, "authorize"))
+    items = [{"serial": "EQ-NEW"}, {"serial": "EQ-IN"}]
+    ok(step(client, auth["clerk"], number, "receive", location="REPAIR-Q", items=items))
+    ok(step(client, auth["clerk"], number, "diagnose", note="One dead, one worn"))
+    unknown = [{"serial": "EQ-NEW", "replacement_serial": "NEVER-SEEN"}]
+    refused = step(client, auth["clerk"], number, "complete", outcome="replaced", items=unknown)
+    assert refused.status_code == 409
+    assert refused.json["replacement_serial"] == "NEVER-SEEN"
+    stock_in(client, auth, "PRN", serials=["PRN-WH-1"])  # in the warehouse, not the bench
+    swap = [{"serial": "EQ-NEW", "replacement_serial": "PRN-WH-1"}]
+    ok(step(client, auth["clerk"], number, "complete", outcome="replaced", items=swap))
+    ok(step(client, auth["clerk"], number, "ship"))
+    units = {u.serial: u.location.code for u in session.scalars(select(Unit))}
+    assert (units["PRN-WH-1"], units["EQ-IN"], units["EQ-NEW"]) == ("S-Q", "S-Q", "REPAIR-Q")
+
+
+def test_a_repaired_rma_waiting_to_ship_is_not_overdue(client, auth, desk, session, clock):
+    stock_in(client, auth, "PRN", serials=["SPARE-1"])
+    number = receive_one(client, auth)["number"]
+    ok(step(client, auth["clerk"], number, "diagnose", note="Worn"))
+    ok(step(client, auth["clerk"], number, "repair", place="in_house"))
+    ok(step(client, auth["clerk"], number, "complete", outcome="repaired"))
+    clock.advance(days=10)
+    listed = client.get("/api/v1/rmas", query_string={"overdue": "true"}, headers=auth["clerk"])
+    assert listed.json["items"] == []
+    assert escalate_overdue_rmas(session, clock.now) == []
+
+
+def test_a_unit_out_on_loan_moves_only_through_its_loan(client, auth, desk):
+    client.post(
+        "/api/v1/parts",
+        json={"sku": "LOAN-Q", "name": "Loaner", "serialized": True, "loaner": True},
+        headers=auth["admin"],
+    )
+    stock_in(client, auth, "LOAN-Q", serials=["LQ-1"])
+    loan = client.post(
+        "/api/v1/loans", json={"serial": "LQ-1", "site": "S-Q"}, headers=auth["dispatcher"]
+    ).json
+    number = create(client, auth["clerk"], [{"serial": "LQ-1"}])["number"]
+    ok(step(client, auth["dispatcher"], number, "authorize"))
+    refused = step(
+        client, auth["clerk"], number, "receive", location="REPAIR-Q", items=[{"serial": "LQ-1"}]
+    )
+    assert refused.status_code == 409
+    assert refused.json["loan"] == loan["id"]
+    moved = client.post(
+        "/api/v1/moves",
+        json={
+            "sku": "LOAN-Q",
+            "qty": 1,
+            "from": "S-Q",
+            "to": "WH-Q",
+            "reason": "back",
+            "serials": ["LQ-1"],
+        },
+        headers=auth["clerk"],
+    )
+    assert moved.status_code == 409

@@ -243,3 +243,38 @@ def test_the_sweep_writes_one_reminder_per_overdue_loan_per_day(database, sessio
         .limit(1)
     )
     assert message.endswith(": loaner Y-1 at S-LN was due back 2026-12-05 10:00, 2 day(s) overdue.")
+
+
+def test_a_loan_turning_overdue_during_the_day_gets_one_reminder_that_day(database, session, clock):
+    from partsvc.inventory import services as stock
+    from partsvc.loans.models import Loan, Reminder
+    from partsvc.loans.services import lend
+
+    create_customer(session, code="C-1D", name="C", contract_starts_on=date(2026, 1, 1))
+    site = create_site(session, code="S-1D", customer="C-1D", address="上海", lat=31.2, lon=121.5)
+    stock.create_part(session, sku="LOAN-Z", name="Loaner", serialized=True, loaner=True)
+    for code, kind in [("WH-1D", "warehouse"), ("V-1D", "vendor")]:
+        stock.create_location(session, code=code, name=code, kind=kind)
+    stock.post_move(
+        session,
+        sku="LOAN-Z",
+        qty=1,
+        from_code="V-1D",
+        to_code="WH-1D",
+        reason="receipt",
+        serials=["Z-1"],
+        now=clock.now,
+    )
+    lend(session, serial="Z-1", site="S-1D", now=clock.now)  # due 5 December, 10:00
+    session.commit()
+    clock.now = datetime(2026, 12, 5, 1, 0, tzinfo=UTC)  # 09:00: due within the hour
+    run_sweep(database, clock)
+    clock.now = datetime(2026, 12, 5, 3, 0, tzinfo=UTC)  # 11:00: overdue, the same day
+    run_sweep(database, clock)
+    session.expire_all()
+    kinds = session.scalars(
+        select(Reminder.kind).where(
+            Reminder.loan_id.in_(select(Loan.id).where(Loan.site_id == site.id))
+        )
+    ).all()
+    assert kinds == ["due_soon"]
