@@ -100,6 +100,11 @@ def lend(
             reserved_for_call=held.call_id,
         )
     place = get_site(session, site)
+    if the_call is not None and the_call.site_id != place.id:
+        raise InvalidInput(
+            f"Call {the_call.id} is at {the_call.site.code}, not at {site}.",
+            errors={"call": ["Not at this site."]},
+        )
     person = _placed_by(session, engineer, the_call, by)
     out = business_time(out_at, now, "out_at")
     source = unit.location
@@ -120,7 +125,7 @@ def lend(
         unit_id=unit.id,
         site_id=place.id,
         call_id=the_call.id if the_call else None,
-        rma_id=_rma_id(session, rma) if rma else None,
+        rma_id=_rma_id(session, rma, place.customer_id) if rma else None,
         engineer_id=person.id if person else None,
         from_location_id=source.id,
         status="open",
@@ -165,12 +170,16 @@ def _engineer_may_use(session: Session, location: Location, by: Caller | None, v
         )
 
 
-def _rma_id(session: Session, number: str) -> int:
-    """The RMA a loan covers (R13), by its number."""
+def _rma_id(session: Session, number: str, customer_id: int) -> int:
+    """The RMA a loan covers (R13), by its number; it is the same customer's."""
     match = _RMA_NUMBER.match(number)
     found = session.get(Rma, int(match.group(1))) if match else None
     if found is None:
         raise UnknownKey(f"No RMA {number!r}.", rma=number)
+    if found.customer_id != customer_id:
+        raise InvalidInput(
+            f"{number} is another customer's RMA.", errors={"rma": ["Another customer's."]}
+        )
     return found.id
 
 

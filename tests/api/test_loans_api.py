@@ -360,3 +360,29 @@ def test_an_engineer_lends_from_their_own_van_not_anothers(client, auth, pool):
         headers=pool["E-L2"],
     )
     assert back.status_code == 403
+
+
+def test_a_loan_names_a_call_and_an_rma_of_that_site_and_customer(client, auth, pool):
+    admin = auth["admin"]
+    client.post("/api/v1/customers", json={"code": "C-O", "name": "Other"}, headers=admin)
+    site = {"code": "S-O", "customer": "C-O", "address": "苏州", "lat": 31.3, "lon": 120.6}
+    client.post("/api/v1/sites", json=site, headers=admin)
+    elsewhere = client.post(
+        "/api/v1/loans",
+        json={"site": "S-O", "serial": "LN-1", "call": pool["call"]},
+        headers=auth["dispatcher"],
+    )
+    assert elsewhere.status_code == 422
+    client.post("/api/v1/parts", json={"sku": "BELT-O", "name": "Belt"}, headers=admin)
+    rma = client.post(
+        "/api/v1/rmas",
+        json={"customer": "C-L", "fault": "Slips", "items": [{"sku": "BELT-O", "qty": 1}]},
+        headers=auth["clerk"],
+    ).json
+    theirs = client.post(
+        "/api/v1/loans",
+        json={"site": "S-O", "serial": "LN-1", "rma": rma["number"]},
+        headers=auth["dispatcher"],
+    )
+    assert theirs.status_code == 422
+    assert where(client, auth, "LN-1") == "WH-L"
