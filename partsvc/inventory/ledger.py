@@ -84,6 +84,7 @@ class BookedMove:
     reverses_id: int | None
     reversed_by_id: int | None = None
     document: str | None = None
+    to_kind: str = ""  # the kind of location it went to (not a column: known when booked)
 
     def ledger_line(self) -> dict[str, object]:
         """The columns of its row in ``moves``."""
@@ -237,6 +238,7 @@ def book(
         user_id=by.id if by else None,
         by=by.username if by else None,
         reverses_id=reverses_id,
+        to_kind=target.kind,
     )
     connection = session.connection()
     try:
