@@ -157,7 +157,9 @@ class Moves(Resource):
 def _serve_waiting_requests(move: BookedMove) -> None:
     """Stock booked into a warehouse goes to the part requests waiting there first (R9)."""
     session = current_session()
-    if move.to_kind == LocationKind.WAREHOUSE:
+    if move.to_kind == LocationKind.WAREHOUSE and purchasing.requests_waiting(
+        session, move.part_id, move.to_location_id
+    ):
         purchasing.stock_arrived(
             session, move.part_id, move.to_location_id, now=now(), today=today()
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from partsvc.auth.services import Caller
@@ -54,6 +54,7 @@ __all__ = [
     "list_requests",
     "receive",
     "request_part",
+    "requests_waiting",
     "reverse_receipt",
     "send_order",
     "stock_arrived",
@@ -230,17 +231,34 @@ def after_count(
         rebalance(session, get_part(session, sku).id, location_id, now=now, today=today)
 
 
+_WAITING_HERE = (
+    select(PartRequest.id)
+    .where(
+        PartRequest.part_id == bindparam("b_part"),
+        PartRequest.warehouse_id == bindparam("b_location"),
+        PartRequest.status.in_(WAITING),
+    )
+    .limit(1)
+)
+
+
+def requests_waiting(session: Session, part_id: int, location_id: int) -> bool:
+    """Whether any request waits for the part there: one indexed read, on the hot path of
+    every move into a warehouse, so a statement built once and run on the connection."""
+    found = (
+        session.connection()
+        .execute(_WAITING_HERE, {"b_part": part_id, "b_location": location_id})
+        .first()
+    )
+    return found is not None
+
+
 def stock_arrived(
     session: Session, part_id: int, location_id: int, *, now: datetime, today: date
 ) -> None:
     """Stock came into a location by a move (a transfer, a return, a reversal): the
     requests waiting there get it first, most urgent first (R9), not the next request."""
-    waiting = select(PartRequest.id).where(
-        PartRequest.part_id == part_id,
-        PartRequest.warehouse_id == location_id,
-        PartRequest.status.in_(WAITING),
-    )
-    if session.scalar(waiting.limit(1)) is None:
-        return  # the usual case: nobody waits, and a move pays one indexed read
+    if not requests_waiting(session, part_id, location_id):
+        return
     hold_requests(session, [part_id], location_id)
     rebalance(session, part_id, location_id, now=now, today=today)
