@@ -234,6 +234,14 @@ def decode_cursor(cursor: str | None) -> int | None:
     return value
 
 
+def paged(query: dict[str, Any], fetch: Callable[..., list[Any]], **fixed: Any) -> dict[str, Any]:
+    """A list endpoint's answer: ``fetch`` called with the query's filters, ``fixed``
+    arguments, and the cursor and limit turned into ``after_id`` and one row more."""
+    limit = query.pop("limit")
+    after_id = decode_cursor(query.pop("cursor", None))
+    return page(fetch(after_id=after_id, limit=limit + 1, **fixed, **query), limit)
+
+
 def page(items: list[Any], limit: int) -> dict[str, Any]:
     """A list answer: ``items`` and the cursor of the next page, or null at the end.
 

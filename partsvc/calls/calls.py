@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
@@ -276,18 +277,42 @@ def only_engineer(session: Session, caller: Caller | None) -> int | None:
     return mine.id if mine else NO_ENGINEER
 
 
+class EngineersOwn(Protocol):
+    id: Any
+    engineer_id: Any
+
+
+Own = TypeVar("Own", bound=EngineersOwn)
+
+
+def get_scoped(
+    session: Session,
+    model: type[Own],
+    row_id: int,
+    *,
+    unknown: UnknownKey,
+    for_update: bool = False,
+    caller: Caller | None = None,
+) -> Own:
+    """One row of something engineers own (a call, a loan, a part request), locked for
+    update if asked (PostgreSQL). An engineer sees only their own; others look unknown
+    (404), so ids cannot be probed."""
+    query = select(model).where(model.id == row_id)
+    if for_update and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=model)
+    row = session.scalar(query)
+    mine = only_engineer(session, caller)
+    if row is None or (mine is not None and row.engineer_id != mine):
+        raise unknown
+    return row
+
+
 def get_call(
     session: Session, call_id: int, *, for_update: bool = False, caller: Caller | None = None
 ) -> Call:
-    """One call. An engineer sees only calls assigned to them; others look unknown."""
-    query = select(Call).where(Call.id == call_id)
-    if for_update and session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(of=Call)
-    call = session.scalar(query)
-    mine = only_engineer(session, caller)
-    if call is None or (mine is not None and call.engineer_id != mine):
-        raise UnknownKey(f"No call {call_id}.", call=call_id)
-    return call
+    """One call. An engineer sees only calls assigned to them."""
+    unknown = UnknownKey(f"No call {call_id}.", call=call_id)
+    return get_scoped(session, Call, call_id, unknown=unknown, for_update=for_update, caller=caller)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,8 @@ from partsvc.http import (
     allow,
     current_session,
     current_user,
-    decode_cursor,
     now,
-    page,
+    paged,
 )
 from partsvc.loans import schemas, services
 from partsvc.loans.rules import LoanTerms
@@ -36,17 +35,14 @@ class Loans(Resource):
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Loans by state (open, due_soon, overdue, returned), engineer or to_collect, with
         days overdue (R12). An engineer sees the loans they placed."""
-        limit = query.pop("limit")
-        found = services.list_loans(
-            current_session(),
+        return paged(
+            query,
+            services.list_loans,
+            session=current_session(),
             now=now(),
             state=query.pop("status", None),
             caller=current_user(),
-            after_id=decode_cursor(query.pop("cursor", None)),
-            limit=limit + 1,
-            **query,
         )
-        return page(found, limit)
 
     @allow(*ALL_ROLES)
     @blp.arguments(schemas.LoanIn)

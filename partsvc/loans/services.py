@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from partsvc.auth.models import Role
 from partsvc.auth.services import Caller
 from partsvc.businesstime import business_time
-from partsvc.calls.calls import engineer_of, get_call, only_engineer
+from partsvc.calls.calls import engineer_of, get_call, get_scoped, only_engineer
 from partsvc.calls.models import Call, Engineer
 from partsvc.calls.services import get_engineer, get_site
 from partsvc.errors import Conflict, Forbidden, InvalidInput, UnknownKey
@@ -356,15 +356,9 @@ def mark_to_collect(session: Session, rma_id: int) -> list[Loan]:
 def get_loan(
     session: Session, loan_id: int, *, for_update: bool = False, caller: Caller | None = None
 ) -> Loan:
-    """One loan; an engineer sees the loans they placed, others look unknown."""
-    query = select(Loan).where(Loan.id == loan_id)
-    if for_update and session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(of=Loan)
-    loan = session.scalar(query)
-    mine = only_engineer(session, caller)
-    if loan is None or (mine is not None and loan.engineer_id != mine):
-        raise UnknownKey(f"No loan {loan_id}.", loan=loan_id)
-    return loan
+    """One loan; an engineer sees the loans they placed."""
+    unknown = UnknownKey(f"No loan {loan_id}.", loan=loan_id)
+    return get_scoped(session, Loan, loan_id, unknown=unknown, for_update=for_update, caller=caller)
 
 
 def list_loans(

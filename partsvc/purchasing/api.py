@@ -14,9 +14,8 @@ from partsvc.http import (
     calendar,
     current_session,
     current_user,
-    decode_cursor,
     now,
-    page,
+    paged,
     today,
 )
 from partsvc.purchasing import requests, schemas, services
@@ -41,15 +40,9 @@ class PartRequests(Resource):
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Part requests oldest first, by status, SKU, call, engineer or warehouse.
         An engineer sees their own."""
-        limit = query.pop("limit")
-        found = services.list_requests(
-            current_session(),
-            caller=current_user(),
-            after_id=decode_cursor(query.pop("cursor", None)),
-            limit=limit + 1,
-            **query,
+        return paged(
+            query, services.list_requests, session=current_session(), caller=current_user()
         )
-        return page(found, limit)
 
     @allow(*ALL_ROLES)
     @blp.arguments(schemas.PartRequestIn)
@@ -102,15 +95,7 @@ class VendorOrders(Resource):
     @blp.response(200, schemas.OrderPage)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Vendor orders oldest first; ``late=true``: those with a line past its ETA."""
-        limit = query.pop("limit")
-        found = services.list_orders(
-            current_session(),
-            today=today(),
-            after_id=decode_cursor(query.pop("cursor", None)),
-            limit=limit + 1,
-            **query,
-        )
-        return page(found, limit)
+        return paged(query, services.list_orders, session=current_session(), today=today())
 
     @allow(*BUYERS)
     @blp.arguments(schemas.VendorOrderIn)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from partsvc.auth.models import Role
 from partsvc.auth.services import Caller
 from partsvc.businesstime import business_time
-from partsvc.calls.calls import engineer_of, get_call, only_engineer
+from partsvc.calls.calls import engineer_of, get_call, get_scoped, only_engineer
 from partsvc.calls.models import Call, Engineer
 from partsvc.calls.services import get_engineer
 from partsvc.db import advisory_lock
@@ -411,14 +411,11 @@ def cancel_request(session: Session, request_id: int, *, now: datetime, today: d
 def get_request(
     session: Session, request_id: int, *, for_update: bool = False, caller: Caller | None = None
 ) -> PartRequest:
-    query = select(PartRequest).where(PartRequest.id == request_id)
-    if for_update and session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(of=PartRequest)
-    request = session.scalar(query)
-    mine = only_engineer(session, caller)
-    if request is None or (mine is not None and request.engineer_id != mine):
-        raise UnknownKey(f"No part request {request_id}.", part_request=request_id)
-    return request
+    """One part request; an engineer sees the ones for them."""
+    unknown = UnknownKey(f"No part request {request_id}.", part_request=request_id)
+    return get_scoped(
+        session, PartRequest, request_id, unknown=unknown, for_update=for_update, caller=caller
+    )
 
 
 def list_requests(

@@ -14,9 +14,8 @@ from partsvc.http import (
     calendar,
     current_session,
     current_user,
-    decode_cursor,
     now,
-    page,
+    paged,
 )
 from partsvc.repairs import schemas, services
 from partsvc.repairs.rules import Step
@@ -42,15 +41,7 @@ class Rmas(Resource):
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """RMAs oldest first, by status or customer; ``overdue=true``: past their
         turnaround target and not yet shipped back (R16)."""
-        limit = query.pop("limit")
-        found = services.list_rmas(
-            current_session(),
-            now=now(),
-            after_id=decode_cursor(query.pop("cursor", None)),
-            limit=limit + 1,
-            **query,
-        )
-        return page(found, limit)
+        return paged(query, services.list_rmas, session=current_session(), now=now())
 
     @allow(*STAFF)
     @blp.arguments(schemas.RmaIn)

@@ -190,25 +190,10 @@ def test_a_contract_corrected_on_its_first_day_gets_its_own_visit(
 
 
 def test_the_sweep_writes_one_reminder_per_overdue_loan_per_day(database, session, clock):
-    from partsvc.inventory import services as stock
     from partsvc.loans.models import Loan, Reminder
     from partsvc.loans.services import lend
 
-    create_customer(session, code="C-LN", name="C", contract_starts_on=date(2026, 1, 1))
-    site = create_site(session, code="S-LN", customer="C-LN", address="上海", lat=31.2, lon=121.5)
-    stock.create_part(session, sku="LOAN-Y", name="Loaner", serialized=True, loaner=True)
-    for code, kind in [("WH-LN", "warehouse"), ("V-LN", "vendor")]:
-        stock.create_location(session, code=code, name=code, kind=kind)
-    stock.post_move(
-        session,
-        sku="LOAN-Y",
-        qty=2,
-        from_code="V-LN",
-        to_code="WH-LN",
-        reason="receipt",
-        serials=["Y-1", "Y-2"],
-        now=clock.now,
-    )
+    site = loaners_at_a_site(session, clock, "LN", ["Y-1", "Y-2"])
     lend(session, serial="Y-1", site="S-LN", now=clock.now)
     clock.advance(days=10)
     lend(session, serial="Y-2", site="S-LN", now=clock.now)
@@ -246,25 +231,10 @@ def test_the_sweep_writes_one_reminder_per_overdue_loan_per_day(database, sessio
 
 
 def test_a_loan_turning_overdue_during_the_day_gets_one_reminder_that_day(database, session, clock):
-    from partsvc.inventory import services as stock
     from partsvc.loans.models import Loan, Reminder
     from partsvc.loans.services import lend
 
-    create_customer(session, code="C-1D", name="C", contract_starts_on=date(2026, 1, 1))
-    site = create_site(session, code="S-1D", customer="C-1D", address="上海", lat=31.2, lon=121.5)
-    stock.create_part(session, sku="LOAN-Z", name="Loaner", serialized=True, loaner=True)
-    for code, kind in [("WH-1D", "warehouse"), ("V-1D", "vendor")]:
-        stock.create_location(session, code=code, name=code, kind=kind)
-    stock.post_move(
-        session,
-        sku="LOAN-Z",
-        qty=1,
-        from_code="V-1D",
-        to_code="WH-1D",
-        reason="receipt",
-        serials=["Z-1"],
-        now=clock.now,
-    )
+    site = loaners_at_a_site(session, clock, "1D", ["Z-1"])
     lend(session, serial="Z-1", site="S-1D", now=clock.now)  # due 5 December, 10:00
     session.commit()
     clock.now = datetime(2026, 12, 5, 1, 0, tzinfo=UTC)  # 09:00: due within the hour
@@ -278,3 +248,27 @@ def test_a_loan_turning_overdue_during_the_day_gets_one_reminder_that_day(databa
         )
     ).all()
     assert kinds == ["due_soon"]
+
+
+def loaners_at_a_site(session, clock, tag, serials):
+    """A customer and site S-<tag>, and loaners of model LOAN-<tag> in warehouse WH-<tag>."""
+    from partsvc.inventory import services as stock
+
+    create_customer(session, code=f"C-{tag}", name="C", contract_starts_on=date(2026, 1, 1))
+    site = create_site(
+        session, code=f"S-{tag}", customer=f"C-{tag}", address="上海", lat=31.2, lon=121.5
+    )
+    stock.create_part(session, sku=f"LOAN-{tag}", name="Loaner", serialized=True, loaner=True)
+    for code, kind in [(f"WH-{tag}", "warehouse"), (f"V-{tag}", "vendor")]:
+        stock.create_location(session, code=code, name=code, kind=kind)
+    stock.post_move(
+        session,
+        sku=f"LOAN-{tag}",
+        qty=len(serials),
+        from_code=f"V-{tag}",
+        to_code=f"WH-{tag}",
+        reason="receipt",
+        serials=serials,
+        now=clock.now,
+    )
+    return site
