@@ -67,7 +67,10 @@ def engineer_day(
     van = list_stock(session, location=engineer.van.code, limit=VAN_LINES) if engineer.van else []
     loans = session.scalars(
         select(Loan)
-        .where(Loan.engineer_id == engineer.id, Loan.status == "open")
+        .where(
+            or_(Loan.engineer_id == engineer.id, Loan.collector_id == engineer.id),
+            Loan.status == "open",
+        )
         .order_by(Loan.to_collect.desc(), Loan.due_at, Loan.id)
     ).unique()
     return EngineerDay(

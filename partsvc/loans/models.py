@@ -56,6 +56,8 @@ class Loan(Base):
     out_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     to_collect: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Who brings it back (R13): the engineer delivering the repaired unit, if named.
+    collector_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id"), index=True)
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     return_location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
     condition: Mapped[str | None] = mapped_column(String(32))
@@ -67,7 +69,8 @@ class Loan(Base):
     unit = relationship("Unit", lazy="joined")
     site = relationship("Site", lazy="joined")
     call = relationship("Call", lazy="joined")
-    engineer = relationship("Engineer", lazy="joined")
+    engineer = relationship("Engineer", foreign_keys=[engineer_id], lazy="joined")
+    collector = relationship("Engineer", foreign_keys=[collector_id], lazy="joined")
     from_location = relationship("Location", foreign_keys=[from_location_id], lazy="joined")
     return_location = relationship("Location", foreign_keys=[return_location_id], lazy="joined")
     extensions: Mapped[list[LoanExtension]] = relationship(

@@ -74,6 +74,10 @@ class LoanOut(Schema):
     status = fields.Method("_state", metadata={"type": "string"})
     days_overdue = fields.Method("_days_overdue", metadata={"type": "integer"})
     to_collect = fields.Boolean()
+    collector = fields.Function(
+        lambda loan: loan.collector.code if loan.collector else None,
+        metadata={"type": "string", "description": "Who brings it back (R13)."},
+    )
     returned_at = fields.AwareDateTime(allow_none=True)
     returned_to = fields.Function(
         lambda loan: loan.return_location.code if loan.return_location else None,

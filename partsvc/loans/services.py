@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -341,11 +341,15 @@ def refuse_if_on_loan(session: Session, serials: Sequence[str]) -> None:
         )
 
 
-def mark_to_collect(session: Session, rma_id: int) -> list[Loan]:
-    """The customer's repaired unit is on its way back (R13): their loaner is to collect."""
+def mark_to_collect(session: Session, rma_id: int, collector: str | None = None) -> list[Loan]:
+    """The customer's repaired unit is on its way back (R13): their loaner is to collect,
+    by the engineer delivering it when one is named (they see it in their day)."""
+    by_whom = get_engineer(session, collector) if collector else None
     loans = list(session.scalars(select(Loan).where(Loan.rma_id == rma_id, Loan.status == "open")))
     for loan in loans:
         loan.to_collect = True
+        if by_whom is not None:
+            loan.collector_id = by_whom.id
     session.flush()
     return loans
 
@@ -356,9 +360,13 @@ def mark_to_collect(session: Session, rma_id: int) -> list[Loan]:
 def get_loan(
     session: Session, loan_id: int, *, for_update: bool = False, caller: Caller | None = None
 ) -> Loan:
-    """One loan; an engineer sees the loans they placed."""
+    """One loan; an engineer sees the loans they placed or are to collect."""
     unknown = UnknownKey(f"No loan {loan_id}.", loan=loan_id)
-    return get_scoped(session, Loan, loan_id, unknown=unknown, for_update=for_update, caller=caller)
+    loan = get_scoped(session, Loan, loan_id, unknown=unknown, for_update=for_update)
+    mine = only_engineer(session, caller)
+    if mine is not None and mine not in (loan.engineer_id, loan.collector_id):
+        raise unknown
+    return loan
 
 
 def list_loans(
@@ -375,8 +383,8 @@ def list_loans(
     """Loans oldest first: open (all not returned), due soon, overdue or returned (R12)."""
     query = select(Loan).order_by(Loan.id).limit(limit)
     mine = only_engineer(session, caller)
-    if mine is not None:
-        query = query.where(Loan.engineer_id == mine)
+    if mine is not None:  # theirs: placed by them, or for them to collect
+        query = query.where(or_(Loan.engineer_id == mine, Loan.collector_id == mine))
     if engineer is not None:
         query = query.where(Loan.engineer_id == get_engineer(session, engineer).id)
     if after_id is not None:

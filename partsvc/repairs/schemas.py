@@ -120,6 +120,9 @@ class StepIn(Schema):
         validate=validate.OneOf([str(o) for o in OUTCOMES]),
         metadata={"description": "complete: required."},
     )
+    engineer = business_key(
+        metadata={"description": "ship: who delivers it, and collects the loaner (R13)."}
+    )
 
 
 class RmaQuery(PageQuery):

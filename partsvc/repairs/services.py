@@ -104,6 +104,7 @@ class StepIn:
     items: Sequence[StepItem] | None = None
     place: str | None = None
     outcome: str | None = None
+    engineer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -435,7 +436,7 @@ _STEP_FIELDS: dict[Step, frozenset[str]] = {
     Step.RECEIVE: frozenset({"location", "items"}),
     Step.REPAIR: frozenset({"place"}),
     Step.COMPLETE: frozenset({"outcome", "items"}),
-    Step.SHIP: frozenset({"location"}),
+    Step.SHIP: frozenset({"location", "engineer"}),
 }
 
 
@@ -464,6 +465,7 @@ def take_step(
         "items": body.items,
         "place": body.place,
         "outcome": body.outcome,
+        "engineer": body.engineer,
     }
     extra = sorted(name for name, value in given.items() if value is not None and name not in takes)
     if extra:
@@ -495,7 +497,16 @@ def take_step(
             session, rma, outcome=outcome, items=body.items or [], now=now, by=by, at=at, note=note
         )
     if kind == Step.SHIP:
-        return ship(session, rma, location=body.location, now=now, by=by, at=at, note=note)
+        return ship(
+            session,
+            rma,
+            location=body.location,
+            engineer=body.engineer,
+            now=now,
+            by=by,
+            at=at,
+            note=note,
+        )
     if kind in (Step.REJECT, Step.DIAGNOSE):
         _required(note, "note", step)
     return advance(session, rma, step_status(kind), now=now, by=by, at=at, note=note)
@@ -862,12 +873,14 @@ def ship(
     *,
     now: datetime,
     location: str | None = None,
+    engineer: str | None = None,
     by: Caller | None = None,
     at: datetime | None = None,
     note: str | None = None,
 ) -> Rma:
     """Book what was received, repaired or replaced, back to the customer's site through
-    the ledger: from ``location``, by default the repair location it came into."""
+    the ledger: from ``location``, by default the repair location it came into. The
+    ``engineer`` delivering it collects the loaner that stood in for it (R13)."""
     _check_step(rma, RmaStatus.SHIPPED)
     source = get_location(session, location) if location else received_into(session, rma)
     if source is None:
@@ -900,7 +913,7 @@ def ship(
         )
         booked.append(move.id)
     claim_moves(session, booked, rma.number)
-    mark_to_collect(session, rma.id)  # R13: the loaner comes back with the repaired unit
+    mark_to_collect(session, rma.id, engineer)  # R13: the loaner comes back with it
     return _record(session, rma, RmaStatus.SHIPPED, when, by, note)
 
 

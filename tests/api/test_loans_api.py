@@ -305,9 +305,19 @@ def test_a_loaner_covering_an_rma_is_to_collect_when_the_repaired_unit_ships(cli
     step("diagnose", note="Worn rollers")
     step("repair", place="in_house")
     step("complete", outcome="repaired")
-    step("ship")
+    step("ship", engineer="E-L2")  # E-L2 delivers the repaired printer
 
-    assert client.get(f"/api/v1/loans/{loan['id']}", headers=pool["E-L1"]).json["to_collect"]
+    shown = client.get(f"/api/v1/loans/{loan['id']}", headers=pool["E-L1"]).json
+    assert (shown["to_collect"], shown["collector"]) == (True, "E-L2")
+    collector_day = client.get(
+        "/api/v1/engineers/E-L2/day", query_string={"date": "2026-11-20"}, headers=pool["E-L2"]
+    ).json
+    assert [(item["serial"], item["to_collect"]) for item in collector_day["loans"]] == [
+        ("LN-1", True)
+    ]
+    assert [
+        item["id"] for item in client.get("/api/v1/loans", headers=pool["E-L2"]).json["items"]
+    ] == [loan["id"]]
     day = client.get(
         "/api/v1/engineers/E-L1/day", query_string={"date": "2026-11-20"}, headers=pool["E-L1"]
     ).json
@@ -326,7 +336,7 @@ def test_a_loaner_covering_an_rma_is_to_collect_when_the_repaired_unit_ships(cli
     loaner = client.get("/api/v1/serials/LN-1", headers=clerk).json
     assert [(item["id"], item["status"]) for item in loaner["loans"]] == [(loan["id"], "open")]
     returned = client.post(
-        f"/api/v1/loans/{loan['id']}/return", json={"condition": "ok"}, headers=pool["E-L1"]
+        f"/api/v1/loans/{loan['id']}/return", json={"condition": "ok"}, headers=pool["E-L2"]
     )
     assert (returned.json["status"], returned.json["to_collect"]) == ("returned", False)
     bare = client.post(
