@@ -110,9 +110,12 @@ class Equipment(Base):
     installed_on: Mapped[date] = mapped_column(Date)
     warranty_until: Mapped[date] = mapped_column(Date)
     maintenance_until: Mapped[date] = mapped_column(Date)
+    # A unit swapped out under an RMA points at the one installed in its place.
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("equipment.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     part = relationship("Part", lazy="joined")
+    replaced_by: Mapped[Equipment | None] = relationship(remote_side=[id], lazy="joined")
     site: Mapped[Site] = relationship(lazy="joined")
     calls: Mapped[list[Call]] = relationship(
         back_populates="equipment", lazy="selectin", order_by="Call.id"

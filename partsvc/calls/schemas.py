@@ -169,6 +169,10 @@ class EquipmentOut(Schema):
     installed_on = fields.Date()
     warranty_until = fields.Date()
     maintenance_until = fields.Date()
+    replaced_by = fields.Function(
+        lambda e: e.replaced_by.serial if e.replaced_by else None,
+        metadata={"type": "string", "description": "The unit installed in its place."},
+    )
     calls = fields.Method(
         "_calls",
         metadata={

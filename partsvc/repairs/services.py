@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session
 from partsvc.auth.services import Caller
 from partsvc.calls.calls import get_call
 from partsvc.calls.models import Customer, Equipment, Site
-from partsvc.calls.services import get_customer, get_equipment, get_site
+from partsvc.calls.services import create_equipment, get_customer, get_equipment, get_site
 from partsvc.errors import Conflict, InvalidInput, InvalidTransition, UnknownKey
 from partsvc.inventory.catalog import get_location, get_part
 from partsvc.inventory.ledger import claim_moves, post_move
@@ -502,6 +503,7 @@ def take_step(
             rma,
             location=body.location,
             engineer=body.engineer,
+            zone=calendar.zone,
             now=now,
             by=by,
             at=at,
@@ -864,6 +866,25 @@ def _swap(
         )
 
 
+def _install_replacement(session: Session, item: RmaItem, when: datetime, zone: ZoneInfo) -> None:
+    """The installed base follows a swap: the replacement becomes the customer's
+    equipment at the same site, its warranty counted from the day it ships (R15), and the
+    faulty unit's record points at it."""
+    faulty = item.equipment
+    assert faulty is not None and item.replacement_serial is not None
+    existing = session.scalar(select(Equipment).where(Equipment.serial == item.replacement_serial))
+    if existing is None:
+        existing = create_equipment(
+            session,
+            serial=item.replacement_serial,
+            sku=item.part.sku,
+            site=faulty.site.code,
+            installed_on=when.astimezone(zone).date(),
+        )
+    faulty.replaced_by_id = existing.id
+    session.flush()
+
+
 _STOCK_KINDS = frozenset({LocationKind.WAREHOUSE, LocationKind.VAN, LocationKind.REPAIR})
 
 
@@ -874,6 +895,7 @@ def ship(
     now: datetime,
     location: str | None = None,
     engineer: str | None = None,
+    zone: ZoneInfo,
     by: Caller | None = None,
     at: datetime | None = None,
     note: str | None = None,
@@ -912,6 +934,8 @@ def ship(
             by=by,
         )
         booked.append(move.id)
+        if item.replacement_serial is not None and item.equipment is not None:
+            _install_replacement(session, item, when, zone)
     claim_moves(session, booked, rma.number)
     mark_to_collect(session, rma.id, engineer)  # R13: the loaner comes back with it
     return _record(session, rma, RmaStatus.SHIPPED, when, by, note)

@@ -644,3 +644,33 @@ def test_a_unit_out_on_loan_moves_only_through_its_loan(client, auth, desk):
         headers=auth["clerk"],
     )
     assert moved.status_code == 409
+
+
+def test_the_installed_base_follows_a_swap(client, auth, desk, clock):
+    number = create(client, auth["clerk"], [{"serial": "EQ-NEW"}])["number"]
+    ok(step(client, auth["dispatcher"], number, "authorize"))
+    ok(
+        step(
+            client,
+            auth["clerk"],
+            number,
+            "receive",
+            location="REPAIR-Q",
+            items=[{"serial": "EQ-NEW"}],
+        )
+    )
+    ok(step(client, auth["clerk"], number, "diagnose", note="Dead on arrival"))
+    stock_in(client, auth, "PRN", serials=["PRN-SWAP"])
+    swap = [{"serial": "EQ-NEW", "replacement_serial": "PRN-SWAP"}]
+    ok(step(client, auth["clerk"], number, "complete", outcome="replaced", items=swap))
+    clock.advance(days=1)
+    ok(step(client, auth["clerk"], number, "ship"))
+    old = client.get("/api/v1/equipment/EQ-NEW", headers=auth["clerk"]).json
+    new = client.get("/api/v1/equipment/PRN-SWAP", headers=auth["clerk"]).json
+    assert old["replaced_by"] == "PRN-SWAP"
+    assert (new["site"], new["installed_on"], new["warranty_until"]) == (
+        "S-Q",
+        "2026-11-21",  # shipped Saturday 10:00 in Shanghai: its warranty starts then
+        "2027-11-21",
+    )
+    assert new["replaced_by"] is None
