@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from flask import g
 from marshmallow import Schema, fields, validate
 
 from partsvc.http import current_session, now, settings
 from partsvc.loans.models import CONDITIONS, Loan
-from partsvc.loans.rules import LoanState, days_overdue, loan_state
+from partsvc.loans.rules import LoanState, LoanTerms, days_overdue, loan_state
 from partsvc.loans.services import loan_terms
 from partsvc.schemas import PageQuery, business_key, page_of, sane_instant, text
 
@@ -58,6 +59,14 @@ class ExtensionOut(Schema):
     at = fields.AwareDateTime()
 
 
+def _terms() -> LoanTerms:
+    """The loan policy, read once per request however many loans are listed."""
+    if "loan_terms" not in g:
+        g.loan_terms = loan_terms(current_session())
+    terms: LoanTerms = g.loan_terms
+    return terms
+
+
 class LoanOut(Schema):
     id = fields.Integer()
     serial = fields.Function(lambda loan: loan.unit.serial, metadata={"type": "string"})
@@ -90,8 +99,7 @@ class LoanOut(Schema):
         return f"RMA-{loan.rma_id:06d}" if loan.rma_id else None
 
     def _state(self, loan: Loan) -> str:
-        terms = loan_terms(current_session())
-        return loan_state(loan.due_at, loan.status == "returned", now(), terms).value
+        return loan_state(loan.due_at, loan.status == "returned", now(), _terms()).value
 
     def _days_overdue(self, loan: Loan) -> int:
         if loan.status == "returned":
