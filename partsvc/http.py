@@ -88,9 +88,14 @@ def sla_warning() -> timedelta:
     return timedelta(minutes=settings().sla_warning_minutes)
 
 
+def zone() -> ZoneInfo:
+    """The deployment's time zone, where days begin and end."""
+    return ZoneInfo(settings().timezone)
+
+
 def today() -> date:
     """Today in the deployment's time zone."""
-    return now().astimezone(ZoneInfo(settings().timezone)).date()
+    return now().astimezone(zone()).date()
 
 
 def now() -> datetime:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import url_for
 from flask_smorest import Blueprint
@@ -21,8 +19,8 @@ from partsvc.http import (
     decode_cursor,
     now,
     page,
-    settings,
     sla_warning,
+    today,
 )
 
 blp = Blueprint(
@@ -32,11 +30,6 @@ blp = Blueprint(
 WRITERS = ("admin", "dispatcher")
 
 
-def _today() -> date:
-    """Today in the deployment's time zone, where contracts start and end."""
-    return now().astimezone(ZoneInfo(settings().timezone)).date()
-
-
 @blp.route("/customers")
 class Customers(Resource):
     @allow(*WRITERS)
@@ -44,7 +37,7 @@ class Customers(Resource):
     @blp.response(201, schemas.CustomerOut)
     def post(self, data: dict[str, Any]) -> Any:
         """Create a customer, with a contract of its tier from today (R19)."""
-        customer = services.create_customer(current_session(), contract_starts_on=_today(), **data)
+        customer = services.create_customer(current_session(), contract_starts_on=today(), **data)
         return (
             customer,
             201,
@@ -69,10 +62,10 @@ class CustomerContract(Resource):
     def put(self, data: dict[str, Any], customer: str) -> Any:
         """Change a customer's contract from ``starts_on`` (today if not given); the one in
         force ends the day before. Tier none ends the contract. Calls keep their tier."""
-        today = _today()
-        starts_on = data.pop("starts_on", None) or today
+        day = today()
+        starts_on = data.pop("starts_on", None) or day
         return services.change_contract(
-            current_session(), customer, starts_on=starts_on, today=today, **data
+            current_session(), customer, starts_on=starts_on, today=day, **data
         )
 
 

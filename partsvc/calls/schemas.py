@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, fields, validate
 
@@ -21,7 +20,7 @@ from partsvc.calls.models import (
     Equipment,
 )
 from partsvc.calls.rules import call_flag
-from partsvc.http import current_session, current_user, now, settings, sla_warning
+from partsvc.http import current_session, current_user, now, sla_warning, today
 from partsvc.schemas import (
     SANE_DATES,
     PageQuery,
@@ -67,7 +66,7 @@ class CustomerOut(Schema):
     created_at = fields.AwareDateTime()
 
     def _in_force(self, customer: Customer) -> Contract | None:
-        return customer.contract_on(now().astimezone(ZoneInfo(settings().timezone)).date())
+        return customer.contract_on(today())
 
     def _tier(self, customer: Customer) -> str:
         contract = self._in_force(customer)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from flask import g
 from marshmallow import Schema, fields, validate
 
-from partsvc.http import current_session, now, settings
+from partsvc.http import current_session, now, zone
 from partsvc.loans.models import CONDITIONS, Loan
 from partsvc.loans.rules import LoanState, LoanTerms, days_overdue, loan_state
 from partsvc.loans.services import loan_terms
@@ -104,7 +102,7 @@ class LoanOut(Schema):
     def _days_overdue(self, loan: Loan) -> int:
         if loan.status == "returned":
             return 0
-        return days_overdue(loan.due_at, now(), ZoneInfo(settings().timezone))
+        return days_overdue(loan.due_at, now(), zone())
 
 
 class ReservationIn(Schema):

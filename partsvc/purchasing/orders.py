@@ -17,7 +17,7 @@ from partsvc.businesstime import business_time
 from partsvc.errors import Conflict, InvalidInput, InvalidTransition, UnknownKey
 from partsvc.inventory.catalog import get_location, get_part
 from partsvc.inventory.ledger import claim_moves, post_move, reverse_move
-from partsvc.inventory.models import Location
+from partsvc.inventory.models import Location, Part
 from partsvc.inventory.rules import LocationKind
 from partsvc.purchasing.models import (
     EtaChange,
@@ -87,6 +87,15 @@ def _warehouse(session: Session, code: str, field: str) -> Location:
             f"{code} is a {location.kind}, not a warehouse.", errors={field: ["Not a warehouse."]}
         )
     return location
+
+
+DEFAULT_LEAD_TIME_DAYS = 14
+
+
+def expected_on(part: Part, today: date) -> date:
+    """When a part ordered today arrives: its lead time in calendar days, 14 if unset."""
+    days = part.lead_time_days if part.lead_time_days is not None else DEFAULT_LEAD_TIME_DAYS
+    return today + timedelta(days=days)
 
 
 def default_warehouse(session: Session) -> Location | None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, contains_eager
@@ -39,13 +39,12 @@ from partsvc.inventory.catalog import get_location, get_part
 from partsvc.inventory.models import Location, Part, StockLevel
 from partsvc.inventory.rules import LocationKind, reorder_quantity
 from partsvc.purchasing.models import PartRequest, ReorderRule, VendorOrder, VendorOrderLine
-from partsvc.purchasing.orders import OPEN_STATUSES, LineIn, OrderStatus
+from partsvc.purchasing.orders import OPEN_STATUSES, LineIn, OrderStatus, expected_on
 from partsvc.purchasing.requests import WAITING
 from partsvc.purchasing.services import create_order
 
 # What a part request still waits for: open (not yet processed) or backordered (R7).
 # The lead time of a part that states none: when its drafted line is expected.
-DEFAULT_LEAD_TIME_DAYS = 14
 DRAFT_NOTE = "Drafted from the reorder suggestions (R5)."
 NO_VENDOR = "The part has no preferred vendor; order it by hand or name its vendor."
 
@@ -328,12 +327,6 @@ class Skipped:
 class Drafts:
     orders: list[VendorOrder]
     skipped: list[Skipped]
-
-
-def expected_on(part: Part, today: date) -> date:
-    """When a part ordered today arrives: its lead time in calendar days, 14 if unset."""
-    days = part.lead_time_days if part.lead_time_days is not None else DEFAULT_LEAD_TIME_DAYS
-    return today + timedelta(days=days)
 
 
 def draft_vendor_orders(

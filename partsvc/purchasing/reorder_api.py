@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_smorest import Blueprint
 
@@ -16,7 +14,7 @@ from partsvc.http import (
     decode_cursor,
     now,
     page,
-    settings,
+    today,
 )
 from partsvc.purchasing import reorder
 from partsvc.purchasing import reorder_schemas as schemas
@@ -36,11 +34,6 @@ READERS = ("admin", "clerk", "dispatcher")
 # below its reorder point is listed, a list a clerk goes through in one go; the cap keeps
 # the answer bounded, and ``truncated`` says when to narrow by location.
 MAX_SUGGESTIONS = 2000
-
-
-def _today() -> date:
-    """Today in the deployment's time zone: the day a drafted line's lead time runs from."""
-    return now().astimezone(ZoneInfo(settings().timezone)).date()
 
 
 @blp.route("/reorder-rules")
@@ -112,7 +105,7 @@ class ReorderDrafts(Resource):
         ``skipped``. The drafts count as on order: calling again drafts nothing more."""
         return reorder.draft_vendor_orders(
             current_session(),
-            today=_today(),
+            today=today(),
             now=now(),
             location=data["location"],
             skus=data["skus"],

@@ -25,7 +25,7 @@ from partsvc.inventory.ledger import claim_moves, post_move
 from partsvc.inventory.models import Location, Part
 from partsvc.inventory.rules import LocationKind, OpenLine, allocate
 from partsvc.purchasing.models import PartRequest, ProcessingTarget, VendorOrder, VendorOrderLine
-from partsvc.purchasing.orders import OPEN_STATUSES, LineIn, OrderStatus, add_line
+from partsvc.purchasing.orders import OPEN_STATUSES, LineIn, OrderStatus, add_line, expected_on
 from partsvc.worktime import WorkingCalendar
 
 
@@ -39,7 +39,6 @@ class RequestStatus:
 
 WAITING = (RequestStatus.OPEN, RequestStatus.BACKORDERED)
 DEFAULT_PROCESSING = timedelta(hours=4)  # R7, when the policy table has no row
-DEFAULT_LEAD_TIME_DAYS = 14
 
 
 def processing_time(session: Session) -> timedelta:
@@ -312,8 +311,7 @@ def _draft_line(
         )
         session.add(draft)
         session.flush()
-    lead = part.lead_time_days if part.lead_time_days is not None else DEFAULT_LEAD_TIME_DAYS
-    return add_line(session, draft, LineIn(sku=part.sku, qty=qty, eta=today + timedelta(days=lead)))
+    return add_line(session, draft, LineIn(sku=part.sku, qty=qty, eta=expected_on(part, today)))
 
 
 _URGENCY = case(

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-from zoneinfo import ZoneInfo
-
 from marshmallow import Schema, fields, validate
 
-from partsvc.http import now, settings
+from partsvc.http import today
 from partsvc.purchasing.models import REQUEST_STATUSES, VendorOrder, VendorOrderLine
 from partsvc.purchasing.orders import is_late
 from partsvc.schemas import (
@@ -19,10 +16,6 @@ from partsvc.schemas import (
     sane_instant,
     text,
 )
-
-
-def _today() -> date:
-    return now().astimezone(ZoneInfo(settings().timezone)).date()
 
 
 class OrderLineIn(Schema):
@@ -97,7 +90,7 @@ class OrderLineOut(Schema):
     eta_changes = fields.List(fields.Nested(EtaChangeOut))
 
     def _late(self, line: VendorOrderLine) -> bool:
-        return is_late(line, _today())
+        return is_late(line, today())
 
 
 class VendorOrderOut(Schema):
@@ -114,8 +107,8 @@ class VendorOrderOut(Schema):
     lines = fields.List(fields.Nested(OrderLineOut))
 
     def _late(self, order: VendorOrder) -> bool:
-        today = _today()
-        return any(is_late(line, today) for line in order.lines)
+        day = today()
+        return any(is_late(line, day) for line in order.lines)
 
 
 class ReceiptLineOut(Schema):

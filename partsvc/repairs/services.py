@@ -30,6 +30,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from partsvc.auth.services import Caller
+from partsvc.businesstime import business_time
 from partsvc.calls.calls import get_call
 from partsvc.calls.models import Customer, Equipment, Site
 from partsvc.calls.services import create_equipment, get_customer, get_equipment, get_site
@@ -536,9 +537,7 @@ def _check_step(rma: Rma, new: RmaStatus) -> None:
 def _step_time(rma: Rma, at: datetime | None, now: datetime) -> datetime:
     """When a step happened: now, or earlier as a clerk enters it, but not before the
     RMA's previous step."""
-    when = at or now
-    if when > now:
-        raise InvalidInput("A step cannot be dated in the future.", errors={"at": ["In future."]})
+    when = business_time(at, now, "at")
     last = max((step.at for step in rma.steps), default=rma.requested_at)
     if when < last:
         raise InvalidInput(
@@ -546,7 +545,7 @@ def _step_time(rma: Rma, at: datetime | None, now: datetime) -> datetime:
             "dated before it.",
             errors={"at": ["Before the previous step."]},
         )
-    return when.astimezone(UTC)
+    return when
 
 
 def advance(
