@@ -1,4 +1,4 @@
-"""The ``partsvc`` command: db upgrade, users create, demo, serve."""
+"""The ``partsvc`` command: db upgrade, users create, demo, sweep, bench, serve."""
 
 from __future__ import annotations
 
@@ -160,6 +160,39 @@ def sweep() -> None:
             notifier=notifier_named(settings.notifier),
         )
     click.echo(report.summary())
+
+
+@main.group()
+def bench() -> None:
+    """Benchmarks of the planner's solver core."""
+
+
+@bench.command("vrptw")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--time-limit", default=10.0, show_default=True, help="Seconds of search.")
+@click.option("--seed", default=0, show_default=True)
+def bench_vrptw(path: str, time_limit: float, seed: int) -> None:
+    """Solve one Solomon-format file and print the result as one JSON object."""
+    import json
+    from pathlib import Path
+
+    from partsvc.routing.model import Search
+    from partsvc.routing.solomon import read_instance, solve_vrptw
+
+    result = solve_vrptw(read_instance(Path(path)), Search(time_limit_s=time_limit, seed=seed))
+    click.echo(
+        json.dumps(
+            {
+                "instance": result.instance,
+                "vehicles": result.vehicles,
+                "distance": result.distance,
+                "feasible": result.feasible,
+                "seconds": round(result.seconds, 3),
+                "routes": result.routes,
+                "problems": result.problems,
+            }
+        )
+    )
 
 
 @main.command()

@@ -24,6 +24,11 @@ class Settings:
     log_level: str = "INFO"
     sla_warning_minutes: int = 30
     notifier: str = "log"
+    osrm_url: str | None = None
+    osrm_timeout_s: float = 5.0
+    road_factor: float = 1.3
+    average_speed_kmh: float = 30.0
+    plan_time_limit_s: float = 10.0
 
     @classmethod
     def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -37,6 +42,11 @@ class Settings:
             log_level=env.get("PARTSVC_LOG_LEVEL", "INFO"),
             sla_warning_minutes=int(env.get("PARTSVC_SLA_WARNING_MINUTES", "30")),
             notifier=env.get("PARTSVC_NOTIFIER", "log"),
+            osrm_url=env.get("PARTSVC_OSRM_URL") or None,
+            osrm_timeout_s=float(env.get("PARTSVC_OSRM_TIMEOUT_S", "5")),
+            road_factor=float(env.get("PARTSVC_ROAD_FACTOR", "1.3")),
+            average_speed_kmh=float(env.get("PARTSVC_AVERAGE_SPEED_KMH", "30")),
+            plan_time_limit_s=float(env.get("PARTSVC_PLAN_TIME_LIMIT_S", "10")),
         )
 
     def replace(self, **changes: Any) -> Settings:

@@ -1,0 +1,1 @@
+"""Dispatch planning: travel times, the planning problem, the solver and plans."""
