@@ -82,6 +82,7 @@ def create_app(
     from partsvc.purchasing.api import blp as purchasing_blp
     from partsvc.purchasing.reorder_api import blp as reorder_blp
     from partsvc.repairs.api import blp as repairs_blp
+    from partsvc.routing.api import blp as plans_blp
     from partsvc.workdays.api import blp as calendar_blp
 
     api.register_blueprint(stock_blp)
@@ -91,6 +92,7 @@ def create_app(
     api.register_blueprint(loans_blp)
     api.register_blueprint(reorder_blp)
     api.register_blueprint(repairs_blp)
+    api.register_blueprint(plans_blp)
     problems.register(app)
     _register_pages(app)
     return app

@@ -173,6 +173,11 @@ class Resource(MethodView):
             return response
 
 
+def authorize(session: Session, roles: frozenset[str]) -> Caller:
+    """Who is calling, if their role may; for views that manage their own transactions."""
+    return _authorize(session, roles)
+
+
 def _authorize(session: Session, roles: frozenset[str]) -> Caller:
     user = _authenticate(session)
     if user.role not in roles:

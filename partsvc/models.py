@@ -36,6 +36,7 @@ from partsvc.purchasing.models import (
     VendorOrderLine,
 )
 from partsvc.repairs.models import Rma, RmaItem, RmaStep
+from partsvc.routing.models import DayPlan, PlanRoute, PlanStop, PlanUnassigned
 from partsvc.workdays.models import CalendarDay
 
 metadata = Base.metadata
@@ -48,6 +49,7 @@ __all__ = [
     "CallStatusChange",
     "Contract",
     "Customer",
+    "DayPlan",
     "Engineer",
     "Equipment",
     "EtaChange",
@@ -61,6 +63,9 @@ __all__ = [
     "MoveUnit",
     "Part",
     "PartRequest",
+    "PlanRoute",
+    "PlanStop",
+    "PlanUnassigned",
     "ProcessingTarget",
     "Receipt",
     "ReceiptLine",

@@ -1,8 +1,8 @@
 """An engineer's day: the calls assigned to them that the day holds, their van's stock,
 and the loans they placed that are still out (those to collect first).
 
-Until the planner (R26) orders a route, the calls come in the order of their on-site
-deadlines.
+The calls come in the order of their on-site deadlines; once the day's plan is published,
+`route` gives the order the planner chose, with pick-ups and times.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from partsvc.errors import Forbidden
 from partsvc.inventory.ledger import list_stock
 from partsvc.inventory.models import StockLevel
 from partsvc.loans.models import Loan
+from partsvc.routing.models import DayPlan, PlanRoute
 from partsvc.worktime import WorkingCalendar
 
 VAN_LINES = 5000  # a van carries tens to hundreds of part numbers, never this many
@@ -34,6 +35,8 @@ class EngineerDay:
     calls: list[Call]
     van_stock: list[StockLevel]
     loans: list[Loan]
+    route: PlanRoute | None = None
+    """The engineer's route in the day's published plan, if there is one (R26)."""
 
 
 def engineer_day(
@@ -73,6 +76,20 @@ def engineer_day(
         )
         .order_by(Loan.to_collect.desc(), Loan.due_at, Loan.id)
     ).unique()
+    route = session.scalars(
+        select(PlanRoute)
+        .join(DayPlan, PlanRoute.plan_id == DayPlan.id)
+        .where(
+            DayPlan.day == day,
+            DayPlan.status == "published",
+            PlanRoute.engineer_id == engineer.id,
+        )
+    ).first()
     return EngineerDay(
-        engineer=engineer, date=day, calls=list(calls), van_stock=van, loans=list(loans)
+        engineer=engineer,
+        date=day,
+        calls=list(calls),
+        van_stock=van,
+        loans=list(loans),
+        route=route,
     )

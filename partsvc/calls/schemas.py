@@ -372,3 +372,4 @@ class EngineerDayOut(Schema):
     calls = fields.List(fields.Nested(CallOut))
     van_stock = fields.List(fields.Nested(VanStockOut))
     loans = fields.List(fields.Nested(DayLoanOut))
+    route = fields.Nested("partsvc.routing.schemas.RouteOut", allow_none=True)

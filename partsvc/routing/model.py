@@ -158,7 +158,11 @@ def solve_model(model: Model, search: Search) -> Solution | None:
         )
 
     parameters = _parameters(search, time.perf_counter() - began)
-    assignment = (routing.SolveWithIteratedLocalSearch(parameters) if search.iterated else routing.SolveWithParameters(parameters))
+    assignment = (
+        routing.SolveWithIteratedLocalSearch(parameters)
+        if search.iterated
+        else routing.SolveWithParameters(parameters)
+    )
     if assignment is None:
         return None
     routes = []
@@ -201,7 +205,9 @@ def _parameters(search: Search, spent: float) -> pywrapcp.RoutingSearchParameter
         sisr.avg_num_removed_visits = search.removed_visits
         sisr.max_removed_sequence_size = search.sequence_size
         sisr.bypass_factor = search.bypass
-        ruin.recreate_strategy.heuristic = routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
+        ruin.recreate_strategy.heuristic = (
+            routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
+        )
         annealing = ils.reference_solution_acceptance_strategy.simulated_annealing
         if search.temperatures is None:
             annealing.automatic_temperatures = True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 from partsvc.routing.check import check_vrptw
@@ -49,8 +50,9 @@ def read_instance(path: Path) -> Instance:
     vehicles, capacity = int(rows[fleet + 1][0]), int(rows[fleet + 1][1])
     numbers = [row for row in rows if len(row) == 7 and row[0].isdigit()]
     places = [
-        Customer(int(r[0]), float(r[1]), float(r[2]), int(r[3]), float(r[4]), float(r[5]),
-                 float(r[6]))
+        Customer(
+            int(r[0]), float(r[1]), float(r[2]), int(r[3]), float(r[4]), float(r[5]), float(r[6])
+        )
         for r in numbers
     ]
     return Instance(name, vehicles, capacity, places[0], tuple(places[1:]))
@@ -121,5 +123,5 @@ def route_distance(instance: Instance, routes: list[list[int]]) -> float:
     total = 0.0
     for route in routes:
         path = [0, *route, 0]
-        total += sum(instance.distance(places[a], places[b]) for a, b in zip(path, path[1:]))
+        total += sum(instance.distance(places[a], places[b]) for a, b in pairwise(path))
     return total

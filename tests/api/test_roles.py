@@ -70,6 +70,11 @@ POLICY = [
     ("POST", "/api/v1/loaner-reservations", PLANNERS, 201),
     ("POST", "/api/v1/loaner-reservations/{reservation_id}/release", PLANNERS, 200),
     ("GET", "/api/v1/loan-policy", ALL, 200),
+    ("POST", "/api/v1/plans", PLANNERS, 201),
+    ("GET", "/api/v1/plans/{plan_id}", PLANNERS, 200),
+    ("POST", "/api/v1/plans/{plan_id}/publish", PLANNERS, 200),
+    ("POST", "/api/v1/plans/{plan_id}/candidates", PLANNERS, 200),
+    ("POST", "/api/v1/plans/{plan_id}/assign", PLANNERS, 200),
     ("PUT", "/api/v1/loan-policy", {"admin"}, 200),
     ("GET", "/api/v1/rmas", ALL, 200),
     ("POST", "/api/v1/rmas", LEDGER, 201),
@@ -120,8 +125,26 @@ def _receive_part_of_the_order(client, auth, world):
     world["receipt_id"] = answer.json["id"]
 
 
+def _plan_the_day(client, auth, world):
+    """A draft plan of the test day, and a new call it does not hold yet."""
+    answer = client.post(
+        "/api/v1/plans", json={"date": "2026-11-20", "time_limit_s": 0.5}, headers=auth["admin"]
+    )
+    assert answer.status_code == 201, answer.json
+    world["plan_id"] = answer.json["id"]
+    call = client.post(
+        "/api/v1/calls", json={"site": "S-R", "priority": "P1"}, headers=auth["admin"]
+    )
+    assert call.status_code == 201, call.json
+    world["new_call_id"] = call.json["id"]
+
+
 # What an endpoint needs done first.
 PREPARE = {
+    "/api/v1/plans/{plan_id}": _plan_the_day,
+    "/api/v1/plans/{plan_id}/publish": _plan_the_day,
+    "/api/v1/plans/{plan_id}/candidates": _plan_the_day,
+    "/api/v1/plans/{plan_id}/assign": _plan_the_day,
     "/api/v1/calls/{call_id}/satisfaction": _close_the_call,
     "/api/v1/vendor-orders/{number}/receipts": _send_the_order,
     "/api/v1/vendor-orders/{number}/close": _receive_part_of_the_order,
@@ -308,6 +331,9 @@ def bodies(path: str, n: int) -> dict:
         "/api/v1/loans/{loan_id}/return": {"condition": "ok"},
         "/api/v1/loaner-reservations": {"call": "CALL", "sku": "LOAN-R"},
         "/api/v1/loan-policy": {"loan_days": 15, "max_days": 30, "due_soon_days": 2},
+        "/api/v1/plans": {"date": "2026-11-20", "time_limit_s": 0.5},
+        "/api/v1/plans/{plan_id}/candidates": {"call": "NEW-CALL"},
+        "/api/v1/plans/{plan_id}/assign": {"call": "NEW-CALL", "engineer": "E-R"},
         "/api/v1/equipment": {
             "serial": f"EQ-{n}",
             "sku": "P-R",
@@ -333,6 +359,8 @@ def test_each_role_is_allowed_or_refused_as_the_policy_says(
         body["lines"][0]["line"] = world["line_id"]
     if body.get("call") == "CALL":
         body["call"] = world["call_id"]
+    if body.get("call") == "NEW-CALL":
+        body["call"] = world["new_call_id"]
     kwargs = {"json": body} if method in ("POST", "PUT", "PATCH") else {}
     answer = client.open(
         url, method=method, headers=headers, query_string=QUERIES.get(path), **kwargs

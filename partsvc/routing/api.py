@@ -1,0 +1,147 @@
+"""Plans endpoints of API.md (R26–R29): plan a day, publish it, rank and assign urgent calls."""
+
+from __future__ import annotations
+
+import time as clock
+from typing import Any
+
+from flask import g, jsonify, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from partsvc.http import (
+    Resource,
+    allow,
+    authorize,
+    calendar,
+    current_session,
+    current_user,
+    database,
+    now,
+    settings,
+)
+from partsvc.routing import schemas, services
+from partsvc.routing.solver import solve
+from partsvc.routing.travel import travel_source
+
+blp = Blueprint("plans", __name__, url_prefix="/api/v1", description="Day plans and dispatch")
+
+PLANNERS = ("admin", "dispatcher")
+READERS = PLANNERS  # engineers see their own route in their day
+
+
+@blp.route("/plans")
+class Plans(MethodView):
+    """Planning reads in one transaction, solves outside any, stores in another (rule 4)."""
+
+    @allow(*PLANNERS)
+    @blp.arguments(schemas.PlanIn)
+    @blp.response(201, schemas.PlanOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Plan a day: the open calls onto the engineers on shift, with pick-ups (R26–R28)."""
+        roles = frozenset(PLANNERS)
+        db = database()
+        source = travel_source(settings())
+        time_limit = data["time_limit_s"] or settings().plan_time_limit_s
+        with db.unit_of_work(write=False) as session:
+            g.session = session
+            user = authorize(session, roles)
+            loaded = services.load_day(
+                session, data["date"], now=now(), calendar=calendar(), source=source
+            )
+        g.pop("session", None)
+        began = clock.perf_counter()
+        plan = solve(loaded.problem, time_limit_s=time_limit)
+        seconds = clock.perf_counter() - began
+        with db.unit_of_work(write=True) as session:
+            stored = services.save_plan(
+                session,
+                loaded,
+                plan,
+                time_limit_s=time_limit,
+                solve_seconds=round(seconds, 3),
+                source=type(source).__name__,
+                now=now(),
+                by=user,
+            )
+            session.flush()
+            session.expire_all()
+            body = schemas.PlanOut().dump(services.get_plan(session, stored.id))
+        # Dumped inside the transaction; a Response passes through flask-smorest as it is.
+        answer = jsonify(body)
+        answer.status_code = 201
+        answer.headers["Location"] = url_for("plans.PlanById", plan_id=stored.id)
+        return answer
+
+
+@blp.route("/plans/<int:plan_id>")
+class PlanById(Resource):
+    @allow(*READERS)
+    @blp.response(200, schemas.PlanOut)
+    def get(self, plan_id: int) -> Any:
+        """One plan with its routes and the calls left out."""
+        return services.get_plan(current_session(), plan_id)
+
+
+@blp.route("/plans/<int:plan_id>/publish")
+class PlanPublish(Resource):
+    @allow(*PLANNERS)
+    @blp.response(200, schemas.PlanOut)
+    def post(self, plan_id: int) -> Any:
+        """Assign the planned calls and reserve the parts to pick up; replaces the day's plan."""
+        return services.publish_plan(current_session(), plan_id, now=now(), by=current_user())
+
+
+@blp.route("/plans/<int:plan_id>/candidates")
+class PlanCandidates(Resource):
+    @allow(*PLANNERS)
+    @blp.arguments(schemas.CandidatesIn)
+    @blp.response(200, schemas.CandidatesOut)
+    def post(self, data: dict[str, Any], plan_id: int) -> Any:
+        """Every engineer ranked by when they could be at the call (R29)."""
+        session = current_session()
+        plan = services.get_plan(session, plan_id)
+        loaded = services.load_day(
+            session,
+            plan.day,
+            now=now(),
+            calendar=calendar(),
+            source=travel_source(settings()),
+            extra_calls=[data["call"]],
+        )
+        ranked = services.candidates_for(loaded, plan, data["call"], now=now())
+        return {
+            "call": data["call"],
+            "candidates": [
+                {
+                    "engineer": c.engineer,
+                    "feasible": c.feasible,
+                    "arrive": loaded.instant(c.arrive) if c.arrive is not None else None,
+                    "extra_minutes": round(c.extra_seconds / 60) if c.feasible else None,
+                    "reason": c.reason,
+                }
+                for c in ranked
+            ],
+        }
+
+
+@blp.route("/plans/<int:plan_id>/assign")
+class PlanAssign(Resource):
+    @allow(*PLANNERS)
+    @blp.arguments(schemas.AssignIn)
+    @blp.response(200, schemas.PlanOut)
+    def post(self, data: dict[str, Any], plan_id: int) -> Any:
+        """Put the call into the engineer's route; the later stops shift (R29)."""
+        session = current_session()
+        plan = services.get_plan(session, plan_id, for_update=True)
+        loaded = services.load_day(
+            session,
+            plan.day,
+            now=now(),
+            calendar=calendar(),
+            source=travel_source(settings()),
+            extra_calls=[data["call"]],
+        )
+        return services.assign_into_plan(
+            session, loaded, plan, data["call"], data["engineer"], now=now(), by=current_user()
+        )

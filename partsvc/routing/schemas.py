@@ -1,0 +1,74 @@
+"""Plans API schemas: input and output separate."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from partsvc.schemas import SANE_DATES, business_key
+
+
+class PlanIn(Schema):
+    date = fields.Date(required=True, validate=SANE_DATES)
+    time_limit_s = fields.Float(load_default=None, validate=validate.Range(min=0.5, max=120))
+
+
+class CandidatesIn(Schema):
+    call = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class AssignIn(Schema):
+    call = fields.Integer(required=True, validate=validate.Range(min=1))
+    engineer = business_key(required=True)
+
+
+class StopOut(Schema):
+    kind = fields.String()
+    call = fields.Integer(attribute="call_id")
+    pickup = fields.Function(lambda s: s.warehouse.code if s.warehouse else None)
+    parts = fields.Function(
+        lambda s: [{"sku": sku, "qty": qty} for sku, qty in sorted(s.parts.items())]
+    )
+    arrive = fields.DateTime(attribute="arrive_at")
+    start = fields.DateTime(attribute="start_at")
+    depart = fields.DateTime(attribute="depart_at")
+    frozen = fields.Boolean()
+
+
+class RouteOut(Schema):
+    engineer = fields.Function(lambda r: r.engineer.code)
+    leave = fields.DateTime(attribute="leave_at")
+    back = fields.DateTime(attribute="back_at")
+    driving_minutes = fields.Function(lambda r: round(r.driving_seconds / 60))
+    driving_km = fields.Function(lambda r: round(r.driving_metres / 1000, 1))
+    stops = fields.List(fields.Nested(StopOut))
+
+
+class UnassignedOut(Schema):
+    call = fields.Integer(attribute="call_id")
+    reason = fields.String()
+
+
+class PlanOut(Schema):
+    id = fields.Integer()
+    date = fields.Date(attribute="day")
+    status = fields.String()
+    planned_at = fields.DateTime()
+    published_at = fields.DateTime()
+    time_limit_s = fields.Float()
+    solve_seconds = fields.Float()
+    travel_source = fields.String()
+    routes = fields.List(fields.Nested(RouteOut))
+    unassigned = fields.List(fields.Nested(UnassignedOut))
+
+
+class CandidateOut(Schema):
+    engineer = fields.String()
+    feasible = fields.Boolean()
+    arrive = fields.DateTime(allow_none=True)
+    extra_minutes = fields.Integer(allow_none=True)
+    reason = fields.String(allow_none=True)
+
+
+class CandidatesOut(Schema):
+    call = fields.Integer()
+    candidates = fields.List(fields.Nested(CandidateOut))

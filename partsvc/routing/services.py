@@ -1,0 +1,435 @@
+"""Plans in the service (R26–R29): load the day, solve outside any transaction, store.
+
+`load_day` reads what a plan is made from into plain data (`Loaded`); the caller ends the
+read, runs `solver.solve` and stores the result with `save_plan` in a new transaction
+(DESIGN rule 4). Publishing assigns the calls and reserves the parts to be picked up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from partsvc.auth.services import Caller
+from partsvc.calls.calls import change_call_status, reassign_call
+from partsvc.calls.models import Call, Engineer
+from partsvc.calls.rules import CallStatus
+from partsvc.errors import Conflict, InvalidInput, UnknownKey
+from partsvc.inventory.models import Location, Part, StockLevel
+from partsvc.inventory.reservations import release, reserve
+from partsvc.routing import problem as p
+from partsvc.routing.insertion import Candidate, insert_call, rank_candidates
+from partsvc.routing.models import DayPlan, PlanRoute, PlanStop, PlanUnassigned
+from partsvc.routing.travel import Point, TravelSource
+from partsvc.worktime import WorkingCalendar
+
+OPEN = (CallStatus.NEW, CallStatus.ASSIGNED)
+UNDER_WAY = (CallStatus.EN_ROUTE, CallStatus.ON_SITE)
+
+
+@dataclass
+class Loaded:
+    """A day's planning problem with the keys to find its rows again."""
+
+    day: date
+    midnight: datetime
+    problem: p.Problem
+    calls: dict[str, int] = field(default_factory=dict)
+    engineers: dict[str, int] = field(default_factory=dict)
+    warehouses: dict[str, int] = field(default_factory=dict)
+    under_way: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    """Per engineer, the call they are on now: (call id, since, done at), in seconds."""
+
+    def seconds(self, instant: datetime) -> int:
+        return int((instant - self.midnight).total_seconds())
+
+    def instant(self, seconds: int) -> datetime:
+        return self.midnight + timedelta(seconds=seconds)
+
+
+def load_day(
+    session: Session,
+    day: date,
+    *,
+    now: datetime,
+    calendar: WorkingCalendar,
+    source: TravelSource,
+    extra_calls: Iterable[int] = (),
+) -> Loaded:
+    """The open calls of `day`, the engineers on shift with their vans, the warehouses.
+
+    When planning during the day, a call under way stays with its engineer, who starts
+    from that site when it is done.
+    """
+    midnight = datetime.combine(day, time.min, calendar.zone).astimezone(UTC)
+    end = midnight + timedelta(days=1)
+    points: list[Point] = []
+
+    def place(lat: float | None, lon: float | None) -> int:
+        points.append((lat or 0.0, lon or 0.0))
+        return len(points) - 1
+
+    calls = list(
+        session.scalars(
+            select(Call)
+            .where(
+                or_(Call.status.in_(OPEN), Call.id.in_(list(extra_calls))),
+                or_(Call.onsite_due < end, Call.window_start < end),
+            )
+            .order_by(Call.id)
+        ).unique()
+    )
+    under_way = {
+        call.engineer_id: call
+        for call in session.scalars(
+            select(Call).where(Call.status.in_(UNDER_WAY), Call.engineer_id.is_not(None))
+        ).unique()
+    }
+    loaded = Loaded(day, midnight, p.Problem((), (), (), p.Travel((), ())))
+    at = max(loaded.seconds(now), 0)
+    engineers = []
+    working = calendar.is_working_day(day)
+    for engineer in session.scalars(select(Engineer).order_by(Engineer.code)).unique():
+        if not working:
+            continue
+        home = place(engineer.home_lat, engineer.home_lon)
+        start, ready = home, at
+        busy = under_way.get(engineer.id)
+        if busy is not None:
+            start = place(busy.site.lat, busy.site.lon)
+            ready = at + busy.duration_minutes * 60
+            loaded.under_way[engineer.code] = (busy.id, at, ready)
+        engineers.append(
+            p.Engineer(
+                key=engineer.code,
+                start=start,
+                end=home,
+                shift_start=_seconds_of(engineer.shift_start),
+                shift_end=_seconds_of(engineer.shift_end),
+                skills=frozenset(engineer.skills or ()),
+                van=_van(session, engineer),
+                ready_at=ready,
+            )
+        )
+        loaded.engineers[engineer.code] = engineer.id
+    wanted = {str(line["sku"]) for call in calls for line in call.parts}
+    warehouses = []
+    for location in session.scalars(
+        select(Location).where(Location.kind == "warehouse", Location.active.is_(True))
+    ).unique():
+        stock = _available(session, location.id, wanted)
+        warehouses.append(p.Warehouse(location.code, place(location.lat, location.lon), stock))
+        loaded.warehouses[location.code] = location.id
+    planned = []
+    for call in calls:
+        key = str(call.id)
+        loaded.calls[key] = call.id
+        planned.append(_call(loaded, call, place(call.site.lat, call.site.lon), at))
+    loaded.problem = p.Problem(
+        tuple(engineers), tuple(planned), tuple(warehouses), source.travel(points)
+    )
+    return loaded
+
+
+def _seconds_of(moment: time) -> int:
+    return moment.hour * 3600 + moment.minute * 60
+
+
+def _call(loaded: Loaded, call: Call, place: int, now: int) -> p.Call:
+    """R27: P1/P2 by their on-site deadline, P3 in the day or the customer's window."""
+    day_end = 24 * 3600
+    earliest = loaded.seconds(call.window_start) if call.window_start else 0
+    latest = loaded.seconds(call.window_end) if call.window_end else day_end
+    due = loaded.seconds(call.onsite_due)
+    if due >= now:
+        latest = min(latest, due)  # already late: still to be served, soonest
+    contract = call.site.customer.contract_on(loaded.day)
+    designated = contract.designated_engineer if contract else None
+    preferred = call.engineer or designated
+    return p.Call(
+        key=str(call.id),
+        place=place,
+        service=call.duration_minutes * 60,
+        earliest=max(earliest, 0),
+        latest=max(min(latest, day_end), 0),
+        priority=int(call.priority[1]),
+        skills=frozenset(call.skills or ()),
+        parts={str(line["sku"]): int(str(line["qty"])) for line in call.parts},
+        preferred=preferred.code if preferred else None,
+    )
+
+
+def _van(session: Session, engineer: Engineer) -> dict[str, int]:
+    if engineer.van is None:
+        return {}
+    return _available(session, engineer.van.id, None)
+
+
+def _available(session: Session, location_id: int, skus: set[str] | None) -> dict[str, int]:
+    query = (
+        select(Part.sku, StockLevel.on_hand - StockLevel.reserved)
+        .join(StockLevel.part)
+        .where(StockLevel.location_id == location_id, StockLevel.on_hand > StockLevel.reserved)
+    )
+    if skus is not None:
+        query = query.where(Part.sku.in_(sorted(skus)))
+    return {sku: int(qty) for sku, qty in session.execute(query)}
+
+
+def save_plan(
+    session: Session,
+    loaded: Loaded,
+    plan: p.Plan,
+    *,
+    time_limit_s: float,
+    solve_seconds: float,
+    source: str,
+    now: datetime,
+    by: Caller | None,
+) -> DayPlan:
+    """Store a solved plan as a draft."""
+    stored = DayPlan(
+        day=loaded.day,
+        status="draft",
+        planned_at=now,
+        time_limit_s=time_limit_s,
+        solve_seconds=solve_seconds,
+        travel_source=source,
+        created_by_id=by.id if by else None,
+    )
+    session.add(stored)
+    for route in plan.routes:
+        stored.routes.append(_route_row(loaded, route))
+    for entry in plan.unassigned:
+        stored.unassigned.append(
+            PlanUnassigned(call_id=loaded.calls[entry.call], reason=entry.reason.value)
+        )
+    session.flush()
+    return stored
+
+
+def _route_row(loaded: Loaded, route: p.Route) -> PlanRoute:
+    row = PlanRoute(
+        engineer_id=loaded.engineers[route.engineer],
+        leave_at=loaded.instant(route.leave),
+        back_at=loaded.instant(route.back),
+        driving_seconds=route.driving_seconds,
+        driving_metres=route.driving_metres,
+    )
+    busy = loaded.under_way.get(route.engineer)
+    if busy is not None:
+        call_id, since, done = busy
+        row.stops.append(
+            PlanStop(
+                position=0,
+                kind="call",
+                call_id=call_id,
+                arrive_at=loaded.instant(since),
+                start_at=loaded.instant(since),
+                depart_at=loaded.instant(done),
+                frozen=True,
+            )
+        )
+    for position, stop in enumerate(route.stops, start=len(row.stops)):
+        pickup = stop.kind is p.StopKind.PICKUP
+        row.stops.append(
+            PlanStop(
+                position=position,
+                kind=stop.kind.value,
+                call_id=loaded.calls[stop.for_call if pickup and stop.for_call else stop.key],
+                warehouse_id=loaded.warehouses[stop.key] if pickup else None,
+                arrive_at=loaded.instant(stop.arrive),
+                start_at=loaded.instant(stop.start),
+                depart_at=loaded.instant(stop.depart),
+                parts=dict(stop.parts),
+            )
+        )
+    return row
+
+
+def get_plan(session: Session, plan_id: int, *, for_update: bool = False) -> DayPlan:
+    query = select(DayPlan).where(DayPlan.id == plan_id)
+    if for_update:
+        query = query.with_for_update()
+    plan = session.scalars(query).unique().one_or_none()
+    if plan is None:
+        raise UnknownKey(f"No plan {plan_id}.", plan=plan_id)
+    return plan
+
+
+def publish_plan(session: Session, plan_id: int, *, now: datetime, by: Caller | None) -> DayPlan:
+    """Assign each planned call to its engineer and reserve the parts to pick up.
+
+    The day's previous published plan is replaced and its pick-up reservations released.
+    Nothing is written if any call moved on or any part is no longer there (409).
+    """
+    plan = get_plan(session, plan_id, for_update=True)
+    if plan.status != "draft":
+        raise Conflict(f"Plan {plan_id} is {plan.status}; only a draft is published.")
+    for older in session.scalars(
+        select(DayPlan).where(DayPlan.day == plan.day, DayPlan.status == "published")
+    ):
+        _release_pickups(session, older.routes)
+        older.status = "replaced"
+    for route in plan.routes:
+        for stop in route.stops:
+            if stop.kind == "pickup":
+                _reserve_pickup(session, stop)
+            elif not stop.frozen:
+                _assign(session, stop.call_id, route.engineer.code, now=now, by=by)
+    plan.status = "published"
+    plan.published_at = now
+    session.flush()
+    return plan
+
+
+def _assign(
+    session: Session, call_id: int, engineer: str, *, now: datetime, by: Caller | None
+) -> None:
+    call = session.get(Call, call_id)
+    assert call is not None
+    if call.status == CallStatus.NEW:
+        change_call_status(session, call_id, CallStatus.ASSIGNED, now=now, engineer=engineer, by=by)
+    elif call.engineer is None or call.engineer.code != engineer:
+        reassign_call(session, call_id, engineer, now=now, by=by)
+
+
+def _reserve_pickup(session: Session, stop: PlanStop) -> None:
+    assert stop.warehouse_id is not None
+    for sku, qty in stop.parts.items():
+        part = session.scalars(select(Part).where(Part.sku == sku)).one()
+        if not reserve(session, part.id, stop.warehouse_id, qty):
+            raise Conflict(
+                f"{qty} × {sku} are no longer free at {stop.warehouse.code}; plan again.",
+                sku=sku,
+                warehouse=stop.warehouse.code,
+            )
+
+
+def _release_pickups(session: Session, routes: Iterable[PlanRoute]) -> None:
+    for route in routes:
+        for stop in route.stops:
+            if stop.kind == "pickup" and not stop.frozen:
+                assert stop.warehouse_id is not None
+                for sku, qty in stop.parts.items():
+                    part = session.scalars(select(Part).where(Part.sku == sku)).one()
+                    release(session, part.id, stop.warehouse_id, qty)
+
+
+def as_routes(loaded: Loaded, plan: DayPlan) -> dict[str, p.Route]:
+    """The stored routes in the planner's terms, for insertion."""
+    codes = {engineer_id: code for code, engineer_id in loaded.engineers.items()}
+    warehouses = {location_id: code for code, location_id in loaded.warehouses.items()}
+    places = {c.key: c.place for c in loaded.problem.calls}
+    depots = {w.key: w.place for w in loaded.problem.warehouses}
+    routes = {}
+    for route in plan.routes:
+        code = codes.get(route.engineer_id)
+        if code is None:
+            continue
+        stops = []
+        for stop in route.stops:
+            key = str(stop.call_id)
+            if stop.kind == "pickup":
+                warehouse = warehouses.get(stop.warehouse_id or 0)
+                if warehouse is None or key not in places:
+                    continue
+                stops.append(
+                    p.Stop(
+                        p.StopKind.PICKUP,
+                        warehouse,
+                        depots[warehouse],
+                        loaded.seconds(stop.arrive_at),
+                        loaded.seconds(stop.start_at),
+                        loaded.seconds(stop.depart_at),
+                        dict(stop.parts),
+                        key,
+                    )
+                )
+            elif key in places:
+                stops.append(
+                    p.Stop(
+                        p.StopKind.CALL,
+                        key,
+                        places[key],
+                        loaded.seconds(stop.arrive_at),
+                        loaded.seconds(stop.start_at),
+                        loaded.seconds(stop.depart_at),
+                    )
+                )
+        routes[code] = p.Route(
+            code,
+            loaded.seconds(route.leave_at),
+            loaded.seconds(route.back_at),
+            tuple(stops),
+            route.driving_seconds,
+            route.driving_metres,
+        )
+    return routes
+
+
+def candidates_for(
+    loaded: Loaded, plan: DayPlan, call_id: int, *, now: datetime
+) -> list[Candidate]:
+    """R29: every engineer, ranked by when they could be at the call."""
+    call = _the_call(loaded, call_id)
+    return rank_candidates(loaded.problem, as_routes(loaded, plan), call, now=loaded.seconds(now))
+
+
+def _the_call(loaded: Loaded, call_id: int) -> p.Call:
+    found = next((c for c in loaded.problem.calls if c.key == str(call_id)), None)
+    if found is None:
+        raise InvalidInput(
+            f"Call {call_id} is not open on {loaded.day}.", errors={"call": ["Not open."]}
+        )
+    return found
+
+
+def assign_into_plan(
+    session: Session,
+    loaded: Loaded,
+    plan: DayPlan,
+    call_id: int,
+    engineer: str,
+    *,
+    now: datetime,
+    by: Caller | None,
+) -> DayPlan:
+    """Put the call into the engineer's route where it arrives soonest; later stops shift."""
+    call = _the_call(loaded, call_id)
+    chosen = next((e for e in loaded.problem.engineers if e.key == engineer), None)
+    if chosen is None:
+        raise InvalidInput(f"No engineer {engineer} on shift.", errors={"engineer": ["Unknown."]})
+    routes = as_routes(loaded, plan)
+    route = insert_call(loaded.problem, routes.get(engineer), chosen, call, now=loaded.seconds(now))
+    if route is None:
+        raise Conflict(
+            f"Engineer {engineer} cannot take call {call_id} in time with the parts it needs.",
+            engineer=engineer,
+            call=call_id,
+        )
+    for row in plan.routes:
+        for stop in row.stops:
+            if stop.kind == "call" and stop.call_id == call_id:
+                raise Conflict(f"Call {call_id} is already in plan {plan.id}.", call=call_id)
+    old = next((row for row in plan.routes if row.engineer_id == loaded.engineers[engineer]), None)
+    if old is not None:
+        if plan.status == "published":
+            _release_pickups(session, [old])
+        plan.routes.remove(old)
+        session.flush()
+    new = _route_row(loaded, route)
+    plan.routes.append(new)
+    plan.unassigned = [u for u in plan.unassigned if u.call_id != call_id]
+    session.flush()
+    if plan.status == "published":
+        for stop in new.stops:
+            if stop.kind == "pickup":
+                _reserve_pickup(session, stop)
+        _assign(session, call_id, engineer, now=now, by=by)
+    session.flush()
+    return plan

@@ -1,0 +1,186 @@
+"""Day plans through the API (R26–R29): plan, publish, rank engineers for an urgent call."""
+
+from __future__ import annotations
+
+import pytest
+
+DAY = "2026-11-20"  # the test clock's Friday, 10:00 in Shanghai
+
+
+@pytest.fixture
+def town(client, auth):
+    """Two engineers across town, a warehouse with fusers, a customer with three sites."""
+    admin = auth["admin"]
+
+    def post(path, body):
+        answer = client.post(path, json=body, headers=admin)
+        assert answer.status_code == 201, answer.json
+        return answer.json
+
+    for code, kind, lat, lon in [("WH-N", "warehouse", 31.30, 121.45), ("VEN", "vendor", 0, 0)]:
+        post(
+            "/api/v1/locations", {"code": code, "name": code, "kind": kind, "lat": lat, "lon": lon}
+        )
+    post("/api/v1/parts", {"sku": "FUSER", "name": "Fuser unit"})
+    post(
+        "/api/v1/moves",
+        {"sku": "FUSER", "qty": 3, "from": "VEN", "to": "WH-N", "reason": "receipt"},
+    )
+    post("/api/v1/customers", {"code": "ACME", "name": "Acme"})
+    for code, lat in [("EAST", 31.22), ("WEST", 31.20), ("FAR", 31.25)]:
+        lon = {"EAST": 121.50, "WEST": 121.38, "FAR": 121.60}[code]
+        post(
+            "/api/v1/sites",
+            {"code": code, "customer": "ACME", "address": code, "lat": lat, "lon": lon},
+        )
+    post(
+        "/api/v1/engineers",
+        {
+            "code": "E-EAST",
+            "name": "East",
+            "home_lat": 31.22,
+            "home_lon": 121.49,
+            "skills": ["print"],
+        },
+    )
+    post(
+        "/api/v1/engineers",
+        {
+            "code": "E-WEST",
+            "name": "West",
+            "home_lat": 31.20,
+            "home_lon": 121.39,
+            "skills": ["print", "laser"],
+        },
+    )
+    return auth["dispatcher"]
+
+
+def report(client, headers, site, priority, **extra):
+    answer = client.post(
+        "/api/v1/calls", json={"site": site, "priority": priority, **extra}, headers=headers
+    )
+    assert answer.status_code == 201, answer.json
+    return answer.json["id"]
+
+
+def plan(client, headers, **extra):
+    answer = client.post(
+        "/api/v1/plans", json={"date": DAY, "time_limit_s": 0.5, **extra}, headers=headers
+    )
+    assert answer.status_code == 201, answer.json
+    return answer.json
+
+
+def reserved(client, headers):
+    answer = client.get(
+        "/api/v1/stock", query_string={"sku": "FUSER", "location": "WH-N"}, headers=headers
+    )
+    assert answer.status_code == 200, answer.json
+    return answer.json["items"][0]["reserved"]
+
+
+def stops_of(plan_body, engineer):
+    route = next(r for r in plan_body["routes"] if r["engineer"] == engineer)
+    return [(s["kind"], s["call"], s["pickup"]) for s in route["stops"]]
+
+
+def test_a_day_plan_sends_each_call_to_an_engineer_who_can_do_it_and_says_why_not(client, town):
+    east = report(client, town, "EAST", "P2")
+    laser = report(client, town, "WEST", "P3", skills=["laser"])
+    nobody = report(client, town, "FAR", "P3", skills=["plumbing"])
+    body = plan(client, town)
+    assert body["status"] == "draft"
+    assert stops_of(body, "E-EAST") == [("call", east, None)]
+    assert stops_of(body, "E-WEST") == [("call", laser, None)]
+    assert body["unassigned"] == [{"call": nobody, "reason": "no engineer has the skills"}]
+    route = next(r for r in body["routes"] if r["engineer"] == "E-EAST")
+    assert route["stops"][0]["arrive"] >= "2026-11-20T02:00:00+00:00"  # not before now
+
+
+def test_a_call_needing_a_part_gets_a_pickup_and_publishing_reserves_it(client, town):
+    call = report(client, town, "EAST", "P3", parts=[{"sku": "FUSER", "qty": 2}])
+    body = plan(client, town)
+    route = next(r for r in body["routes"] if r["stops"])
+    assert [s["kind"] for s in route["stops"]] == ["pickup", "call"]
+    assert route["stops"][0]["parts"] == [{"sku": "FUSER", "qty": 2}]
+    published = client.post(f"/api/v1/plans/{body['id']}/publish", headers=town)
+    assert published.status_code == 200, published.json
+    assert published.json["status"] == "published"
+    answer = client.get(f"/api/v1/calls/{call}", headers=town).json
+    assert (answer["status"], answer["engineer"]) == ("assigned", route["engineer"])
+    assert reserved(client, town) == 2
+    again = client.post(f"/api/v1/plans/{body['id']}/publish", headers=town)
+    assert again.status_code == 409
+    day = client.get(
+        f"/api/v1/engineers/{route['engineer']}/day", query_string={"date": DAY}, headers=town
+    )
+    assert day.status_code == 200, day.json
+    assert [s["kind"] for s in day.json["route"]["stops"]] == ["pickup", "call"]
+
+
+def test_a_newer_published_plan_replaces_the_older_and_frees_its_pickups(client, town):
+    report(client, town, "EAST", "P3", parts=[{"sku": "FUSER", "qty": 2}])
+    first = plan(client, town)
+    assert client.post(f"/api/v1/plans/{first['id']}/publish", headers=town).status_code == 200
+    second = plan(client, town)
+    # The first plan's reservation is what the second sees as taken: 1 fuser left is too few.
+    assert second["unassigned"][0]["reason"] == "parts nowhere in stock"
+    assert client.post(f"/api/v1/plans/{second['id']}/publish", headers=town).status_code == 200
+    assert client.get(f"/api/v1/plans/{first['id']}", headers=town).json["status"] == "replaced"
+    assert reserved(client, town) == 0
+
+
+def test_candidates_rank_engineers_by_arrival_and_assign_puts_the_call_in(client, town):
+    report(client, town, "WEST", "P3")
+    body = plan(client, town)
+    assert client.post(f"/api/v1/plans/{body['id']}/publish", headers=town).status_code == 200
+    urgent = report(client, town, "EAST", "P1")
+    answer = client.post(
+        f"/api/v1/plans/{body['id']}/candidates", json={"call": urgent}, headers=town
+    )
+    assert answer.status_code == 200, answer.json
+    ranked = answer.json["candidates"]
+    assert [c["engineer"] for c in ranked] == ["E-EAST", "E-WEST"]
+    assert ranked[0]["feasible"] and ranked[0]["arrive"] < ranked[1]["arrive"]
+    assigned = client.post(
+        f"/api/v1/plans/{body['id']}/assign",
+        json={"call": urgent, "engineer": "E-EAST"},
+        headers=town,
+    )
+    assert assigned.status_code == 200, assigned.json
+    assert ("call", urgent, None) in stops_of(assigned.json, "E-EAST")
+    call = client.get(f"/api/v1/calls/{urgent}", headers=town).json
+    assert (call["status"], call["engineer"]) == ("assigned", "E-EAST")
+    twice = client.post(
+        f"/api/v1/plans/{body['id']}/assign",
+        json={"call": urgent, "engineer": "E-WEST"},
+        headers=town,
+    )
+    assert twice.status_code == 409
+
+
+def test_an_engineer_without_the_skill_is_listed_as_not_feasible(client, town):
+    body = plan(client, town)
+    laser = report(client, town, "EAST", "P1", skills=["laser"])
+    ranked = client.post(
+        f"/api/v1/plans/{body['id']}/candidates", json={"call": laser}, headers=town
+    ).json["candidates"]
+    assert [(c["engineer"], c["feasible"]) for c in ranked] == [("E-WEST", True), ("E-EAST", False)]
+    refused = client.post(
+        f"/api/v1/plans/{body['id']}/assign",
+        json={"call": laser, "engineer": "E-EAST"},
+        headers=town,
+    )
+    assert refused.status_code == 409
+    assert refused.content_type == "application/problem+json"
+
+
+def test_bad_plan_requests_are_clear_errors(client, town):
+    assert client.post("/api/v1/plans", json={"date": "someday"}, headers=town).status_code == 422
+    assert client.get("/api/v1/plans/999", headers=town).status_code == 404
+    body = plan(client, town)
+    unknown = client.post(
+        f"/api/v1/plans/{body['id']}/candidates", json={"call": 999}, headers=town
+    )
+    assert unknown.status_code == 422
