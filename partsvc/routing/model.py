@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
@@ -71,28 +72,70 @@ class Model:
         return [node for node in range(self.size) if node not in depots]
 
 
+HEAVY_OPERATORS = (
+    "use_lin_kernighan",
+    "use_relocate_expensive_chain",
+    "use_global_cheapest_insertion_path_lns",
+    "use_local_cheapest_insertion_path_lns",
+    "use_relocate_path_global_cheapest_insertion_insert_unperformed",
+    "use_global_cheapest_insertion_visit_types_lns",
+    "use_local_cheapest_insertion_visit_types_lns",
+    "use_exchange_subtrip",
+    "use_relocate_subtrip",
+    "use_light_relocate_pair",
+    "use_relocate_pair",
+    "use_exchange_pair",
+)
+"""Operators switched off by default: slow per move, or for pickup-and-delivery pairs and
+visit types the planner does not use. The ruin-and-recreate step of the iterated local
+search does the large moves they would make (measured on Solomon: see docs/BENCHMARKS.md)."""
+
+ACTIVITY_OPERATORS = (
+    "use_make_active",
+    "use_make_inactive",
+    "use_make_chain_inactive",
+    "use_swap_active",
+    "use_shortest_path_swap_active",
+    "use_swap_active_chain",
+    "use_shortest_path_two_opt",
+    "use_extended_swap_active",
+)
+"""Operators that only add or drop optional visits: off when every visit is compulsory
+(a third more descents per second on Solomon's 100 customers)."""
+
+
 @dataclass(frozen=True)
 class Search:
-    """How long and how to search. `seed` makes runs repeatable for one time limit."""
+    """How long and how to search. `seed` makes runs repeatable for one time limit.
+
+    The default is OR-Tools' iterated local search: ruin a few related visits (SISR: slack
+    induction by string removals), reinsert them by local cheapest insertion, descend with
+    the local search operators, accept the result by simulated annealing. Guided local
+    search (`iterated=False, metaheuristic="GUIDED_LOCAL_SEARCH"`) escapes local optima
+    far more slowly on time windows (about 500 accepted moves in 10 s on 100 visits).
+    """
 
     time_limit_s: float = 10.0
     seed: int = 0
-    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    metaheuristic: str = "GREEDY_DESCENT"
+    """The descent after each perturbation; with `iterated=False`, the whole search."""
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
     lambda_coefficient: float = 0.1
-    iterated: bool = False
+    iterated: bool = True
     """Iterated local search: ruin (SISR) and recreate, simulated-annealing acceptance."""
     removed_visits: int = 10
     sequence_size: int = 10
     bypass: float = 0.01
-    temperatures: tuple[float, float] | None = None
-    """Start and final temperature, in cost units; None lets OR-Tools pick them."""
+    temperatures: tuple[float, float] | None = (0.025, 0.00025)
+    """Start and final temperature as shares of the mean arc cost between visits; None lets
+    OR-Tools pick them (0.1 and 0.001 of a sampled mean arc cost)."""
     neighbors_ratio: float = 1.0
-    """Share of the nodes each operator tries as neighbours: small means granular, fast moves."""
+    """Share of the nodes each operator tries as neighbours: small means granular, fast moves.
+    Vehicle starts and ends count as nodes, so a small share may leave only depots."""
     min_neighbors: int = 1
     extra: tuple[tuple[str, object], ...] = ()
-    """Further search parameters by name, for tuning."""
-    operators: tuple[tuple[str, bool], ...] = ()
+    """Further search parameters by name, dotted for nested ones, for tuning; set last."""
+    operators: tuple[tuple[str, bool], ...] = tuple((name, False) for name in HEAVY_OPERATORS)
     """Local search operators to switch on or off, by their parameter name (`use_...`)."""
     log: bool = False
 
@@ -157,7 +200,9 @@ def solve_model(model: Model, search: Search) -> Solution | None:
             <= pool.limit
         )
 
-    parameters = _parameters(search, time.perf_counter() - began)
+    parameters = _parameters(
+        search, _mean_arc_cost(model), bool(model.penalties), time.perf_counter() - began
+    )
     assignment = (
         routing.SolveWithIteratedLocalSearch(parameters)
         if search.iterated
@@ -177,7 +222,18 @@ def solve_model(model: Model, search: Search) -> Solution | None:
     return Solution(routes, assignment.ObjectiveValue(), time.perf_counter() - began)
 
 
-def _parameters(search: Search, spent: float) -> pywrapcp.RoutingSearchParameters:
+def _mean_arc_cost(model: Model) -> float:
+    """Mean cost of an arc between two visits, over at most about 10,000 arcs."""
+    visits = model.visits
+    step = max(1, len(visits) // 100)
+    chosen = visits[::step]
+    costs = [model.cost[a][b] for a in chosen for b in chosen if a != b]
+    return sum(costs) / len(costs) if costs else 1.0
+
+
+def _parameters(
+    search: Search, mean_arc_cost: float, optional: bool, spent: float
+) -> pywrapcp.RoutingSearchParameters:
     parameters = pywrapcp.DefaultRoutingSearchParameters()
     parameters.first_solution_strategy = getattr(
         routing_enums_pb2.FirstSolutionStrategy, search.first_solution
@@ -188,9 +244,10 @@ def _parameters(search: Search, spent: float) -> pywrapcp.RoutingSearchParameter
     parameters.guided_local_search_lambda_coefficient = search.lambda_coefficient
     parameters.ls_operator_neighbors_ratio = search.neighbors_ratio
     parameters.ls_operator_min_neighbors = search.min_neighbors
-    for name, value in search.extra:
-        setattr(parameters, name, value)
-    for operator, on in search.operators:
+    switches = dict(search.operators)
+    if not optional:
+        switches = {**dict.fromkeys(ACTIVITY_OPERATORS, False), **switches}
+    for operator, on in switches.items():
         setattr(
             parameters.local_search_operators,
             operator,
@@ -212,7 +269,19 @@ def _parameters(search: Search, spent: float) -> pywrapcp.RoutingSearchParameter
         if search.temperatures is None:
             annealing.automatic_temperatures = True
         else:
-            annealing.initial_temperature, annealing.final_temperature = search.temperatures
+            start, final = search.temperatures
+            annealing.initial_temperature = start * mean_arc_cost
+            annealing.final_temperature = final * mean_arc_cost
+    for name, value in search.extra:
+        *path, last = name.split(".")
+        target: Any = parameters
+        for part in path:
+            target = getattr(target, part)
+        if isinstance(value, list):
+            del getattr(target, last)[:]
+            getattr(target, last).extend(value)
+        else:
+            setattr(target, last, value)
     parameters.time_limit.FromMilliseconds(max(1, int((search.time_limit_s - spent) * 1000)))
     parameters.log_search = search.log
     return parameters

@@ -129,6 +129,7 @@ class Reason(StrEnum):
     TOO_LATE = "cannot be reached in time"
     OUT_OF_SHIFT = "out of shift time"
     NO_ROOM = "no room left in any route"
+    NO_PLAN = "the search found no plan in its time"
 
 
 @dataclass(frozen=True)

@@ -50,8 +50,20 @@ def solve(problem: Problem, *, time_limit_s: float = 10.0, seed: int = 0) -> Pla
     layout = _Layout.build(problem, screening)
     routes: list[list[int]] = [[] for _ in problem.engineers]
     if layout.calls:
-        solution = solve_model(layout.model(), Search(time_limit_s=time_limit_s, seed=seed))
-        if solution is not None:
+        # Guided local search: the iterated search that wins on Solomon found no first plan
+        # at all on a city day with pick-ups (bench/day.py, docs/BENCHMARKS.md).
+        search = Search(
+            time_limit_s=time_limit_s,
+            seed=seed,
+            iterated=False,
+            metaheuristic="GUIDED_LOCAL_SEARCH",
+            operators=(),
+            temperatures=None,
+        )
+        solution = solve_model(layout.model(), search)
+        if solution is None:
+            screening = screening.nothing_found()
+        else:
             routes = solution.routes
     return layout.plan(routes, screening)
 
@@ -64,6 +76,12 @@ class Screening:
     reasons: dict[str, Reason]
     pickups: dict[str, list[int]]
     """Per call, the warehouses (by position) offered as pick-ups."""
+
+    def nothing_found(self) -> Screening:
+        """The search ended without any plan: say so for every call it was given."""
+        reasons = dict(self.reasons)
+        reasons.update({key: Reason.NO_PLAN for key in self.able})
+        return Screening(self.able, reasons, self.pickups)
 
 
 def screen(problem: Problem) -> Screening:

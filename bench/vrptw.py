@@ -1,0 +1,194 @@
+"""Solomon VRPTW: our OR-Tools search against PyVRP, at the same time limit, in one run.
+
+For each instance of the Solomon set (100 customers, fleet ≤ 25, cost = total distance),
+runs `partsvc bench vrptw FILE --time-limit S` (the planner's own search, in a subprocess,
+one instance at a time), then PyVRP (hybrid genetic search) on the same instance for the
+same time, in this process. Both solutions are re-measured the same way: routes checked by
+`partsvc.routing.check.check_vrptw` and their length summed in double precision by
+`partsvc.routing.solomon.route_distance`. Gap = (distance − reference) / reference against
+the `distance_only_distance` column of `reference.csv`.
+
+    .venv/bin/python bench/vrptw.py                          # all 56, 10 s each, both solvers
+    .venv/bin/python bench/vrptw.py --only R105,RC107 --no-pyvrp
+
+PyVRP and vrplib are bench-only extras (`pip install -e .[bench]`); `partsvc` never imports
+them. PyVRP gets the same integer model as ours: distances and times scaled by 1000, travel
+times rounded up, so its integer-feasible plans are feasible in double precision as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from partsvc.routing.check import check_vrptw
+from partsvc.routing.solomon import Instance, read_instance, route_distance
+
+DATA = Path(__file__).resolve().parents[2] / "shared/bench/vrptw"
+SCALE = 1000
+CLASSES = ("C1", "C2", "R1", "R2", "RC1", "RC2")
+
+
+@dataclass
+class Outcome:
+    distance: float
+    feasible: bool
+    seconds: float
+    vehicles: int
+    problems: list[str]
+
+    def gap(self, reference: float) -> float | None:
+        return (self.distance - reference) / reference if self.feasible else None
+
+
+def run_ours(path: Path, time_limit: float, seed: int) -> Outcome:
+    """The planner's search through the CLI, in its own process; routes re-checked here."""
+    exe = Path(sys.executable).with_name("partsvc")
+    command = [str(exe), "bench", "vrptw", str(path), "--time-limit", str(time_limit)]
+    began = time.perf_counter()
+    done = subprocess.run(
+        [*command, "--seed", str(seed)], capture_output=True, text=True, check=False
+    )
+    seconds = time.perf_counter() - began
+    if done.returncode != 0:
+        return Outcome(math.inf, False, seconds, 0, [done.stderr.strip()[-300:]])
+    answer = json.loads(done.stdout)
+    return judge(read_instance(path), answer["routes"], seconds)
+
+
+def run_pyvrp(path: Path, time_limit: float, seed: int) -> Outcome:
+    """PyVRP on the instance as read by vrplib, scaled like ours, for the same time."""
+    import pyvrp
+    import vrplib
+    from pyvrp.stop import MaxRuntime
+
+    began = time.perf_counter()
+    data = vrplib.read_instance(str(path), instance_format="solomon")
+    coords = [(float(x), float(y)) for x, y in data["node_coord"]]
+    windows = [(round(a * SCALE), round(b * SCALE)) for a, b in data["time_window"]]
+    service = [round(s * SCALE) for s in data["service_time"]]
+    model = pyvrp.Model()
+    locations = [model.add_location(x, y) for x, y in coords]
+    model.add_depot(locations[0], tw_early=windows[0][0], tw_late=windows[0][1])
+    model.add_vehicle_type(
+        int(data["vehicles"]),
+        capacity=[int(data["capacity"])],
+        tw_early=windows[0][0],
+        tw_late=windows[0][1],
+    )
+    for node in range(1, len(coords)):
+        model.add_client(
+            locations[node],
+            delivery=[int(data["demand"][node])],
+            service_duration=service[node],
+            tw_early=windows[node][0],
+            tw_late=windows[node][1],
+        )
+    for a, frm in enumerate(locations):
+        for b, to in enumerate(locations):
+            length = math.dist(coords[a], coords[b]) * SCALE if a != b else 0.0
+            model.add_edge(frm, to, distance=round(length), duration=math.ceil(length))
+    result = model.solve(MaxRuntime(time_limit), seed=seed, display=False)
+    seconds = time.perf_counter() - began
+    # Client activity idx counts clients from 0 in the order added: customer idx + 1.
+    routes = [
+        [activity.idx + 1 for activity in route if activity.is_client()]
+        for route in result.best.routes()
+    ]
+    outcome = judge(read_instance(path), routes, seconds)
+    if not result.is_feasible():
+        outcome.feasible = False
+        outcome.problems.append("PyVRP reports its best solution infeasible")
+    return outcome
+
+
+def judge(instance: Instance, routes: list[list[int]], seconds: float) -> Outcome:
+    routes = [route for route in routes if route]
+    problems = check_vrptw(instance, routes)
+    return Outcome(route_distance(instance, routes), not problems, seconds, len(routes), problems)
+
+
+def percent(value: float | None) -> str:
+    return "     —" if value is None else f"{value * 100:6.2f}"
+
+
+def summary(label: str, gaps: list[float | None]) -> str:
+    found = [g for g in gaps if g is not None]
+    if not found:
+        return f"{label:14} feasible 0/{len(gaps)}"
+    return (
+        f"{label:14} feasible {len(found)}/{len(gaps)}  mean {statistics.mean(found) * 100:.3f} %"
+        f"  median {statistics.median(found) * 100:.3f} %  worst {max(found) * 100:.3f} %"
+    )
+
+
+def instance_class(name: str) -> str:
+    letters = name.rstrip("0123456789")
+    return f"{letters}{name[len(letters)]}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--data", type=Path, default=DATA, help="folder with solomon/ and reference.csv"
+    )
+    parser.add_argument("--time-limit", type=float, default=10.0, help="seconds per instance")
+    parser.add_argument("--only", default="", help="comma-separated instance names")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-pyvrp", action="store_true", help="run only our search")
+    args = parser.parse_args()
+
+    with (args.data / "reference.csv").open() as handle:
+        reference = {
+            r["instance"]: float(r["distance_only_distance"]) for r in csv.DictReader(handle)
+        }
+    files = sorted((args.data / "solomon").glob("*.txt"))
+    if args.only:
+        wanted = {name.strip().upper() for name in args.only.split(",") if name.strip()}
+        files = [f for f in files if f.stem.upper() in wanted]
+    solvers = ["ours"] if args.no_pyvrp else ["ours", "pyvrp"]
+    print(
+        f"# {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC, {len(files)} instances, "
+        f"{args.time_limit:g} s each, seed {args.seed}, {os.cpu_count()} cores"
+    )
+    header = f"{'instance':8} {'reference':>10} │ {'ours':>10} {'gap %':>6} {'veh':>3} {'s':>5}"
+    if "pyvrp" in solvers:
+        header += f" │ {'pyvrp':>10} {'gap %':>6} {'veh':>3} {'s':>5}"
+    print(header, flush=True)
+
+    gaps: dict[str, dict[str, float | None]] = {solver: {} for solver in solvers}
+    for path in files:
+        name = path.stem.upper()
+        ref = reference[name]
+        line = f"{name:8} {ref:10.2f}"
+        for solver in solvers:
+            run = run_ours if solver == "ours" else run_pyvrp
+            outcome = run(path, args.time_limit, args.seed)
+            gap = outcome.gap(ref)
+            gaps[solver][name] = gap
+            shown = f"{outcome.distance:10.2f}" if outcome.feasible else "infeasible"
+            line += f" │ {shown} {percent(gap)} {outcome.vehicles:3} {outcome.seconds:5.1f}"
+            if outcome.problems:
+                line += f" ({solver}: {'; '.join(outcome.problems[:2])})"
+        print(line, flush=True)
+
+    print()
+    for solver in solvers:
+        print(summary(solver, list(gaps[solver].values())))
+        for kind in CLASSES:
+            chosen = [g for n, g in gaps[solver].items() if instance_class(n) == kind]
+            if chosen:
+                print("  " + summary(kind, chosen))
+
+
+if __name__ == "__main__":
+    main()
