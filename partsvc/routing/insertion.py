@@ -34,8 +34,9 @@ def rank_candidates(
     problem: Problem, routes: Mapping[str, Route], call: Call, *, now: int
 ) -> list[Candidate]:
     """Every engineer, those who can take the call first, soonest arrival first."""
+    day = _Day.of(problem)
     found = [
-        _best_insertion(problem, engineer, routes.get(engineer.key), call, now)
+        _best_insertion(day, engineer, routes.get(engineer.key), call, now)
         for engineer in problem.engineers
     ]
     return sorted(
@@ -48,32 +49,63 @@ def insert_call(
     problem: Problem, route: Route | None, engineer: Engineer, call: Call, *, now: int
 ) -> Route | None:
     """The engineer's route with the call put in where it arrives soonest; None if it cannot."""
-    candidate = _best_insertion(problem, engineer, route, call, now)
+    candidate = _best_insertion(_Day.of(problem), engineer, route, call, now)
     if not candidate.feasible:
         return None
     return _route(problem, engineer, route, candidate.stops)
 
 
+@dataclass(frozen=True)
+class _Day:
+    """The problem with its calls and warehouses by key, looked up once per ranking."""
+
+    problem: Problem
+    calls: dict[str, Call]
+    warehouses: dict[str, Warehouse]
+
+    @classmethod
+    def of(cls, problem: Problem) -> _Day:
+        return cls(
+            problem,
+            {c.key: c for c in problem.calls},
+            {w.key: w for w in problem.warehouses},
+        )
+
+
 def _best_insertion(
-    problem: Problem, engineer: Engineer, route: Route | None, call: Call, now: int
+    day: _Day, engineer: Engineer, route: Route | None, call: Call, now: int
 ) -> Candidate:
     if not call.skills <= engineer.skills:
         return Candidate(engineer.key, False, None, reason="lacks the skills")
     stops = route.stops if route else ()
     fixed = sum(1 for stop in stops if stop.start <= now)
     done, rest = stops[:fixed], stops[fixed:]
-    resume = _resume(problem, engineer, route, done, now)
+    problem = day.problem
+    resume = _resume(day, engineer, route, done, now)
     before = _driving(problem, engineer, stops)
+    # The route as it stands, re-timed from now: where the engineer is free after each stop.
+    as_is = _timed(day, engineer, resume, rest)
+    seconds = problem.travel.seconds
     best: Candidate | None = None
     for position in range(len(rest) + 1):
-        for sequence in _with_call(problem, rest, position, call):
-            timed = _timed(problem, engineer, resume, sequence)
+        if as_is is not None:
+            place, free = (
+                (as_is[position - 1].place, as_is[position - 1].depart)
+                if position
+                else (resume.place, resume.clock)
+            )
+            if free + seconds[place][call.place] > call.latest:
+                continue  # too late even driving straight there
+        for tried, sequence in enumerate(_with_call(problem, rest, position, call)):
+            timed = _timed(day, engineer, resume, sequence)
             if timed is None:
                 continue
             arrive = next(s.start for s in timed if s.kind is StopKind.CALL and s.key == call.key)
             extra = _driving(problem, engineer, (*done, *timed)) - before
             if best is None or (arrive, extra) < (best.arrive or 0, best.extra_seconds):
                 best = Candidate(engineer.key, True, arrive, extra, None, (*done, *timed))
+            if tried == 0:
+                break  # it fits straight in: a pick-up first can only make it later
     return best or Candidate(engineer.key, False, None, reason="cannot fit it in time")
 
 
@@ -85,11 +117,11 @@ class _Resume:
 
 
 def _resume(
-    problem: Problem, engineer: Engineer, route: Route | None, done: Sequence[Stop], now: int
+    day: _Day, engineer: Engineer, route: Route | None, done: Sequence[Stop], now: int
 ) -> _Resume:
     """Where and when the engineer can take on new work, and what the van then holds."""
     van: Counter[str] = Counter(engineer.van)
-    calls = {c.key: c for c in problem.calls}
+    calls = day.calls
     for stop in done:
         if stop.kind is StopKind.PICKUP:
             van.update(stop.parts)
@@ -117,15 +149,14 @@ def _with_call(
 
 
 def _timed(
-    problem: Problem,
+    day: _Day,
     engineer: Engineer,
     resume: _Resume,
     sequence: Sequence[Stop | Call | tuple[Warehouse, Call]],
 ) -> list[Stop] | None:
     """The stops with their times, or None if a window, a part or the shift end breaks."""
-    seconds = problem.travel.seconds
-    calls = {c.key: c for c in problem.calls}
-    warehouses = {w.key: w for w in problem.warehouses}
+    seconds = day.problem.travel.seconds
+    calls, warehouses = day.calls, day.warehouses
     van = Counter(resume.van)
     here, clock = resume.place, resume.clock
     timed: list[Stop] = []

@@ -58,6 +58,9 @@ class Model:
     allowed: dict[int, list[int]] = field(default_factory=dict)
     loads: Sequence[Load] = ()
     pools: Sequence[Pool] = ()
+    pairs: Sequence[tuple[Sequence[int], int]] = ()
+    """(pick-up alternatives, delivery): exactly one alternative on the delivery's route,
+    before it, when the delivery is made; the delivery's drop penalty covers the pair."""
     mismatch: Sequence[Sequence[int]] = ()
     """Per vehicle, 1 at each node that prefers another vehicle (a designated engineer)."""
     mismatch_cost: int = 0
@@ -106,7 +109,11 @@ ACTIVITY_OPERATORS = (
 
 @dataclass(frozen=True)
 class Search:
-    """How long and how to search. `seed` makes runs repeatable for one time limit.
+    """How long and how to search.
+
+    `seed` re-seeds the CP solver. OR-Tools' iterated local search draws from a generator
+    of its own (the seed changed nothing on Solomon) and cools with the clock, so two runs
+    of the same model may end a little apart.
 
     The default is OR-Tools' iterated local search: ruin a few related visits (SISR: slack
     induction by string removals), reinsert them by local cheapest insertion, descend with
@@ -123,8 +130,9 @@ class Search:
     lambda_coefficient: float = 0.1
     iterated: bool = True
     """Iterated local search: ruin (SISR) and recreate, simulated-annealing acceptance."""
-    removed_visits: int = 10
-    sequence_size: int = 10
+    removed_visits: int = 20
+    """SISR: mean number of visits ruined per iteration, in strings of at most `sequence_size`."""
+    sequence_size: int = 15
     bypass: float = 0.01
     temperatures: tuple[float, float] | None = (0.025, 0.00025)
     """Start and final temperature as shares of the mean arc cost between visits; None lets
@@ -148,8 +156,14 @@ class Solution:
     seconds: float
 
 
-def solve_model(model: Model, search: Search) -> Solution | None:
-    """Build the OR-Tools model and search it; None when no feasible plan was found."""
+def solve_model(
+    model: Model, search: Search, initial: Sequence[Sequence[int]] | None = None
+) -> Solution | None:
+    """Build the OR-Tools model and search it; None when no feasible plan was found.
+
+    `initial` routes (nodes per vehicle), when given, are kept in the first solution, which
+    adds the other visits to them; the search may then change anything.
+    """
     began = time.perf_counter()
     vehicles = len(model.starts)
     manager = pywrapcp.RoutingIndexManager(
@@ -186,8 +200,16 @@ def solve_model(model: Model, search: Search) -> Solution | None:
             model.mismatch_cost
         )
 
+    deliveries = {delivery for _, delivery in model.pairs}
     for node, penalty in model.penalties.items():
-        routing.AddDisjunction([manager.NodeToIndex(node)], penalty)
+        if node not in deliveries:
+            routing.AddDisjunction([manager.NodeToIndex(node)], penalty)
+    for sources, delivery in model.pairs:
+        pickup = routing.AddDisjunction([manager.NodeToIndex(n) for n in sources], 0, 1)
+        served = routing.AddDisjunction(
+            [manager.NodeToIndex(delivery)], model.penalties[delivery], 1
+        )
+        routing.AddPickupAndDeliverySets(pickup, served)
     for node, vehicles_allowed in model.allowed.items():
         # -1 keeps the visit droppable; SetAllowedVehiclesForIndex's Span binding is broken.
         routing.VehicleVar(manager.NodeToIndex(node)).SetValues([-1, *vehicles_allowed])
@@ -203,11 +225,16 @@ def solve_model(model: Model, search: Search) -> Solution | None:
     parameters = _parameters(
         search, _mean_arc_cost(model), bool(model.penalties), time.perf_counter() - began
     )
-    assignment = (
-        routing.SolveWithIteratedLocalSearch(parameters)
-        if search.iterated
-        else routing.SolveWithParameters(parameters)
-    )
+    if initial is not None:
+        # The first solution extends these routes (locks bind the first solution only).
+        routing.CloseModelWithParameters(parameters)
+        routing.ApplyLocksToAllVehicles(
+            [[manager.NodeToIndex(node) for node in route] for route in initial], False
+        )
+    if search.iterated:
+        assignment = routing.SolveWithIteratedLocalSearch(parameters)
+    else:
+        assignment = routing.SolveWithParameters(parameters)
     if assignment is None:
         return None
     routes = []

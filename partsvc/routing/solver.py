@@ -18,11 +18,13 @@ Imports only the standard library and OR-Tools (through `routing.model`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from enum import StrEnum
 from itertools import pairwise
 
-from partsvc.routing.model import BIG, Load, Model, Pool, Search, solve_model
+from partsvc.routing.model import BIG, Load, Model, Search, solve_model
 from partsvc.routing.problem import (
     Call,
     Engineer,
@@ -46,6 +48,7 @@ PICKUPS_PER_CALL = 2
 
 def solve(problem: Problem, *, time_limit_s: float = 10.0, seed: int = 0) -> Plan:
     """Plan the day. Calls that cannot be planned come back in `unassigned`, with why."""
+    began = time.perf_counter()
     screening = screen(problem)
     layout = _Layout.build(problem, screening)
     routes: list[list[int]] = [[] for _ in problem.engineers]
@@ -53,19 +56,51 @@ def solve(problem: Problem, *, time_limit_s: float = 10.0, seed: int = 0) -> Pla
         # Guided local search: the iterated search that wins on Solomon found no first plan
         # at all on a city day with pick-ups (bench/day.py, docs/BENCHMARKS.md).
         search = Search(
-            time_limit_s=time_limit_s,
+            time_limit_s=time_limit_s * URGENT_SHARE,
             seed=seed,
             iterated=False,
             metaheuristic="GUIDED_LOCAL_SEARCH",
             operators=(),
             temperatures=None,
         )
-        solution = solve_model(layout.model(), search)
+        initial = _urgent_first(problem, screening, layout, search)
+        left = replace(search, time_limit_s=time_limit_s - (time.perf_counter() - began))
+        solution = solve_model(layout.model(), left, initial)
         if solution is None:
             screening = screening.nothing_found()
         else:
             routes = solution.routes
     return layout.plan(routes, screening)
+
+
+URGENT_SHARE = 0.2
+"""Share of the search time spent first on the P1 and P2 calls alone."""
+
+
+def _urgent_first(
+    problem: Problem, screening: Screening, whole: _Layout, search: Search
+) -> list[list[int]] | None:
+    """Routes for the P1 and P2 calls alone, as nodes of the whole day's layout.
+
+    Planning them first, then starting the whole day from their routes, keeps every urgent
+    call a first search found a place for: dropping one later would cost more than all the
+    P3 calls together, so no move the search accepts does it (R28).
+    """
+    urgent = {c.key for c in problem.calls if c.priority <= 2 and c.key in screening.able}
+    if not urgent or len(urgent) == len(screening.able):
+        return None
+    first = Screening(
+        {k: v for k, v in screening.able.items() if k in urgent}, {}, screening.pickups
+    )
+    layout = _Layout.build(problem, first)
+    found = solve_model(layout.model(), search)
+    if found is None:
+        return None
+    node_of = {visit.identity: n for n, visit in enumerate(whole.visits, start=whole.first)}
+    return [
+        [node_of[layout.visits[node - layout.first].identity] for node in route]
+        for route in found.routes
+    ]
 
 
 @dataclass(frozen=True)
@@ -93,12 +128,7 @@ def screen(problem: Problem) -> Screening:
             i for i, engineer in enumerate(problem.engineers) if call.skills <= engineer.skills
         ]
         offered = _pickup_warehouses(problem, call)
-        stocked = [
-            i
-            for i in skilled
-            if _van_covers(problem.engineers[i], call, None)
-            or any(_van_covers(problem.engineers[i], call, problem.warehouses[w]) for w in offered)
-        ]
+        stocked = [i for i in skilled if offered or _van_covers(problem.engineers[i], call)]
         timely = [i for i in stocked if _reaches(problem, problem.engineers[i], call, offered)]
         done = [i for i in timely if _returns(problem, problem.engineers[i], call, offered)]
         if done:
@@ -123,37 +153,38 @@ def carried(warehouse: Warehouse, call: Call) -> dict[str, int]:
     return {sku: qty for sku, qty in taken.items() if qty > 0}
 
 
+def holds_all(warehouse: Warehouse, call: Call) -> bool:
+    return all(warehouse.stock.get(sku, 0) >= qty for sku, qty in call.parts.items())
+
+
 def _pickup_warehouses(problem: Problem, call: Call) -> list[int]:
+    """The nearest warehouses that hold everything the call needs."""
     if not call.parts:
         return []
-    useful = [w for w, warehouse in enumerate(problem.warehouses) if carried(warehouse, call)]
+    useful = [w for w, warehouse in enumerate(problem.warehouses) if holds_all(warehouse, call)]
     seconds = problem.travel.seconds
     useful.sort(key=lambda w: seconds[problem.warehouses[w].place][call.place])
     return useful[:PICKUPS_PER_CALL]
 
 
-def _van_covers(engineer: Engineer, call: Call, warehouse: Warehouse | None) -> bool:
-    extra = carried(warehouse, call) if warehouse else {}
-    return all(
-        engineer.van.get(sku, 0) + extra.get(sku, 0) >= qty for sku, qty in call.parts.items()
-    )
+def _van_covers(engineer: Engineer, call: Call) -> bool:
+    return all(engineer.van.get(sku, 0) >= qty for sku, qty in call.parts.items())
 
 
 def _ways(problem: Problem, engineer: Engineer, call: Call, offered: list[int]) -> list[int]:
     """When the engineer could start the call: straight there, or by way of a pick-up."""
     seconds = problem.travel.seconds
     starts = []
-    if _van_covers(engineer, call, None):
+    if _van_covers(engineer, call):
         starts.append(engineer.leaves_at + seconds[engineer.start][call.place])
     for w in offered:
         warehouse = problem.warehouses[w]
-        if _van_covers(engineer, call, warehouse):
-            starts.append(
-                engineer.leaves_at
-                + seconds[engineer.start][warehouse.place]
-                + warehouse.service
-                + seconds[warehouse.place][call.place]
-            )
+        starts.append(
+            engineer.leaves_at
+            + seconds[engineer.start][warehouse.place]
+            + warehouse.service
+            + seconds[warehouse.place][call.place]
+        )
     return [max(arrive, call.earliest) for arrive in starts]
 
 
@@ -169,12 +200,48 @@ def _returns(problem: Problem, engineer: Engineer, call: Call, offered: list[int
     )
 
 
+def _share_out(problem: Problem, screening: Screening) -> dict[str, list[int]]:
+    """Offer each warehouse's scarce stock to the most urgent calls only.
+
+    Where the calls offered a pick-up at a warehouse need more of a part than it has free,
+    the pick-ups go to the calls by priority, then nearest first, while stock lasts, so
+    the routes can never take more than is there together (no global constraint needed).
+    """
+    offered = {key: list(ws) for key, ws in screening.pickups.items()}
+    calls = {call.key: call for call in problem.calls if call.key in offered}
+    seconds = problem.travel.seconds
+    for w, warehouse in enumerate(problem.warehouses):
+        asking = [calls[key] for key, ws in offered.items() if w in ws]
+        left = dict(warehouse.stock)
+        for call in sorted(
+            asking, key=lambda c: (c.priority, seconds[warehouse.place][c.place], c.key)
+        ):
+            if all(left.get(sku, 0) >= qty for sku, qty in call.parts.items()):
+                for sku, qty in call.parts.items():
+                    left[sku] -= qty
+            else:
+                offered[call.key].remove(w)
+    return offered
+
+
+class _Kind(StrEnum):
+    CALL = "call"
+    PICKUP = "pickup"
+    VAN = "van"
+    """Parts taken from the van: no stop of its own, it sits at the call's place."""
+
+
 @dataclass(frozen=True)
 class _Visit:
-    """A node of the model that is not a start or an end: a call, or a pick-up for one."""
+    """A node of the model that is not a start or an end."""
 
     call: Call
+    kind: _Kind = _Kind.CALL
     warehouse: Warehouse | None = None
+
+    @property
+    def identity(self) -> tuple[str, str, str | None]:
+        return (self.call.key, self.kind, self.warehouse.key if self.warehouse else None)
 
     @property
     def place(self) -> int:
@@ -182,36 +249,66 @@ class _Visit:
 
     @property
     def service(self) -> int:
-        return self.warehouse.service if self.warehouse else self.call.service
+        if self.kind is _Kind.CALL:
+            return self.call.service
+        return self.warehouse.service if self.warehouse else 0
 
 
 @dataclass(frozen=True)
 class _Layout:
-    """Nodes: 2v is engineer v's start, 2v+1 their end, then the visits."""
+    """Nodes: 2v is engineer v's start, 2v+1 their end, then the visits.
+
+    A call that needs parts is the delivery of a pick-up-and-delivery pair whose pick-up
+    is one of: its engineer's own van (a node at the call's place, allowed only to the
+    engineers whose van holds the parts) or a warehouse that holds them all. OR-Tools'
+    insertion heuristics and operators move such a pair as one.
+    """
 
     problem: Problem
     visits: tuple[_Visit, ...]
     allowed: dict[int, list[int]]
+    pairs: tuple[tuple[tuple[int, ...], int], ...]
 
     @property
     def calls(self) -> list[_Visit]:
-        return [visit for visit in self.visits if visit.warehouse is None]
+        return [visit for visit in self.visits if visit.kind is _Kind.CALL]
+
+    @property
+    def first(self) -> int:
+        """The first visit's node."""
+        return 2 * len(self.problem.engineers)
 
     @classmethod
     def build(cls, problem: Problem, screening: Screening) -> _Layout:
         visits: list[_Visit] = []
         allowed: dict[int, list[int]] = {}
+        pairs = []
         first = 2 * len(problem.engineers)
+        offered = _share_out(problem, screening)
+
+        def add(visit: _Visit, engineers: list[int]) -> int:
+            node = first + len(visits)
+            visits.append(visit)
+            allowed[node] = engineers
+            return node
+
         for call in problem.calls:
             if call.key not in screening.able:
                 continue
             engineers = screening.able[call.key]
-            allowed[first + len(visits)] = engineers
-            visits.append(_Visit(call))
-            for w in screening.pickups[call.key]:
-                allowed[first + len(visits)] = engineers
-                visits.append(_Visit(call, problem.warehouses[w]))
-        return cls(problem, tuple(visits), allowed)
+            if not call.parts:
+                add(_Visit(call), engineers)
+                continue
+            vans = [e for e in engineers if _van_covers(problem.engineers[e], call)]
+            if not vans and not offered[call.key]:
+                continue  # its warehouse stock went to more urgent calls
+            sources = [add(_Visit(call, _Kind.VAN), vans)] if vans else []
+            sources += [
+                add(_Visit(call, _Kind.PICKUP, problem.warehouses[w]), engineers)
+                for w in offered[call.key]
+            ]
+            pairs.append((tuple(sources), add(_Visit(call), engineers)))
+        return cls(problem, tuple(visits), allowed, tuple(pairs))
 
     def places(self) -> list[int]:
         depots = [p for e in self.problem.engineers for p in (e.start, e.end)]
@@ -222,28 +319,24 @@ class _Layout:
         places = self.places()
         seconds = problem.travel.seconds
         service = [0] * first + [visit.service for visit in self.visits]
-        # A pick-up costs its time at the counter on top of the driving, so none is made idly.
-        cost = [
-            [
-                service[i] * (i >= first and self.visits[i - first].warehouse is not None)
-                + seconds[a][b]
-                for b in places
-            ]
-            for i, a in enumerate(places)
+        # A pick-up costs its time at the counter on top of the driving, so none is idle.
+        counter = [0] * first + [
+            visit.service if visit.kind is _Kind.PICKUP else 0 for visit in self.visits
         ]
+        cost = [[counter[i] + seconds[a][b] for b in places] for i, a in enumerate(places)]
         time = [
             [0 if i == j else service[i] + seconds[a][b] for j, b in enumerate(places)]
             for i, a in enumerate(places)
         ]
         windows = [(0, BIG)] * first + [
-            (v.call.earliest, v.call.latest) if v.warehouse is None else (0, BIG)
+            (v.call.earliest, v.call.latest) if v.kind is _Kind.CALL else (0, BIG)
             for v in self.visits
         ]
+        paired = {node for sources, _ in self.pairs for node in sources}
         penalties = {
-            first + n: (
-                DROP_PENALTY.get(v.call.priority, DROP_PENALTY[3]) if not v.warehouse else 0
-            )
+            first + n: DROP_PENALTY.get(v.call.priority, DROP_PENALTY[3])
             for n, v in enumerate(self.visits)
+            if first + n not in paired
         }
         return Model(
             cost=cost,
@@ -254,41 +347,27 @@ class _Layout:
             vehicle_spans=[(e.leaves_at, e.shift_end) for e in problem.engineers],
             penalties=penalties,
             allowed=self.allowed,
-            loads=self._part_loads(first),
-            pools=self._warehouse_pools(first),
+            loads=self._van_loads(first),
+            pairs=self.pairs,
             mismatch=self._mismatch(first),
             mismatch_cost=PREFERENCE_SECONDS,
         )
 
-    def _part_loads(self, first: int) -> list[Load]:
+    def _van_loads(self, first: int) -> list[Load]:
+        """Per part: what the van still holds; parts taken from it may not exceed it."""
         engineers = self.problem.engineers
-        skus = sorted({sku for visit in self.calls for sku in visit.call.parts})
+        vans = [v for v in self.visits if v.kind is _Kind.VAN]
         loads = []
-        for sku in skus:
-            delta = [0] * first + [
-                carried(v.warehouse, v.call).get(sku, 0)
-                if v.warehouse
-                else -v.call.parts.get(sku, 0)
-                for v in self.visits
-            ]
-            supply = sum(d for d in delta if d > 0)
+        for sku in sorted({sku for v in vans for sku in v.call.parts}):
             start = [e.van.get(sku, 0) for e in engineers]
-            loads.append(Load(f"part {sku}", delta, start, [s + supply for s in start]))
+            wanted = sum(v.call.parts.get(sku, 0) for v in vans)
+            if all(held >= wanted for held in start if held):
+                continue  # no van that holds it could run out
+            delta = [0] * first + [
+                -v.call.parts.get(sku, 0) if v.kind is _Kind.VAN else 0 for v in self.visits
+            ]
+            loads.append(Load(f"van {sku}", delta, start, start))
         return loads
-
-    def _warehouse_pools(self, first: int) -> list[Pool]:
-        pools = []
-        for warehouse in self.problem.warehouses:
-            for sku, free in warehouse.stock.items():
-                amount = {
-                    first + n: carried(warehouse, v.call).get(sku, 0)
-                    for n, v in enumerate(self.visits)
-                    if v.warehouse is warehouse
-                }
-                amount = {node: qty for node, qty in amount.items() if qty}
-                if sum(amount.values()) > free:
-                    pools.append(Pool(amount, free))
-        return pools
 
     def _mismatch(self, first: int) -> list[list[int]]:
         keys = [e.key for e in self.problem.engineers]
@@ -297,22 +376,29 @@ class _Layout:
         return [
             [0] * first
             + [
-                int(v.warehouse is None and v.call.preferred in keys and v.call.preferred != key)
+                int(v.kind is _Kind.CALL and v.call.preferred in keys and v.call.preferred != key)
                 for v in self.visits
             ]
             for key in keys
         ]
 
     def plan(self, routes: Sequence[Sequence[int]], screening: Screening) -> Plan:
+        """The routes with their times; calls left out get the screening's reason, or
+        NO_PARTS if the stock they could use went to more urgent calls, or NO_ROOM."""
         first = 2 * len(self.problem.engineers)
+        modelled = {v.call.key for v in self.calls}
+        short = {key: Reason.NO_PARTS for key in screening.able if key not in modelled}
         served: set[str] = set()
         planned = []
         for engineer, nodes in zip(self.problem.engineers, routes, strict=True):
             visits = [self.visits[node - first] for node in nodes]
-            served.update(v.call.key for v in visits if v.warehouse is None)
+            visits = [v for v in visits if v.kind is not _Kind.VAN]
+            served.update(v.call.key for v in visits if v.kind is _Kind.CALL)
             planned.append(schedule(self.problem, engineer, visits))
         unassigned = [
-            Unassigned(call.key, screening.reasons.get(call.key, Reason.NO_ROOM))
+            Unassigned(
+                call.key, screening.reasons.get(call.key) or short.get(call.key, Reason.NO_ROOM)
+            )
             for call in self.problem.calls
             if call.key not in served
         ]
@@ -329,7 +415,7 @@ def schedule(problem: Problem, engineer: Engineer, visits: Sequence[_Visit]) -> 
     here, clock = engineer.start, engineer.leaves_at
     for visit in visits:
         arrive = clock + seconds[here][visit.place]
-        start = max(arrive, visit.call.earliest if visit.warehouse is None else arrive)
+        start = max(arrive, visit.call.earliest if visit.kind is _Kind.CALL else arrive)
         clock = start + visit.service
         stops.append(_stop(visit, arrive, start, clock))
         here = visit.place
@@ -361,7 +447,7 @@ def schedule(problem: Problem, engineer: Engineer, visits: Sequence[_Visit]) -> 
 
 
 def _stop(visit: _Visit, arrive: int, start: int, depart: int) -> Stop:
-    if visit.warehouse is None:
+    if visit.warehouse is None or visit.kind is _Kind.CALL:
         return Stop(StopKind.CALL, visit.call.key, visit.place, arrive, start, depart)
     return Stop(
         StopKind.PICKUP,
