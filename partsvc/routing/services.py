@@ -100,9 +100,12 @@ def load_day(
         start, ready = home, at
         busy = under_way.get(engineer.id)
         if busy is not None:
+            # Free once the visit is over: counted from arrival on site, or from now if
+            # they are still on the way (the drive is short next to the visit).
             start = place(busy.site.lat, busy.site.lon)
-            ready = at + busy.duration_minutes * 60
-            loaded.under_way[engineer.code] = (busy.id, at, ready)
+            since = loaded.seconds(busy.onsite_at) if busy.onsite_at else at
+            ready = max(at, since + busy.duration_minutes * 60)
+            loaded.under_way[engineer.code] = (busy.id, min(since, at), ready)
         engineers.append(
             p.Engineer(
                 key=engineer.code,

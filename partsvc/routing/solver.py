@@ -64,7 +64,8 @@ def solve(problem: Problem, *, time_limit_s: float = 10.0, seed: int = 0) -> Pla
             temperatures=None,
         )
         initial = _urgent_first(problem, screening, layout, search)
-        left = replace(search, time_limit_s=time_limit_s - (time.perf_counter() - began))
+        spent = time.perf_counter() - began
+        left = replace(search, time_limit_s=max(time_limit_s - spent - WRAP_UP_S, 0.1))
         solution = solve_model(layout.model(), left, initial)
         if solution is None:
             screening = screening.nothing_found()
@@ -73,6 +74,8 @@ def solve(problem: Problem, *, time_limit_s: float = 10.0, seed: int = 0) -> Pla
     return layout.plan(routes, screening)
 
 
+WRAP_UP_S = 0.3
+"""Kept back from the search for building its model and reading the plan out of it."""
 URGENT_SHARE = 0.2
 """Share of the search time spent first on the P1 and P2 calls alone."""
 

@@ -184,3 +184,22 @@ def test_bad_plan_requests_are_clear_errors(client, town):
         f"/api/v1/plans/{body['id']}/candidates", json={"call": 999}, headers=town
     )
     assert unknown.status_code == 422
+
+
+def test_planning_again_during_the_day_keeps_the_call_under_way_and_plans_the_rest(
+    client, town, clock
+):
+    busy = report(client, town, "EAST", "P3")
+    for status, engineer in [("assigned", "E-EAST"), ("en_route", None), ("on_site", None)]:
+        body = {"status": status, **({"engineer": engineer} if engineer else {})}
+        answer = client.post(f"/api/v1/calls/{busy}/status", json=body, headers=town)
+        assert answer.status_code == 200, answer.json
+    later = report(client, town, "EAST", "P2")
+    clock.advance(minutes=30)
+    body = plan(client, town)
+    route = next(r for r in body["routes"] if r["engineer"] == "E-EAST")
+    first, *rest = route["stops"]
+    assert (first["call"], first["frozen"]) == (busy, True)
+    assert [s["call"] for s in rest] == [later]
+    assert rest[0]["arrive"] >= first["depart"]
+    assert busy not in [u["call"] for u in body["unassigned"]]
