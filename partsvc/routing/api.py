@@ -9,6 +9,7 @@ from flask import g, jsonify, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from partsvc.errors import InvalidInput
 from partsvc.http import (
     Resource,
     allow,
@@ -19,6 +20,7 @@ from partsvc.http import (
     database,
     now,
     settings,
+    today,
 )
 from partsvc.routing import schemas, services
 from partsvc.routing.solver import solve
@@ -46,6 +48,11 @@ class Plans(MethodView):
         with db.unit_of_work(write=False) as session:
             g.session = session
             user = authorize(session, roles)
+            if data["date"] < today():
+                raise InvalidInput(
+                    "That day is over; plan today or a day ahead.",
+                    errors={"date": ["In the past."]},
+                )
             loaded = services.load_day(
                 session, data["date"], now=now(), calendar=calendar(), source=source
             )

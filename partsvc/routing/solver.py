@@ -74,7 +74,7 @@ def solve(problem: Problem, *, time_limit_s: float = 10.0, seed: int = 0) -> Pla
     return layout.plan(routes, screening)
 
 
-WRAP_UP_S = 0.3
+WRAP_UP_S = 0.5
 """Kept back from the search for building its model and reading the plan out of it."""
 URGENT_SHARE = 0.2
 """Share of the search time spent first on the P1 and P2 calls alone."""

@@ -179,6 +179,9 @@ def test_an_engineer_without_the_skill_is_listed_as_not_feasible(client, town):
 def test_bad_plan_requests_are_clear_errors(client, town):
     assert client.post("/api/v1/plans", json={"date": "someday"}, headers=town).status_code == 422
     assert client.get("/api/v1/plans/999", headers=town).status_code == 404
+    past = client.post("/api/v1/plans", json={"date": "2026-11-19"}, headers=town)
+    assert past.status_code == 422
+    assert past.json["errors"] == {"date": ["In the past."]}
     body = plan(client, town)
     unknown = client.post(
         f"/api/v1/plans/{body['id']}/candidates", json={"call": 999}, headers=town
