@@ -3,7 +3,8 @@
 - preventive visits the contracts call for (R24), one per site and period;
 - service-call deadlines near or missed, each alert raised once (R22);
 - loans due soon or overdue, one reminder per loan, kind and day, then delivered (R12);
-- repair RMAs past their turnaround target, each escalated once (R16).
+- repair RMAs past their turnaround target, each escalated once (R16);
+- pick-ups of a published plan never collected on a day that is over: parts freed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from partsvc.calls.sweep import generate_preventive_visits, raise_alerts
 from partsvc.loans.reminders import deliver_reminders, record_reminders
 from partsvc.notify import Notifier
 from partsvc.repairs.services import escalate_overdue_rmas
+from partsvc.routing.pickups import release_stale_pickups
 from partsvc.worktime import WorkingCalendar
 
 
@@ -27,6 +29,7 @@ class SweepReport:
     reminders: int = 0  # loan reminders written today
     delivered: int = 0  # reminders handed to the notifier
     escalated: list[int] = field(default_factory=list)  # RMAs past their target
+    pickups: int = 0  # uncollected pick-ups of days over, their parts freed
 
     def summary(self) -> str:
         near = sum(1 for _, _, level in self.alerts if level == "near")
@@ -34,7 +37,7 @@ class SweepReport:
             f"sweep: {len(self.visits)} preventive visit(s) created, "
             f"{near} deadline(s) near, {len(self.alerts) - near} missed, "
             f"{self.reminders} loan reminder(s), {self.delivered} delivered, "
-            f"{len(self.escalated)} RMA(s) escalated"
+            f"{len(self.escalated)} RMA(s) escalated, {self.pickups} pick-up(s) freed"
         )
 
 
@@ -52,4 +55,6 @@ def sweep(
     report.reminders = len(record_reminders(session, now=now, zone=calendar.zone))
     report.delivered = deliver_reminders(session, notifier, now=now)
     report.escalated = escalate_overdue_rmas(session, now)
+    today = now.astimezone(calendar.zone).date()
+    report.pickups = release_stale_pickups(session, today=today, now=now)
     return report

@@ -41,6 +41,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("plans", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_plans_day"), ["day"], unique=False)
+        batch_op.create_index(
+            "uq_plans_one_published_per_day",
+            ["day"],
+            unique=True,
+            sqlite_where=sa.text("status = 'published'"),
+            postgresql_where=sa.text("status = 'published'"),
+        )
 
     op.create_table(
         "plan_routes",
@@ -76,6 +83,8 @@ def upgrade() -> None:
         sa.Column("depart_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("parts", sa.JSON(), nullable=False),
         sa.Column("frozen", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("collected_at", partsvc.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("released_at", partsvc.db.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "(kind = 'pickup') = (warehouse_id IS NOT NULL)",
             name=op.f("ck_plan_stops_pickup_has_warehouse"),
@@ -133,6 +142,7 @@ def downgrade() -> None:
 
     op.drop_table("plan_routes")
     with op.batch_alter_table("plans", schema=None) as batch_op:
+        batch_op.drop_index("uq_plans_one_published_per_day")
         batch_op.drop_index(batch_op.f("ix_plans_day"))
 
     op.drop_table("plans")

@@ -22,7 +22,7 @@ from partsvc.http import (
     settings,
     today,
 )
-from partsvc.routing import schemas, services
+from partsvc.routing import pickups, schemas, services
 from partsvc.routing.solver import solve
 from partsvc.routing.travel import travel_source
 
@@ -96,7 +96,9 @@ class PlanPublish(Resource):
     @blp.response(200, schemas.PlanOut)
     def post(self, plan_id: int) -> Any:
         """Assign the planned calls and reserve the parts to pick up; replaces the day's plan."""
-        return services.publish_plan(current_session(), plan_id, now=now(), by=current_user())
+        return services.publish_plan(
+            current_session(), plan_id, now=now(), today=today(), by=current_user()
+        )
 
 
 @blp.route("/plans/<int:plan_id>/candidates")
@@ -115,6 +117,7 @@ class PlanCandidates(Resource):
             calendar=calendar(),
             source=travel_source(settings()),
             extra_calls=[data["call"]],
+            known_calls=services.calls_in(plan),
         )
         ranked = services.candidates_for(loaded, plan, data["call"], now=now())
         return {
@@ -148,7 +151,19 @@ class PlanAssign(Resource):
             calendar=calendar(),
             source=travel_source(settings()),
             extra_calls=[data["call"]],
+            known_calls=services.calls_in(plan),
         )
         return services.assign_into_plan(
             session, loaded, plan, data["call"], data["engineer"], now=now(), by=current_user()
+        )
+
+
+@blp.route("/plans/<int:plan_id>/stops/<int:stop_id>/collect")
+class PickupCollect(Resource):
+    @allow("admin", "clerk", "dispatcher", "engineer")
+    @blp.response(200, schemas.StopOut)
+    def post(self, plan_id: int, stop_id: int) -> Any:
+        """Book a pick-up's reserved parts onto the engineer's van; an engineer their own."""
+        return pickups.collect_pickup(
+            current_session(), plan_id, stop_id, now=now(), by=current_user()
         )

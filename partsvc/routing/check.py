@@ -51,6 +51,8 @@ def _check_route(problem: Problem, route: Route, taken: Counter[tuple[str, str]]
     seconds, metres = problem.travel.seconds, problem.travel.metres
     problems: list[str] = []
     who = f"{engineer.key}:"
+    if not route.stops:
+        return []  # staying home: nothing to check
     if route.leave < engineer.leaves_at:
         problems.append(f"{who} leaves at {route.leave}, before {engineer.leaves_at}")
     van = Counter(engineer.van)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -31,12 +32,17 @@ class Candidate:
 
 
 def rank_candidates(
-    problem: Problem, routes: Mapping[str, Route], call: Call, *, now: int
+    problem: Problem,
+    routes: Mapping[str, Route],
+    call: Call,
+    *,
+    now: int,
+    finished: AbstractSet[str] = frozenset(),
 ) -> list[Candidate]:
     """Every engineer, those who can take the call first, soonest arrival first."""
     day = _Day.of(problem)
     found = [
-        _best_insertion(day, engineer, routes.get(engineer.key), call, now)
+        _best_insertion(day, engineer, routes.get(engineer.key), call, now, finished)
         for engineer in problem.engineers
     ]
     return sorted(
@@ -46,10 +52,16 @@ def rank_candidates(
 
 
 def insert_call(
-    problem: Problem, route: Route | None, engineer: Engineer, call: Call, *, now: int
+    problem: Problem,
+    route: Route | None,
+    engineer: Engineer,
+    call: Call,
+    *,
+    now: int,
+    finished: AbstractSet[str] = frozenset(),
 ) -> Route | None:
     """The engineer's route with the call put in where it arrives soonest; None if it cannot."""
-    candidate = _best_insertion(_Day.of(problem), engineer, route, call, now)
+    candidate = _best_insertion(_Day.of(problem), engineer, route, call, now, finished)
     if not candidate.feasible:
         return None
     return _route(problem, engineer, route, candidate.stops)
@@ -73,12 +85,26 @@ class _Day:
 
 
 def _best_insertion(
-    day: _Day, engineer: Engineer, route: Route | None, call: Call, now: int
+    day: _Day,
+    engineer: Engineer,
+    route: Route | None,
+    call: Call,
+    now: int,
+    finished: AbstractSet[str],
 ) -> Candidate:
     if not call.skills <= engineer.skills:
         return Candidate(engineer.key, False, None, reason="lacks the skills")
     stops = route.stops if route else ()
-    fixed = sum(1 for stop in stops if stop.start <= now)
+    # Done or under way: every stop up to the last one started, or whose call is no longer
+    # open (finished early, or on site), whatever its planned time.
+    fixed = max(
+        (
+            i + 1
+            for i, stop in enumerate(stops)
+            if stop.start <= now or (stop.kind is StopKind.CALL and stop.key in finished)
+        ),
+        default=0,
+    )
     done, rest = stops[:fixed], stops[fixed:]
     problem = day.problem
     resume = _resume(day, engineer, route, done, now)

@@ -85,13 +85,13 @@ HEAVY_OPERATORS = (
     "use_local_cheapest_insertion_visit_types_lns",
     "use_exchange_subtrip",
     "use_relocate_subtrip",
-    "use_light_relocate_pair",
-    "use_relocate_pair",
-    "use_exchange_pair",
 )
-"""Operators switched off by default: slow per move, or for pickup-and-delivery pairs and
-visit types the planner does not use. The ruin-and-recreate step of the iterated local
-search does the large moves they would make (measured on Solomon: see docs/BENCHMARKS.md)."""
+"""Operators switched off by default: slow per move, or for visit types and subtrips the
+models here do not have. The ruin-and-recreate step of the iterated local search makes the
+large moves they would make (measured on Solomon: see docs/BENCHMARKS.md)."""
+
+PAIR_OPERATORS = ("use_light_relocate_pair", "use_relocate_pair", "use_exchange_pair")
+"""Operators that move pick-up and delivery pairs: off when the model has no pairs."""
 
 ACTIVITY_OPERATORS = (
     "use_make_active",
@@ -156,7 +156,7 @@ class Solution:
     seconds: float
 
 
-def solve_model(
+def _solve_model(
     model: Model, search: Search, initial: Sequence[Sequence[int]] | None = None
 ) -> Solution | None:
     """Build the OR-Tools model and search it; None when no feasible plan was found.
@@ -223,7 +223,11 @@ def solve_model(
         )
 
     parameters = _parameters(
-        search, _mean_arc_cost(model), bool(model.penalties), time.perf_counter() - began
+        search,
+        _mean_arc_cost(model),
+        optional=bool(model.penalties),
+        paired=bool(model.pairs),
+        spent=time.perf_counter() - began,
     )
     if initial is not None:
         # The first solution extends these routes (locks bind the first solution only).
@@ -258,8 +262,25 @@ def _mean_arc_cost(model: Model) -> float:
     return sum(costs) / len(costs) if costs else 1.0
 
 
+def solve_model(
+    model: Model, search: Search, initial: Sequence[Sequence[int]] | None = None
+) -> Solution | None:
+    """Build the OR-Tools model and search it; None when no feasible plan was found.
+
+    `initial` routes (nodes per vehicle), when given, are kept in the first solution, which
+    adds the other visits to them; the search may then change anything. A model that
+    OR-Tools finds contradictory (it raises "CP Solver fail") has no plan either.
+    """
+    try:
+        return _solve_model(model, search, initial)
+    except Exception as failure:
+        if "CP Solver fail" not in str(failure):
+            raise
+        return None
+
+
 def _parameters(
-    search: Search, mean_arc_cost: float, optional: bool, spent: float
+    search: Search, mean_arc_cost: float, optional: bool, paired: bool, spent: float
 ) -> pywrapcp.RoutingSearchParameters:
     parameters = pywrapcp.DefaultRoutingSearchParameters()
     parameters.first_solution_strategy = getattr(
@@ -272,6 +293,8 @@ def _parameters(
     parameters.ls_operator_neighbors_ratio = search.neighbors_ratio
     parameters.ls_operator_min_neighbors = search.min_neighbors
     switches = dict(search.operators)
+    if not paired:
+        switches = {**dict.fromkeys(PAIR_OPERATORS, False), **switches}
     if not optional:
         switches = {**dict.fromkeys(ACTIVITY_OPERATORS, False), **switches}
     for operator, on in switches.items():

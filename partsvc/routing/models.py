@@ -11,10 +11,12 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -28,7 +30,17 @@ class DayPlan(Base):
     """One planning run for a day. Publishing assigns its calls; a later one replaces it."""
 
     __tablename__ = "plans"
-    __table_args__ = (CheckConstraint(one_of("status", PLAN_STATUSES), name="status_known"),)
+    __table_args__ = (
+        CheckConstraint(one_of("status", PLAN_STATUSES), name="status_known"),
+        # One published plan per day, whatever two dispatchers publishing at once do.
+        Index(
+            "uq_plans_one_published_per_day",
+            "day",
+            unique=True,
+            sqlite_where=text("status = 'published'"),
+            postgresql_where=text("status = 'published'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(Date, index=True)
@@ -92,6 +104,10 @@ class PlanStop(Base):
     """Pick-ups: units per SKU taken (and reserved at the warehouse once published)."""
     frozen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """Done or under way when the plan was made: kept as it was."""
+    collected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Pick-ups: when the parts were booked onto the van (and the reservation ended)."""
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Pick-ups: when the reservation was given back uncollected (plan replaced, day over)."""
 
     call = relationship("Call", lazy="joined")
     warehouse = relationship("Location", lazy="joined")

@@ -124,6 +124,7 @@ class Route:
 class Reason(StrEnum):
     """Why a call is left out of the plan."""
 
+    NOBODY_ON_SHIFT = "no engineer works that day"
     NO_SKILL = "no engineer has the skills"
     NO_PARTS = "parts nowhere in stock"
     TOO_LATE = "cannot be reached in time"

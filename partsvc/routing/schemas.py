@@ -31,7 +31,9 @@ class StopOut(Schema):
     arrive = fields.DateTime(attribute="arrive_at")
     start = fields.DateTime(attribute="start_at")
     depart = fields.DateTime(attribute="depart_at")
+    id = fields.Integer()
     frozen = fields.Boolean()
+    collected_at = fields.DateTime(allow_none=True)
 
 
 class RouteOut(Schema):

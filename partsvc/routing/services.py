@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from partsvc.auth.services import Caller
@@ -41,6 +41,10 @@ class Loaded:
     calls: dict[str, int] = field(default_factory=dict)
     engineers: dict[str, int] = field(default_factory=dict)
     warehouses: dict[str, int] = field(default_factory=dict)
+    places: dict[str, int] = field(default_factory=dict)
+    """Places of known calls that are not planned (done, under way, or elsewhere)."""
+    finished: set[str] = field(default_factory=set)
+    """Known calls no longer open: done or under way, whatever the plan's times say."""
     under_way: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     """Per engineer, the call they are on now: (call id, since, done at), in seconds."""
 
@@ -59,11 +63,14 @@ def load_day(
     calendar: WorkingCalendar,
     source: TravelSource,
     extra_calls: Iterable[int] = (),
+    known_calls: Iterable[int] = (),
 ) -> Loaded:
     """The open calls of `day`, the engineers on shift with their vans, the warehouses.
 
-    When planning during the day, a call under way stays with its engineer, who starts
-    from that site when it is done.
+    When planning today, a call under way stays with its engineer, who starts from that
+    site when it is done. Calls already in another day's published plan are left to it.
+    `extra_calls` are planned whatever their state (an urgent call to rank); `known_calls`
+    (a plan's stops) only get a place, and those no longer open count as done.
     """
     midnight = datetime.combine(day, time.min, calendar.zone).astimezone(UTC)
     end = midnight + timedelta(days=1)
@@ -73,22 +80,42 @@ def load_day(
         points.append((lat or 0.0, lon or 0.0))
         return len(points) - 1
 
+    today = now.astimezone(calendar.zone).date()
+    elsewhere = (
+        select(PlanStop.call_id)
+        .join(PlanRoute, PlanStop.route_id == PlanRoute.id)
+        .join(DayPlan, PlanRoute.plan_id == DayPlan.id)
+        .where(
+            DayPlan.status == "published",
+            DayPlan.day != day,
+            DayPlan.day >= today,
+            PlanStop.kind == "call",
+        )
+    )
+    extra = list(extra_calls)
     calls = list(
         session.scalars(
             select(Call)
             .where(
-                or_(Call.status.in_(OPEN), Call.id.in_(list(extra_calls))),
-                or_(Call.onsite_due < end, Call.window_start < end),
+                or_(
+                    and_(Call.status.in_(OPEN), Call.id.not_in(elsewhere)),
+                    Call.id.in_(extra),
+                ),
+                or_(Call.onsite_due < end, Call.window_start < end, Call.id.in_(extra)),
             )
             .order_by(Call.id)
         ).unique()
     )
-    under_way = {
-        call.engineer_id: call
-        for call in session.scalars(
-            select(Call).where(Call.status.in_(UNDER_WAY), Call.engineer_id.is_not(None))
-        ).unique()
-    }
+    under_way = (
+        {
+            call.engineer_id: call
+            for call in session.scalars(
+                select(Call).where(Call.status.in_(UNDER_WAY), Call.engineer_id.is_not(None))
+            ).unique()
+        }
+        if day == today
+        else {}
+    )
     loaded = Loaded(day, midnight, p.Problem((), (), (), p.Travel((), ())))
     at = max(loaded.seconds(now), 0)
     engineers = []
@@ -132,6 +159,13 @@ def load_day(
         key = str(call.id)
         loaded.calls[key] = call.id
         planned.append(_call(loaded, call, place(call.site.lat, call.site.lon), at))
+    planned_keys = {c.key for c in planned}
+    for call in session.scalars(select(Call).where(Call.id.in_(list(known_calls)))).unique():
+        if str(call.id) not in planned_keys:
+            loaded.calls[str(call.id)] = call.id
+            loaded.places[str(call.id)] = place(call.site.lat, call.site.lon)
+            if call.status not in OPEN:
+                loaded.finished.add(str(call.id))
     loaded.problem = p.Problem(
         tuple(engineers), tuple(planned), tuple(warehouses), source.travel(points)
     )
@@ -264,20 +298,34 @@ def get_plan(session: Session, plan_id: int, *, for_update: bool = False) -> Day
     return plan
 
 
-def publish_plan(session: Session, plan_id: int, *, now: datetime, by: Caller | None) -> DayPlan:
+def publish_plan(
+    session: Session, plan_id: int, *, now: datetime, today: date, by: Caller | None
+) -> DayPlan:
     """Assign each planned call to its engineer and reserve the parts to pick up.
 
-    The day's previous published plan is replaced and its pick-up reservations released.
-    Nothing is written if any call moved on or any part is no longer there (409).
+    The day's previous published plan is replaced: its pick-up reservations not yet
+    collected are released, and the calls it assigned that this plan leaves out go back to
+    the dispatcher (new). Nothing is written if the day is over, a call has moved on since
+    the plan was made, or a part is no longer there (409).
     """
     plan = get_plan(session, plan_id, for_update=True)
     if plan.status != "draft":
         raise Conflict(f"Plan {plan_id} is {plan.status}; only a draft is published.")
+    if plan.day < today:
+        raise Conflict(f"Plan {plan_id} is for {plan.day}, a day that is over.")
+    kept = {stop.call_id for route in plan.routes for stop in route.stops if stop.kind == "call"}
     for older in session.scalars(
-        select(DayPlan).where(DayPlan.day == plan.day, DayPlan.status == "published")
+        select(DayPlan)
+        .where(DayPlan.day == plan.day, DayPlan.status == "published")
+        .with_for_update()
     ):
-        _release_pickups(session, older.routes)
+        _release_pickups(session, older.routes, now)
         older.status = "replaced"
+        for route in older.routes:
+            for stop in route.stops:
+                if stop.kind == "call" and stop.call_id not in kept:
+                    _hand_back(session, stop.call_id, route.engineer_id, now=now, by=by)
+    session.flush()
     for route in plan.routes:
         for stop in route.stops:
             if stop.kind == "pickup":
@@ -295,10 +343,25 @@ def _assign(
 ) -> None:
     call = session.get(Call, call_id)
     assert call is not None
+    if call.status not in OPEN:
+        raise Conflict(
+            f"Call {call_id} is {call.status} since this plan was made; plan again.",
+            call=call_id,
+            current_status=call.status,
+        )
     if call.status == CallStatus.NEW:
         change_call_status(session, call_id, CallStatus.ASSIGNED, now=now, engineer=engineer, by=by)
     elif call.engineer is None or call.engineer.code != engineer:
         reassign_call(session, call_id, engineer, now=now, by=by)
+
+
+def _hand_back(
+    session: Session, call_id: int, engineer_id: int, *, now: datetime, by: Caller | None
+) -> None:
+    """A call the replaced plan gave out, and the new one leaves out, goes back to new."""
+    call = session.get(Call, call_id)
+    if call is not None and call.status == CallStatus.ASSIGNED and call.engineer_id == engineer_id:
+        change_call_status(session, call_id, CallStatus.NEW, now=now, by=by)
 
 
 def _reserve_pickup(session: Session, stop: PlanStop) -> None:
@@ -313,10 +376,11 @@ def _reserve_pickup(session: Session, stop: PlanStop) -> None:
             )
 
 
-def _release_pickups(session: Session, routes: Iterable[PlanRoute]) -> None:
+def _release_pickups(session: Session, routes: Iterable[PlanRoute], now: datetime) -> None:
     for route in routes:
         for stop in route.stops:
-            if stop.kind == "pickup" and not stop.frozen:
+            if stop.kind == "pickup" and stop.collected_at is None and stop.released_at is None:
+                stop.released_at = now
                 assert stop.warehouse_id is not None
                 for sku, qty in stop.parts.items():
                     part = session.scalars(select(Part).where(Part.sku == sku)).one()
@@ -327,7 +391,7 @@ def as_routes(loaded: Loaded, plan: DayPlan) -> dict[str, p.Route]:
     """The stored routes in the planner's terms, for insertion."""
     codes = {engineer_id: code for code, engineer_id in loaded.engineers.items()}
     warehouses = {location_id: code for code, location_id in loaded.warehouses.items()}
-    places = {c.key: c.place for c in loaded.problem.calls}
+    places = {**loaded.places, **{c.key: c.place for c in loaded.problem.calls}}
     depots = {w.key: w.place for w in loaded.problem.warehouses}
     routes = {}
     for route in plan.routes:
@@ -339,7 +403,7 @@ def as_routes(loaded: Loaded, plan: DayPlan) -> dict[str, p.Route]:
             key = str(stop.call_id)
             if stop.kind == "pickup":
                 warehouse = warehouses.get(stop.warehouse_id or 0)
-                if warehouse is None or key not in places:
+                if warehouse is None:
                     continue
                 stops.append(
                     p.Stop(
@@ -349,7 +413,7 @@ def as_routes(loaded: Loaded, plan: DayPlan) -> dict[str, p.Route]:
                         loaded.seconds(stop.arrive_at),
                         loaded.seconds(stop.start_at),
                         loaded.seconds(stop.depart_at),
-                        dict(stop.parts),
+                        {} if stop.collected_at else dict(stop.parts),  # on the van already
                         key,
                     )
                 )
@@ -379,8 +443,22 @@ def candidates_for(
     loaded: Loaded, plan: DayPlan, call_id: int, *, now: datetime
 ) -> list[Candidate]:
     """R29: every engineer, ranked by when they could be at the call."""
+    _still_current(plan)
     call = _the_call(loaded, call_id)
-    return rank_candidates(loaded.problem, as_routes(loaded, plan), call, now=loaded.seconds(now))
+    return rank_candidates(
+        loaded.problem,
+        as_routes(loaded, plan),
+        call,
+        now=loaded.seconds(now),
+        finished=loaded.finished,
+    )
+
+
+def _still_current(plan: DayPlan) -> None:
+    if plan.status not in ("draft", "published"):
+        raise Conflict(
+            f"Plan {plan.id} is {plan.status}; work on the day's current plan.", plan=plan.id
+        )
 
 
 def _the_call(loaded: Loaded, call_id: int) -> p.Call:
@@ -403,12 +481,20 @@ def assign_into_plan(
     by: Caller | None,
 ) -> DayPlan:
     """Put the call into the engineer's route where it arrives soonest; later stops shift."""
+    _still_current(plan)
     call = _the_call(loaded, call_id)
     chosen = next((e for e in loaded.problem.engineers if e.key == engineer), None)
     if chosen is None:
         raise InvalidInput(f"No engineer {engineer} on shift.", errors={"engineer": ["Unknown."]})
     routes = as_routes(loaded, plan)
-    route = insert_call(loaded.problem, routes.get(engineer), chosen, call, now=loaded.seconds(now))
+    route = insert_call(
+        loaded.problem,
+        routes.get(engineer),
+        chosen,
+        call,
+        now=loaded.seconds(now),
+        finished=loaded.finished,
+    )
     if route is None:
         raise Conflict(
             f"Engineer {engineer} cannot take call {call_id} in time with the parts it needs.",
@@ -422,17 +508,28 @@ def assign_into_plan(
     old = next((row for row in plan.routes if row.engineer_id == loaded.engineers[engineer]), None)
     if old is not None:
         if plan.status == "published":
-            _release_pickups(session, [old])
+            _release_pickups(session, [old], now)
         plan.routes.remove(old)
         session.flush()
     new = _route_row(loaded, route)
+    if old is not None:  # what was done stays done
+        before = {(s.kind, s.call_id, s.warehouse_id): s for s in old.stops}
+        for stop in new.stops:
+            was = before.get((stop.kind, stop.call_id, stop.warehouse_id))
+            if was is not None:
+                stop.frozen, stop.collected_at = was.frozen, was.collected_at
     plan.routes.append(new)
     plan.unassigned = [u for u in plan.unassigned if u.call_id != call_id]
     session.flush()
     if plan.status == "published":
         for stop in new.stops:
-            if stop.kind == "pickup":
+            if stop.kind == "pickup" and stop.collected_at is None:
                 _reserve_pickup(session, stop)
         _assign(session, call_id, engineer, now=now, by=by)
     session.flush()
     return plan
+
+
+def calls_in(plan: DayPlan) -> list[int]:
+    """Every call a plan's stops are for."""
+    return sorted({stop.call_id for route in plan.routes for stop in route.stops})

@@ -139,7 +139,9 @@ def screen(problem: Problem) -> Screening:
             pickups[call.key] = offered
         else:
             reasons[call.key] = (
-                Reason.NO_SKILL
+                Reason.NOBODY_ON_SHIFT
+                if not problem.engineers
+                else Reason.NO_SKILL
                 if not skilled
                 else Reason.NO_PARTS
                 if not stocked
@@ -210,15 +212,19 @@ def _share_out(problem: Problem, screening: Screening) -> dict[str, list[int]]:
     the pick-ups go to the calls by priority, then nearest first, while stock lasts, so
     the routes can never take more than is there together (no global constraint needed).
     """
-    offered = {key: list(ws) for key, ws in screening.pickups.items()}
+    offered = {key: list(ws) for key, ws in screening.pickups.items() if key in screening.able}
     calls = {call.key: call for call in problem.calls if call.key in offered}
     seconds = problem.travel.seconds
     for w, warehouse in enumerate(problem.warehouses):
         asking = [calls[key] for key, ws in offered.items() if w in ws]
         left = dict(warehouse.stock)
-        for call in sorted(
-            asking, key=lambda c: (c.priority, seconds[warehouse.place][c.place], c.key)
-        ):
+
+        # Calls some able engineer's van covers come last: they need the warehouse least.
+        def need(c: Call, at: int = warehouse.place) -> tuple[bool, int, int, str]:
+            covered = any(_van_covers(problem.engineers[e], c) for e in screening.able[c.key])
+            return (covered, c.priority, seconds[at][c.place], c.key)
+
+        for call in sorted(asking, key=need):
             if all(left.get(sku, 0) >= qty for sku, qty in call.parts.items()):
                 for sku, qty in call.parts.items():
                     left[sku] -= qty
@@ -347,7 +353,8 @@ class _Layout:
             windows=windows,
             starts=[2 * v for v in range(len(problem.engineers))],
             ends=[2 * v + 1 for v in range(len(problem.engineers))],
-            vehicle_spans=[(e.leaves_at, e.shift_end) for e in problem.engineers],
+            # An engineer whose shift is over stays home (screening gave them nothing).
+            vehicle_spans=[(min(e.leaves_at, e.shift_end), e.shift_end) for e in problem.engineers],
             penalties=penalties,
             allowed=self.allowed,
             loads=self._van_loads(first),

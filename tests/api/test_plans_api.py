@@ -206,3 +206,70 @@ def test_planning_again_during_the_day_keeps_the_call_under_way_and_plans_the_re
     assert [s["call"] for s in rest] == [later]
     assert rest[0]["arrive"] >= first["depart"]
     assert busy not in [u["call"] for u in body["unassigned"]]
+
+
+def test_collecting_a_pickup_books_the_reserved_parts_onto_the_van_once(client, town):
+    report(client, town, "EAST", "P3", parts=[{"sku": "FUSER", "qty": 2}])
+    body = plan(client, town)
+    published = client.post(f"/api/v1/plans/{body['id']}/publish", headers=town).json
+    route = next(r for r in published["routes"] if r["stops"])
+    pickup = route["stops"][0]
+    url = f"/api/v1/plans/{body['id']}/stops/{pickup['id']}/collect"
+    collected = client.post(url, headers=town)
+    assert collected.status_code == 200, collected.json
+    assert collected.json["collected_at"] is not None
+    assert reserved(client, town) == 0
+    stock = client.get("/api/v1/stock", query_string={"sku": "FUSER"}, headers=town).json["items"]
+    on_hand = {item["location"]: item["on_hand"] for item in stock}
+    assert on_hand["WH-N"] == 1
+    assert sum(q for loc, q in on_hand.items() if loc != "WH-N") == 2
+    again = client.post(url, headers=town)
+    assert again.status_code == 409
+
+
+def test_a_draft_whose_call_moved_on_is_not_published(client, town):
+    call = report(client, town, "EAST", "P2")
+    body = plan(client, town)
+    for status, extra in [("assigned", {"engineer": "E-WEST"}), ("en_route", {})]:
+        answer = client.post(
+            f"/api/v1/calls/{call}/status", json={"status": status, **extra}, headers=town
+        )
+        assert answer.status_code == 200, answer.json
+    refused = client.post(f"/api/v1/plans/{body['id']}/publish", headers=town)
+    assert refused.status_code == 409
+    after = client.get(f"/api/v1/calls/{call}", headers=town).json
+    assert (after["status"], after["engineer"]) == ("en_route", "E-WEST")
+    assert client.get(f"/api/v1/plans/{body['id']}", headers=town).json["status"] == "draft"
+
+
+def test_a_replaced_plan_takes_no_more_assignments_and_its_left_out_calls_go_back(
+    client, town, clock
+):
+    window = {"start": "2026-11-20T10:30:00+08:00", "end": "2026-11-20T11:00:00+08:00"}
+    narrow = report(client, town, "EAST", "P3", window=window)
+    first = plan(client, town)
+    assert client.post(f"/api/v1/plans/{first['id']}/publish", headers=town).status_code == 200
+    assert client.get(f"/api/v1/calls/{narrow}", headers=town).json["status"] == "assigned"
+    clock.advance(hours=2)  # 12:00: the customer's window has closed
+    second = plan(client, town)
+    assert second["unassigned"] == [{"call": narrow, "reason": "cannot be reached in time"}]
+    assert client.post(f"/api/v1/plans/{second['id']}/publish", headers=town).status_code == 200
+    back = client.get(f"/api/v1/calls/{narrow}", headers=town).json
+    assert (back["status"], back["engineer"]) == ("new", None)
+    urgent = report(client, town, "WEST", "P1")
+    stale = client.post(
+        f"/api/v1/plans/{first['id']}/assign",
+        json={"call": urgent, "engineer": "E-WEST"},
+        headers=town,
+    )
+    assert stale.status_code == 409
+
+
+def test_tomorrow_is_planned_without_the_calls_today_s_plan_holds(client, town):
+    today_call = report(client, town, "EAST", "P3")
+    body = plan(client, town)
+    assert client.post(f"/api/v1/plans/{body['id']}/publish", headers=town).status_code == 200
+    tomorrow = plan(client, town, date="2026-11-23")  # Monday: Saturday and Sunday are off
+    planned = [s["call"] for r in tomorrow["routes"] for s in r["stops"]]
+    assert today_call not in planned
+    assert today_call not in [u["call"] for u in tomorrow["unassigned"]]

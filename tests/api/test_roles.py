@@ -75,6 +75,7 @@ POLICY = [
     ("POST", "/api/v1/plans/{plan_id}/publish", PLANNERS, 200),
     ("POST", "/api/v1/plans/{plan_id}/candidates", PLANNERS, 200),
     ("POST", "/api/v1/plans/{plan_id}/assign", PLANNERS, 200),
+    ("POST", "/api/v1/plans/{plan_id}/stops/{stop_id}/collect", ALL, 200),
     ("PUT", "/api/v1/loan-policy", {"admin"}, 200),
     ("GET", "/api/v1/rmas", ALL, 200),
     ("POST", "/api/v1/rmas", LEDGER, 201),
@@ -139,8 +140,36 @@ def _plan_the_day(client, auth, world):
     world["new_call_id"] = call.json["id"]
 
 
+def _publish_a_pickup(client, auth, world):
+    """A published plan of the test day whose route (E-R's) starts with a pick-up."""
+    admin = auth["admin"]
+    for path, body in [
+        (
+            "/api/v1/locations",
+            {"code": "WH-P", "name": "North", "kind": "warehouse", "lat": 31.21, "lon": 121.41},
+        ),
+        (
+            "/api/v1/moves",
+            {"sku": "P-R", "qty": 5, "from": "V-R", "to": "WH-P", "reason": "receipt"},
+        ),
+        ("/api/v1/calls", {"site": "S-R", "priority": "P2", "parts": [{"sku": "P-R", "qty": 1}]}),
+    ]:
+        answer = client.post(path, json=body, headers=admin)
+        assert answer.status_code == 201, answer.json
+    answer = client.post(
+        "/api/v1/plans", json={"date": "2026-11-20", "time_limit_s": 0.5}, headers=admin
+    )
+    assert answer.status_code == 201, answer.json
+    world["plan_id"] = answer.json["id"]
+    published = client.post(f"/api/v1/plans/{world['plan_id']}/publish", headers=admin)
+    assert published.status_code == 200, published.json
+    stops = [s for r in published.json["routes"] for s in r["stops"] if s["kind"] == "pickup"]
+    world["stop_id"] = stops[0]["id"]
+
+
 # What an endpoint needs done first.
 PREPARE = {
+    "/api/v1/plans/{plan_id}/stops/{stop_id}/collect": _publish_a_pickup,
     "/api/v1/plans/{plan_id}": _plan_the_day,
     "/api/v1/plans/{plan_id}/publish": _plan_the_day,
     "/api/v1/plans/{plan_id}/candidates": _plan_the_day,

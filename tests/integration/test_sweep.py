@@ -50,7 +50,7 @@ def run_sweep(database, clock):
 def alerts_of(near, missed):
     return (
         f"{near} deadline(s) near, {missed} missed, 0 loan reminder(s), 0 delivered, "
-        "0 RMA(s) escalated"
+        "0 RMA(s) escalated, 0 pick-up(s) freed"
     )
 
 
@@ -64,11 +64,11 @@ def test_the_sweep_makes_each_visit_due_once_however_often_it_runs(
     clock.now = MONDAY_10
     assert run_sweep(database, clock) == (
         "sweep: 4 preventive visit(s) created, 0 deadline(s) near, 0 missed, "
-        "0 loan reminder(s), 0 delivered, 0 RMA(s) escalated"
+        "0 loan reminder(s), 0 delivered, 0 RMA(s) escalated, 0 pick-up(s) freed"
     )
     assert run_sweep(database, clock) == (
         "sweep: 0 preventive visit(s) created, 0 deadline(s) near, 0 missed, "
-        "0 loan reminder(s), 0 delivered, 0 RMA(s) escalated"
+        "0 loan reminder(s), 0 delivered, 0 RMA(s) escalated, 0 pick-up(s) freed"
     )
     visits = {call.site.code: call for call in preventive(session)}
     assert sorted(visits) == ["S-C-BRONZE-0", "S-C-GOLD-0", "S-C-GOLD-1", "S-C-SILVER-0"]

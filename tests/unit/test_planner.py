@@ -342,3 +342,34 @@ def problems(draw: st.DrawFn) -> Problem:
 def test_every_plan_the_solver_returns_passes_the_independent_checker(problem: Problem) -> None:
     plan = solve(problem, time_limit_s=0.2)
     assert check_plan(problem, plan) == []
+
+
+def test_an_engineer_whose_shift_is_over_gets_nothing_and_the_others_are_planned() -> None:
+    problem = Problem(
+        engineers=(engineer("done", shift_end=13 * HOUR, ready_at=14 * HOUR), engineer("bob")),
+        calls=(call("c1", 1),),
+        warehouses=(),
+        travel=TOWN,
+    )
+    plan = planned(problem)
+    assert plan.route_of("done").stops == ()
+    assert calls_of(plan, "bob") == ["c1"]
+
+
+def test_warehouse_stock_goes_first_to_calls_no_van_can_cover() -> None:
+    problem = Problem(
+        engineers=(engineer("ann", van={"X": 1}), engineer("bob", 3, skills=frozenset({"b"}))),
+        calls=(
+            call("p1", 1, priority=1, parts={"X": 1}),
+            call("p3", 2, parts={"X": 1}, skills=frozenset({"b"})),
+        ),
+        warehouses=(Warehouse("north", 4, {"X": 1}),),
+        travel=TOWN,
+    )
+    plan = planned(problem)
+    assert plan.unassigned == ()
+
+
+def test_on_a_day_nobody_works_the_calls_say_so() -> None:
+    problem = Problem(engineers=(), calls=(call("c1", 1),), warehouses=(), travel=TOWN)
+    assert left_out(planned(problem)) == {"c1": Reason.NOBODY_ON_SHIFT}
