@@ -22,7 +22,7 @@ from partsvc.http import (
     settings,
     today,
 )
-from partsvc.routing import pickups, schemas, services
+from partsvc.routing import loading, pickups, schemas, services
 from partsvc.routing.solver import solve
 from partsvc.routing.travel import travel_source
 
@@ -53,7 +53,7 @@ class Plans(MethodView):
                     "That day is over; plan today or a day ahead.",
                     errors={"date": ["In the past."]},
                 )
-            loaded = services.load_day(
+            loaded = loading.load_day(
                 session, data["date"], now=now(), calendar=calendar(), source=source
             )
         g.pop("session", None)
@@ -110,7 +110,7 @@ class PlanCandidates(Resource):
         """Every engineer ranked by when they could be at the call (R29)."""
         session = current_session()
         plan = services.get_plan(session, plan_id)
-        loaded = services.load_day(
+        loaded = loading.load_day(
             session,
             plan.day,
             now=now(),
@@ -144,7 +144,7 @@ class PlanAssign(Resource):
         """Put the call into the engineer's route; the later stops shift (R29)."""
         session = current_session()
         plan = services.get_plan(session, plan_id, for_update=True)
-        loaded = services.load_day(
+        loaded = loading.load_day(
             session,
             plan.day,
             now=now(),

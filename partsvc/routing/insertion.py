@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from partsvc.routing.problem import Call, Engineer, Problem, Route, Stop, StopKind, Warehouse
-from partsvc.routing.solver import carried
+from partsvc.routing.screening import carried
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Plans in the service (R26–R29): load the day, solve outside any transaction, store.
 
-`load_day` reads what a plan is made from into plain data (`Loaded`); the caller ends the
+`loading.load_day` reads what a plan is made from into plain data; the caller ends the
 read, runs `solver.solve` and stores the result with `save_plan` in a new transaction
 (DESIGN rule 4). Publishing assigns the calls and reserves the parts to be picked up.
 """
@@ -8,213 +8,22 @@ read, runs `solver.solve` and stores the result with `save_plan` in a new transa
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from partsvc.auth.services import Caller
 from partsvc.calls.calls import change_call_status, reassign_call
-from partsvc.calls.models import Call, Engineer
+from partsvc.calls.models import Call
 from partsvc.calls.rules import CallStatus
 from partsvc.errors import Conflict, InvalidInput, UnknownKey
-from partsvc.inventory.models import Location, Part, StockLevel
+from partsvc.inventory.models import Part
 from partsvc.inventory.reservations import release, reserve
 from partsvc.routing import problem as p
 from partsvc.routing.insertion import Candidate, insert_call, rank_candidates
+from partsvc.routing.loading import OPEN, Loaded
 from partsvc.routing.models import DayPlan, PlanRoute, PlanStop, PlanUnassigned
-from partsvc.routing.travel import Point, TravelSource
-from partsvc.worktime import WorkingCalendar
-
-OPEN = (CallStatus.NEW, CallStatus.ASSIGNED)
-UNDER_WAY = (CallStatus.EN_ROUTE, CallStatus.ON_SITE)
-
-
-@dataclass
-class Loaded:
-    """A day's planning problem with the keys to find its rows again."""
-
-    day: date
-    midnight: datetime
-    problem: p.Problem
-    calls: dict[str, int] = field(default_factory=dict)
-    engineers: dict[str, int] = field(default_factory=dict)
-    warehouses: dict[str, int] = field(default_factory=dict)
-    places: dict[str, int] = field(default_factory=dict)
-    """Places of known calls that are not planned (done, under way, or elsewhere)."""
-    finished: set[str] = field(default_factory=set)
-    """Known calls no longer open: done or under way, whatever the plan's times say."""
-    under_way: dict[str, tuple[int, int, int]] = field(default_factory=dict)
-    """Per engineer, the call they are on now: (call id, since, done at), in seconds."""
-
-    def seconds(self, instant: datetime) -> int:
-        return int((instant - self.midnight).total_seconds())
-
-    def instant(self, seconds: int) -> datetime:
-        return self.midnight + timedelta(seconds=seconds)
-
-
-def load_day(
-    session: Session,
-    day: date,
-    *,
-    now: datetime,
-    calendar: WorkingCalendar,
-    source: TravelSource,
-    extra_calls: Iterable[int] = (),
-    known_calls: Iterable[int] = (),
-) -> Loaded:
-    """The open calls of `day`, the engineers on shift with their vans, the warehouses.
-
-    When planning today, a call under way stays with its engineer, who starts from that
-    site when it is done. Calls already in another day's published plan are left to it.
-    `extra_calls` are planned whatever their state (an urgent call to rank); `known_calls`
-    (a plan's stops) only get a place, and those no longer open count as done.
-    """
-    midnight = datetime.combine(day, time.min, calendar.zone).astimezone(UTC)
-    end = midnight + timedelta(days=1)
-    points: list[Point] = []
-
-    def place(lat: float | None, lon: float | None) -> int:
-        points.append((lat or 0.0, lon or 0.0))
-        return len(points) - 1
-
-    today = now.astimezone(calendar.zone).date()
-    elsewhere = (
-        select(PlanStop.call_id)
-        .join(PlanRoute, PlanStop.route_id == PlanRoute.id)
-        .join(DayPlan, PlanRoute.plan_id == DayPlan.id)
-        .where(
-            DayPlan.status == "published",
-            DayPlan.day != day,
-            DayPlan.day >= today,
-            PlanStop.kind == "call",
-        )
-    )
-    extra = list(extra_calls)
-    calls = list(
-        session.scalars(
-            select(Call)
-            .where(
-                or_(
-                    and_(Call.status.in_(OPEN), Call.id.not_in(elsewhere)),
-                    Call.id.in_(extra),
-                ),
-                or_(Call.onsite_due < end, Call.window_start < end, Call.id.in_(extra)),
-            )
-            .order_by(Call.id)
-        ).unique()
-    )
-    under_way = (
-        {
-            call.engineer_id: call
-            for call in session.scalars(
-                select(Call).where(Call.status.in_(UNDER_WAY), Call.engineer_id.is_not(None))
-            ).unique()
-        }
-        if day == today
-        else {}
-    )
-    loaded = Loaded(day, midnight, p.Problem((), (), (), p.Travel((), ())))
-    at = max(loaded.seconds(now), 0)
-    engineers = []
-    working = calendar.is_working_day(day)
-    for engineer in session.scalars(select(Engineer).order_by(Engineer.code)).unique():
-        if not working:
-            continue
-        home = place(engineer.home_lat, engineer.home_lon)
-        start, ready = home, at
-        busy = under_way.get(engineer.id)
-        if busy is not None:
-            # Free once the visit is over: counted from arrival on site, or from now if
-            # they are still on the way (the drive is short next to the visit).
-            start = place(busy.site.lat, busy.site.lon)
-            since = loaded.seconds(busy.onsite_at) if busy.onsite_at else at
-            ready = max(at, since + busy.duration_minutes * 60)
-            loaded.under_way[engineer.code] = (busy.id, min(since, at), ready)
-        engineers.append(
-            p.Engineer(
-                key=engineer.code,
-                start=start,
-                end=home,
-                shift_start=_seconds_of(engineer.shift_start),
-                shift_end=_seconds_of(engineer.shift_end),
-                skills=frozenset(engineer.skills or ()),
-                van=_van(session, engineer),
-                ready_at=ready,
-            )
-        )
-        loaded.engineers[engineer.code] = engineer.id
-    wanted = {str(line["sku"]) for call in calls for line in call.parts}
-    warehouses = []
-    for location in session.scalars(
-        select(Location).where(Location.kind == "warehouse", Location.active.is_(True))
-    ).unique():
-        stock = _available(session, location.id, wanted)
-        warehouses.append(p.Warehouse(location.code, place(location.lat, location.lon), stock))
-        loaded.warehouses[location.code] = location.id
-    planned = []
-    for call in calls:
-        key = str(call.id)
-        loaded.calls[key] = call.id
-        planned.append(_call(loaded, call, place(call.site.lat, call.site.lon), at))
-    planned_keys = {c.key for c in planned}
-    for call in session.scalars(select(Call).where(Call.id.in_(list(known_calls)))).unique():
-        if str(call.id) not in planned_keys:
-            loaded.calls[str(call.id)] = call.id
-            loaded.places[str(call.id)] = place(call.site.lat, call.site.lon)
-            if call.status not in OPEN:
-                loaded.finished.add(str(call.id))
-    loaded.problem = p.Problem(
-        tuple(engineers), tuple(planned), tuple(warehouses), source.travel(points)
-    )
-    return loaded
-
-
-def _seconds_of(moment: time) -> int:
-    return moment.hour * 3600 + moment.minute * 60
-
-
-def _call(loaded: Loaded, call: Call, place: int, now: int) -> p.Call:
-    """R27: P1/P2 by their on-site deadline, P3 in the day or the customer's window."""
-    day_end = 24 * 3600
-    earliest = loaded.seconds(call.window_start) if call.window_start else 0
-    latest = loaded.seconds(call.window_end) if call.window_end else day_end
-    due = loaded.seconds(call.onsite_due)
-    if due >= now:
-        latest = min(latest, due)  # already late: still to be served, soonest
-    contract = call.site.customer.contract_on(loaded.day)
-    designated = contract.designated_engineer if contract else None
-    preferred = call.engineer or designated
-    return p.Call(
-        key=str(call.id),
-        place=place,
-        service=call.duration_minutes * 60,
-        earliest=max(earliest, 0),
-        latest=max(min(latest, day_end), 0),
-        priority=int(call.priority[1]),
-        skills=frozenset(call.skills or ()),
-        parts={str(line["sku"]): int(str(line["qty"])) for line in call.parts},
-        preferred=preferred.code if preferred else None,
-    )
-
-
-def _van(session: Session, engineer: Engineer) -> dict[str, int]:
-    if engineer.van is None:
-        return {}
-    return _available(session, engineer.van.id, None)
-
-
-def _available(session: Session, location_id: int, skus: set[str] | None) -> dict[str, int]:
-    query = (
-        select(Part.sku, StockLevel.on_hand - StockLevel.reserved)
-        .join(StockLevel.part)
-        .where(StockLevel.location_id == location_id, StockLevel.on_hand > StockLevel.reserved)
-    )
-    if skus is not None:
-        query = query.where(Part.sku.in_(sorted(skus)))
-    return {sku: int(qty) for sku, qty in session.execute(query)}
 
 
 def save_plan(

@@ -37,13 +37,12 @@ from partsvc.routing.problem import (
     Unassigned,
     Warehouse,
 )
+from partsvc.routing.screening import Screening, carried, screen, van_covers
 
 DROP_PENALTY = {1: 10**13, 2: 10**10, 3: 10**7}
 """What leaving a call out costs, per priority, in seconds of driving."""
 PREFERENCE_SECONDS = 1800
 """Driving worth saving before a call goes to someone other than its designated engineer."""
-PICKUPS_PER_CALL = 2
-"""Warehouses offered as pick-ups for one call: the nearest that hold what it needs."""
 
 
 def solve(problem: Problem, *, time_limit_s: float = 10.0, seed: int = 0) -> Plan:
@@ -106,105 +105,6 @@ def _urgent_first(
     ]
 
 
-@dataclass(frozen=True)
-class Screening:
-    """Per call: the engineers who could serve it on an otherwise empty route, or why none."""
-
-    able: dict[str, list[int]]
-    reasons: dict[str, Reason]
-    pickups: dict[str, list[int]]
-    """Per call, the warehouses (by position) offered as pick-ups."""
-
-    def nothing_found(self) -> Screening:
-        """The search ended without any plan: say so for every call it was given."""
-        reasons = dict(self.reasons)
-        reasons.update({key: Reason.NO_PLAN for key in self.able})
-        return Screening(self.able, reasons, self.pickups)
-
-
-def screen(problem: Problem) -> Screening:
-    able: dict[str, list[int]] = {}
-    reasons: dict[str, Reason] = {}
-    pickups: dict[str, list[int]] = {}
-    for call in problem.calls:
-        skilled = [
-            i for i, engineer in enumerate(problem.engineers) if call.skills <= engineer.skills
-        ]
-        offered = _pickup_warehouses(problem, call)
-        stocked = [i for i in skilled if offered or _van_covers(problem.engineers[i], call)]
-        timely = [i for i in stocked if _reaches(problem, problem.engineers[i], call, offered)]
-        done = [i for i in timely if _returns(problem, problem.engineers[i], call, offered)]
-        if done:
-            able[call.key] = done
-            pickups[call.key] = offered
-        else:
-            reasons[call.key] = (
-                Reason.NOBODY_ON_SHIFT
-                if not problem.engineers
-                else Reason.NO_SKILL
-                if not skilled
-                else Reason.NO_PARTS
-                if not stocked
-                else Reason.TOO_LATE
-                if not timely
-                else Reason.OUT_OF_SHIFT
-            )
-    return Screening(able, reasons, pickups)
-
-
-def carried(warehouse: Warehouse, call: Call) -> dict[str, int]:
-    """What a pick-up for `call` takes from `warehouse`: what it needs, as far as in stock."""
-    taken = {sku: min(qty, warehouse.stock.get(sku, 0)) for sku, qty in call.parts.items()}
-    return {sku: qty for sku, qty in taken.items() if qty > 0}
-
-
-def holds_all(warehouse: Warehouse, call: Call) -> bool:
-    return all(warehouse.stock.get(sku, 0) >= qty for sku, qty in call.parts.items())
-
-
-def _pickup_warehouses(problem: Problem, call: Call) -> list[int]:
-    """The nearest warehouses that hold everything the call needs."""
-    if not call.parts:
-        return []
-    useful = [w for w, warehouse in enumerate(problem.warehouses) if holds_all(warehouse, call)]
-    seconds = problem.travel.seconds
-    useful.sort(key=lambda w: seconds[problem.warehouses[w].place][call.place])
-    return useful[:PICKUPS_PER_CALL]
-
-
-def _van_covers(engineer: Engineer, call: Call) -> bool:
-    return all(engineer.van.get(sku, 0) >= qty for sku, qty in call.parts.items())
-
-
-def _ways(problem: Problem, engineer: Engineer, call: Call, offered: list[int]) -> list[int]:
-    """When the engineer could start the call: straight there, or by way of a pick-up."""
-    seconds = problem.travel.seconds
-    starts = []
-    if _van_covers(engineer, call):
-        starts.append(engineer.leaves_at + seconds[engineer.start][call.place])
-    for w in offered:
-        warehouse = problem.warehouses[w]
-        starts.append(
-            engineer.leaves_at
-            + seconds[engineer.start][warehouse.place]
-            + warehouse.service
-            + seconds[warehouse.place][call.place]
-        )
-    return [max(arrive, call.earliest) for arrive in starts]
-
-
-def _reaches(problem: Problem, engineer: Engineer, call: Call, offered: list[int]) -> bool:
-    return any(start <= call.latest for start in _ways(problem, engineer, call, offered))
-
-
-def _returns(problem: Problem, engineer: Engineer, call: Call, offered: list[int]) -> bool:
-    home = problem.travel.seconds[call.place][engineer.end]
-    return any(
-        start <= call.latest and start + call.service + home <= engineer.shift_end
-        for start in _ways(problem, engineer, call, offered)
-    )
-
-
 def _share_out(problem: Problem, screening: Screening) -> dict[str, list[int]]:
     """Offer each warehouse's scarce stock to the most urgent calls only.
 
@@ -221,7 +121,7 @@ def _share_out(problem: Problem, screening: Screening) -> dict[str, list[int]]:
 
         # Calls some able engineer's van covers come last: they need the warehouse least.
         def need(c: Call, at: int = warehouse.place) -> tuple[bool, int, int, str]:
-            covered = any(_van_covers(problem.engineers[e], c) for e in screening.able[c.key])
+            covered = any(van_covers(problem.engineers[e], c) for e in screening.able[c.key])
             return (covered, c.priority, seconds[at][c.place], c.key)
 
         for call in sorted(asking, key=need):
@@ -308,7 +208,7 @@ class _Layout:
             if not call.parts:
                 add(_Visit(call), engineers)
                 continue
-            vans = [e for e in engineers if _van_covers(problem.engineers[e], call)]
+            vans = [e for e in engineers if van_covers(problem.engineers[e], call)]
             if not vans and not offered[call.key]:
                 continue  # its warehouse stock went to more urgent calls
             sources = [add(_Visit(call, _Kind.VAN), vans)] if vans else []

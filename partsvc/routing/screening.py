@@ -1,0 +1,114 @@
+"""Screening: who could serve each call on an otherwise empty route, or why nobody can.
+
+Calls nobody can serve are not given to the search; they come back with their reason.
+A call's parts come either from the engineer's own van or from a pick-up at one of the
+nearest warehouses that hold them all. Pure: standard library only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from partsvc.routing.problem import Call, Engineer, Problem, Reason, Warehouse
+
+PICKUPS_PER_CALL = 2
+"""Warehouses offered as pick-ups for one call: the nearest that hold what it needs."""
+
+
+@dataclass(frozen=True)
+class Screening:
+    """Per call: the engineers who could serve it on an otherwise empty route, or why none."""
+
+    able: dict[str, list[int]]
+    reasons: dict[str, Reason]
+    pickups: dict[str, list[int]]
+    """Per call, the warehouses (by position) offered as pick-ups."""
+
+    def nothing_found(self) -> Screening:
+        """The search ended without any plan: say so for every call it was given."""
+        reasons = dict(self.reasons)
+        reasons.update({key: Reason.NO_PLAN for key in self.able})
+        return Screening(self.able, reasons, self.pickups)
+
+
+def screen(problem: Problem) -> Screening:
+    able: dict[str, list[int]] = {}
+    reasons: dict[str, Reason] = {}
+    pickups: dict[str, list[int]] = {}
+    for call in problem.calls:
+        skilled = [
+            i for i, engineer in enumerate(problem.engineers) if call.skills <= engineer.skills
+        ]
+        offered = _pickup_warehouses(problem, call)
+        stocked = [i for i in skilled if offered or van_covers(problem.engineers[i], call)]
+        timely = [i for i in stocked if _reaches(problem, problem.engineers[i], call, offered)]
+        done = [i for i in timely if _returns(problem, problem.engineers[i], call, offered)]
+        if done:
+            able[call.key] = done
+            pickups[call.key] = offered
+        else:
+            reasons[call.key] = (
+                Reason.NOBODY_ON_SHIFT
+                if not problem.engineers
+                else Reason.NO_SKILL
+                if not skilled
+                else Reason.NO_PARTS
+                if not stocked
+                else Reason.TOO_LATE
+                if not timely
+                else Reason.OUT_OF_SHIFT
+            )
+    return Screening(able, reasons, pickups)
+
+
+def carried(warehouse: Warehouse, call: Call) -> dict[str, int]:
+    """What a pick-up for `call` takes from `warehouse`: what it needs, as far as in stock."""
+    taken = {sku: min(qty, warehouse.stock.get(sku, 0)) for sku, qty in call.parts.items()}
+    return {sku: qty for sku, qty in taken.items() if qty > 0}
+
+
+def holds_all(warehouse: Warehouse, call: Call) -> bool:
+    return all(warehouse.stock.get(sku, 0) >= qty for sku, qty in call.parts.items())
+
+
+def _pickup_warehouses(problem: Problem, call: Call) -> list[int]:
+    """The nearest warehouses that hold everything the call needs."""
+    if not call.parts:
+        return []
+    useful = [w for w, warehouse in enumerate(problem.warehouses) if holds_all(warehouse, call)]
+    seconds = problem.travel.seconds
+    useful.sort(key=lambda w: seconds[problem.warehouses[w].place][call.place])
+    return useful[:PICKUPS_PER_CALL]
+
+
+def van_covers(engineer: Engineer, call: Call) -> bool:
+    return all(engineer.van.get(sku, 0) >= qty for sku, qty in call.parts.items())
+
+
+def _ways(problem: Problem, engineer: Engineer, call: Call, offered: list[int]) -> list[int]:
+    """When the engineer could start the call: straight there, or by way of a pick-up."""
+    seconds = problem.travel.seconds
+    starts = []
+    if van_covers(engineer, call):
+        starts.append(engineer.leaves_at + seconds[engineer.start][call.place])
+    for w in offered:
+        warehouse = problem.warehouses[w]
+        starts.append(
+            engineer.leaves_at
+            + seconds[engineer.start][warehouse.place]
+            + warehouse.service
+            + seconds[warehouse.place][call.place]
+        )
+    return [max(arrive, call.earliest) for arrive in starts]
+
+
+def _reaches(problem: Problem, engineer: Engineer, call: Call, offered: list[int]) -> bool:
+    return any(start <= call.latest for start in _ways(problem, engineer, call, offered))
+
+
+def _returns(problem: Problem, engineer: Engineer, call: Call, offered: list[int]) -> bool:
+    home = problem.travel.seconds[call.place][engineer.end]
+    return any(
+        start <= call.latest and start + call.service + home <= engineer.shift_end
+        for start in _ways(problem, engineer, call, offered)
+    )
