@@ -32,7 +32,7 @@ def collect_pickup(
         select(PlanStop)
         .join(PlanRoute, PlanStop.route_id == PlanRoute.id)
         .where(PlanStop.id == stop_id, PlanRoute.plan_id == plan_id)
-        .with_for_update()
+        .with_for_update(of=PlanStop)
     ).one_or_none()
     if stop is None or stop.kind != "pickup":
         raise UnknownKey(f"Plan {plan_id} has no pick-up {stop_id}.", plan=plan_id, stop=stop_id)
@@ -84,7 +84,7 @@ def release_stale_pickups(session: Session, *, today: date, now: datetime) -> in
             PlanStop.collected_at.is_(None),
             PlanStop.released_at.is_(None),
         )
-        .with_for_update()
+        .with_for_update(of=PlanStop)
     ).all()
     for stop in stale:
         assert stop.warehouse_id is not None

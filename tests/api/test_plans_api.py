@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.test_sweep import run_sweep
+
 DAY = "2026-11-20"  # the test clock's Friday, 10:00 in Shanghai
 
 
@@ -273,3 +275,17 @@ def test_tomorrow_is_planned_without_the_calls_today_s_plan_holds(client, town):
     planned = [s["call"] for r in tomorrow["routes"] for s in r["stops"]]
     assert today_call not in planned
     assert today_call not in [u["call"] for u in tomorrow["unassigned"]]
+
+
+def test_the_sweep_frees_pickups_nobody_collected_once_their_day_is_over(
+    client, town, clock, database
+):
+    report(client, town, "EAST", "P3", parts=[{"sku": "FUSER", "qty": 2}])
+    body = plan(client, town)
+    assert client.post(f"/api/v1/plans/{body['id']}/publish", headers=town).status_code == 200
+    assert run_sweep(database, clock).endswith("0 pick-up(s) freed")  # the day is not over
+    assert reserved(client, town) == 2
+    clock.advance(days=1)
+    assert run_sweep(database, clock).endswith("1 pick-up(s) freed")
+    assert reserved(client, town) == 0
+    assert run_sweep(database, clock).endswith("0 pick-up(s) freed")
