@@ -23,6 +23,7 @@ from partsvc.http import (
     today,
 )
 from partsvc.routing import loading, pickups, schemas, services
+from partsvc.routing.models import DayPlan
 from partsvc.routing.solver import solve
 from partsvc.routing.travel import travel_source
 
@@ -110,15 +111,7 @@ class PlanCandidates(Resource):
         """Every engineer ranked by when they could be at the call (R29)."""
         session = current_session()
         plan = services.get_plan(session, plan_id)
-        loaded = loading.load_day(
-            session,
-            plan.day,
-            now=now(),
-            calendar=calendar(),
-            source=travel_source(settings()),
-            extra_calls=[data["call"]],
-            known_calls=services.calls_in(plan),
-        )
+        loaded = _plan_with(plan, data["call"])
         ranked = services.candidates_for(loaded, plan, data["call"], now=now())
         return {
             "call": data["call"],
@@ -144,15 +137,7 @@ class PlanAssign(Resource):
         """Put the call into the engineer's route; the later stops shift (R29)."""
         session = current_session()
         plan = services.get_plan(session, plan_id, for_update=True)
-        loaded = loading.load_day(
-            session,
-            plan.day,
-            now=now(),
-            calendar=calendar(),
-            source=travel_source(settings()),
-            extra_calls=[data["call"]],
-            known_calls=services.calls_in(plan),
-        )
+        loaded = _plan_with(plan, data["call"])
         return services.assign_into_plan(
             session, loaded, plan, data["call"], data["engineer"], now=now(), by=current_user()
         )
@@ -167,3 +152,16 @@ class PickupCollect(Resource):
         return pickups.collect_pickup(
             current_session(), plan_id, stop_id, now=now(), by=current_user()
         )
+
+
+def _plan_with(plan: DayPlan, call: int) -> loading.Loaded:
+    """The plan's day as the planner sees it now, with an urgent call to place."""
+    return loading.load_day(
+        current_session(),
+        plan.day,
+        now=now(),
+        calendar=calendar(),
+        source=travel_source(settings()),
+        extra_calls=[call],
+        known_calls=services.calls_in(plan),
+    )
