@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
 from ortools.util import optional_boolean_pb2
 
 BIG = 1 << 40
@@ -117,9 +117,9 @@ class Search:
 
     The default is OR-Tools' iterated local search: ruin a few related visits (SISR: slack
     induction by string removals), reinsert them by local cheapest insertion, descend with
-    the local search operators, accept the result by simulated annealing. Guided local
-    search (`iterated=False, metaheuristic="GUIDED_LOCAL_SEARCH"`) escapes local optima
-    far more slowly on time windows (about 500 accepted moves in 10 s on 100 visits).
+    the local search operators, accept the result by simulated annealing, cooled linearly.
+    Guided local search (`iterated=False, metaheuristic="GUIDED_LOCAL_SEARCH"`) escapes
+    local optima far more slowly on time windows (about 500 accepted moves in 10 s on 100 visits).
     """
 
     time_limit_s: float = 10.0
@@ -134,12 +134,17 @@ class Search:
     """SISR: mean number of visits ruined per iteration, in strings of at most `sequence_size`."""
     sequence_size: int = 15
     bypass: float = 0.01
-    temperatures: tuple[float, float] | None = (0.025, 0.00025)
+    temperatures: tuple[float, float] | None = (0.05, 0.0005)
     """Start and final temperature as shares of the mean arc cost between visits; None lets
     OR-Tools pick them (0.1 and 0.001 of a sampled mean arc cost)."""
+    cooling: str = "LINEAR"
+    """How the temperature falls with the search's progress (time used): LINEAR or
+    EXPONENTIAL. Exponential cooling spends most of the time near the final temperature,
+    where the search is greedy and stalls within a few seconds on Solomon's RC1 set."""
     neighbors_ratio: float = 1.0
     """Share of the nodes each operator tries as neighbours: small means granular, fast moves.
-    Vehicle starts and ends count as nodes, so a small share may leave only depots."""
+    Leave it at 1: on Solomon any share below 1 (0.5, 0.7 tried) leaves OR-Tools 9.15 at
+    its first solution, evaluating millions of moves and keeping one (docs/BENCHMARKS.md)."""
     min_neighbors: int = 1
     extra: tuple[tuple[str, object], ...] = ()
     """Further search parameters by name, dotted for nested ones, for tuning; set last."""
@@ -322,6 +327,9 @@ def _parameters(
             start, final = search.temperatures
             annealing.initial_temperature = start * mean_arc_cost
             annealing.final_temperature = final * mean_arc_cost
+        annealing.cooling_schedule_strategy = getattr(
+            routing_ils_pb2.CoolingScheduleStrategy, search.cooling
+        )
     for name, value in search.extra:
         *path, last = name.split(".")
         target: Any = parameters
