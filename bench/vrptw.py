@@ -10,6 +10,7 @@ the `distance_only_distance` column of `reference.csv`.
 
     .venv/bin/python bench/vrptw.py                          # all 56, 10 s each, both solvers
     .venv/bin/python bench/vrptw.py --only R105,RC107 --no-pyvrp
+    .venv/bin/python bench/vrptw.py --no-pyvrp --search '{"cooling": "EXPONENTIAL"}'
 
 PyVRP and vrplib are bench-only extras (`pip install -e .[bench]`); `partsvc` never imports
 them. PyVRP gets the same integer model as ours: distances and times scaled by 1000, travel
@@ -50,10 +51,11 @@ class Outcome:
         return (self.distance - reference) / reference if self.feasible else None
 
 
-def run_ours(path: Path, time_limit: float, seed: int) -> Outcome:
+def run_ours(path: Path, time_limit: float, seed: int, search: str = "{}") -> Outcome:
     """The planner's search through the CLI, in its own process; routes re-checked here."""
     exe = Path(sys.executable).with_name("partsvc")
     command = [str(exe), "bench", "vrptw", str(path), "--time-limit", str(time_limit)]
+    command += ["--search", search]
     began = time.perf_counter()
     done = subprocess.run(
         [*command, "--seed", str(seed)], capture_output=True, text=True, check=False
@@ -146,6 +148,9 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated instance names")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-pyvrp", action="store_true", help="run only our search")
+    parser.add_argument(
+        "--search", default="{}", help="our search settings as JSON (see partsvc bench vrptw)"
+    )
     args = parser.parse_args()
 
     with (args.data / "reference.csv").open() as handle:
@@ -159,7 +164,8 @@ def main() -> None:
     solvers = ["ours"] if args.no_pyvrp else ["ours", "pyvrp"]
     print(
         f"# {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC, {len(files)} instances, "
-        f"{args.time_limit:g} s each, seed {args.seed}, {os.cpu_count()} cores"
+        f"{args.time_limit:g} s each, seed {args.seed}, {os.cpu_count()} cores, "
+        f"search {args.search}"
     )
     header = f"{'instance':8} {'reference':>10} │ {'ours':>10} {'gap %':>6} {'veh':>3} {'s':>5}"
     if "pyvrp" in solvers:
@@ -172,8 +178,10 @@ def main() -> None:
         ref = reference[name]
         line = f"{name:8} {ref:10.2f}"
         for solver in solvers:
-            run = run_ours if solver == "ours" else run_pyvrp
-            outcome = run(path, args.time_limit, args.seed)
+            if solver == "ours":
+                outcome = run_ours(path, args.time_limit, args.seed, args.search)
+            else:
+                outcome = run_pyvrp(path, args.time_limit, args.seed)
             gap = outcome.gap(ref)
             gaps[solver][name] = gap
             shown = f"{outcome.distance:10.2f}" if outcome.feasible else "infeasible"

@@ -171,15 +171,35 @@ def bench() -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--time-limit", default=10.0, show_default=True, help="Seconds of search.")
 @click.option("--seed", default=0, show_default=True)
-def bench_vrptw(path: str, time_limit: float, seed: int) -> None:
+@click.option(
+    "--search",
+    "settings",
+    default="{}",
+    help='Search settings to tune, as JSON, e.g. {"cooling": "EXPONENTIAL"}.',
+)
+def bench_vrptw(path: str, time_limit: float, seed: int, settings: str) -> None:
     """Solve one Solomon-format file and print the result as one JSON object."""
     import json
+    from dataclasses import fields
     from pathlib import Path
 
     from partsvc.routing.model import Search
     from partsvc.routing.solomon import read_instance, solve_vrptw
 
-    result = solve_vrptw(read_instance(Path(path)), Search(time_limit_s=time_limit, seed=seed))
+    try:
+        tuned = json.loads(settings)
+    except json.JSONDecodeError as error:
+        raise click.BadParameter(f"not JSON: {error}", param_hint="--search") from None
+    known = {f.name for f in fields(Search)} - {"time_limit_s", "seed", "extra", "operators"}
+    if not isinstance(tuned, dict) or set(tuned) - known:
+        unknown = sorted(set(tuned) - known) if isinstance(tuned, dict) else tuned
+        raise click.BadParameter(
+            f"an object of {', '.join(sorted(known))}; not {unknown}", param_hint="--search"
+        )
+    if isinstance(tuned.get("temperatures"), list):
+        tuned["temperatures"] = tuple(tuned["temperatures"])
+    search = Search(time_limit_s=time_limit, seed=seed, **tuned)
+    result = solve_vrptw(read_instance(Path(path)), search)
     click.echo(
         json.dumps(
             {

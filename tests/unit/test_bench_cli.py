@@ -1,0 +1,66 @@
+"""`partsvc bench vrptw`: one Solomon-format file in, one JSON object out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from partsvc.cli import main
+
+# Depot and three customers; the third opens late, so one vehicle serves 1, 2, then 3.
+TINY = """TINY
+
+VEHICLE
+NUMBER     CAPACITY
+  2         50
+
+CUSTOMER
+CUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE   TIME
+
+    0      0          0          0          0        1000          0
+    1      10         0         10          0         100         10
+    2      10        10         10          0         200         10
+    3      0         10         10        150         300         10
+"""
+
+
+def run(tmp_path: Path, *extra: str) -> tuple[int, str]:
+    path = tmp_path / "tiny.txt"
+    path.write_text(TINY)
+    args = ["bench", "vrptw", str(path), "--time-limit", "0.5", *extra]
+    done = CliRunner().invoke(main, args)
+    return done.exit_code, done.output
+
+
+def test_it_prints_one_checked_json_object_with_every_customer_served(tmp_path: Path) -> None:
+    code, output = run(tmp_path)
+    assert code == 0, output
+    answer = json.loads(output)
+    assert answer["instance"] == "TINY"
+    assert answer["feasible"] is True
+    assert answer["problems"] == []
+    assert sorted(c for route in answer["routes"] for c in route) == [1, 2, 3]
+    assert answer["routes"] == [[1, 2, 3]]
+    assert answer["distance"] == 40.0
+
+
+def test_search_settings_are_taken_from_json(tmp_path: Path) -> None:
+    code, output = run(
+        tmp_path, "--search", '{"cooling": "EXPONENTIAL", "temperatures": [0.1, 0.001]}'
+    )
+    assert code == 0, output
+    assert json.loads(output)["feasible"] is True
+
+
+def test_an_unknown_search_setting_is_refused_by_name(tmp_path: Path) -> None:
+    code, output = run(tmp_path, "--search", '{"colling": "LINEAR"}')
+    assert code == 2
+    assert "colling" in output
+
+
+def test_search_settings_that_are_not_json_are_refused(tmp_path: Path) -> None:
+    code, output = run(tmp_path, "--search", "cooling=LINEAR")
+    assert code == 2
+    assert "not JSON" in output
