@@ -51,7 +51,7 @@ class Outcome:
         return (self.distance - reference) / reference if self.feasible else None
 
 
-def run_ours(path: Path, time_limit: float, seed: int, search: str = "{}") -> Outcome:
+def run_ours(path: Path, time_limit: float, seed: int, search: str) -> Outcome:
     """The planner's search through the CLI, in its own process; routes re-checked here."""
     exe = Path(sys.executable).with_name("partsvc")
     command = [str(exe), "bench", "vrptw", str(path), "--time-limit", str(time_limit)]

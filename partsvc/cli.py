@@ -198,7 +198,10 @@ def bench_vrptw(path: str, time_limit: float, seed: int, settings: str) -> None:
         )
     if isinstance(tuned.get("temperatures"), list):
         tuned["temperatures"] = tuple(tuned["temperatures"])
-    search = Search(time_limit_s=time_limit, seed=seed, **tuned)
+    try:
+        search = Search(time_limit_s=time_limit, seed=seed, **tuned)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--search") from None
     result = solve_vrptw(read_instance(Path(path)), search)
     click.echo(
         json.dumps(

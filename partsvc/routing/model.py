@@ -152,6 +152,14 @@ class Search:
     """Local search operators to switch on or off, by their parameter name (`use_...`)."""
     log: bool = False
 
+    def __post_init__(self) -> None:
+        if self.cooling not in COOLING:
+            raise ValueError(f"cooling is one of {', '.join(COOLING)}, not {self.cooling!r}")
+
+
+COOLING = ("LINEAR", "EXPONENTIAL")
+"""The simulated-annealing schedules of OR-Tools' iterated local search."""
+
 
 @dataclass(frozen=True)
 class Solution:

@@ -8,6 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from partsvc.cli import main
+from partsvc.routing.model import Search, _parameters
 
 # Depot and three customers; the third opens late, so one vehicle serves 1, 2, then 3.
 TINY = """TINY
@@ -64,3 +65,23 @@ def test_search_settings_that_are_not_json_are_refused(tmp_path: Path) -> None:
     code, output = run(tmp_path, "--search", "cooling=LINEAR")
     assert code == 2
     assert "not JSON" in output
+
+
+def test_an_unknown_cooling_schedule_is_refused_by_name(tmp_path: Path) -> None:
+    code, output = run(tmp_path, "--search", '{"cooling": "FAST"}')
+    assert code == 2
+    assert "'FAST'" in output
+    assert "LINEAR" in output
+
+
+def test_the_cooling_schedule_reaches_or_tools() -> None:
+    def cooling(search: Search) -> int:
+        parameters = _parameters(search, 1000.0, optional=False, paired=False, spent=0.0)
+        annealing = (
+            parameters.iterated_local_search_parameters.reference_solution_acceptance_strategy
+        ).simulated_annealing
+        assert annealing.initial_temperature == 50.0
+        return int(annealing.cooling_schedule_strategy)
+
+    assert cooling(Search()) == 2  # LINEAR, the default
+    assert cooling(Search(cooling="EXPONENTIAL")) == 1
