@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, send_from_directory
+from flask import Flask, send_from_directory
 from flask_smorest import Api
 
-from partsvc import problems
+from partsvc import problems, web
 from partsvc.config import INSTANCE_DIR, Settings
 from partsvc.db import Database, utcnow
 from partsvc.http import IsoDateConverter
@@ -56,6 +56,10 @@ def create_app(
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,  # a count of thousands of serials fits
         PARTSVC_SETTINGS=settings,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),  # a working day, then log in again
+        WTF_CSRF_TIME_LIMIT=None,  # a form's token lasts as long as the login
     )
     app.config.update(flask_config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese names stay readable
@@ -85,16 +89,21 @@ def create_app(
     from partsvc.routing.api import blp as plans_blp
     from partsvc.workdays.api import blp as calendar_blp
 
-    api.register_blueprint(stock_blp)
-    api.register_blueprint(customers_blp)
-    api.register_blueprint(calendar_blp)
-    api.register_blueprint(purchasing_blp)
-    api.register_blueprint(loans_blp)
-    api.register_blueprint(reorder_blp)
-    api.register_blueprint(repairs_blp)
-    api.register_blueprint(plans_blp)
+    api_blueprints = [
+        stock_blp,
+        customers_blp,
+        calendar_blp,
+        purchasing_blp,
+        loans_blp,
+        reorder_blp,
+        repairs_blp,
+        plans_blp,
+    ]
+    for blueprint in api_blueprints:
+        api.register_blueprint(blueprint)
     problems.register(app)
     _register_pages(app)
+    web.register(app, api_blueprints)
     return app
 
 
@@ -104,10 +113,6 @@ def _register_pages(app: Flask) -> None:
     @app.get("/api/v1/docs/static/<path:filename>")
     def swagger_ui_static(filename: str) -> Any:
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
-
-    @app.get("/")
-    def index() -> str:
-        return render_template("index.html")
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -110,16 +110,43 @@ def users_token(name: str) -> None:
     click.echo(token)
 
 
+@users.command("password")
+@click.argument("name")
+@click.password_option(help="The new password (asked twice when not given).")
+def users_password(name: str, password: str) -> None:
+    """Set the password a user logs in to the pages with."""
+    from sqlalchemy import select
+
+    from partsvc.auth.models import User
+    from partsvc.auth.services import set_password
+
+    try:
+        with _database().unit_of_work() as session:
+            user = session.scalar(select(User).where(User.username == name))
+            if user is None:
+                click.echo(f"error: no user named {name!r}", err=True)
+                sys.exit(1)
+            set_password(user, password)
+    except PartsvcError as error:
+        click.echo(f"error: {error.detail}", err=True)
+        sys.exit(1)
+    click.echo(f"password set for {name}")
+
+
 @main.command()
 @click.option("--parts", default=300, show_default=True, help="How many parts to create.")
 def demo(parts: int) -> None:
-    """Load the demo data set into an empty database and print the demo users' tokens."""
+    """Load the demo data set into an empty database and print the demo users' password
+    and tokens (a new password each time the demo is loaded: none is kept in the code)."""
+    import secrets
+
     from partsvc.demo import load_demo
 
     database = _database()
+    password = "demo-" + secrets.token_urlsafe(8)
     try:
         with database.unit_of_work() as session:
-            tokens = load_demo(session, now=_now(), part_count=parts)
+            tokens = load_demo(session, now=_now(), password=password, part_count=parts)
     except PartsvcError as error:
         click.echo(f"error: {error.detail}", err=True)
         sys.exit(1)
@@ -128,7 +155,8 @@ def demo(parts: int) -> None:
             f"demo data already loaded; the tokens are in {INSTANCE_DIR / 'demo-tokens.txt'}"
         )
         return
-    lines = ["demo users and their API tokens:"]
+    lines = [f"demo users log in to the pages with the password {password}", ""]
+    lines += ["demo users and their API tokens:"]
     lines += [f"  {user:<10} {role:<10} {token}" for user, (role, token) in tokens.items()]
     saved = INSTANCE_DIR / "demo-tokens.txt"
     saved.parent.mkdir(parents=True, exist_ok=True)

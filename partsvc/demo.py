@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from partsvc.auth.services import Caller, create_user, issue_token
+from partsvc.auth.services import Caller, create_user, issue_token, set_password
 from partsvc.calls.calls import change_call_status, report_call
 from partsvc.calls.models import Call
 from partsvc.calls.rules import DEFAULT_WARNING, CallStatus
@@ -97,9 +97,16 @@ LOANER_MODELS = [
 
 
 def load_demo(
-    session: Session, *, now: datetime, part_count: int = 300, seed: int = 7
+    session: Session,
+    *,
+    now: datetime,
+    password: str | None = None,
+    part_count: int = 300,
+    seed: int = 7,
 ) -> dict[str, tuple[str, str]] | None:
-    """Load the demo into an empty database; returns username → (role, token), or None."""
+    """Load the demo into an empty database; returns username → (role, token), or None.
+
+    Every demo user logs in to the pages with ``password``, if one is given."""
     if session.scalar(select(Part.id).limit(1)) is not None:
         return None
     rng = random.Random(seed)  # noqa: S311 - made-up demo data, not security
@@ -108,6 +115,8 @@ def load_demo(
     for username, role in USERS:
         user = create_user(session, username=username, role=role)
         tokens[username] = (role, issue_token(session, user, name="demo"))
+        if password is not None:
+            set_password(user, password)
         if role == "clerk":
             clerk = Caller.of(user)
 
@@ -136,6 +145,8 @@ def load_demo(
             van=van_code,
         )
         tokens[username] = ("engineer", issue_token(session, engineer.user, name="demo"))
+        if password is not None and engineer.user is not None:
+            set_password(engineer.user, password)
         vans.append(van_code)
 
     parts = _create_parts(session, rng, part_count)

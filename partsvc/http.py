@@ -78,6 +78,12 @@ def calendar() -> WorkingCalendar:
     return working
 
 
+def base_calendar() -> WorkingCalendar:
+    """The deployment's calendar before the admin's days (use cases apply those themselves)."""
+    working: WorkingCalendar = current_app.extensions["partsvc.calendar"]
+    return working
+
+
 def settings() -> Settings:
     configured: Settings = current_app.config["PARTSVC_SETTINGS"]
     return configured

@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
@@ -40,6 +42,42 @@ def issue_token(session: Session, user: User, *, name: str = "") -> str:
     session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), name=name))
     session.flush()
     return token
+
+
+MIN_PASSWORD_LENGTH = 10
+_hasher = PasswordHasher()  # Argon2id with the library's (RFC 9106) default cost
+
+
+def set_password(user: User, password: str) -> None:
+    """Store a hash of ``password`` for logging in to the pages; the password is not kept."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"A password has at least {MIN_PASSWORD_LENGTH} characters.",
+            errors={"password": [f"At least {MIN_PASSWORD_LENGTH} characters."]},
+        )
+    user.password_hash = _hasher.hash(password)
+
+
+def check_password(session: Session, username: str, password: str) -> Caller | None:
+    """The active user with this name and password, or None (which of the two was wrong
+    is not told). A hash made with weaker settings than today's is renewed."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active or not user.password_hash:
+        _hasher.hash(password)  # the same work either way, so timing tells nothing
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return Caller.of(user)
+
+
+def caller_by_id(session: Session, user_id: int) -> Caller | None:
+    """The user a login session names, if they are still active."""
+    user = session.get(User, user_id)
+    return Caller.of(user) if user is not None and user.active else None
 
 
 @dataclass(frozen=True)

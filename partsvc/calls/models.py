@@ -238,3 +238,25 @@ class CallAlert(Base):
     deadline: Mapped[str] = mapped_column(String(16))
     level: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ServiceRecord(Base):
+    """What the engineer did on a call, as the customer signed it (R23): one per call.
+
+    The parts consumed are the ledger moves from the van with ``reference`` "call <id>";
+    the loaner placed and the unit taken back are the loan and the RMA it names."""
+
+    __tablename__ = "service_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), unique=True)
+    engineer_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id"))
+    work_done: Mapped[str] = mapped_column(String(4000))
+    signed_by: Mapped[str] = mapped_column(String(200))
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"))
+    rma_id: Mapped[int | None] = mapped_column(ForeignKey("rmas.id"))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    call: Mapped[Call] = relationship(lazy="joined")

@@ -8,6 +8,7 @@ from typing import Any
 from flask import url_for
 from flask_smorest import Blueprint
 
+from partsvc import bookings
 from partsvc.businesstime import business_time
 from partsvc.calls.calls import only_engineer
 from partsvc.history import serial_history
@@ -23,10 +24,6 @@ from partsvc.http import (
 )
 from partsvc.http import decode_cursor as cursor
 from partsvc.inventory import schemas, services
-from partsvc.inventory.ledger import BookedMove
-from partsvc.inventory.rules import LocationKind
-from partsvc.loans.services import refuse_if_on_loan
-from partsvc.purchasing import services as purchasing
 
 blp = Blueprint(
     "stock", __name__, url_prefix="/api/v1", description="Parts, locations and the stock ledger"
@@ -136,8 +133,7 @@ class Moves(Resource):
         409 if a warehouse or van would go negative, or a serial is not where it is
         said to be; nothing is written then.
         """
-        refuse_if_on_loan(current_session(), data["serials"])
-        move = services.post_move(
+        move = bookings.book_move(
             current_session(),
             sku=data["sku"],
             qty=data["qty"],
@@ -148,21 +144,10 @@ class Moves(Resource):
             serials=data["serials"],
             at=_business_time(data.get("at")),
             now=now(),
+            today=today(),
             by=current_user(),
         )
-        _serve_waiting_requests(move)
         return move, 201, {"Location": url_for("stock.MoveById", move_id=move.id)}
-
-
-def _serve_waiting_requests(move: BookedMove) -> None:
-    """Stock booked into a warehouse goes to the part requests waiting there first (R9)."""
-    session = current_session()
-    if move.to_kind == LocationKind.WAREHOUSE and purchasing.requests_waiting(
-        session, move.part_id, move.to_location_id
-    ):
-        purchasing.stock_arrived(
-            session, move.part_id, move.to_location_id, now=now(), today=today()
-        )
 
 
 @blp.route("/moves/<int(max=2147483647):move_id>")
@@ -181,14 +166,14 @@ class MoveReversal(Resource):
     @blp.response(201, schemas.MoveOut)
     def post(self, data: dict[str, Any], move_id: int) -> Any:
         """Post the move that undoes this one. 409 if it was already reversed."""
-        move = services.reverse_move(
+        move = bookings.book_reversal(
             current_session(),
             move_id,
             reason=data.get("reason"),
             now=now(),
+            today=today(),
             by=current_user(),
         )
-        _serve_waiting_requests(move)
         return move, 201, {"Location": url_for("stock.MoveById", move_id=move.id)}
 
 
@@ -238,27 +223,16 @@ class Counts(Resource):
             )
             for line in data["lines"]
         ]
-        session = current_session()
-        counted = {
-            line.sku: len(line.serials) if line.serials is not None else line.counted or 0
-            for line in lines
-        }
-        place = services.get_location(session, data["location"])
-        if place.kind == LocationKind.WAREHOUSE:
-            # Less on the shelf than was promised to part requests: the count stands, and
-            # the least urgent requests wait again (R6, R9).
-            purchasing.make_room_for_count(session, place.id, counted)
-        count = services.post_count(
-            session,
+        count = bookings.book_count(
+            current_session(),
             location_code=data["location"],
             lines=lines,
             at=_business_time(data.get("at")),
             note=data.get("note"),
             now=now(),
+            today=today(),
             by=current_user(),
         )
-        if place.kind == LocationKind.WAREHOUSE:
-            purchasing.after_count(session, place.id, counted, now=now(), today=today())
         return count, 201, {"Location": url_for("stock.CountById", count_id=count.id)}
 
 

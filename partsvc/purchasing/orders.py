@@ -436,3 +436,18 @@ def list_orders(
         with_vendor = VendorOrder.status.in_(WITH_VENDOR)
         query = query.where(and_(with_vendor, late_line) if late else ~and_(with_vendor, late_line))
     return list(session.scalars(query).unique())
+
+
+def open_lines_of_part(session: Session, part_id: int) -> list[VendorOrderLine]:
+    """The part's vendor order lines still to come, soonest ETA first (the clerk desk)."""
+    query = (
+        select(VendorOrderLine)
+        .join(VendorOrder, VendorOrder.id == VendorOrderLine.order_id)
+        .where(
+            VendorOrderLine.part_id == part_id,
+            VendorOrderLine.received_qty < VendorOrderLine.qty,
+            VendorOrder.status.in_(WITH_VENDOR),
+        )
+        .order_by(VendorOrderLine.eta, VendorOrderLine.id)
+    )
+    return list(session.scalars(query))

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import time as clock
 from typing import Any
 
 from flask import g, jsonify, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from partsvc.errors import InvalidInput
 from partsvc.http import (
     Resource,
     allow,
     authorize,
-    calendar,
+    base_calendar,
     current_session,
     current_user,
     database,
@@ -22,9 +20,7 @@ from partsvc.http import (
     settings,
     today,
 )
-from partsvc.routing import loading, pickups, schemas, services
-from partsvc.routing.models import DayPlan
-from partsvc.routing.solver import solve
+from partsvc.routing import pickups, planning, schemas, services
 from partsvc.routing.travel import travel_source
 
 blp = Blueprint("plans", __name__, url_prefix="/api/v1", description="Day plans and dispatch")
@@ -42,43 +38,27 @@ class Plans(MethodView):
     @blp.response(201, schemas.PlanOut)
     def post(self, data: dict[str, Any]) -> Any:
         """Plan a day: the open calls onto the engineers on shift, with pick-ups (R26–R28)."""
-        roles = frozenset(PLANNERS)
         db = database()
-        source = travel_source(settings())
-        time_limit = data["time_limit_s"] or settings().plan_time_limit_s
         with db.unit_of_work(write=False) as session:
             g.session = session
-            user = authorize(session, roles)
-            if data["date"] < today():
-                raise InvalidInput(
-                    "That day is over; plan today or a day ahead.",
-                    errors={"date": ["In the past."]},
-                )
-            loaded = loading.load_day(
-                session, data["date"], now=now(), calendar=calendar(), source=source
-            )
+            user = authorize(session, frozenset(PLANNERS))
         g.pop("session", None)
-        began = clock.perf_counter()
-        plan = solve(loaded.problem, time_limit_s=time_limit)
-        seconds = clock.perf_counter() - began
-        with db.unit_of_work(write=True) as session:
-            stored = services.save_plan(
-                session,
-                loaded,
-                plan,
-                time_limit_s=time_limit,
-                solve_seconds=round(seconds, 3),
-                source=type(source).__name__,
-                now=now(),
-                by=user,
-            )
-            session.flush()
-            session.expire_all()
-            body = schemas.PlanOut().dump(services.get_plan(session, stored.id))
+        plan_id = planning.plan_day(
+            db,
+            data["date"],
+            now=now(),
+            today=today(),
+            calendar=base_calendar(),
+            source=travel_source(settings()),
+            time_limit_s=data["time_limit_s"] or settings().plan_time_limit_s,
+            by=user,
+        )
+        with db.unit_of_work(write=False) as session:
+            body = schemas.PlanOut().dump(services.get_plan(session, plan_id))
         # Dumped inside the transaction; a Response passes through flask-smorest as it is.
         answer = jsonify(body)
         answer.status_code = 201
-        answer.headers["Location"] = url_for("plans.PlanById", plan_id=stored.id)
+        answer.headers["Location"] = url_for("plans.PlanById", plan_id=plan_id)
         return answer
 
 
@@ -109,21 +89,25 @@ class PlanCandidates(Resource):
     @blp.response(200, schemas.CandidatesOut)
     def post(self, data: dict[str, Any], plan_id: int) -> Any:
         """Every engineer ranked by when they could be at the call (R29)."""
-        session = current_session()
-        plan = services.get_plan(session, plan_id)
-        loaded = _plan_with(plan, data["call"])
-        ranked = services.candidates_for(loaded, plan, data["call"], now=now())
+        ranked = planning.rank_for_call(
+            current_session(),
+            plan_id,
+            data["call"],
+            now=now(),
+            calendar=base_calendar(),
+            source=travel_source(settings()),
+        )
         return {
             "call": data["call"],
             "candidates": [
                 {
                     "engineer": c.engineer,
                     "feasible": c.feasible,
-                    "arrive": loaded.instant(c.arrive) if c.arrive is not None else None,
+                    "arrive": ranked.arrivals[c.engineer],
                     "extra_minutes": round(c.extra_seconds / 60) if c.feasible else None,
                     "reason": c.reason,
                 }
-                for c in ranked
+                for c in ranked.candidates
             ],
         }
 
@@ -135,11 +119,15 @@ class PlanAssign(Resource):
     @blp.response(200, schemas.PlanOut)
     def post(self, data: dict[str, Any], plan_id: int) -> Any:
         """Put the call into the engineer's route; the later stops shift (R29)."""
-        session = current_session()
-        plan = services.get_plan(session, plan_id, for_update=True)
-        loaded = _plan_with(plan, data["call"])
-        return services.assign_into_plan(
-            session, loaded, plan, data["call"], data["engineer"], now=now(), by=current_user()
+        return planning.assign_call(
+            current_session(),
+            plan_id,
+            data["call"],
+            data["engineer"],
+            now=now(),
+            calendar=base_calendar(),
+            source=travel_source(settings()),
+            by=current_user(),
         )
 
 
@@ -152,16 +140,3 @@ class PickupCollect(Resource):
         return pickups.collect_pickup(
             current_session(), plan_id, stop_id, now=now(), by=current_user()
         )
-
-
-def _plan_with(plan: DayPlan, call: int) -> loading.Loaded:
-    """The plan's day as the planner sees it now, with an urgent call to place."""
-    return loading.load_day(
-        current_session(),
-        plan.day,
-        now=now(),
-        calendar=calendar(),
-        source=travel_source(settings()),
-        extra_calls=[call],
-        known_calls=services.calls_in(plan),
-    )

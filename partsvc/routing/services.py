@@ -342,3 +342,13 @@ def assign_into_plan(
 def calls_in(plan: DayPlan) -> list[int]:
     """Every call a plan's stops are for."""
     return sorted({stop.call_id for route in plan.routes for stop in route.stops})
+
+
+def current_plan(session: Session, day: date) -> DayPlan | None:
+    """The day's newest plan still in play: a draft being looked at, or the published one."""
+    return session.scalar(
+        select(DayPlan)
+        .where(DayPlan.day == day, DayPlan.status.in_(("draft", "published")))
+        .order_by(DayPlan.id.desc())
+        .limit(1)
+    )

@@ -1,0 +1,127 @@
+"""Planning use cases for the API and the dispatch board alike.
+
+``plan_day`` reads the day in one transaction, solves outside any, and stores the draft in
+a new one (DESIGN rule 4), so it takes the database rather than a session. Ranking and
+assigning an urgent call load the plan's day as the planner sees it now.
+"""
+
+from __future__ import annotations
+
+import time as clock
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from partsvc.auth.services import Caller
+from partsvc.db import Database
+from partsvc.errors import InvalidInput
+from partsvc.routing import loading, services
+from partsvc.routing.insertion import Candidate
+from partsvc.routing.models import DayPlan
+from partsvc.routing.solver import solve
+from partsvc.routing.travel import TravelSource
+from partsvc.workdays.services import working_calendar
+from partsvc.worktime import WorkingCalendar
+
+
+def plan_day(
+    database: Database,
+    day: date,
+    *,
+    now: datetime,
+    today: date,
+    calendar: WorkingCalendar,
+    source: TravelSource,
+    time_limit_s: float,
+    by: Caller | None,
+) -> int:
+    """Plan ``day`` (R26–R28) and store it as a draft; its id."""
+    if day < today:
+        raise InvalidInput(
+            "That day is over; plan today or a day ahead.", errors={"date": ["In the past."]}
+        )
+    with database.unit_of_work(write=False) as session:
+        loaded = loading.load_day(
+            session, day, now=now, calendar=working_calendar(session, calendar), source=source
+        )
+    began = clock.perf_counter()
+    plan = solve(loaded.problem, time_limit_s=time_limit_s)
+    seconds = clock.perf_counter() - began
+    with database.unit_of_work(write=True) as session:
+        stored = services.save_plan(
+            session,
+            loaded,
+            plan,
+            time_limit_s=time_limit_s,
+            solve_seconds=round(seconds, 3),
+            source=type(source).__name__,
+            now=now,
+            by=by,
+        )
+        return stored.id
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """The engineers for an urgent call, best first, with times as instants."""
+
+    candidates: list[Candidate]
+    arrivals: dict[str, datetime | None]
+
+
+def rank_for_call(
+    session: Session,
+    plan_id: int,
+    call_id: int,
+    *,
+    now: datetime,
+    calendar: WorkingCalendar,
+    source: TravelSource,
+) -> Ranked:
+    """R29: every engineer ranked by when they could be at the call."""
+    plan = services.get_plan(session, plan_id)
+    loaded = _plan_with(session, plan, call_id, now=now, calendar=calendar, source=source)
+    ranked = services.candidates_for(loaded, plan, call_id, now=now)
+    return Ranked(
+        ranked,
+        {c.engineer: loaded.instant(c.arrive) if c.arrive is not None else None for c in ranked},
+    )
+
+
+def assign_call(
+    session: Session,
+    plan_id: int,
+    call_id: int,
+    engineer: str,
+    *,
+    now: datetime,
+    calendar: WorkingCalendar,
+    source: TravelSource,
+    by: Caller | None,
+) -> DayPlan:
+    """Put the call into the engineer's route; the later stops shift (R29)."""
+    plan = services.get_plan(session, plan_id, for_update=True)
+    loaded = _plan_with(session, plan, call_id, now=now, calendar=calendar, source=source)
+    return services.assign_into_plan(session, loaded, plan, call_id, engineer, now=now, by=by)
+
+
+def _plan_with(
+    session: Session,
+    plan: DayPlan,
+    call_id: int,
+    *,
+    now: datetime,
+    calendar: WorkingCalendar,
+    source: TravelSource,
+) -> loading.Loaded:
+    """The plan's day as the planner sees it now, with an urgent call to place."""
+    return loading.load_day(
+        session,
+        plan.day,
+        now=now,
+        calendar=working_calendar(session, calendar),
+        source=source,
+        extra_calls=[call_id],
+        known_calls=services.calls_in(plan),
+    )

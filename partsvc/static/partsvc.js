@@ -1,0 +1,81 @@
+// partsvc pages: small enhancements; every page works without them.
+"use strict";
+
+// A form with data-confirm asks before it is sent (reversals, assignments).
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+  }
+});
+
+// Countdowns to call deadlines: "in 1 h 05 min", "missed by 12 min"; near and missed in colour.
+function describe(seconds) {
+  const minutes = Math.floor(Math.abs(seconds) / 60);
+  const text = minutes >= 48 * 60
+    ? `${Math.floor(minutes / 1440)} days`
+    : minutes >= 60
+    ? `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`
+    : `${minutes} min`;
+  return seconds >= 0 ? `in ${text}` : `missed by ${text}`;
+}
+
+// The server's clock, not the device's: a phone set five minutes wrong must not lie.
+const served = document.querySelector("[data-now]");
+const offset = served ? Date.parse(served.dataset.now) - Date.now() : 0;
+
+function tick() {
+  const now = Date.now() + offset;
+  for (const clock of document.querySelectorAll("time.countdown")) {
+    const left = (Date.parse(clock.dateTime) - now) / 1000;
+    clock.textContent = describe(left);
+    const row = clock.closest("tr");
+    if (row) {
+      row.classList.toggle("missed", left < 0);
+      row.classList.toggle("near", left >= 0 && left <= Number(clock.dataset.warn || 0));
+    }
+  }
+}
+if (document.querySelector("time.countdown")) {
+  tick();
+  setInterval(tick, 1000);
+}
+
+// Planning takes the planner's time limit: the form is sent in the background so the
+// page can show how far along the search is, then the board opens with the plan. Without
+// JavaScript the form posts as usual and the browser waits.
+const planForm = document.getElementById("plan-form");
+if (planForm) {
+  planForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const limit = Number(planForm.dataset.progress || 10);
+    const bar = document.getElementById("plan-progress");
+    const status = document.getElementById("plan-status");
+    const button = planForm.querySelector("button");
+    const began = Date.now();
+    bar.hidden = false;
+    status.hidden = false;
+    button.disabled = true;
+    const step = () => {
+      const spent = (Date.now() - began) / 1000;
+      bar.value = Math.min(spent, limit);
+      status.textContent = `Planning… ${Math.floor(spent)} s of about ${limit} s`;
+    };
+    step();
+    const timer = setInterval(step, 250);
+    try {
+      const response = await fetch(planForm.action, {
+        method: "POST",
+        body: new FormData(planForm),
+        headers: { "X-Requested-With": "fetch" },
+        credentials: "same-origin",
+      });
+      const answer = await response.json();
+      window.location.assign(answer.next);
+    } catch (error) {
+      clearInterval(timer);
+      status.textContent = "The planner did not answer. Nothing was saved; try again.";
+      button.disabled = false;
+    }
+  });
+}

@@ -1,0 +1,250 @@
+"""The dispatch board: today's open calls against their deadlines, the day's plan as a
+timeline and a map, the calls left out, and an urgent call's ranked candidates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from partsvc.calls.calls import CallFilter, DeadlineView, deadline_views, list_calls
+from partsvc.calls.models import Call, Engineer
+from partsvc.errors import InvalidInput, PartsvcError
+from partsvc.http import base_calendar, database, now, settings, sla_warning, today, zone
+from partsvc.inventory.models import Location
+from partsvc.inventory.rules import LocationKind
+from partsvc.routing import planning, services
+from partsvc.routing.models import DayPlan
+from partsvc.routing.travel import travel_source
+from partsvc.web import drawing
+from partsvc.web.pages import attempt, current_caller, db, page
+
+bp = Blueprint("board", __name__, url_prefix="/board")
+
+DISPATCHERS = ("dispatcher", "admin")
+MAX_OPEN_CALLS = 500
+
+
+@dataclass(frozen=True)
+class OpenCall:
+    """A call on the board with the deadline that comes next (R22)."""
+
+    call: Call
+    next: DeadlineView | None
+
+
+@bp.get("")
+@page(*DISPATCHERS)
+def home() -> Any:
+    moment = now()
+    plan = services.current_plan(db(), today())
+    return render_template(
+        "board/home.html",
+        calls=_open_calls(moment),
+        plan=plan,
+        picture=_picture(plan) if plan is not None else None,
+        now=moment,
+        time_limit=settings().plan_time_limit_s,
+        warn_seconds=int(sla_warning().total_seconds()),
+    )
+
+
+@bp.post("/plans")
+@page(*DISPATCHERS, writes=False)
+def plan_the_day() -> Any:
+    """Plan today; the request lasts as long as the search (the page shows its progress)."""
+    db().rollback()  # the planner reads and writes in its own transactions (rule 4)
+    try:
+        plan_id = planning.plan_day(
+            database(),
+            today(),
+            now=now(),
+            today=today(),
+            calendar=base_calendar(),
+            source=travel_source(settings()),
+            time_limit_s=settings().plan_time_limit_s,
+            by=current_caller(),
+        )
+    except PartsvcError as error:
+        flash(error.detail, "refused")
+        return _back_to_board()
+    flash(f"Plan {plan_id} is ready as a draft: look it over, then publish it.")
+    return _back_to_board()
+
+
+def _back_to_board() -> Any:
+    """The board again; the page's script, which sent the form itself, is told where to go."""
+    if request.headers.get("X-Requested-With") == "fetch":
+        return {"next": url_for("board.home")}
+    return redirect(url_for("board.home"))
+
+
+@bp.post("/plans/<int:plan_id>/publish")
+@page(*DISPATCHERS)
+def publish(plan_id: int) -> Any:
+    published = attempt(
+        lambda session: services.publish_plan(
+            session, plan_id, now=now(), today=today(), by=current_caller()
+        )
+    )
+    if isinstance(published, PartsvcError):
+        flash(published.detail, "refused")
+    else:
+        flash(f"Plan {plan_id} published: the calls are assigned and the pick-ups reserved.")
+    return redirect(url_for("board.home"))
+
+
+@bp.get("/plans/<int:plan_id>/calls/<int:call_id>")
+@page(*DISPATCHERS)
+def candidates(plan_id: int, call_id: int) -> Any:
+    """Who could be at an urgent call soonest, given where each one is now (R29)."""
+    ranked = planning.rank_for_call(
+        db(),
+        plan_id,
+        call_id,
+        now=now(),
+        calendar=base_calendar(),
+        source=travel_source(settings()),
+    )
+    return render_template(
+        "board/candidates.html",
+        plan_id=plan_id,
+        call=db().get(Call, call_id),
+        ranked=ranked,
+        names=_engineer_names(),
+    )
+
+
+@bp.post("/plans/<int:plan_id>/assign")
+@page(*DISPATCHERS)
+def assign(plan_id: int) -> Any:
+    call_text, engineer = request.form.get("call", ""), request.form.get("engineer", "")
+    if not call_text.isdigit() or not engineer:
+        raise InvalidInput("Choose a call and an engineer.")
+    call_id = int(call_text)
+    assigned = attempt(
+        lambda session: planning.assign_call(
+            session,
+            plan_id,
+            call_id,
+            engineer,
+            now=now(),
+            calendar=base_calendar(),
+            source=travel_source(settings()),
+            by=current_caller(),
+        )
+    )
+    if isinstance(assigned, PartsvcError):
+        flash(assigned.detail, "refused")
+        return redirect(url_for("board.candidates", plan_id=plan_id, call_id=call_id))
+    flash(f"Call {call_id} assigned to {engineer}; the rest of the route shifts.")
+    return redirect(url_for("board.home"))
+
+
+def _open_calls(moment: datetime) -> list[OpenCall]:
+    """Every open call, the one whose next deadline comes soonest first."""
+    rows = []
+    for call in list_calls(
+        db(), CallFilter(open=True), now=moment, warn_before=sla_warning(), limit=MAX_OPEN_CALLS
+    ):
+        pending = [v for v in deadline_views(call, moment, sla_warning()) if v.met_at is None]
+        rows.append(OpenCall(call, min(pending, key=lambda v: v.due) if pending else None))
+    return sorted(rows, key=lambda row: (row.next is None, row.next.due if row.next else moment))
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A plan drawn: a map of routes and places, and a timeline per engineer."""
+
+    height: int
+    routes: list[dict[str, Any]]
+    sites: list[dict[str, Any]]
+    warehouses: list[dict[str, Any]]
+    timeline: drawing.Timeline
+    lanes: list[dict[str, Any]]
+
+
+def _picture(plan: DayPlan) -> Picture:
+    engineers = {e.id: e for e in db().scalars(select(Engineer))}
+    warehouses = list(
+        db().scalars(
+            select(Location).where(
+                Location.kind == LocationKind.WAREHOUSE, Location.lat.is_not(None)
+            )
+        )
+    )
+    points: list[tuple[float, float]] = [(w.lat, w.lon) for w in warehouses]  # type: ignore[misc]
+    for route in plan.routes:
+        engineer = engineers.get(route.engineer_id)
+        if engineer and engineer.home_lat is not None and engineer.home_lon is not None:
+            points.append((engineer.home_lat, engineer.home_lon))
+        for stop in route.stops:
+            points.append(_place(stop))
+    for left_out in plan.unassigned:
+        points.append((left_out.call.site.lat, left_out.call.site.lon))
+    project = drawing.Projection.around(points)
+
+    local = zone()
+    spans = [(r.leave_at.astimezone(local), r.back_at.astimezone(local)) for r in plan.routes]
+    timeline = drawing.timeline_around(spans, now().astimezone(local))
+    routes, lanes, sites = [], [], []
+    for index, route in enumerate(plan.routes):
+        engineer = engineers[route.engineer_id]
+        home = project(engineer.home_lat or 0.0, engineer.home_lon or 0.0)
+        path = [home, *(project(*_place(s)) for s in route.stops), home]
+        routes.append(
+            {
+                "colour": drawing.colour(index),
+                "points": " ".join(f"{x},{y}" for x, y in path),
+                "home": home,
+                "engineer": engineer,
+            }
+        )
+        bars = [
+            timeline.bar(
+                s.arrive_at.astimezone(local),
+                s.depart_at.astimezone(local),
+                s.kind,
+                f"{s.kind} {s.warehouse.code if s.warehouse else ''}".strip()
+                if s.kind == "pickup"
+                else f"call {s.call_id}",
+            )
+            for s in route.stops
+        ]
+        lanes.append(
+            {
+                "engineer": engineer,
+                "colour": drawing.colour(index),
+                "bars": bars,
+                "route": route,
+                "span": timeline.bar(
+                    route.leave_at.astimezone(local), route.back_at.astimezone(local), "day", ""
+                ),
+            }
+        )
+        for stop in route.stops:
+            if stop.kind == "call":
+                x, y = project(stop.call.site.lat, stop.call.site.lon)
+                sites.append({"x": x, "y": y, "call": stop.call, "colour": drawing.colour(index)})
+    for left_out in plan.unassigned:
+        x, y = project(left_out.call.site.lat, left_out.call.site.lon)
+        sites.append({"x": x, "y": y, "call": left_out.call, "colour": "#b3261e"})
+    depots = [
+        {"x": x, "y": y, "code": w.code}
+        for w in warehouses
+        for x, y in [project(w.lat, w.lon)]  # type: ignore[arg-type]
+    ]
+    return Picture(project.height, routes, sites, depots, timeline, lanes)
+
+
+def _place(stop: Any) -> tuple[float, float]:
+    if stop.kind == "pickup" and stop.warehouse is not None and stop.warehouse.lat is not None:
+        return stop.warehouse.lat, stop.warehouse.lon
+    return stop.call.site.lat, stop.call.site.lon
+
+
+def _engineer_names() -> dict[str, str]:
+    return {e.code: e.name for e in db().scalars(select(Engineer))}

@@ -1,0 +1,241 @@
+"""The clerk desk: find a part (typed or scanned), see its stock, book it in and out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from partsvc import bookings
+from partsvc.errors import PartsvcError
+from partsvc.http import now, today
+from partsvc.inventory import services as stock
+from partsvc.purchasing import orders, reorder
+from partsvc.purchasing import requests as part_requests
+from partsvc.purchasing import services as purchasing
+from partsvc.repairs.services import list_rmas
+from partsvc.web.pages import attempt, current_caller, db, page
+
+bp = Blueprint("desk", __name__, url_prefix="/desk")
+
+CLERKS = ("clerk", "admin")
+MAX_QTY = 1_000_000
+
+
+class MoveForm(FlaskForm):  # type: ignore[misc]
+    """Book out (to a van, to a call's site), transfer, or book in: one move of the ledger."""
+
+    qty = IntegerField("Quantity", validators=[DataRequired(), NumberRange(1, MAX_QTY)])
+    from_code = StringField("From", validators=[DataRequired(), Length(max=64)])
+    to_code = StringField("To", validators=[DataRequired(), Length(max=64)])
+    reason = StringField("Reason", validators=[DataRequired(), Length(max=64)])
+    reference = StringField("Reference (call, job)", validators=[Optional(), Length(max=200)])
+    serials = StringField("Serials (one per line or comma)", validators=[Length(max=4000)])
+
+
+class CountForm(FlaskForm):  # type: ignore[misc]
+    location = StringField("Location", validators=[DataRequired(), Length(max=64)])
+    counted = IntegerField("Counted", validators=[NumberRange(0, MAX_QTY)])
+
+
+class ReceiptForm(FlaskForm):  # type: ignore[misc]
+    location = StringField("Into warehouse", validators=[DataRequired(), Length(max=64)])
+
+
+@bp.get("")
+@page(*CLERKS)
+def home() -> Any:
+    """Search, and what needs the clerk today: reorders, late orders, RMAs to receive."""
+    q = request.args.get("q", "").strip()[:200]
+    found = stock.search_parts(db(), q=q, limit=50) if q else []
+    exact = [part for part in found if q in (part.sku, part.barcode)]
+    if len(exact) == 1:  # a scanned barcode or a typed SKU goes straight to the part
+        return redirect(url_for("desk.part", sku=exact[0].sku))
+    return render_template(
+        "desk/home.html",
+        q=q,
+        found=found,
+        reorders=reorder.reorder_suggestions(db()),
+        late=orders.list_orders(db(), today=today(), late=True, limit=100),
+        open_orders=[
+            order
+            for status in orders.WITH_VENDOR
+            for order in orders.list_orders(db(), today=today(), status=status, limit=200)
+        ],
+        rmas=list_rmas(db(), now=now(), status="authorized", limit=100),
+        today=today(),
+    )
+
+
+@bp.get("/parts/<path:sku>")
+@page(*CLERKS)
+def part(sku: str) -> Any:
+    return _part_page(sku, MoveForm(formdata=None), CountForm(formdata=None))
+
+
+@bp.post("/parts/<path:sku>/moves")
+@page(*CLERKS)
+def book_move(sku: str) -> Any:
+    form = MoveForm()
+    if not form.validate():
+        return _part_page(sku, form, CountForm(formdata=None)), 422
+    booked = attempt(
+        lambda session: bookings.book_move(
+            session,
+            sku=sku,
+            qty=form.qty.data,
+            from_code=form.from_code.data.strip(),
+            to_code=form.to_code.data.strip(),
+            reason=form.reason.data.strip(),
+            reference=(form.reference.data or "").strip() or None,
+            serials=_serials(form.serials.data),
+            now=now(),
+            today=today(),
+            by=current_caller(),
+        )
+    )
+    if isinstance(booked, PartsvcError):
+        return _part_page(sku, form, CountForm(formdata=None), refusal=booked), booked.status
+    flash(f"Booked {booked.qty} × {sku} from {booked.from_code} to {booked.to_code}.")
+    return redirect(url_for("desk.part", sku=sku))
+
+
+@bp.post("/parts/<path:sku>/counts")
+@page(*CLERKS)
+def count(sku: str) -> Any:
+    form = CountForm()
+    if not form.validate():
+        return _part_page(sku, MoveForm(formdata=None), form), 422
+    counted = attempt(
+        lambda session: bookings.book_count(
+            session,
+            location_code=form.location.data.strip(),
+            lines=[stock.CountedLine(sku=sku, counted=form.counted.data)],
+            now=now(),
+            today=today(),
+            by=current_caller(),
+        )
+    )
+    if isinstance(counted, PartsvcError):
+        return _part_page(sku, MoveForm(formdata=None), form, refusal=counted), counted.status
+    flash(f"Count recorded at {form.location.data}: {form.counted.data} × {sku}.")
+    return redirect(url_for("desk.part", sku=sku))
+
+
+@bp.post("/moves/<int:move_id>/reversal")
+@page(*CLERKS)
+def reverse(move_id: int) -> Any:
+    original = stock.get_move(db(), move_id)
+    sku = original.part.sku
+    reversal = attempt(
+        lambda session: bookings.book_reversal(
+            session, move_id, reason="reversal", now=now(), today=today(), by=current_caller()
+        )
+    )
+    if isinstance(reversal, PartsvcError):
+        flash(reversal.detail, "refused")
+    else:
+        flash(f"Move {move_id} reversed by move {reversal.id}.")
+    return redirect(url_for("desk.part", sku=sku))
+
+
+@bp.get("/orders/<number>")
+@page(*CLERKS)
+def order(number: str) -> Any:
+    return _order_page(number, ReceiptForm(formdata=None), {})
+
+
+@bp.post("/orders/<number>/receipts")
+@page(*CLERKS)
+def receive(number: str) -> Any:
+    """A receipt of what came, line by line; an empty or 0 quantity line is not received."""
+    form = ReceiptForm()
+    wanted, problems = _received_quantities()
+    if not form.validate() or problems or not wanted:
+        if not wanted and not problems:
+            problems = {0: "Enter the quantity received on at least one line."}
+        return _order_page(number, form, problems), 422
+    receipt = attempt(
+        lambda session: purchasing.receive(
+            session,
+            number,
+            location=form.location.data.strip(),
+            lines=[orders.ReceivedLine(line=line, qty=qty) for line, qty in wanted.items()],
+            now=now(),
+            today=today(),
+            by=current_caller(),
+        )
+    )
+    if isinstance(receipt, PartsvcError):
+        return _order_page(number, form, {}, refusal=receipt), receipt.status
+    received = sum(line.qty for line in receipt.lines)
+    flash(f"Received {received} units on {number} into {form.location.data}.")
+    return redirect(url_for("desk.order", number=number))
+
+
+def _part_page(
+    sku: str, move: MoveForm, count: CountForm, refusal: PartsvcError | None = None
+) -> str:
+    the_part = stock.get_part(db(), sku)
+    return render_template(
+        "desk/part.html",
+        part=the_part,
+        levels=stock.list_stock(db(), sku=sku, limit=200),
+        requests=part_requests.list_requests(db(), sku=sku, status="reserved", limit=100),
+        lines=orders.open_lines_of_part(db(), the_part.id),
+        moves=stock.list_moves(db(), sku=sku, limit=30),
+        move_form=move,
+        count_form=count,
+        refusal=refusal,
+        today=today(),
+    )
+
+
+def _order_page(
+    number: str,
+    form: ReceiptForm,
+    problems: dict[int, str],
+    refusal: PartsvcError | None = None,
+) -> str:
+    the_order = orders.get_order(db(), number)
+    if not form.location.data and the_order.deliver_to_id is not None:
+        form.location.data = the_order.deliver_to.code
+    return render_template(
+        "desk/order.html",
+        order=the_order,
+        form=form,
+        problems=problems,
+        entered=request.form,
+        refusal=refusal,
+        today=today(),
+        is_late=orders.is_late,
+    )
+
+
+def _received_quantities() -> tuple[dict[int, int], dict[int, str]]:
+    """Line id → quantity from the receipt form's ``qty-<line>`` fields, and any problems."""
+    wanted: dict[int, int] = {}
+    problems: dict[int, str] = {}
+    for key, value in request.form.items():
+        if not key.startswith("qty-") or not value.strip():
+            continue
+        line = key.removeprefix("qty-")
+        if not line.isdigit():
+            continue
+        try:
+            qty = int(value)
+        except ValueError:
+            problems[int(line)] = "A whole number."
+            continue
+        if not 0 <= qty <= MAX_QTY:
+            problems[int(line)] = "Between 0 and the quantity still to come."
+        elif qty:
+            wanted[int(line)] = qty
+    return wanted, problems
+
+
+def _serials(text: str | None) -> list[str]:
+    return [s.strip() for s in (text or "").replace(",", "\n").splitlines() if s.strip()]

@@ -1,0 +1,82 @@
+"""The request pipeline of the HTML pages: the logged-in user, their role, one unit of work.
+
+A page view is wrapped by ``page(*roles)``. Nobody logged in: off to the login page. A
+role the page is not for: a 403 page. Then the view runs in one unit of work (a writing one
+for POST), and a form's service call goes through ``attempt``: inside a savepoint, so a
+refused booking writes nothing and the view can show the form again, filled in, with why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import g, redirect, render_template, request, session, url_for
+from sqlalchemy.orm import Session
+
+from partsvc.auth.services import Caller, caller_by_id
+from partsvc.errors import PartsvcError
+from partsvc.http import database
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+USER_KEY = "user_id"
+
+
+def page(*roles: str, writes: bool | None = None) -> Callable[[F], F]:
+    """Limit a page to ``roles`` and run it in a unit of work, a writing one for POST
+    unless ``writes=False`` (a view that runs its own transactions, like planning)."""
+    allowed = frozenset(roles)
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(**kwargs: Any) -> Any:
+            user_id = session.get(USER_KEY)
+            if not isinstance(user_id, int):
+                return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+            write = request.method == "POST" if writes is None else writes
+            try:
+                with database().unit_of_work(write=write) as db_session:
+                    caller = caller_by_id(db_session, user_id)
+                    if caller is None:
+                        session.clear()
+                        return redirect(url_for("web.login"))
+                    if caller.role not in allowed:
+                        return forbidden(caller)
+                    g.session, g.user = db_session, caller
+                    return view(**kwargs)
+            except PartsvcError as error:
+                return render_template("error.html", error=error), error.status
+            finally:
+                g.pop("session", None)
+
+        wrapper.page_roles = allowed  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def forbidden(caller: Caller) -> tuple[str, int]:
+    return render_template("forbidden.html", caller=caller), 403
+
+
+def attempt(action: Callable[[Session], T]) -> T | PartsvcError:
+    """Run a form's booking in a savepoint: its result, or the refusal with nothing written."""
+    db_session: Session = g.session
+    try:
+        with db_session.begin_nested():
+            return action(db_session)
+    except PartsvcError as error:
+        return error
+
+
+def current_caller() -> Caller:
+    caller: Caller = g.user
+    return caller
+
+
+def db() -> Session:
+    db_session: Session = g.session
+    return db_session

@@ -1,0 +1,134 @@
+"""The pages in a real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright)
+against a live server on 127.0.0.1 holding the demo data.
+
+The server runs in a thread of the test process on its own SQLite file, so what the browser
+books is committed for real and never leaks into the rolled-back tests. Screenshots go to
+``build/screenshots/`` (not committed) for review.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from werkzeug.serving import make_server
+
+from partsvc import create_app, migrate
+from partsvc.config import Settings
+from partsvc.db import Database
+from partsvc.demo import load_demo
+
+CHROMIUM = os.environ.get("PARTSVC_CHROMIUM", "/usr/bin/chromium")
+PASSWORD = "demo-password-e2e"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+# Chromium as root in a container, with no calls home (the machine's network is closed).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+PLAN_SECONDS = 3.0
+"""The planner's time limit on the live server: long enough to watch its progress."""
+
+
+class RunningClock:
+    """The server's clock: a Wednesday at 09:30 in Shanghai, running at the real pace, so
+    the engineers' shifts lie ahead whenever the tests run."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        self.began = time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self.began)
+
+
+class LiveServer:
+    def __init__(self, url: str, database: Database, clock: RunningClock) -> None:
+        self.url = url
+        self.database = database
+        self.clock = clock
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'partsvc.db'}"
+    migrate.upgrade(url)
+    database = Database(url)
+    clock = RunningClock(datetime(2026, 11, 18, 1, 30, tzinfo=UTC))
+    with database.unit_of_work() as session:
+        load_demo(session, now=clock(), password=PASSWORD)
+    app = create_app(
+        Settings(database_url=url, secret_key="e2e-secret", plan_time_limit_s=PLAN_SECONDS),
+        database=database,
+        clock=clock,
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", database, clock)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        database.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    opened = context.new_page()
+    opened.set_default_timeout(15_000)
+    yield opened
+    context.close()
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    """A phone-sized screen, as engineers use."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    opened = context.new_page()
+    opened.set_default_timeout(15_000)
+    yield opened
+    context.close()
+
+
+def log_in(page: Page, server: LiveServer, username: str, start: str = "/") -> None:
+    page.goto(server.url + start)
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text(f"{username} (")).to_be_visible()
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

@@ -1,0 +1,117 @@
+"""The engineer's main task on a phone: open my day, go to a call, and complete it,
+consuming a part from the van and placing a loaner, signed by the customer."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from partsvc.calls.models import Call, Engineer
+from partsvc.inventory import services as stock
+from partsvc.inventory.models import Location, Part, StockLevel, Unit
+from tests.e2e.conftest import LiveServer, log_in, screenshot
+
+CUSTOMER_SIGNS = "王建国"
+
+
+class Visit(NamedTuple):
+    username: str
+    name: str
+    call_id: int
+    sku: str
+    on_van: int
+    loaner: str
+
+
+def _a_visit(server: LiveServer) -> Visit:
+    """An engineer's assigned call, a part on their van with its count, and a loaner the
+    clerk puts on their van for the visit (as a clerk would before they set off)."""
+    with server.database.unit_of_work() as session:
+        call = session.scalars(
+            select(Call).where(Call.status == "assigned").order_by(Call.id)
+        ).first()
+        assert call is not None and call.engineer is not None
+        engineer: Engineer = call.engineer
+        van = engineer.van.code
+        level = session.scalars(
+            select(StockLevel)
+            .join(Part, Part.id == StockLevel.part_id)
+            .join(Location, Location.id == StockLevel.location_id)
+            .where(Location.code == van, Part.serialized.is_(False), StockLevel.on_hand > 0)
+            .order_by(Part.sku)
+        ).first()
+        assert level is not None
+        loaner = session.scalars(
+            select(Unit)
+            .join(Part, Part.id == Unit.part_id)
+            .join(Location, Location.id == Unit.location_id)
+            .where(Part.loaner.is_(True), Location.code == "WH-SH")
+            .order_by(Unit.serial)
+        ).first()
+        assert loaner is not None
+        stock.post_move(
+            session,
+            sku=loaner.part.sku,
+            qty=1,
+            from_code="WH-SH",
+            to_code=van,
+            reason="issue to van",
+            serials=[loaner.serial],
+            now=server.clock(),
+        )
+        assert engineer.user is not None
+        return Visit(
+            engineer.user.username,
+            engineer.name,
+            call.id,
+            level.part.sku,
+            level.on_hand,
+            loaner.serial,
+        )
+
+
+def test_the_engineer_completes_a_call_with_a_part_and_a_loaner(
+    phone: Page, live_server: LiveServer
+) -> None:
+    username, name, call_id, sku, on_van, loaner = _a_visit(live_server)
+    log_in(phone, live_server, username)
+    expect(phone.get_by_role("heading", name=re.compile(re.escape(name)))).to_be_visible()
+    visit = phone.get_by_role("link", name=re.compile(f"^Call {call_id} "))
+    expect(visit).to_be_visible()
+    screenshot(phone, "engineer-day")
+
+    visit.click()
+    expect(phone.get_by_role("heading", name=re.compile(f"Call {call_id}"))).to_be_visible()
+    phone.get_by_role("button", name="Set off").click()
+    expect(phone.get_by_role("heading", name=re.compile("en route"))).to_be_visible()
+    phone.get_by_role("button", name="Arrived on site").click()
+    expect(phone.get_by_role("heading", name=re.compile("on site"))).to_be_visible()
+
+    form = phone.locator("#complete-form")
+    form.get_by_label("Work done").fill("更换定影组件 / replaced the fuser, test print OK")
+    form.get_by_label("Parts used from the van").fill(f"{sku} 1")
+    form.get_by_label("Loaner placed (serial)").fill(loaner)
+    form.get_by_label("Customer's name (signs)").fill(CUSTOMER_SIGNS)
+    screenshot(phone, "engineer-complete-form")
+    form.get_by_role("button", name="Complete and sign").click()
+
+    expect(phone.get_by_role("status")).to_contain_text(
+        f"Call {call_id} completed, signed by {CUSTOMER_SIGNS}."
+    )
+    expect(phone.locator(f"#van tr[data-sku='{sku}'] .on-hand")).to_have_text(str(on_van - 1))
+    expect(phone.locator("#loans")).to_contain_text(loaner)
+    screenshot(phone, "engineer-after-completion")
+
+
+def test_an_engineer_cannot_open_another_engineers_day_or_the_clerk_desk(
+    page: Page, live_server: LiveServer
+) -> None:
+    log_in(page, live_server, "lina")
+    page.goto(live_server.url + "/engineers/E-WANG/day")
+    expect(page.get_by_role("heading", name="Not allowed for your role")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("their own day")
+    page.goto(live_server.url + "/desk")
+    expect(page.get_by_role("heading", name="Not for your role")).to_be_visible()

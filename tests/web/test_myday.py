@@ -1,0 +1,219 @@
+"""The engineer's pages through the test client: completing a call books everything or
+nothing, and an engineer sees only their own day and calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from partsvc.auth.services import set_password
+from partsvc.calls.calls import change_call_status, report_call
+from partsvc.calls.models import Call, ServiceRecord
+from partsvc.calls.services import create_customer, create_engineer, create_equipment, create_site
+from partsvc.inventory.catalog import get_location
+from partsvc.inventory.models import Move, StockLevel
+from partsvc.loans.models import Loan
+from partsvc.repairs.models import Rma
+from partsvc.worktime import WorkingCalendar
+from tests.conftest import Clock
+from tests.factories import make_location, make_part, receive
+from tests.web.conftest import PASSWORD, login, post_form
+
+
+@dataclass
+class Visit:
+    call_id: int
+    fuser: str
+    fuser_id: int
+    van_id: int
+    loaner: str
+
+
+@pytest.fixture
+def visit(session: Session, clock: Clock) -> Visit:
+    """Engineer ``mei`` on site at a call, with 3 fusers and a loaner on her van; ``tao``
+    is another engineer."""
+    for code, username in (("E-MEI", "mei"), ("E-TAO", "tao")):
+        engineer = create_engineer(
+            session,
+            code=code,
+            name=f"{username} 工程师",
+            home_lat=31.2,
+            home_lon=121.5,
+            skills=["printer"],
+            username=username,
+        )
+        assert engineer.user is not None
+        set_password(engineer.user, PASSWORD)
+    create_customer(session, code="C-HUA", name="华东精密仪器", contract_starts_on=date(2026, 1, 1))
+    create_site(
+        session,
+        code="S-HUA",
+        customer="C-HUA",
+        address="上海市徐汇区漕溪北路 1 号",
+        lat=31.19,
+        lon=121.44,
+    )
+    model = make_part(session, serialized=True, name="Printer PX-9")
+    shelf = make_location(session)
+    receive(session, model, shelf, 1, serials=["EQ-HUA-1"])
+    create_equipment(
+        session, serial="EQ-HUA-1", sku=model.sku, site="S-HUA", installed_on=date(2023, 5, 1)
+    )
+    van = get_location(session, "VAN-E-MEI")
+    fuser = make_part(session, name="Fuser", name_zh="定影组件")
+    receive(session, fuser, van, 3)
+    loaner = make_part(session, serialized=True, loaner=True, name="Loaner printer")
+    receive(session, loaner, van, 1, serials=["LN-MEI-1"])
+    call = report_call(
+        session,
+        site="S-HUA",
+        priority="P3",
+        equipment="EQ-HUA-1",
+        calendar=WorkingCalendar(),
+        now=clock.now,
+        description="卡纸 / paper jam",
+    )
+    for status in ("assigned", "en_route", "on_site"):
+        engineer_code = "E-MEI" if status == "assigned" else None
+        change_call_status(session, call.id, status, engineer=engineer_code, now=clock.now)
+    session.commit()
+    return Visit(call.id, fuser.sku, fuser.id, van.id, "LN-MEI-1")
+
+
+def _count(session: Session, model: type) -> int:
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def _fusers_on_van(session: Session, visit: Visit) -> int:
+    session.expire_all()
+    level = session.scalar(
+        select(StockLevel).where(
+            StockLevel.part_id == visit.fuser_id, StockLevel.location_id == visit.van_id
+        )
+    )
+    return level.on_hand if level else 0
+
+
+def test_completing_a_call_books_the_part_places_the_loaner_and_takes_the_unit_back(
+    client: FlaskClient, session: Session, visit: Visit
+) -> None:
+    login(client, "mei")
+    url = f"/my/calls/{visit.call_id}"
+    answer = post_form(
+        client,
+        url,
+        f"{url}/complete",
+        {
+            "work_done": "更换定影组件",
+            "parts": f"{visit.fuser} 2",
+            "loaner": visit.loaner,
+            "taken_back": "EQ-HUA-1",
+            "signed_by": "李明",
+        },
+    )
+
+    assert answer.status_code == 302, answer.text
+    assert (
+        f"Call {visit.call_id} completed, signed by 李明."
+        in client.get("/my/day", follow_redirects=True).text
+    )
+    session.expire_all()
+    record = session.scalars(select(ServiceRecord)).one()
+    assert (record.call_id, record.signed_by, record.work_done) == (
+        visit.call_id,
+        "李明",
+        "更换定影组件",
+    )
+    assert session.get(Call, visit.call_id).status == "resolved"
+    assert _fusers_on_van(session, visit) == 1
+    loan = session.get(Loan, record.loan_id)
+    rma = session.get(Rma, record.rma_id)
+    assert loan is not None and rma is not None
+    assert loan.unit.serial == visit.loaner and loan.rma_id == rma.id
+    assert loan.site.code == "S-HUA"
+
+
+def test_a_completion_the_van_cannot_cover_writes_nothing_and_keeps_the_form(
+    client: FlaskClient, session: Session, visit: Visit
+) -> None:
+    moves, loans, rmas = _count(session, Move), _count(session, Loan), _count(session, Rma)
+    login(client, "mei")
+    url = f"/my/calls/{visit.call_id}"
+    answer = post_form(
+        client,
+        url,
+        f"{url}/complete",
+        {
+            "work_done": "更换定影组件",
+            "parts": f"{visit.fuser} 5",
+            "loaner": visit.loaner,
+            "taken_back": "EQ-HUA-1",
+            "signed_by": "李明",
+        },
+    )
+
+    assert answer.status_code == 409
+    assert "Nothing was saved." in answer.text
+    assert "李明" in answer.text and "更换定影组件" in answer.text
+    assert (_count(session, Move), _count(session, Loan), _count(session, Rma)) == (
+        moves,
+        loans,
+        rmas,
+    )
+    assert _count(session, ServiceRecord) == 0
+    assert _fusers_on_van(session, visit) == 3
+    session.expire_all()
+    assert session.get(Call, visit.call_id).status == "on_site"
+
+
+def test_a_parts_line_that_is_not_sku_and_quantity_is_explained(
+    client: FlaskClient, session: Session, visit: Visit
+) -> None:
+    login(client, "mei")
+    url = f"/my/calls/{visit.call_id}"
+    answer = post_form(
+        client,
+        url,
+        f"{url}/complete",
+        {"work_done": "x", "parts": "FUSER two pieces", "signed_by": "李明"},
+    )
+    assert answer.status_code == 422
+    assert "Line 1 of the parts used" in answer.text
+
+
+def test_an_engineer_sees_their_own_day_and_not_anothers(client: FlaskClient, visit: Visit) -> None:
+    login(client, "mei")
+    assert client.get("/my/day").headers["Location"] == "/engineers/E-MEI/day"
+    own = client.get("/engineers/E-MEI/day")
+    assert own.status_code == 200
+    assert "华东精密仪器" in own.text and "上海市徐汇区漕溪北路 1 号" in own.text
+    assert client.get("/engineers/E-TAO/day").status_code == 403
+
+
+def test_an_engineer_cannot_open_or_complete_another_engineers_call(
+    client: FlaskClient, session: Session, visit: Visit
+) -> None:
+    login(client, "tao")
+    assert client.get(f"/my/calls/{visit.call_id}").status_code in (403, 404)
+    page = client.get("/engineers/E-TAO/day")
+    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    answer = client.post(
+        f"/my/calls/{visit.call_id}/complete",
+        data={"work_done": "x", "signed_by": "y", "csrf_token": token},
+    )
+    assert answer.status_code in (403, 404)
+    assert _count(session, ServiceRecord) == 0
+
+
+def test_the_clerk_cannot_open_an_engineers_pages(
+    client: FlaskClient, users: dict[str, object], visit: Visit
+) -> None:
+    login(client, "clerk")
+    assert client.get("/my/day").status_code == 403
+    assert client.get("/engineers/E-MEI/day").status_code == 403
