@@ -29,6 +29,10 @@ class Settings:
     road_factor: float = 1.3
     average_speed_kmh: float = 30.0
     plan_time_limit_s: float = 10.0
+    same_day_fix_target: float = 0.9
+    """R20: the share of on-site faults to fix the day they are reported."""
+    satisfaction_target: float = 0.9
+    """R25: the share of rated calls the customer was satisfied with (4 or 5 of 5)."""
 
     @classmethod
     def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -47,6 +51,8 @@ class Settings:
             road_factor=float(env.get("PARTSVC_ROAD_FACTOR", "1.3")),
             average_speed_kmh=float(env.get("PARTSVC_AVERAGE_SPEED_KMH", "30")),
             plan_time_limit_s=float(env.get("PARTSVC_PLAN_TIME_LIMIT_S", "10")),
+            same_day_fix_target=float(env.get("PARTSVC_SAME_DAY_FIX_TARGET", "0.9")),
+            satisfaction_target=float(env.get("PARTSVC_SATISFACTION_TARGET", "0.9")),
         )
 
     def replace(self, **changes: Any) -> Settings:

@@ -6,14 +6,14 @@ Everything is booked through the services, so the demo ledger is a real one.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from partsvc.auth.services import Caller, create_user, issue_token, set_password
-from partsvc.calls.calls import change_call_status, report_call
+from partsvc.calls.calls import change_call_status, record_satisfaction, report_call
 from partsvc.calls.models import Call
 from partsvc.calls.rules import DEFAULT_WARNING, CallStatus
 from partsvc.calls.services import (
@@ -154,7 +154,53 @@ def load_demo(
     _customers_and_calls(session, rng, parts, now=now)
     _orders_and_requests(session, rng, parts, now=now, by=clerk)
     _loans_and_repairs(session, now=now, by=clerk)
+    _past_visits(session, rng, now=now)
     return tokens
+
+
+def _past_visits(session: Session, rng: random.Random, *, now: datetime) -> None:
+    """Three weeks of finished calls, so the manager's figures have something to show:
+    most fixed on the first visit the same day, some waiting for parts, a few late, each
+    closed and rated by the customer."""
+    calendar = WorkingCalendar()
+    today = now.astimezone(calendar.zone).date()
+    for days_ago in range(21, 0, -1):
+        day = today - timedelta(days=days_ago)
+        if not calendar.is_working_day(day):
+            continue
+        for code, _, _, engineer, _, _ in rng.sample(CUSTOMERS, 2):
+            engineer = engineer or rng.choice(ENGINEERS)[0]
+            reported = datetime.combine(day, time(9, 30), calendar.zone) + timedelta(
+                minutes=rng.randint(0, 240)
+            )
+            call = report_call(
+                session,
+                site=f"S-{code.removeprefix('C-')}",
+                priority=rng.choice(("P1", "P2", "P3", "P3")),
+                calendar=calendar,
+                now=now,
+                reported_at=reported,
+                skills=[],
+                description="卡纸 / paper jam" if rng.random() < 0.5 else "无法开机 / no power",
+            )
+            at = reported + timedelta(minutes=10)
+            steps = [("assigned", 10), ("en_route", 15), ("on_site", rng.randint(40, 150))]
+            if rng.random() < 0.15:
+                steps += [("waiting_for_parts", 30), ("on_site", 20 * 60)]
+            steps += [("resolved", rng.randint(30, 120)), ("closed", 60)]
+            for status, minutes in steps:
+                at += timedelta(minutes=minutes)
+                change_call_status(
+                    session,
+                    call.id,
+                    status,
+                    engineer=engineer if status == "assigned" else None,
+                    now=now,
+                    at=at,
+                )
+            record_satisfaction(
+                session, call.id, score=rng.choice((5, 5, 4, 4, 3)), note=None, now=at
+            )
 
 
 def _loans_and_repairs(session: Session, *, now: datetime, by: Caller | None) -> None:

@@ -32,7 +32,7 @@ class SessionCookies(SecureCookieSessionInterface):
 
 def register(app: Flask, api_blueprints: list[Blueprint]) -> None:
     """Pages, login cookies and CSRF checks; the bearer-token API needs no CSRF token."""
-    from partsvc.web import board, desk, login, myday
+    from partsvc.web import board, desk, login, manager, myday
 
     app.session_interface = SessionCookies()
     csrf.init_app(app)
@@ -45,6 +45,7 @@ def register(app: Flask, api_blueprints: list[Blueprint]) -> None:
     app.register_blueprint(desk.bp)
     app.register_blueprint(myday.bp)
     app.register_blueprint(board.bp)
+    app.register_blueprint(manager.bp)
 
 
 def _form_expired(error: CSRFError) -> tuple[str, int]:

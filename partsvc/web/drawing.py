@@ -55,7 +55,7 @@ class Projection:
         span_x = max((max(lons) - min(lons)) * squeeze, 1e-3)
         span_y = max(max(lats) - min(lats), 1e-3)
         scale = (WIDTH - 2 * PADDING) / max(span_x, span_y * 1.6)
-        height = round(span_y * scale + 2 * PADDING)
+        height = math.ceil(span_y * scale + 2 * PADDING)
         return cls(min(lons), max(lats), scale, squeeze, max(height, 200))
 
     def __call__(self, lat: float, lon: float) -> tuple[float, float]:

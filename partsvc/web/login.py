@@ -21,7 +21,7 @@ HOME = {
     Role.CLERK: "desk.home",
     Role.DISPATCHER: "board.home",
     Role.ENGINEER: "myday.home",
-    Role.ADMIN: "desk.home",
+    Role.ADMIN: "manager.home",
 }
 """Where each role lands after logging in: the page of their daily work."""
 
@@ -59,11 +59,7 @@ def logout() -> Any:
 @bp.get("/")
 @page(*Role)
 def home() -> Any:
-    caller = current_caller()
-    target = HOME[Role(caller.role)]
-    if target == "web.home":
-        return render_template("index.html")
-    return redirect(url_for(target))
+    return redirect(url_for(HOME[Role(current_caller().role)]))
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -43,9 +43,9 @@ def page(*roles: str, writes: bool | None = None) -> Callable[[F], F]:
                     if caller is None:
                         session.clear()
                         return redirect(url_for("web.login"))
+                    g.session, g.user = db_session, caller
                     if caller.role not in allowed:
                         return forbidden(caller)
-                    g.session, g.user = db_session, caller
                     return view(**kwargs)
             except PartsvcError as error:
                 return render_template("error.html", error=error), error.status

@@ -10,9 +10,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from partsvc import create_app, migrate
 from partsvc.auth.models import User
 from partsvc.auth.services import check_password
 from partsvc.cli import main
+from partsvc.config import Settings
 from partsvc.db import Database
 from partsvc.inventory.models import Move
 from tests.conftest import Clock
@@ -158,24 +160,27 @@ def test_logging_out_ends_the_session(client: FlaskClient, users: dict[str, User
 
 
 def test_the_demo_prints_a_fresh_password_every_demo_user_logs_in_with(
-    client: FlaskClient,
-    database: Database,
-    clock: Clock,
-    session: Session,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"  # the demo loads only into an empty database
+    migrate.upgrade(url)
+    demo_db = Database(url)
     monkeypatch.setattr("partsvc.cli.INSTANCE_DIR", tmp_path)
-    result = CliRunner().invoke(
-        main,
-        ["demo", "--parts", "40"],
-        obj={"database": database, "clock": clock},
-        catch_exceptions=False,
-    )
-    assert result.exit_code == 0, result.output
-    password = result.output.split("with the password ")[1].split()[0]
-    assert len(password) >= 12
-    for username in ("clerk", "dispatch", "admin", "wang"):
-        assert check_password(session, username, password) is not None, username
-    assert login(client, "clerk", password).headers["Location"] == "/desk"
-    assert password in (tmp_path / "demo-tokens.txt").read_text()
+    try:
+        result = CliRunner().invoke(
+            main,
+            ["demo", "--parts", "40"],
+            obj={"database": demo_db, "clock": clock},
+            catch_exceptions=False,
+        )
+        assert result.exit_code == 0, result.output
+        password = result.output.split("with the password ")[1].split()[0]
+        assert len(password) >= 12
+        with demo_db.unit_of_work() as session:
+            for username in ("clerk", "dispatch", "admin", "wang"):
+                assert check_password(session, username, password) is not None, username
+        app = create_app(Settings(database_url=url, secret_key="t"), database=demo_db, clock=clock)
+        assert login(app.test_client(), "clerk", password).headers["Location"] == "/desk"
+        assert password in (tmp_path / "demo-tokens.txt").read_text()
+    finally:
+        demo_db.dispose()

@@ -1,0 +1,98 @@
+"""How fast the pages render on the demo data (issue 7: under 100 ms, one request each).
+
+Loads the demo into a fresh SQLite file, plans the day (2 s), logs each role in through
+the login form, and times each main page through the Flask test client (the whole
+request: session cookie, role check, queries, template), after one warm-up request.
+Prints median and p95 per page in ms, then one JSON line.
+
+    .venv/bin/python bench/pages.py [--repeat 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from partsvc import create_app, migrate
+from partsvc.config import Settings
+from partsvc.db import Database, utcnow
+from partsvc.demo import load_demo
+from partsvc.routing import planning
+from partsvc.routing.travel import travel_source
+from partsvc.worktime import WorkingCalendar
+
+PASSWORD = "bench-password-1"
+PAGES = {
+    "clerk": ["/desk", "/desk?q=打印头", "/desk/parts/{sku}", "/desk/orders/VO-000001"],
+    "dispatch": ["/board"],
+    "wang": ["/engineers/E-WANG/day"],
+    "admin": ["/manager"],
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp())
+    url = f"sqlite:///{folder / 'partsvc.db'}"
+    migrate.upgrade(url)
+    database = Database(url)
+    now = utcnow()
+    with database.unit_of_work() as session:
+        load_demo(session, now=now, password=PASSWORD)
+    settings = Settings(database_url=url, secret_key="bench")
+    calendar = WorkingCalendar(timezone=settings.timezone)
+    # The board draws today's plan as a timeline and a map: plan the day first.
+    planning.plan_day(
+        database,
+        now.astimezone(calendar.zone).date(),
+        now=now,
+        today=now.astimezone(calendar.zone).date(),
+        calendar=calendar,
+        source=travel_source(settings),
+        time_limit_s=2,
+        by=None,
+    )
+    app = create_app(settings, database=database)
+    figures = {}
+    for username, paths in PAGES.items():
+        client = app.test_client()
+        page = client.get("/login").text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        assert token is not None
+        client.post(
+            "/login", data={"username": username, "password": PASSWORD, "csrf_token": token[1]}
+        )
+        for path in paths:
+            if "{sku}" in path:
+                found = re.search(r'/desk/parts/([^"?]+)"', client.get("/desk?q=Fuser").text)
+                assert found is not None
+                path = path.format(sku=found[1])
+            first = client.get(path)
+            assert first.status_code == 200, (path, first.status_code)
+            times = []
+            for _ in range(args.repeat):
+                began = time.perf_counter()
+                answer = client.get(path)
+                times.append((time.perf_counter() - began) * 1000)
+                assert answer.status_code == 200
+            times.sort()
+            p95 = times[min(len(times) - 1, round(0.95 * len(times)) - 1)]
+            figures[path] = {
+                "median_ms": round(statistics.median(times), 1),
+                "p95_ms": round(p95, 1),
+            }
+            median = figures[path]["median_ms"]
+            print(f"{username:<9} {path:<40} median {median:6.1f} ms   p95 {p95:6.1f} ms")
+    database.dispose()
+    print(json.dumps({"repeat": args.repeat, "pages": figures}, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

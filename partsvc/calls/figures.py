@@ -1,0 +1,182 @@
+"""A month's service figures for the manager (R20, R22, R25): SLA compliance per priority,
+first-time fix, same-day fix, satisfaction, and what is overdue now.
+
+Each rate counts only what is decided: a deadline still ahead is neither met nor missed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from partsvc.calls.models import Call
+from partsvc.calls.rules import CallStatus
+from partsvc.loans.models import Loan
+from partsvc.loans.rules import days_overdue
+from partsvc.repairs.models import Rma
+from partsvc.repairs.services import list_rmas
+
+PRIORITIES = ("P1", "P2", "P3")
+SATISFIED = 4
+"""A rating of 4 or 5 out of 5 counts as satisfied (R25)."""
+
+
+@dataclass(frozen=True)
+class Rate:
+    met: int
+    total: int
+    target: float | None = None
+
+    @property
+    def share(self) -> float | None:
+        return self.met / self.total if self.total else None
+
+    @property
+    def on_target(self) -> bool | None:
+        if self.target is None or self.share is None:
+            return None
+        return self.share >= self.target
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    month: date
+    onsite: dict[str, Rate]
+    """Per priority: calls on site by their deadline, of those whose deadline has passed."""
+    fixed: dict[str, Rate]
+    """Per priority: calls fixed by their deadline, likewise."""
+    first_time_fix: Rate
+    same_day_fix: Rate
+    satisfaction: Rate
+    resolved_per_day: list[tuple[date, int]]
+    overdue_loans: list[tuple[Loan, int]]
+    late_rmas: list[Rma]
+
+
+def month_bounds(month: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The month as UTC instants, from its first midnight to the next month's, locally."""
+    first = month.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return (
+        datetime.combine(first, time.min, zone).astimezone(UTC),
+        datetime.combine(following, time.min, zone).astimezone(UTC),
+    )
+
+
+def month_figures(
+    session: Session,
+    month: date,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    same_day_target: float,
+    satisfaction_target: float,
+) -> MonthFigures:
+    starts, ends = month_bounds(month, zone)
+    calls = list(
+        session.scalars(
+            select(Call).where(
+                or_(
+                    and_(Call.onsite_due >= starts, Call.onsite_due < ends),
+                    and_(Call.resolve_due >= starts, Call.resolve_due < ends),
+                    and_(Call.resolved_at >= starts, Call.resolved_at < ends),
+                    and_(Call.satisfaction_at >= starts, Call.satisfaction_at < ends),
+                )
+            )
+        ).unique()
+    )
+    in_month = _within(starts, min(ends, now))
+    due_in_month = _within(starts, ends)
+    resolved = [c for c in calls if c.resolved_at is not None and in_month(c.resolved_at)]
+    corrective = [c for c in resolved if c.kind == "corrective"]
+    rated = [
+        c
+        for c in calls
+        if c.satisfaction is not None and c.satisfaction_at and in_month(c.satisfaction_at)
+    ]
+    return MonthFigures(
+        month=month.replace(day=1),
+        onsite={
+            p: _deadline_rate(calls, p, "onsite_due", "onsite_at", due_in_month, now)
+            for p in PRIORITIES
+        },
+        fixed={
+            p: _deadline_rate(calls, p, "resolve_due", "resolved_at", due_in_month, now)
+            for p in PRIORITIES
+        },
+        first_time_fix=Rate(sum(_fixed_first_time(c) for c in corrective), len(corrective)),
+        same_day_fix=Rate(
+            sum(_same_day(c, zone) for c in corrective), len(corrective), same_day_target
+        ),
+        satisfaction=Rate(
+            sum((c.satisfaction or 0) >= SATISFIED for c in rated), len(rated), satisfaction_target
+        ),
+        resolved_per_day=_per_day(resolved, month, zone),
+        overdue_loans=_overdue_loans(session, now, zone),
+        late_rmas=list_rmas(session, now=now, overdue=True, limit=200),
+    )
+
+
+def _within(starts: datetime, ends: datetime) -> Callable[[datetime], bool]:
+    return lambda moment: starts <= moment < ends
+
+
+def _deadline_rate(
+    calls: Iterable[Call],
+    priority: str,
+    due: str,
+    met_at: str,
+    month: Callable[[datetime], bool],
+    now: datetime,
+) -> Rate:
+    """Met by the deadline, of the calls of ``priority`` whose deadline falls in the month
+    and is decided: met already, or passed."""
+    decided = [
+        (getattr(c, due), getattr(c, met_at))
+        for c in calls
+        if c.priority == priority
+        and month(getattr(c, due))
+        and (getattr(c, met_at) is not None or getattr(c, due) <= now)
+    ]
+    met = sum(1 for deadline, at in decided if at is not None and at <= deadline)
+    return Rate(met, len(decided), 1.0)
+
+
+def _fixed_first_time(call: Call) -> bool:
+    """Fixed at the first visit: never waiting for parts, on site once."""
+    steps = [change.status for change in call.history]
+    return CallStatus.WAITING_FOR_PARTS not in steps and steps.count(CallStatus.ON_SITE) <= 1
+
+
+def _same_day(call: Call, zone: ZoneInfo) -> bool:
+    """Fixed the day it was reported, on the deployment's calendar (R20's 90 %)."""
+    return call.resolved_at is not None and _local_day(call.resolved_at, zone) == _local_day(
+        call.reported_at, zone
+    )
+
+
+def _local_day(moment: datetime, zone: ZoneInfo) -> date:
+    return moment.astimezone(zone).date()
+
+
+def _per_day(resolved: Iterable[Call], month: date, zone: ZoneInfo) -> list[tuple[date, int]]:
+    first = month.replace(day=1)
+    days = ((first + timedelta(days=32)).replace(day=1) - first).days
+    counts = dict.fromkeys((first + timedelta(days=n) for n in range(days)), 0)
+    for call in resolved:
+        day = _local_day(call.resolved_at, zone)  # type: ignore[arg-type]
+        if day in counts:
+            counts[day] += 1
+    return sorted(counts.items())
+
+
+def _overdue_loans(session: Session, now: datetime, zone: ZoneInfo) -> list[tuple[Loan, int]]:
+    loans = session.scalars(
+        select(Loan).where(Loan.status == "open", Loan.due_at < now).order_by(Loan.due_at)
+    ).unique()
+    return [(loan, days_overdue(loan.due_at, now, zone)) for loan in loans]

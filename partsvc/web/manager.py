@@ -1,0 +1,47 @@
+"""The manager's view: this month's SLA compliance, fix rates and satisfaction as small
+SVG charts, and what is overdue now (admin role, PRODUCT.md "Managers")."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, render_template, request
+
+from partsvc.calls.figures import month_figures
+from partsvc.errors import InvalidInput
+from partsvc.http import now, settings, today, zone
+from partsvc.web.pages import db, page
+
+bp = Blueprint("manager", __name__, url_prefix="/manager")
+
+
+@bp.get("")
+@page("admin")
+def home() -> Any:
+    month = _month(request.args.get("month"))
+    figures = month_figures(
+        db(),
+        month,
+        now=now(),
+        zone=zone(),
+        same_day_target=settings().same_day_fix_target,
+        satisfaction_target=settings().satisfaction_target,
+    )
+    busiest = max((count for _, count in figures.resolved_per_day), default=0)
+    return render_template(
+        "manager/home.html", figures=figures, busiest=max(busiest, 1), month=month
+    )
+
+
+def _month(text: str | None) -> date:
+    """``YYYY-MM``, or this month."""
+    if not text:
+        return today().replace(day=1)
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        return date(year, month, 1)
+    except ValueError as error:
+        raise InvalidInput(
+            f"{text[:20]!r} is not a month; write it as YYYY-MM.", errors={"month": ["YYYY-MM."]}
+        ) from error

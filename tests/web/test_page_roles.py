@@ -1,0 +1,69 @@
+"""Every page against every role: a role a page is not for gets the 403 page, GET or POST,
+and nobody logged in is sent to the login page. The pages are found from the app itself,
+so a new page is covered the day it is added."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from partsvc.auth.models import User
+from tests.web.conftest import csrf_token, login
+
+ROLES = ("admin", "clerk", "dispatcher", "engineer")
+
+
+def pages(app: Flask) -> list[tuple[str, str, frozenset[str]]]:
+    """(method, path with made-up keys, roles) of every page view."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        roles = getattr(app.view_functions[rule.endpoint], "page_roles", None)
+        if roles is None:
+            continue
+        path = re.sub(r"<int:[^>]+>", "999999", rule.rule)
+        path = re.sub(r"<[^>]+>", "NO-SUCH-KEY", path)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            found.append((method, path, roles))
+    return found
+
+
+def test_the_app_has_the_pages_of_each_area(app: Flask) -> None:
+    paths = {path for _, path, _ in pages(app)}
+    assert {"/desk", "/board", "/my/day", "/manager"} <= paths
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_page_is_open_only_to_its_roles(
+    app: Flask, client: FlaskClient, users: dict[str, User], role: str
+) -> None:
+    login(client, role)
+    token = csrf_token(client.get("/manager").text)  # any page carries the logout form
+    for method, path, roles in pages(app):
+        data = {"csrf_token": token} if method == "POST" else None
+        answer = client.open(path, method=method, data=data)
+        if role in roles:  # the page may still refuse the key, but not the role
+            assert "Not for your role" not in answer.text, (method, path, role)
+            assert answer.status_code < 500, (method, path, role)
+        else:
+            assert answer.status_code == 403, (method, path, role, answer.status_code)
+            assert "Not for your role" in answer.text
+
+
+def test_nobody_logged_in_is_sent_to_log_in(app: Flask, client: FlaskClient) -> None:
+    for method, path, _ in pages(app):
+        if method == "GET":
+            answer = client.get(path)
+            assert answer.status_code == 302, path
+            assert answer.headers["Location"].startswith("/login"), path
+
+
+def test_a_month_that_is_not_one_is_refused_in_words(
+    client: FlaskClient, users: dict[str, User]
+) -> None:
+    login(client, "admin")
+    answer = client.get("/manager?month=2026-13")
+    assert answer.status_code == 422
+    assert "write it as YYYY-MM" in answer.text
