@@ -59,6 +59,7 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),  # a working day, then log in again
+        SESSION_REFRESH_EACH_REQUEST=False,  # ... twelve hours from the login, not sliding
         WTF_CSRF_TIME_LIMIT=None,  # a form's token lasts as long as the login
     )
     app.config.update(flask_config)

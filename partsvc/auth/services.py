@@ -60,7 +60,7 @@ def set_password(user: User, password: str) -> None:
 
 def check_password(session: Session, username: str, password: str) -> Caller | None:
     """The active user with this name and password, or None (which of the two was wrong
-    is not told). A hash made with weaker settings than today's is renewed."""
+    is not told). Reads only: see ``needs_new_hash``."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.active or not user.password_hash:
         _hasher.hash(password)  # the same work either way, so timing tells nothing
@@ -69,9 +69,22 @@ def check_password(session: Session, username: str, password: str) -> Caller | N
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
     return Caller.of(user)
+
+
+def renew_hash_if_weak(session: Session, user_id: int, password: str) -> bool:
+    """After a good login: a hash made with weaker settings than today's is made anew.
+    Whether it was (the caller opens a writing transaction only when it must)."""
+    user = session.get(User, user_id)
+    if user is None or not user.password_hash or not _hasher.check_needs_rehash(user.password_hash):
+        return False
+    user.password_hash = _hasher.hash(password)
+    return True
+
+
+def hash_is_weak(session: Session, user_id: int) -> bool:
+    user = session.get(User, user_id)
+    return bool(user and user.password_hash and _hasher.check_needs_rehash(user.password_hash))
 
 
 def caller_by_id(session: Session, user_id: int) -> Caller | None:

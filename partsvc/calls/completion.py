@@ -18,7 +18,8 @@ from partsvc.auth.services import Caller
 from partsvc.calls.calls import change_call_status, get_call
 from partsvc.calls.models import ServiceRecord
 from partsvc.calls.rules import CallStatus
-from partsvc.errors import InvalidInput, InvalidTransition
+from partsvc.errors import Conflict, InvalidInput, InvalidTransition
+from partsvc.inventory.catalog import get_unit
 from partsvc.inventory.ledger import post_move
 from partsvc.loans.services import lend
 from partsvc.repairs.services import ItemIn, create_rma
@@ -96,6 +97,14 @@ def complete_call(
         )
     loan = None
     if loaner:
+        unit = get_unit(session, loaner)
+        if unit.location_id != engineer.van.id:
+            raise Conflict(
+                f"Loaner {loaner} is at {unit.location.code}, not on {engineer.van.code}: "
+                "place a loaner from your van.",
+                serial=loaner,
+                location=unit.location.code,
+            )
         loan = lend(
             session,
             serial=loaner,

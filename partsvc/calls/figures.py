@@ -15,15 +15,13 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from partsvc.calls.models import Call
-from partsvc.calls.rules import CallStatus
+from partsvc.calls.rules import SATISFIED_FROM, CallStatus, DeadlineState, deadline_state
 from partsvc.loans.models import Loan
 from partsvc.loans.rules import days_overdue
 from partsvc.repairs.models import Rma
 from partsvc.repairs.services import list_rmas
 
 PRIORITIES = ("P1", "P2", "P3")
-SATISFIED = 4
-"""A rating of 4 or 5 out of 5 counts as satisfied (R25)."""
 
 
 @dataclass(frozen=True)
@@ -46,12 +44,17 @@ class Rate:
 @dataclass(frozen=True)
 class MonthFigures:
     month: date
+    responded: dict[str, Rate]
+    """Per priority: calls answered (assigned) by their first-response deadline."""
     onsite: dict[str, Rate]
     """Per priority: calls on site by their deadline, of those whose deadline has passed."""
     fixed: dict[str, Rate]
     """Per priority: calls fixed by their deadline, likewise."""
     first_time_fix: Rate
+    """Faults fixed on the first visit, of those fixed this month after a visit."""
     same_day_fix: Rate
+    """Faults fixed the day they were reported, of those reported this month on a day
+    now over (or fixed already): one still open from yesterday counts as missed."""
     satisfaction: Rate
     resolved_per_day: list[tuple[date, int]]
     overdue_loans: list[tuple[Loan, int]]
@@ -82,7 +85,9 @@ def month_figures(
         session.scalars(
             select(Call).where(
                 or_(
+                    and_(Call.response_due >= starts, Call.response_due < ends),
                     and_(Call.onsite_due >= starts, Call.onsite_due < ends),
+                    and_(Call.reported_at >= starts, Call.reported_at < ends),
                     and_(Call.resolve_due >= starts, Call.resolve_due < ends),
                     and_(Call.resolved_at >= starts, Call.resolved_at < ends),
                     and_(Call.satisfaction_at >= starts, Call.satisfaction_at < ends),
@@ -93,7 +98,17 @@ def month_figures(
     in_month = _within(starts, min(ends, now))
     due_in_month = _within(starts, ends)
     resolved = [c for c in calls if c.resolved_at is not None and in_month(c.resolved_at)]
-    corrective = [c for c in resolved if c.kind == "corrective"]
+    # First-time fix: of the faults fixed this month after a visit on site.
+    visited = [c for c in resolved if c.kind == "corrective" and c.onsite_at is not None]
+    # Same-day fix (R20): of the faults reported this month on a day now over, or fixed.
+    today = now.astimezone(zone).date()
+    faults = [
+        c
+        for c in calls
+        if c.kind == "corrective"
+        and in_month(c.reported_at)
+        and (c.resolved_at is not None or _local_day(c.reported_at, zone) < today)
+    ]
     rated = [
         c
         for c in calls
@@ -101,6 +116,10 @@ def month_figures(
     ]
     return MonthFigures(
         month=month.replace(day=1),
+        responded={
+            p: _deadline_rate(calls, p, "response_due", "responded_at", due_in_month, now)
+            for p in PRIORITIES
+        },
         onsite={
             p: _deadline_rate(calls, p, "onsite_due", "onsite_at", due_in_month, now)
             for p in PRIORITIES
@@ -109,12 +128,12 @@ def month_figures(
             p: _deadline_rate(calls, p, "resolve_due", "resolved_at", due_in_month, now)
             for p in PRIORITIES
         },
-        first_time_fix=Rate(sum(_fixed_first_time(c) for c in corrective), len(corrective)),
-        same_day_fix=Rate(
-            sum(_same_day(c, zone) for c in corrective), len(corrective), same_day_target
-        ),
+        first_time_fix=Rate(sum(_fixed_first_time(c) for c in visited), len(visited)),
+        same_day_fix=Rate(sum(_same_day(c, zone) for c in faults), len(faults), same_day_target),
         satisfaction=Rate(
-            sum((c.satisfaction or 0) >= SATISFIED for c in rated), len(rated), satisfaction_target
+            sum((c.satisfaction or 0) >= SATISFIED_FROM for c in rated),
+            len(rated),
+            satisfaction_target,
         ),
         resolved_per_day=_per_day(resolved, month, zone),
         overdue_loans=_overdue_loans(session, now, zone),
@@ -134,17 +153,15 @@ def _deadline_rate(
     month: Callable[[datetime], bool],
     now: datetime,
 ) -> Rate:
-    """Met by the deadline, of the calls of ``priority`` whose deadline falls in the month
-    and is decided: met already, or passed."""
-    decided = [
-        (getattr(c, due), getattr(c, met_at))
+    """Met in time, of the calls of ``priority`` whose deadline falls in the month and is
+    decided (met, met late, or passed): the dispatcher's flags, counted (R22)."""
+    states = [
+        deadline_state(getattr(c, due), getattr(c, met_at), now, timedelta(0))
         for c in calls
-        if c.priority == priority
-        and month(getattr(c, due))
-        and (getattr(c, met_at) is not None or getattr(c, due) <= now)
+        if c.priority == priority and month(getattr(c, due))
     ]
-    met = sum(1 for deadline, at in decided if at is not None and at <= deadline)
-    return Rate(met, len(decided), 1.0)
+    decided = [state for state in states if state in (DeadlineState.MET, DeadlineState.MISSED)]
+    return Rate(decided.count(DeadlineState.MET), len(decided))
 
 
 def _fixed_first_time(call: Call) -> bool:

@@ -193,8 +193,13 @@ def _picture(plan: DayPlan) -> Picture:
     routes, lanes, sites = [], [], []
     for index, route in enumerate(plan.routes):
         engineer = engineers[route.engineer_id]
-        home = project(engineer.home_lat or 0.0, engineer.home_lon or 0.0)
-        path = [home, *(project(*_place(s)) for s in route.stops), home]
+        places = [_place(s) for s in route.stops]
+        if engineer.home_lat is not None and engineer.home_lon is not None:
+            places.insert(0, (engineer.home_lat, engineer.home_lon))
+        if not places:
+            continue
+        home = project(*places[0])
+        path = [project(*place) for place in places] + [home]
         routes.append(
             {
                 "colour": drawing.colour(index),

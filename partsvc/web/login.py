@@ -11,7 +11,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from partsvc.auth.models import Role
-from partsvc.auth.services import check_password
+from partsvc.auth.services import check_password, hash_is_weak, renew_hash_if_weak
 from partsvc.http import database
 from partsvc.web.pages import USER_KEY, current_caller, page
 
@@ -36,8 +36,13 @@ def login() -> Any:
     form = LoginForm()
     failed = False
     if form.validate_on_submit():
-        with database().unit_of_work(write=True) as db_session:
+        # Read only: a login attempt never holds SQLite's write lock while Argon2 works.
+        with database().unit_of_work(write=False) as db_session:
             caller = check_password(db_session, form.username.data, form.password.data)
+            weak = caller is not None and hash_is_weak(db_session, caller.id)
+        if caller is not None and weak:
+            with database().unit_of_work(write=True) as db_session:
+                renew_hash_if_weak(db_session, caller.id, form.password.data)
         if caller is not None:
             session.clear()
             session.permanent = True
@@ -69,4 +74,6 @@ def _safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return None  # browsers read "/\\host" as "//host"
     return target

@@ -40,6 +40,8 @@ def _month(text: str | None) -> date:
         return today().replace(day=1)
     try:
         year, month = (int(part) for part in text.split("-"))
+        if not 2000 <= year <= 2999:
+            raise ValueError(year)
         return date(year, month, 1)
     except ValueError as error:
         raise InvalidInput(

@@ -137,3 +137,45 @@ def test_calls_fixed_per_day_are_counted_on_the_local_day(session: Session, plac
     assert len(per_day) == 30
     assert per_day[date(2026, 11, 10)] == 1
     assert sum(per_day.values()) == 1
+
+
+def test_same_day_is_the_local_day_and_a_fault_left_open_counts_as_missed(
+    session: Session, place: None
+) -> None:
+    # Reported 16:00 on Tuesday in Shanghai, fixed 00:30 on Wednesday there: the same day
+    # in UTC (08:00 and 16:30), not the same working day for the customer.
+    late = report_call(
+        session,
+        site="S-M",
+        priority="P3",
+        calendar=WorkingCalendar(),
+        now=NOW,
+        reported_at=datetime(2026, 11, 10, 8, 0, tzinfo=UTC),
+    )
+    steps = (
+        ("assigned", (8, 10)),
+        ("en_route", (8, 20)),
+        ("on_site", (9, 0)),
+        ("resolved", (16, 30)),
+    )
+    for status, (hour, minute) in steps:
+        change_call_status(
+            session,
+            late.id,
+            status,
+            engineer="E-M" if status == "assigned" else None,
+            now=NOW,
+            at=datetime(2026, 11, 10, hour, minute, tzinfo=UTC),
+        )
+    # Reported on Monday the 16th and still open on the 20th.
+    report_call(
+        session,
+        site="S-M",
+        priority="P3",
+        calendar=WorkingCalendar(),
+        now=NOW,
+        reported_at=datetime(2026, 11, 16, 3, 0, tzinfo=UTC),
+    )
+    month = figures(session)
+    assert (month.same_day_fix.met, month.same_day_fix.total) == (0, 2)
+    assert dict(month.resolved_per_day)[date(2026, 11, 11)] == 1

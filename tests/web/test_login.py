@@ -151,7 +151,7 @@ def test_an_engineer_cannot_open_the_clerk_desk(
     assert "Not for your role" in answer.text
 
 
-def test_logging_out_ends_the_session(client: FlaskClient, users: dict[str, User]) -> None:
+def test_logging_out_clears_the_session_cookie(client: FlaskClient, users: dict[str, User]) -> None:
     login(client, "clerk")
     page = client.get("/desk")
     token = page.text.split('name="csrf_token" value="')[1].split('"')[0]

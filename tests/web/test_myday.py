@@ -172,6 +172,35 @@ def test_a_completion_the_van_cannot_cover_writes_nothing_and_keeps_the_form(
     assert session.get(Call, visit.call_id).status == "on_site"
 
 
+def test_a_loaner_not_on_the_van_undoes_the_parts_already_booked(
+    client: FlaskClient, session: Session, visit: Visit
+) -> None:
+    """The parts book first; the refusal of the loaner that comes after must take them back."""
+    shelf = make_location(session)
+    other = make_part(session, serialized=True, loaner=True, name="Loaner printer B")
+    receive(session, other, shelf, 1, serials=["LN-SHELF-1"])
+    session.commit()
+    moves = _count(session, Move)
+    login(client, "mei")
+    url = f"/my/calls/{visit.call_id}"
+    answer = post_form(
+        client,
+        url,
+        f"{url}/complete",
+        {
+            "work_done": "更换定影组件",
+            "parts": f"{visit.fuser} 1",
+            "loaner": "LN-SHELF-1",
+            "signed_by": "李明",
+        },
+    )
+    assert answer.status_code == 409
+    assert "not on VAN-E-MEI" in answer.text
+    assert _count(session, Move) == moves
+    assert _fusers_on_van(session, visit) == 3
+    assert _count(session, ServiceRecord) == 0
+
+
 def test_a_parts_line_that_is_not_sku_and_quantity_is_explained(
     client: FlaskClient, session: Session, visit: Visit
 ) -> None:

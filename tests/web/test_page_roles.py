@@ -35,6 +35,24 @@ def test_the_app_has_the_pages_of_each_area(app: Flask) -> None:
     assert {"/desk", "/board", "/my/day", "/manager"} <= paths
 
 
+OPEN_TO_ALL = {"web.login", "web.logout", "static", "swagger_ui_static", "healthz"}
+"""Views anyone may reach: logging in and out, static files, the API's docs, health."""
+
+
+def test_every_view_outside_the_api_is_a_page_with_roles(app: Flask) -> None:
+    api = {
+        name for name in app.blueprints if name not in {"web", "desk", "myday", "board", "manager"}
+    }
+    for endpoint, view in app.view_functions.items():
+        if (
+            endpoint in OPEN_TO_ALL
+            or endpoint.split(".")[0] in api
+            or endpoint.startswith("api-docs")
+        ):
+            continue
+        assert hasattr(view, "page_roles"), endpoint
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_each_page_is_open_only_to_its_roles(
     app: Flask, client: FlaskClient, users: dict[str, User], role: str
