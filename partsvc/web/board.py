@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from partsvc.calls.calls import CallFilter, DeadlineView, deadline_views, list_calls
@@ -20,7 +20,7 @@ from partsvc.routing import planning, services
 from partsvc.routing.models import DayPlan
 from partsvc.routing.travel import travel_source
 from partsvc.web import drawing
-from partsvc.web.pages import attempt, current_caller, db, page
+from partsvc.web.pages import attempt, current_caller, db, notice, page, refused
 
 bp = Blueprint("board", __name__, url_prefix="/board")
 
@@ -69,9 +69,9 @@ def plan_the_day() -> Any:
             by=current_caller(),
         )
     except PartsvcError as error:
-        flash(error.detail, "refused")
+        refused(error)
         return _back_to_board()
-    flash(f"Plan {plan_id} is ready as a draft: look it over, then publish it.")
+    notice("plan_ready", plan=plan_id)
     return _back_to_board()
 
 
@@ -91,9 +91,9 @@ def publish(plan_id: int) -> Any:
         )
     )
     if isinstance(published, PartsvcError):
-        flash(published.detail, "refused")
+        refused(published)
     else:
-        flash(f"Plan {plan_id} published: the calls are assigned and the pick-ups reserved.")
+        notice("plan_published", plan=plan_id)
     return redirect(url_for("board.home"))
 
 
@@ -138,9 +138,9 @@ def assign(plan_id: int) -> Any:
         )
     )
     if isinstance(assigned, PartsvcError):
-        flash(assigned.detail, "refused")
+        refused(assigned)
         return redirect(url_for("board.candidates", plan_id=plan_id, call_id=call_id))
-    flash(f"Call {call_id} assigned to {engineer}; the rest of the route shifts.")
+    notice("assigned", call=call_id, engineer=engineer)
     return redirect(url_for("board.home"))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -17,7 +17,7 @@ from partsvc.purchasing import orders, reorder
 from partsvc.purchasing import requests as part_requests
 from partsvc.purchasing import services as purchasing
 from partsvc.repairs.services import list_rmas
-from partsvc.web.pages import attempt, current_caller, db, page
+from partsvc.web.pages import attempt, current_caller, db, notice, page, refused
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
@@ -99,7 +99,7 @@ def book_move(sku: str) -> Any:
     )
     if isinstance(booked, PartsvcError):
         return _part_page(sku, form, CountForm(formdata=None), refusal=booked), booked.status
-    flash(f"Booked {booked.qty} × {sku} from {booked.from_code} to {booked.to_code}.")
+    notice("booked", qty=booked.qty, sku=sku, source=booked.from_code, to=booked.to_code)
     return redirect(url_for("desk.part", sku=sku))
 
 
@@ -121,7 +121,7 @@ def count(sku: str) -> Any:
     )
     if isinstance(counted, PartsvcError):
         return _part_page(sku, MoveForm(formdata=None), form, refusal=counted), counted.status
-    flash(f"Count recorded at {form.location.data}: {form.counted.data} × {sku}.")
+    notice("counted", location=form.location.data, counted=form.counted.data, sku=sku)
     return redirect(url_for("desk.part", sku=sku))
 
 
@@ -136,9 +136,9 @@ def reverse(move_id: int) -> Any:
         )
     )
     if isinstance(reversal, PartsvcError):
-        flash(reversal.detail, "refused")
+        refused(reversal)
     else:
-        flash(f"Move {move_id} reversed by move {reversal.id}.")
+        notice("reversed", move=move_id, reversal=reversal.id)
     return redirect(url_for("desk.part", sku=sku))
 
 
@@ -172,7 +172,7 @@ def receive(number: str) -> Any:
     if isinstance(receipt, PartsvcError):
         return _order_page(number, form, {}, refusal=receipt), receipt.status
     received = sum(line.qty for line in receipt.lines)
-    flash(f"Received {received} units on {number} into {form.location.data}.")
+    notice("received", qty=received, order=number, location=form.location.data)
     return redirect(url_for("desk.order", number=number))
 
 

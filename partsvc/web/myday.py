@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -19,7 +19,7 @@ from partsvc.http import calendar, now, today, zone
 from partsvc.loans.models import Loan
 from partsvc.loans.rules import days_overdue, loan_state
 from partsvc.loans.services import loan_terms
-from partsvc.web.pages import attempt, current_caller, db, page
+from partsvc.web.pages import attempt, current_caller, db, notice, page, refused
 
 bp = Blueprint("myday", __name__)
 
@@ -97,7 +97,7 @@ def step(call_id: int) -> Any:
         lambda session: change_call_status(session, call_id, status, now=now(), by=current_caller())
     )
     if isinstance(outcome, PartsvcError):
-        flash(outcome.detail, "refused")
+        refused(outcome)
     return redirect(url_for("myday.call", call_id=call_id))
 
 
@@ -127,7 +127,7 @@ def complete(call_id: int) -> Any:
     )
     if isinstance(record, PartsvcError):
         return _call_page(call_id, form, refusal=record), record.status
-    flash(f"Call {call_id} completed, signed by {record.signed_by}.")
+    notice("completed", call=call_id, signed_by=record.signed_by)
     return redirect(url_for("myday.home"))
 
 

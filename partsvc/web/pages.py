@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import g, redirect, render_template, request, session, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from sqlalchemy.orm import Session
 
 from partsvc.auth.services import Caller, caller_by_id
@@ -70,6 +70,17 @@ def attempt(action: Callable[[Session], T]) -> T | PartsvcError:
             return action(db_session)
     except PartsvcError as error:
         return error
+
+
+def notice(key: str, **values: object) -> None:
+    """Tell the user on the next page what was done; its words are in templates/_notices.html."""
+    # Flask stores flashed messages through the session's JSON tagger: a dict keeps its keys.
+    flash({"key": key, **values}, "done")  # type: ignore[arg-type]
+
+
+def refused(error: PartsvcError) -> None:
+    """Tell the user on the next page what was refused, and why."""
+    flash({"key": "refused", "title": error.title, "detail": error.detail}, "refused")  # type: ignore[arg-type]
 
 
 def current_caller() -> Caller:
