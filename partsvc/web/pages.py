@@ -35,7 +35,8 @@ def page(*roles: str, writes: bool | None = None) -> Callable[[F], F]:
         def wrapper(**kwargs: Any) -> Any:
             user_id = session.get(USER_KEY)
             if not isinstance(user_id, int):
-                return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+                wanted = request.full_path.rstrip("?")
+                return redirect(url_for("web.login", next=wanted if wanted != "/" else None))
             write = request.method == "POST" if writes is None else writes
             try:
                 with database().unit_of_work(write=write) as db_session:

@@ -184,3 +184,11 @@ def test_the_demo_prints_a_fresh_password_every_demo_user_logs_in_with(
         assert password in (tmp_path / "demo-tokens.txt").read_text()
     finally:
         demo_db.dispose()
+
+
+def test_the_start_page_sends_someone_not_logged_in_to_a_plain_login(
+    client: FlaskClient,
+) -> None:
+    answer = client.get("/")
+    assert answer.headers["Location"] == "/login"
+    assert client.get("/login").status_code == 200
