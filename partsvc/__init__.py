@@ -82,6 +82,7 @@ def create_app(
         {"type": "http", "scheme": "bearer", "description": "`partsvc users create` prints one."},
     )
     from partsvc.calls.api import blp as customers_blp
+    from partsvc.documents.api import blp as documents_blp
     from partsvc.inventory.api import blp as stock_blp
     from partsvc.loans.api import blp as loans_blp
     from partsvc.purchasing.api import blp as purchasing_blp
@@ -99,6 +100,7 @@ def create_app(
         reorder_blp,
         repairs_blp,
         plans_blp,
+        documents_blp,
     ]
     for blueprint in api_blueprints:
         api.register_blueprint(blueprint)
@@ -138,3 +140,4 @@ def _configure_logging(level: str) -> None:
     if not root.handlers:
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("partsvc").setLevel(level)
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # a line per step

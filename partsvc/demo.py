@@ -173,6 +173,12 @@ def _past_visits(session: Session, rng: random.Random, *, now: datetime) -> None
             reported = datetime.combine(day, time(9, 30), calendar.zone) + timedelta(
                 minutes=rng.randint(0, 240)
             )
+            steps = [("assigned", 10), ("en_route", 15), ("on_site", rng.randint(40, 150))]
+            if rng.random() < 0.15:
+                steps += [("waiting_for_parts", 30), ("on_site", 20 * 60)]
+            steps += [("resolved", rng.randint(30, 120)), ("closed", 60)]
+            if reported + timedelta(minutes=10 + sum(m for _, m in steps)) > now:
+                continue  # a history, not a visit still going on
             call = report_call(
                 session,
                 site=f"S-{code.removeprefix('C-')}",
@@ -184,10 +190,6 @@ def _past_visits(session: Session, rng: random.Random, *, now: datetime) -> None
                 description="卡纸 / paper jam" if rng.random() < 0.5 else "无法开机 / no power",
             )
             at = reported + timedelta(minutes=10)
-            steps = [("assigned", 10), ("en_route", 15), ("on_site", rng.randint(40, 150))]
-            if rng.random() < 0.15:
-                steps += [("waiting_for_parts", 30), ("on_site", 20 * 60)]
-            steps += [("resolved", rng.randint(30, 120)), ("closed", 60)]
             for status, minutes in steps:
                 at += timedelta(minutes=minutes)
                 change_call_status(

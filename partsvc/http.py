@@ -266,3 +266,18 @@ def page(items: list[Any], limit: int) -> dict[str, Any]:
     more = len(items) > limit
     items = items[:limit]
     return {"items": items, "next": encode_cursor(items[-1].id) if more else None}
+
+
+def parse_month(text: str | None) -> date | None:
+    """``YYYY-MM`` as its first day; None when not given; a clear 422 when not a month."""
+    if not text:
+        return None
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        if not 2000 <= year <= 2999:
+            raise ValueError(year)
+        return date(year, month, 1)
+    except ValueError as error:
+        raise InvalidInput(
+            f"{text[:20]!r} is not a month; write it as YYYY-MM.", errors={"month": ["YYYY-MM."]}
+        ) from error

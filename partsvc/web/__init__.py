@@ -32,7 +32,7 @@ class SessionCookies(SecureCookieSessionInterface):
 
 def register(app: Flask, api_blueprints: list[Blueprint]) -> None:
     """Pages, login cookies and CSRF checks; the bearer-token API needs no CSRF token."""
-    from partsvc.web import board, desk, login, manager, myday
+    from partsvc.web import board, desk, login, manager, myday, prints
 
     app.session_interface = SessionCookies()
     csrf.init_app(app)
@@ -46,6 +46,7 @@ def register(app: Flask, api_blueprints: list[Blueprint]) -> None:
     app.register_blueprint(myday.bp)
     app.register_blueprint(board.bp)
     app.register_blueprint(manager.bp)
+    app.register_blueprint(prints.bp)
 
 
 def _form_expired(error: CSRFError) -> tuple[str, int]:

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from partsvc import drawing
 from partsvc.calls.calls import CallFilter, DeadlineView, deadline_views, list_calls
 from partsvc.calls.models import Call, Engineer
 from partsvc.errors import InvalidInput, PartsvcError
@@ -19,7 +20,6 @@ from partsvc.inventory.rules import LocationKind
 from partsvc.routing import planning, services
 from partsvc.routing.models import DayPlan
 from partsvc.routing.travel import travel_source
-from partsvc.web import drawing
 from partsvc.web.pages import attempt, current_caller, db, notice, page, refused
 
 bp = Blueprint("board", __name__, url_prefix="/board")

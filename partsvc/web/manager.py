@@ -9,8 +9,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from partsvc.calls.figures import month_figures
-from partsvc.errors import InvalidInput
-from partsvc.http import now, settings, today, zone
+from partsvc.http import now, parse_month, settings, today, zone
 from partsvc.web.pages import db, page
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
@@ -36,14 +35,4 @@ def home() -> Any:
 
 def _month(text: str | None) -> date:
     """``YYYY-MM``, or this month."""
-    if not text:
-        return today().replace(day=1)
-    try:
-        year, month = (int(part) for part in text.split("-"))
-        if not 2000 <= year <= 2999:
-            raise ValueError(year)
-        return date(year, month, 1)
-    except ValueError as error:
-        raise InvalidInput(
-            f"{text[:20]!r} is not a month; write it as YYYY-MM.", errors={"month": ["YYYY-MM."]}
-        ) from error
+    return parse_month(text) or today().replace(day=1)

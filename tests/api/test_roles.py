@@ -43,6 +43,12 @@ POLICY = [
     ("POST", "/api/v1/engineers", PLANNERS, 201),
     ("GET", "/api/v1/engineers/{engineer}", ALL, 200),
     ("GET", "/api/v1/engineers/{engineer}/day", ALL, 200),
+    ("GET", "/api/v1/engineers/{engineer}/day.pdf", {"admin", "dispatcher", "engineer"}, 200),
+    ("GET", "/api/v1/calls/{call_id}/service-record.pdf", {"admin", "dispatcher", "engineer"}, 200),
+    ("GET", "/api/v1/loans/{loan_id}/agreement.pdf", ALL, 200),
+    ("GET", "/api/v1/rmas/{rma}/authorization.pdf", LEDGER, 200),
+    ("GET", "/api/v1/vendor-orders/{number}.pdf", WRITERS, 200),
+    ("GET", "/api/v1/reports/monthly.pdf", {"admin"}, 200),
     ("POST", "/api/v1/equipment", PLANNERS, 201),
     ("GET", "/api/v1/equipment/{equipment}", ALL, 200),
     ("POST", "/api/v1/calls", PLANNERS, 201),
@@ -184,6 +190,8 @@ PREPARE = {
 QUERIES = {
     "/api/v1/calendar": {"from": "2026-12-01", "to": "2026-12-31"},
     "/api/v1/engineers/{engineer}/day": {"date": "2026-11-20"},
+    "/api/v1/engineers/{engineer}/day.pdf": {"date": "2026-11-20"},
+    "/api/v1/reports/monthly.pdf": {"month": "2026-11"},
 }
 
 PUBLIC = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/static/<path:filename>"}

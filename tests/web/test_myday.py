@@ -246,3 +246,15 @@ def test_the_clerk_cannot_open_an_engineers_pages(
     login(client, "clerk")
     assert client.get("/my/day").status_code == 403
     assert client.get("/engineers/E-MEI/day").status_code == 403
+
+
+def test_an_engineer_prints_their_own_day_sheet_from_the_page_but_not_anothers(
+    client: FlaskClient, visit: Visit
+) -> None:
+    login(client, "mei")
+    page = client.get("/engineers/E-MEI/day")
+    assert "/print/engineers/E-MEI/day.pdf" in page.text
+    sheet = client.get("/print/engineers/E-MEI/day.pdf")
+    assert sheet.status_code == 200
+    assert sheet.mimetype == "application/pdf" and sheet.get_data().startswith(b"%PDF-")
+    assert client.get("/print/engineers/E-TAO/day.pdf").status_code == 403

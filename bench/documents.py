@@ -1,0 +1,180 @@
+"""How long each printed document takes to render (issue 8: the service record under 0.5 s).
+
+Loads the demo into a fresh SQLite file, completes one call (parts from the van and a
+loaner, so its service record has everything), plans and publishes the day (2 s), then
+renders each document a number of times after one warm-up and prints the median and the
+worst in ms, then one JSON line. The last PDF of each is kept in build/documents/ for
+review (`pdftoppm -png -r 60 build/documents/X.pdf build/documents/X` to look at it).
+
+    .venv/bin/python bench/documents.py [--repeat 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from partsvc import migrate
+from partsvc.auth.services import Caller
+from partsvc.calls.calls import change_call_status
+from partsvc.calls.completion import PartUsed, complete_call
+from partsvc.calls.models import Call
+from partsvc.config import Settings
+from partsvc.db import Database, utcnow
+from partsvc.demo import load_demo
+from partsvc.documents import papers
+from partsvc.inventory.models import Location, Part, StockLevel, Unit
+from partsvc.purchasing.models import VendorOrder
+from partsvc.repairs.models import RmaItem
+from partsvc.routing import planning, services
+from partsvc.routing.travel import travel_source
+from partsvc.worktime import WorkingCalendar
+
+OUT = Path(__file__).resolve().parents[1] / "build" / "documents"
+ADMIN = Caller(0, "bench", "admin")
+
+
+def prepare(database: Database, calendar: WorkingCalendar) -> dict[str, object]:
+    """A finished call with a part and a loaner, and the day planned: what each document needs."""
+    now = utcnow()
+    today = now.astimezone(calendar.zone).date()
+    with database.unit_of_work() as session:
+        load_demo(session, now=now - timedelta(hours=2), part_count=300)
+    plan_id = planning.plan_day(
+        database,
+        today,
+        now=now,
+        today=today,
+        calendar=calendar,
+        source=travel_source(Settings(database_url=database.url)),
+        time_limit_s=2,
+        by=None,
+    )
+    with database.unit_of_work() as session:
+        services.publish_plan(session, plan_id, now=now, today=today, by=None)
+    with database.unit_of_work() as session:
+        in_repair = set(session.scalars(select(RmaItem.serial)))
+        assigned = session.scalars(select(Call).where(Call.status == "assigned").order_by(Call.id))
+        call = next(
+            c for c in assigned if c.equipment is not None and c.equipment.serial not in in_repair
+        )
+        assert call.engineer is not None and call.engineer.van is not None
+        van = call.engineer.van
+        level = session.scalars(
+            select(StockLevel)
+            .join(Part, Part.id == StockLevel.part_id)
+            .where(
+                StockLevel.location_id == van.id, Part.serialized.is_(False), StockLevel.on_hand > 0
+            )
+        ).first()
+        loaner = session.scalars(
+            select(Unit)
+            .join(Part, Part.id == Unit.part_id)
+            .join(Location, Location.id == Unit.location_id)
+            .where(Part.loaner.is_(True), Location.code == "WH-SH")
+            .order_by(Unit.serial)
+        ).first()
+        assert level is not None and loaner is not None
+        from partsvc.inventory import services as stock
+
+        stock.post_move(
+            session,
+            sku=loaner.part.sku,
+            qty=1,
+            from_code="WH-SH",
+            to_code=van.code,
+            reason="issue to van",
+            serials=[loaner.serial],
+            now=now,
+        )
+        for status in ("en_route", "on_site"):
+            change_call_status(session, call.id, status, now=now)
+        complete_call(
+            session,
+            call.id,
+            work_done="更换定影组件，清洁走纸通道，测试打印正常 / replaced the fuser",
+            signed_by="王建国",
+            consumed=[PartUsed(level.part.sku, 1)],
+            loaner=loaner.serial,
+            taken_back=call.equipment.serial if call.equipment else None,
+            now=now,
+            calendar=calendar,
+        )
+        order = session.scalars(select(VendorOrder).order_by(VendorOrder.id)).first()
+        assert order is not None
+        return {
+            "call": call.id,
+            "loan": call.id and _loan_of(session, call.id),
+            "order": order.number,
+            "engineer": call.engineer.code,
+            "today": today,
+            "now": now,
+        }
+
+
+def _loan_of(session, call_id: int) -> int:  # type: ignore[no-untyped-def]
+    from partsvc.calls.models import ServiceRecord
+
+    record = session.scalar(select(ServiceRecord).where(ServiceRecord.call_id == call_id))
+    assert record is not None and record.loan_id is not None
+    return int(record.loan_id)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=10)
+    args = parser.parse_args()
+    url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'partsvc.db'}"
+    migrate.upgrade(url)
+    database = Database(url)
+    calendar = WorkingCalendar()
+    keys = prepare(database, calendar)
+    zone = calendar.zone
+    documents: dict[str, Callable[..., bytes]] = {
+        "service-record": lambda s: papers.service_record(s, keys["call"], zone=zone, caller=ADMIN),
+        "loaner-agreement": lambda s: papers.loaner_agreement(
+            s, keys["loan"], zone=zone, caller=ADMIN
+        ),
+        "rma-authorization": lambda s: papers.rma_authorization(s, "RMA-000001", zone=zone),
+        "vendor-order": lambda s: papers.vendor_order(
+            s, keys["order"], today=keys["today"], zone=zone
+        ),
+        "day-sheet": lambda s: papers.day_sheet(
+            s, keys["engineer"], keys["today"], calendar=calendar, caller=ADMIN
+        ),
+        "monthly-report": lambda s: papers.monthly_report(
+            s,
+            keys["today"].replace(day=1),
+            now=keys["now"],
+            zone=zone,
+            targets={"same_day": 0.9, "satisfaction": 0.9},
+        ),
+    }
+    OUT.mkdir(parents=True, exist_ok=True)
+    figures = {}
+    for name, render in documents.items():
+        with database.unit_of_work(write=False) as session:
+            render(session)  # warm-up: fonts and the stylesheet are loaded once per process
+            times = []
+            for _ in range(args.repeat):
+                began = time.perf_counter()
+                pdf = render(session)
+                times.append((time.perf_counter() - began) * 1000)
+        (OUT / f"{name}.pdf").write_bytes(pdf)
+        figures[name] = {"median_ms": round(statistics.median(times)), "max_ms": round(max(times))}
+        median, worst = figures[name]["median_ms"], figures[name]["max_ms"]
+        print(f"{name:<18} median {median:5d} ms   max {worst:5d} ms")
+    database.dispose()
+    print(json.dumps({"repeat": args.repeat, "documents": figures}))
+
+
+if __name__ == "__main__":
+    main()

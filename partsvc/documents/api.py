@@ -1,0 +1,131 @@
+"""Documents of API.md: PDFs served next to their resource (PRODUCT.md section 7)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Response, request
+from flask_smorest import Blueprint
+
+from partsvc.documents import papers
+from partsvc.errors import InvalidInput
+from partsvc.http import (
+    Resource,
+    allow,
+    calendar,
+    current_session,
+    current_user,
+    now,
+    parse_month,
+    settings,
+    today,
+    zone,
+)
+
+blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="Printable documents")
+
+PDF = {"description": "The document as a PDF."}
+AS_PDF = {
+    "responses": {
+        "200": {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
+    }
+}
+
+
+def pdf(body: bytes, name: str) -> Response:
+    answer = Response(body, mimetype="application/pdf")
+    answer.headers["Content-Disposition"] = f'inline; filename="{name}.pdf"'
+    return answer
+
+
+@blp.route("/calls/<int(max=2147483647):call_id>/service-record.pdf")
+class ServiceRecordPdf(Resource):
+    @allow("admin", "dispatcher", "engineer")
+    @blp.response(200, **PDF)
+    @blp.doc(**AS_PDF)
+    def get(self, call_id: int) -> Any:
+        """The service record of a call (R23); an engineer prints their own calls."""
+        body = papers.service_record(current_session(), call_id, zone=zone(), caller=current_user())
+        return pdf(body, f"service-record-{call_id}")
+
+
+@blp.route("/loans/<int(max=2147483647):loan_id>/agreement.pdf")
+class LoanerAgreementPdf(Resource):
+    @allow("admin", "clerk", "dispatcher", "engineer")
+    @blp.response(200, **PDF)
+    @blp.doc(**AS_PDF)
+    def get(self, loan_id: int) -> Any:
+        """The loaner agreement with its due date."""
+        body = papers.loaner_agreement(
+            current_session(), loan_id, zone=zone(), caller=current_user()
+        )
+        return pdf(body, f"loan-{loan_id}")
+
+
+@blp.route("/rmas/<rma>/authorization.pdf")
+class RmaAuthorizationPdf(Resource):
+    @allow("admin", "clerk", "dispatcher")
+    @blp.response(200, **PDF)
+    @blp.doc(**AS_PDF)
+    def get(self, rma: str) -> Any:
+        """The RMA authorization with a QR-coded shipping label."""
+        return pdf(papers.rma_authorization(current_session(), rma, zone=zone()), rma)
+
+
+@blp.route("/vendor-orders/<number>.pdf")
+class VendorOrderPdf(Resource):
+    @allow("admin", "clerk")
+    @blp.response(200, **PDF)
+    @blp.doc(**AS_PDF)
+    def get(self, number: str) -> Any:
+        """The vendor order with its lines, prices, ETAs and total."""
+        body = papers.vendor_order(current_session(), number, today=today(), zone=zone())
+        return pdf(body, number)
+
+
+@blp.route("/engineers/<engineer>/day.pdf")
+class DaySheetPdf(Resource):
+    @allow("admin", "dispatcher", "engineer")
+    @blp.response(200, **PDF)
+    @blp.doc(**AS_PDF)
+    def get(self, engineer: str) -> Any:
+        """An engineer's day sheet (`date`, default today); an engineer prints their own."""
+        day = _date(request.args.get("date")) or today()
+        body = papers.day_sheet(
+            current_session(), engineer, day, calendar=calendar(), caller=current_user()
+        )
+        return pdf(body, f"day-{engineer}-{day}")
+
+
+@blp.route("/reports/monthly.pdf")
+class MonthlyReportPdf(Resource):
+    @allow("admin")
+    @blp.response(200, **PDF)
+    @blp.doc(**AS_PDF)
+    def get(self) -> Any:
+        """The month's report (`month=YYYY-MM`, default this month)."""
+        month = parse_month(request.args.get("month")) or today().replace(day=1)
+        body = papers.monthly_report(
+            current_session(),
+            month,
+            now=now(),
+            zone=zone(),
+            targets={
+                "same_day": settings().same_day_fix_target,
+                "satisfaction": settings().satisfaction_target,
+            },
+        )
+        return pdf(body, f"report-{month:%Y-%m}")
+
+
+def _date(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise InvalidInput(
+            f"{text[:20]!r} is not a date; write it as YYYY-MM-DD.",
+            errors={"date": ["YYYY-MM-DD."]},
+        ) from error
