@@ -112,7 +112,7 @@ def prepare(database: Database, calendar: WorkingCalendar) -> dict[str, object]:
         assert order is not None
         return {
             "call": call.id,
-            "loan": call.id and _loan_of(session, call.id),
+            "loan": _loan_of(session, call.id),
             "order": order.number,
             "engineer": call.engineer.code,
             "today": today,
@@ -155,7 +155,7 @@ def main() -> None:
             keys["today"].replace(day=1),
             now=keys["now"],
             zone=zone,
-            targets={"same_day": 0.9, "satisfaction": 0.9},
+            settings=Settings(),
         ),
     }
     OUT.mkdir(parents=True, exist_ok=True)

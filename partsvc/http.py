@@ -281,3 +281,23 @@ def parse_month(text: str | None) -> date | None:
         raise InvalidInput(
             f"{text[:20]!r} is not a month; write it as YYYY-MM.", errors={"month": ["YYYY-MM."]}
         ) from error
+
+
+def parse_date(text: str | None) -> date | None:
+    """``YYYY-MM-DD`` from a query string; None when not given; a clear 422 otherwise."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise InvalidInput(
+            f"{text[:20]!r} is not a date; write it as YYYY-MM-DD.",
+            errors={"date": ["YYYY-MM-DD."]},
+        ) from error
+
+
+def pdf_response(body: bytes, name: str) -> Response:
+    """A printed document, shown in the browser, saved as ``name``.pdf."""
+    answer = Response(body, mimetype="application/pdf")
+    answer.headers["Content-Disposition"] = f'inline; filename="{name}.pdf"'
+    return answer

@@ -72,19 +72,18 @@ def check_password(session: Session, username: str, password: str) -> Caller | N
     return Caller.of(user)
 
 
-def renew_hash_if_weak(session: Session, user_id: int, password: str) -> bool:
-    """After a good login: a hash made with weaker settings than today's is made anew.
-    Whether it was (the caller opens a writing transaction only when it must)."""
-    user = session.get(User, user_id)
-    if user is None or not user.password_hash or not _hasher.check_needs_rehash(user.password_hash):
-        return False
-    user.password_hash = _hasher.hash(password)
-    return True
-
-
 def hash_is_weak(session: Session, user_id: int) -> bool:
+    """Whether the user's hash was made with weaker settings than today's (read only, so
+    a login opens a writing transaction only when ``renew_hash`` must run)."""
     user = session.get(User, user_id)
     return bool(user and user.password_hash and _hasher.check_needs_rehash(user.password_hash))
+
+
+def renew_hash(session: Session, user_id: int, password: str) -> None:
+    """After a good login with a weak hash: the hash made anew from the password just checked."""
+    user = session.get(User, user_id)
+    if user is not None and hash_is_weak(session, user_id):
+        user.password_hash = _hasher.hash(password)
 
 
 def caller_by_id(session: Session, user_id: int) -> Caller | None:

@@ -17,11 +17,13 @@ from sqlalchemy.orm import Session
 from partsvc.calls.models import Call
 from partsvc.calls.rules import SATISFIED_FROM, CallStatus, DeadlineState, deadline_state
 from partsvc.loans.models import Loan
-from partsvc.loans.rules import days_overdue
+from partsvc.loans.rules import LoanState, days_overdue
+from partsvc.loans.services import list_loans
 from partsvc.repairs.models import Rma
 from partsvc.repairs.services import list_rmas
 
 PRIORITIES = ("P1", "P2", "P3")
+OVERDUE_LISTED = 1000
 
 
 @dataclass(frozen=True)
@@ -193,7 +195,9 @@ def _per_day(resolved: Iterable[Call], month: date, zone: ZoneInfo) -> list[tupl
 
 
 def _overdue_loans(session: Session, now: datetime, zone: ZoneInfo) -> list[tuple[Loan, int]]:
-    loans = session.scalars(
-        select(Loan).where(Loan.status == "open", Loan.due_at < now).order_by(Loan.due_at)
-    ).unique()
-    return [(loan, days_overdue(loan.due_at, now, zone)) for loan in loans]
+    """Open loans past due, longest overdue first, with their days overdue (R12)."""
+    loans = list_loans(session, now=now, state=LoanState.OVERDUE, limit=OVERDUE_LISTED)
+    return [
+        (loan, days_overdue(loan.due_at, now, zone))
+        for loan in sorted(loans, key=lambda loan: loan.due_at)
+    ]

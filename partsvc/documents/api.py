@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from flask import Response, request
+from flask import request
 from flask_smorest import Blueprint
 
 from partsvc.documents import papers
-from partsvc.errors import InvalidInput
 from partsvc.http import (
     Resource,
     allow,
@@ -17,7 +15,9 @@ from partsvc.http import (
     current_session,
     current_user,
     now,
+    parse_date,
     parse_month,
+    pdf_response,
     settings,
     today,
     zone,
@@ -33,12 +33,6 @@ AS_PDF = {
 }
 
 
-def pdf(body: bytes, name: str) -> Response:
-    answer = Response(body, mimetype="application/pdf")
-    answer.headers["Content-Disposition"] = f'inline; filename="{name}.pdf"'
-    return answer
-
-
 @blp.route("/calls/<int(max=2147483647):call_id>/service-record.pdf")
 class ServiceRecordPdf(Resource):
     @allow("admin", "dispatcher", "engineer")
@@ -47,7 +41,7 @@ class ServiceRecordPdf(Resource):
     def get(self, call_id: int) -> Any:
         """The service record of a call (R23); an engineer prints their own calls."""
         body = papers.service_record(current_session(), call_id, zone=zone(), caller=current_user())
-        return pdf(body, f"service-record-{call_id}")
+        return pdf_response(body, f"service-record-{call_id}")
 
 
 @blp.route("/loans/<int(max=2147483647):loan_id>/agreement.pdf")
@@ -60,7 +54,7 @@ class LoanerAgreementPdf(Resource):
         body = papers.loaner_agreement(
             current_session(), loan_id, zone=zone(), caller=current_user()
         )
-        return pdf(body, f"loan-{loan_id}")
+        return pdf_response(body, f"loan-{loan_id}")
 
 
 @blp.route("/rmas/<rma>/authorization.pdf")
@@ -70,7 +64,7 @@ class RmaAuthorizationPdf(Resource):
     @blp.doc(**AS_PDF)
     def get(self, rma: str) -> Any:
         """The RMA authorization with a QR-coded shipping label."""
-        return pdf(papers.rma_authorization(current_session(), rma, zone=zone()), rma)
+        return pdf_response(papers.rma_authorization(current_session(), rma, zone=zone()), rma)
 
 
 @blp.route("/vendor-orders/<number>.pdf")
@@ -81,7 +75,7 @@ class VendorOrderPdf(Resource):
     def get(self, number: str) -> Any:
         """The vendor order with its lines, prices, ETAs and total."""
         body = papers.vendor_order(current_session(), number, today=today(), zone=zone())
-        return pdf(body, number)
+        return pdf_response(body, number)
 
 
 @blp.route("/engineers/<engineer>/day.pdf")
@@ -91,11 +85,11 @@ class DaySheetPdf(Resource):
     @blp.doc(**AS_PDF)
     def get(self, engineer: str) -> Any:
         """An engineer's day sheet (`date`, default today); an engineer prints their own."""
-        day = _date(request.args.get("date")) or today()
+        day = parse_date(request.args.get("date")) or today()
         body = papers.day_sheet(
             current_session(), engineer, day, calendar=calendar(), caller=current_user()
         )
-        return pdf(body, f"day-{engineer}-{day}")
+        return pdf_response(body, f"day-{engineer}-{day}")
 
 
 @blp.route("/reports/monthly.pdf")
@@ -111,21 +105,6 @@ class MonthlyReportPdf(Resource):
             month,
             now=now(),
             zone=zone(),
-            targets={
-                "same_day": settings().same_day_fix_target,
-                "satisfaction": settings().satisfaction_target,
-            },
+            settings=settings(),
         )
-        return pdf(body, f"report-{month:%Y-%m}")
-
-
-def _date(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError as error:
-        raise InvalidInput(
-            f"{text[:20]!r} is not a date; write it as YYYY-MM-DD.",
-            errors={"date": ["YYYY-MM-DD."]},
-        ) from error
+        return pdf_response(body, f"report-{month:%Y-%m}")

@@ -21,7 +21,9 @@ from partsvc.calls.completion import CONSUMED
 from partsvc.calls.day import engineer_day
 from partsvc.calls.figures import month_bounds, month_figures
 from partsvc.calls.models import ServiceRecord
+from partsvc.config import Settings
 from partsvc.documents.render import render_pdf
+from partsvc.drawing import Projection
 from partsvc.inventory.models import Move
 from partsvc.loans.models import Loan
 from partsvc.loans.services import get_loan, loan_terms
@@ -93,7 +95,7 @@ def day_sheet(
 
 
 def monthly_report(
-    session: Session, month: date, *, now: datetime, zone: ZoneInfo, targets: dict[str, float]
+    session: Session, month: date, *, now: datetime, zone: ZoneInfo, settings: Settings
 ) -> bytes:
     """Parts replaced with their cost, repairs by verdict and turnaround, SLA per priority,
     loans, satisfaction: the month on paper."""
@@ -102,8 +104,8 @@ def monthly_report(
         month,
         now=now,
         zone=zone,
-        same_day_target=targets["same_day"],
-        satisfaction_target=targets["satisfaction"],
+        same_day_target=settings.same_day_fix_target,
+        satisfaction_target=settings.satisfaction_target,
     )
     starts, ends = month_bounds(month, zone)
     return render_pdf(
@@ -128,8 +130,6 @@ def qr_svg(text: str) -> str:
 
 def route_map(the_day: Any) -> dict[str, Any] | None:
     """The day's route as points in an SVG viewBox: start, stops in order, back."""
-    from partsvc.drawing import Projection
-
     route = the_day.route
     engineer = the_day.engineer
     if route is None or not route.stops:

@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, current_app, g, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from partsvc.documents.render import local_text
 from partsvc.http import zone
 
 csrf = CSRFProtect()
@@ -68,6 +69,4 @@ def _navigation() -> dict[str, Any]:
 
 def _local(moment: datetime | None, style: str = "%Y-%m-%d %H:%M") -> str:
     """A time as the deployment's clocks show it."""
-    if moment is None:
-        return ""
-    return moment.astimezone(zone()).strftime(style)
+    return local_text(moment, zone(), style)

@@ -11,7 +11,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from partsvc.auth.models import Role
-from partsvc.auth.services import check_password, hash_is_weak, renew_hash_if_weak
+from partsvc.auth.services import check_password, hash_is_weak, renew_hash
 from partsvc.http import database
 from partsvc.web.pages import USER_KEY, current_caller, page
 
@@ -42,7 +42,7 @@ def login() -> Any:
             weak = caller is not None and hash_is_weak(db_session, caller.id)
         if caller is not None and weak:
             with database().unit_of_work(write=True) as db_session:
-                renew_hash_if_weak(db_session, caller.id, form.password.data)
+                renew_hash(db_session, caller.id, form.password.data)
         if caller is not None:
             session.clear()
             session.permanent = True

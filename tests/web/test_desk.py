@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from partsvc.auth.models import User
-from partsvc.inventory.models import Move, StockLevel
+from partsvc.inventory.models import Location, Move, Part, StockLevel
 from partsvc.purchasing import services as purchasing
+from partsvc.purchasing.models import VendorOrder
 from partsvc.purchasing.orders import LineIn
 from tests.factories import NOW, make_location, make_part, receive
 from tests.web.conftest import login, post_form
@@ -124,9 +125,8 @@ def test_an_unknown_part_is_a_404_page(client: FlaskClient, users: dict[str, Use
     assert "NO-SUCH-PART" in answer.text
 
 
-def test_receiving_part_of_a_vendor_order_books_it_in(
-    client: FlaskClient, users: dict[str, User], session: Session
-) -> None:
+def _order_of_ten(session: Session) -> tuple[Part, Location, VendorOrder]:
+    """A sent vendor order of 10 of a new part, to be delivered to a new warehouse."""
     part = make_part(session)
     shelf = make_location(session)
     vendor = make_location(session, "vendor")
@@ -139,6 +139,13 @@ def test_receiving_part_of_a_vendor_order_books_it_in(
         deliver_to=shelf.code,
     )
     session.commit()
+    return part, shelf, order
+
+
+def test_receiving_part_of_a_vendor_order_books_it_in(
+    client: FlaskClient, users: dict[str, User], session: Session
+) -> None:
+    part, shelf, order = _order_of_ten(session)
     line = order.lines[0]
     login(client, "clerk")
     url = f"/desk/orders/{order.number}"
@@ -164,18 +171,7 @@ def test_receiving_part_of_a_vendor_order_books_it_in(
 def test_a_receipt_with_no_quantity_asks_for_one(
     client: FlaskClient, users: dict[str, User], session: Session
 ) -> None:
-    part = make_part(session)
-    shelf = make_location(session)
-    vendor = make_location(session, "vendor")
-    order = purchasing.create_order(
-        session,
-        vendor=vendor.code,
-        lines=[LineIn(sku=part.sku, qty=10, eta=date(2026, 11, 25))],
-        now=NOW,
-        today=NOW.date(),
-        deliver_to=shelf.code,
-    )
-    session.commit()
+    _, shelf, order = _order_of_ten(session)
     login(client, "clerk")
     url = f"/desk/orders/{order.number}"
     answer = post_form(client, url, f"{url}/receipts", {"location": shelf.code})

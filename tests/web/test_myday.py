@@ -4,7 +4,7 @@ nothing, and an engineer sees only their own day and calls."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -18,6 +18,7 @@ from partsvc.calls.services import create_customer, create_engineer, create_equi
 from partsvc.inventory.catalog import get_location
 from partsvc.inventory.models import Move, StockLevel
 from partsvc.loans.models import Loan
+from partsvc.loans.services import lend
 from partsvc.repairs.models import Rma
 from partsvc.worktime import WorkingCalendar
 from tests.conftest import Clock
@@ -100,15 +101,19 @@ def _fusers_on_van(session: Session, visit: Visit) -> int:
     return level.on_hand if level else 0
 
 
+def _complete(client: FlaskClient, visit: Visit, form: dict[str, object]):  # type: ignore[no-untyped-def]
+    """Send the completion form from the call's page, as the engineer logged in."""
+    url = f"/my/calls/{visit.call_id}"
+    return post_form(client, url, f"{url}/complete", form)
+
+
 def test_completing_a_call_books_the_part_places_the_loaner_and_takes_the_unit_back(
     client: FlaskClient, session: Session, visit: Visit
 ) -> None:
     login(client, "mei")
-    url = f"/my/calls/{visit.call_id}"
-    answer = post_form(
+    answer = _complete(
         client,
-        url,
-        f"{url}/complete",
+        visit,
         {
             "work_done": "更换定影组件",
             "parts": f"{visit.fuser} 2",
@@ -144,11 +149,9 @@ def test_a_completion_the_van_cannot_cover_writes_nothing_and_keeps_the_form(
 ) -> None:
     moves, loans, rmas = _count(session, Move), _count(session, Loan), _count(session, Rma)
     login(client, "mei")
-    url = f"/my/calls/{visit.call_id}"
-    answer = post_form(
+    answer = _complete(
         client,
-        url,
-        f"{url}/complete",
+        visit,
         {
             "work_done": "更换定影组件",
             "parts": f"{visit.fuser} 5",
@@ -182,11 +185,9 @@ def test_a_loaner_not_on_the_van_undoes_the_parts_already_booked(
     session.commit()
     moves = _count(session, Move)
     login(client, "mei")
-    url = f"/my/calls/{visit.call_id}"
-    answer = post_form(
+    answer = _complete(
         client,
-        url,
-        f"{url}/complete",
+        visit,
         {
             "work_done": "更换定影组件",
             "parts": f"{visit.fuser} 1",
@@ -205,11 +206,9 @@ def test_a_parts_line_that_is_not_sku_and_quantity_is_explained(
     client: FlaskClient, session: Session, visit: Visit
 ) -> None:
     login(client, "mei")
-    url = f"/my/calls/{visit.call_id}"
-    answer = post_form(
+    answer = _complete(
         client,
-        url,
-        f"{url}/complete",
+        visit,
         {"work_done": "x", "parts": "FUSER two pieces", "signed_by": "李明"},
     )
     assert answer.status_code == 422
@@ -258,3 +257,28 @@ def test_an_engineer_prints_their_own_day_sheet_from_the_page_but_not_anothers(
     assert sheet.status_code == 200
     assert sheet.mimetype == "application/pdf" and sheet.get_data().startswith(b"%PDF-")
     assert client.get("/print/engineers/E-TAO/day.pdf").status_code == 403
+
+
+def test_my_loans_list_the_overdue_first_with_their_days_overdue(
+    client: FlaskClient, session: Session, clock: Clock, visit: Visit
+) -> None:
+    """R12: the engineer who placed them sees overdue loans first, with days overdue."""
+    van = get_location(session, "VAN-E-MEI")
+    second = make_part(session, serialized=True, loaner=True, name="Loaner printer C")
+    receive(session, second, van, 1, serials=["LN-MEI-2"])
+    lend(session, serial="LN-MEI-2", site="S-HUA", engineer="E-MEI", now=clock.now)
+    lend(
+        session,
+        serial=visit.loaner,
+        site="S-HUA",
+        engineer="E-MEI",
+        out_at=clock.now - timedelta(days=17),  # due two days ago
+        now=clock.now,
+    )
+    session.commit()
+    login(client, "mei")
+    page = client.get("/engineers/E-MEI/day").text
+    loans = page[page.index('id="loans"') :]
+    assert loans.index(visit.loaner) < loans.index("LN-MEI-2")
+    assert "2 days overdue" in loans
+    assert loans.count("days overdue") == 1  # the other is not yet due
