@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -72,6 +74,7 @@ def create_app(
         pool_size=settings.db_pool_size,
     )
     app.extensions["partsvc.clock"] = clock
+    app.extensions["partsvc.plan_queue"] = _plan_queue(settings)
     app.extensions["partsvc.calendar"] = WorkingCalendar(timezone=settings.timezone)
 
     app.url_map.converters["isodate"] = IsoDateConverter
@@ -122,17 +125,33 @@ def _register_pages(app: Flask) -> None:
         return {"status": "ok"}
 
 
+def _plan_queue(settings: Settings) -> Any:
+    """The planning queue when Redis is configured (no connection is made here)."""
+    if not settings.redis_url:
+        return None
+    from partsvc.routing.jobs import PlanQueue
+
+    return PlanQueue(
+        settings.redis_url, settings.plan_queue, wait_margin_s=settings.plan_wait_margin_s
+    )
+
+
 def _instance_secret() -> str:
-    """A secret kept in the instance folder, made on first start; never in the repository."""
+    """A secret kept in the instance folder, made on first start; never in the repository.
+
+    Several gunicorn workers start at once: the first to link its secret into place wins
+    and every process reads that one, so a session signed by one is good in all.
+    """
     path = INSTANCE_DIR / "secret_key"
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
+    if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        secret = secrets.token_urlsafe(48)
-        path.write_text(secret)
-        path.chmod(0o600)
-        return secret
+        draft = path.with_name(f"secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        draft.write_text(secrets.token_urlsafe(48))
+        draft.chmod(0o600)
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)  # atomic: never a half-written or a second secret
+        draft.unlink()
+    return path.read_text().strip()
 
 
 def _configure_logging(level: str) -> None:

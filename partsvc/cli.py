@@ -1,4 +1,4 @@
-"""The ``partsvc`` command: db upgrade, users create, demo, sweep, bench, serve."""
+"""The ``partsvc`` command: db upgrade and backup, users, demo, sweep, bench, serve, worker."""
 
 from __future__ import annotations
 
@@ -60,6 +60,25 @@ def db_upgrade(revision: str) -> None:
     _prepare_sqlite_folder(url)
     migrate.upgrade(url, revision)
     click.echo(f"database at {revision}")
+
+
+@db.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, writable=True))
+def db_backup(target: str) -> None:
+    """Copy the SQLite database to TARGET while it serves (SQLite's online backup).
+
+    PostgreSQL is backed up with pg_dump (see docs/OPERATIONS.md).
+    """
+    from pathlib import Path
+
+    from partsvc.backup import backup_sqlite
+
+    try:
+        size = backup_sqlite(Settings.from_env().database_url, Path(target))
+    except PartsvcError as error:
+        click.echo(f"error: {error.detail}", err=True)
+        sys.exit(1)
+    click.echo(f"backed up to {target} ({size} bytes, integrity ok)")
 
 
 @main.group()
@@ -250,8 +269,40 @@ def bench_vrptw(path: str, time_limit: float, seed: int, settings: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
 @click.option("--workers", default=2, show_default=True)
-def serve(host: str, port: int, workers: int) -> None:
+@click.option(
+    "--timeout",
+    default=180,
+    show_default=True,
+    help="Seconds a request may take: a plan searches up to 120 s, and waits for it longer.",
+)
+def serve(host: str, port: int, workers: int, timeout: int) -> None:
     """Serve the app with gunicorn."""
     args = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}"]
-    args += ["--workers", str(workers), "--access-logfile", "-", "partsvc:create_app()"]
+    args += ["--workers", str(workers), "--timeout", str(timeout)]
+    args += ["--access-logfile", "-", "partsvc:create_app()"]
     os.execv(args[0], args)  # noqa: S606 - replaces this process with gunicorn
+
+
+@main.command()
+@click.option("--name", default=None, help="The worker's name  [default: host.pid]")
+@click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
+def worker(name: str | None, burst: bool) -> None:
+    """Make day plans from the planning queue (needs PARTSVC_REDIS_URL).
+
+    Run as many as days should be planned at once, on any machine that reaches Redis and
+    the database, with the same PARTSVC_* settings as the web processes.
+    """
+    import socket
+
+    from partsvc.routing.jobs import PlanQueue
+
+    settings = Settings.from_env()
+    if not settings.redis_url:
+        click.echo("error: set PARTSVC_REDIS_URL to the Redis the web processes use", err=True)
+        sys.exit(1)
+    queue = PlanQueue(
+        settings.redis_url, settings.plan_queue, wait_margin_s=settings.plan_wait_margin_s
+    )
+    name = name or f"{socket.gethostname()}.{os.getpid()}"
+    click.echo(f"worker {name} on queue {settings.plan_queue}")
+    queue.worker(name).work(burst=burst, logging_level=settings.log_level)

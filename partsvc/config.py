@@ -33,6 +33,11 @@ class Settings:
     """R20: the share of on-site faults to fix the day they are reported."""
     satisfaction_target: float = 0.9
     """R25: the share of rated calls the customer was satisfied with (4 or 5 of 5)."""
+    redis_url: str | None = None
+    """Plans are made by `partsvc worker` processes through this Redis; in process if None."""
+    plan_queue: str = "partsvc-plans"
+    plan_wait_margin_s: float = 30.0
+    """How much longer than the planner's time limit a request waits for a queued plan."""
 
     @classmethod
     def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -53,6 +58,9 @@ class Settings:
             plan_time_limit_s=float(env.get("PARTSVC_PLAN_TIME_LIMIT_S", "10")),
             same_day_fix_target=float(env.get("PARTSVC_SAME_DAY_FIX_TARGET", "0.9")),
             satisfaction_target=float(env.get("PARTSVC_SATISFACTION_TARGET", "0.9")),
+            redis_url=env.get("PARTSVC_REDIS_URL") or None,
+            plan_queue=env.get("PARTSVC_PLAN_QUEUE") or "partsvc-plans",
+            plan_wait_margin_s=float(env.get("PARTSVC_PLAN_WAIT_MARGIN_S", "30")),
         )
 
     def replace(self, **changes: Any) -> Settings:

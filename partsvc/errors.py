@@ -86,3 +86,21 @@ class StaleVersion(PartsvcError):
     status = 412
     slug = "stale-version"
     title = "The resource has changed"
+
+
+class PlannerUnavailable(PartsvcError):
+    status = 503
+    slug = "planner-unavailable"
+    title = "The planner could not make the plan"
+
+
+class Relayed(PartsvcError):
+    """An error raised where the work ran (a planner worker), told again as it was."""
+
+    def __init__(
+        self, *, status: int, slug: str, title: str, detail: str, errors: dict[str, Any] | None
+    ) -> None:
+        super().__init__(detail, errors=errors)
+        self.status = status
+        self.slug = slug
+        self.title = title

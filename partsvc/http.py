@@ -12,7 +12,7 @@ import binascii
 import json
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, g, request
@@ -28,6 +28,9 @@ from partsvc.db import Database
 from partsvc.errors import Forbidden, InvalidInput, Unauthenticated
 from partsvc.workdays.services import working_calendar
 from partsvc.worktime import WorkingCalendar
+
+if TYPE_CHECKING:
+    from partsvc.routing.jobs import PlanQueue
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -82,6 +85,12 @@ def base_calendar() -> WorkingCalendar:
     """The deployment's calendar before the admin's days (use cases apply those themselves)."""
     working: WorkingCalendar = current_app.extensions["partsvc.calendar"]
     return working
+
+
+def plan_queue() -> PlanQueue | None:
+    """Where days are planned when a queue is configured; None to plan in process."""
+    queue: PlanQueue | None = current_app.extensions.get("partsvc.plan_queue")
+    return queue
 
 
 def settings() -> Settings:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, jsonify, url_for
+from flask import g, jsonify, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from partsvc.db import utcnow
+from partsvc.errors import UnknownKey
 from partsvc.http import (
     Resource,
     allow,
@@ -17,10 +19,11 @@ from partsvc.http import (
     current_user,
     database,
     now,
+    plan_queue,
     settings,
     today,
 )
-from partsvc.routing import pickups, planning, schemas, services
+from partsvc.routing import jobs, pickups, planning, schemas, services
 from partsvc.routing.travel import travel_source
 
 blp = Blueprint("plans", __name__, url_prefix="/api/v1", description="Day plans and dispatch")
@@ -36,22 +39,42 @@ class Plans(MethodView):
     @allow(*PLANNERS)
     @blp.arguments(schemas.PlanIn)
     @blp.response(201, schemas.PlanOut)
+    @blp.alt_response(
+        202,
+        schema=schemas.PlanJobOut,
+        success=True,
+        description="With `Prefer: respond-async` and a planning queue configured: the job, "
+        "to follow at its Location (`GET /plan-jobs/{id}`).",
+    )
     def post(self, data: dict[str, Any]) -> Any:
-        """Plan a day: the open calls onto the engineers on shift, with pick-ups (R26–R28)."""
+        """Plan a day: the open calls onto the engineers on shift, with pick-ups (R26–R28).
+
+        With a planning queue (PARTSVC_REDIS_URL) a worker makes the plan while this request
+        waits for it; `Prefer: respond-async` answers 202 at once with the job instead.
+        """
         db = database()
         with db.unit_of_work(write=False) as session:
             g.session = session
             user = authorize(session, frozenset(PLANNERS))
         g.pop("session", None)
-        plan_id = planning.plan_day(
-            db,
-            data["date"],
+        queue = plan_queue()
+        order = jobs.PlanOrder(
+            day=data["date"],
             now=now(),
-            today=today(),
-            calendar=base_calendar(),
-            source=travel_source(settings()),
+            sent_at=utcnow(),
             time_limit_s=data["time_limit_s"] or settings().plan_time_limit_s,
             by=user,
+        )
+        if queue is not None and _prefers_async():
+            planning.check_day(order.day, today())
+            job = queue.submit(order)
+            answer = jsonify(schemas.PlanJobOut().dump(job))
+            answer.status_code = 202
+            answer.headers["Location"] = url_for("plans.PlanJobById", job_id=job.id)
+            answer.headers["Preference-Applied"] = "respond-async"
+            return answer
+        plan_id = jobs.make_plan(
+            db, queue, order, calendar=base_calendar(), source=travel_source(settings())
         )
         with db.unit_of_work(write=False) as session:
             body = schemas.PlanOut().dump(services.get_plan(session, plan_id))
@@ -60,6 +83,28 @@ class Plans(MethodView):
         answer.status_code = 201
         answer.headers["Location"] = url_for("plans.PlanById", plan_id=plan_id)
         return answer
+
+
+def _prefers_async() -> bool:
+    """RFC 7240: ``Prefer: respond-async`` among the request's preferences."""
+    preferences = ",".join(request.headers.getlist("Prefer"))
+    return any(
+        item.split(";")[0].split("=")[0].strip().lower() == "respond-async"
+        for item in preferences.split(",")
+    )
+
+
+@blp.route("/plan-jobs/<job_id>")
+class PlanJobById(Resource):
+    @allow(*PLANNERS)
+    @blp.response(200, schemas.PlanJobOut)
+    def get(self, job_id: str) -> Any:
+        """A day being planned on a worker: queued, running, done (with its plan) or failed."""
+        queue = plan_queue()
+        job = queue.find(job_id) if queue is not None else None
+        if job is None:
+            raise UnknownKey(f"No planning job {job_id[:80]!r}.", job=job_id[:80])
+        return job
 
 
 @blp.route("/plans/<int:plan_id>")

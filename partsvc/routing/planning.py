@@ -8,6 +8,7 @@ assigning an urgent call load the plan's day as the planner sees it now.
 from __future__ import annotations
 
 import time as clock
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -35,19 +36,25 @@ def plan_day(
     source: TravelSource,
     time_limit_s: float,
     by: Caller | None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> int:
-    """Plan ``day`` (R26–R28) and store it as a draft; its id."""
-    if day < today:
-        raise InvalidInput(
-            "That day is over; plan today or a day ahead.", errors={"date": ["In the past."]}
-        )
+    """Plan ``day`` (R26–R28) and store it as a draft; its id.
+
+    ``on_stage`` hears "loading", "solving" and "saving" as they begin (a queue worker
+    reports them as the job's progress).
+    """
+    stage = on_stage or (lambda _: None)
+    check_day(day, today)
+    stage("loading")
     with database.unit_of_work(write=False) as session:
         loaded = loading.load_day(
             session, day, now=now, calendar=working_calendar(session, calendar), source=source
         )
+    stage("solving")
     began = clock.perf_counter()
     plan = solve(loaded.problem, time_limit_s=time_limit_s)
     seconds = clock.perf_counter() - began
+    stage("saving")
     with database.unit_of_work(write=True) as session:
         stored = services.save_plan(
             session,
@@ -60,6 +67,14 @@ def plan_day(
             by=by,
         )
         return stored.id
+
+
+def check_day(day: date, today: date) -> None:
+    """Only today or a day ahead can be planned."""
+    if day < today:
+        raise InvalidInput(
+            "That day is over; plan today or a day ahead.", errors={"date": ["In the past."]}
+        )
 
 
 @dataclass(frozen=True)

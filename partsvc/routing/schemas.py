@@ -74,3 +74,26 @@ class CandidateOut(Schema):
 class CandidatesOut(Schema):
     call = fields.Integer()
     candidates = fields.List(fields.Nested(CandidateOut))
+
+
+class PlanJobOut(Schema):
+    """A day being planned on a queue worker."""
+
+    id = fields.String()
+    date = fields.Date(attribute="day")
+    status = fields.String(metadata={"enum": ["queued", "running", "done", "failed"]})
+    progress = fields.Float(
+        allow_none=True, metadata={"description": "0 queued … 1 done; null when failed"}
+    )
+    plan = fields.Integer(attribute="plan_id", allow_none=True)
+    error = fields.Function(
+        lambda job: (
+            {k: job.problem[k] for k in ("status", "title", "detail")} if job.problem else None
+        ),
+        allow_none=True,
+        metadata={"description": "Why it failed, when a business rule refused it"},
+    )
+    worker = fields.String(allow_none=True, metadata={"description": "The worker that ran it"})
+    queued_at = fields.DateTime(allow_none=True)
+    started_at = fields.DateTime(allow_none=True)
+    ended_at = fields.DateTime(allow_none=True)

@@ -42,23 +42,32 @@ if (document.querySelector("time.countdown")) {
 }
 
 // Planning takes the planner's time limit: the form is sent in the background so the
-// page can show how far along the search is, then the board opens with the plan. Without
-// JavaScript the form posts as usual and the browser waits.
+// page can show how far along the search is, then the board opens with the plan. With a
+// planning queue the answer names the worker's job, and the page asks it how far it is;
+// without one the answer comes when the plan is made. Without JavaScript the form posts
+// as usual and the browser waits.
 const planForm = document.getElementById("plan-form");
 if (planForm) {
+  const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   planForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     const limit = Number(planForm.dataset.progress || 10);
     const bar = document.getElementById("plan-progress");
     const status = document.getElementById("plan-status");
     const button = planForm.querySelector("button");
-    const began = Date.now();
+    let began = Date.now();
+    let job = null;
     bar.hidden = false;
     status.hidden = false;
     button.disabled = true;
     const step = () => {
+      if (job && job.status === "queued") {
+        bar.value = 0;
+        status.textContent = "Waiting for a free planner…";
+        return;
+      }
       const spent = (Date.now() - began) / 1000;
-      bar.value = Math.min(spent, limit);
+      bar.value = job && job.progress != null ? job.progress * limit : Math.min(spent, limit);
       status.textContent = `Planning… ${Math.floor(spent)} s of about ${limit} s`;
     };
     step();
@@ -70,7 +79,17 @@ if (planForm) {
         headers: { "X-Requested-With": "fetch" },
         credentials: "same-origin",
       });
-      const answer = await response.json();
+      let answer = await response.json();
+      while (answer.job && !answer.next) {
+        await pause(500);
+        const polled = await fetch(answer.job, { credentials: "same-origin" });
+        const seen = await polled.json();
+        if (job && job.status === "queued" && seen.status === "running") {
+          began = Date.now();
+        }
+        job = seen;
+        answer = { ...answer, next: seen.next };
+      }
       window.location.assign(answer.next);
     } catch (error) {
       clearInterval(timer);

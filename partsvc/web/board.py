@@ -13,11 +13,21 @@ from sqlalchemy import select
 from partsvc import drawing
 from partsvc.calls.calls import CallFilter, DeadlineView, deadline_views, list_calls
 from partsvc.calls.models import Call, Engineer
-from partsvc.errors import InvalidInput, PartsvcError
-from partsvc.http import base_calendar, database, now, settings, sla_warning, today, zone
+from partsvc.db import utcnow
+from partsvc.errors import InvalidInput, PartsvcError, UnknownKey
+from partsvc.http import (
+    base_calendar,
+    database,
+    now,
+    plan_queue,
+    settings,
+    sla_warning,
+    today,
+    zone,
+)
 from partsvc.inventory.models import Location
 from partsvc.inventory.rules import LocationKind
-from partsvc.routing import planning, services
+from partsvc.routing import jobs, planning, services
 from partsvc.routing.models import DayPlan
 from partsvc.routing.travel import travel_source
 from partsvc.web.pages import attempt, current_caller, db, notice, page, refused
@@ -55,24 +65,47 @@ def home() -> Any:
 @bp.post("/plans")
 @page(*DISPATCHERS, writes=False)
 def plan_the_day() -> Any:
-    """Plan today; the request lasts as long as the search (the page shows its progress)."""
+    """Plan today. With a planning queue the page's script follows the worker's job;
+    otherwise (or without JavaScript) the request lasts as long as the search."""
     db().rollback()  # the planner reads and writes in its own transactions (rule 4)
+    queue = plan_queue()
+    order = jobs.PlanOrder(
+        day=today(),
+        now=now(),
+        sent_at=utcnow(),
+        time_limit_s=settings().plan_time_limit_s,
+        by=current_caller(),
+    )
     try:
-        plan_id = planning.plan_day(
-            database(),
-            today(),
-            now=now(),
-            today=today(),
-            calendar=base_calendar(),
-            source=travel_source(settings()),
-            time_limit_s=settings().plan_time_limit_s,
-            by=current_caller(),
+        if queue is not None and request.headers.get("X-Requested-With") == "fetch":
+            job = queue.submit(order)
+            return {"job": url_for("board.plan_job", job_id=job.id)}
+        plan_id = jobs.make_plan(
+            database(), queue, order, calendar=base_calendar(), source=travel_source(settings())
         )
     except PartsvcError as error:
         refused(error)
         return _back_to_board()
     notice("plan_ready", plan=plan_id)
     return _back_to_board()
+
+
+@bp.get("/plan-jobs/<job_id>")
+@page(*DISPATCHERS)
+def plan_job(job_id: str) -> Any:
+    """How far the worker is with the day's plan; once it is done, where to go next."""
+    queue = plan_queue()
+    job = queue.find(job_id) if queue is not None else None
+    if job is None:
+        raise UnknownKey(f"No planning job {job_id[:80]!r}.")
+    answer: dict[str, Any] = {"status": job.status, "progress": job.progress}
+    if job.finished:
+        try:
+            notice("plan_ready", plan=jobs.plan_of(job))
+        except PartsvcError as error:
+            refused(error)
+        answer["next"] = url_for("board.home")
+    return answer
 
 
 def _back_to_board() -> Any:

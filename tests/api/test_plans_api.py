@@ -289,3 +289,18 @@ def test_the_sweep_frees_pickups_nobody_collected_once_their_day_is_over(
     assert run_sweep(database, clock).endswith("1 pick-up(s) freed")
     assert reserved(client, town) == 0
     assert run_sweep(database, clock).endswith("0 pick-up(s) freed")
+
+
+def test_without_a_planning_queue_the_day_is_planned_in_process_even_when_asked_async(client, town):
+    call = report(client, town, "EAST", "P2")
+    answer = client.post(
+        "/api/v1/plans",
+        json={"date": DAY, "time_limit_s": 0.5},
+        headers={**town, "Prefer": "respond-async"},
+    )
+    assert answer.status_code == 201, answer.json
+    assert "Preference-Applied" not in answer.headers
+    assert stops_of(answer.json, "E-EAST") == [("call", call, None)]
+    job = client.get("/api/v1/plan-jobs/plan-0123456789abcdef", headers=town)
+    assert job.status_code == 404
+    assert job.content_type == "application/problem+json"

@@ -7,12 +7,14 @@ API endpoint the app serves must appear in it (default deny is checked too).
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import select, update
 
 from partsvc.auth.models import User
 from partsvc.calls.models import Engineer
+from partsvc.routing.jobs import PlanJob
 
 ALL = {"admin", "clerk", "dispatcher", "engineer"}
 WRITERS = {"admin", "clerk"}
@@ -82,6 +84,7 @@ POLICY = [
     ("POST", "/api/v1/plans/{plan_id}/candidates", PLANNERS, 200),
     ("POST", "/api/v1/plans/{plan_id}/assign", PLANNERS, 200),
     ("POST", "/api/v1/plans/{plan_id}/stops/{stop_id}/collect", ALL, 200),
+    ("GET", "/api/v1/plan-jobs/{job_id}", PLANNERS, 200),
     ("PUT", "/api/v1/loan-policy", {"admin"}, 200),
     ("GET", "/api/v1/rmas", ALL, 200),
     ("POST", "/api/v1/rmas", LEDGER, 201),
@@ -132,6 +135,28 @@ def _receive_part_of_the_order(client, auth, world):
     world["receipt_id"] = answer.json["id"]
 
 
+class _OneJob:
+    """A planning queue holding one queued job (the roles need no Redis)."""
+
+    def find(self, job_id):
+        return PlanJob(
+            id=job_id,
+            day=date(2026, 11, 20),
+            status="queued",
+            progress=0.0,
+            plan_id=None,
+            problem=None,
+            worker=None,
+            queued_at=None,
+            started_at=None,
+            ended_at=None,
+        )
+
+
+def _queue_a_plan(client, auth, world):
+    client.application.extensions["partsvc.plan_queue"] = _OneJob()
+
+
 def _plan_the_day(client, auth, world):
     """A draft plan of the test day, and a new call it does not hold yet."""
     answer = client.post(
@@ -177,6 +202,7 @@ def _publish_a_pickup(client, auth, world):
 PREPARE = {
     "/api/v1/plans/{plan_id}/stops/{stop_id}/collect": _publish_a_pickup,
     "/api/v1/plans/{plan_id}": _plan_the_day,
+    "/api/v1/plan-jobs/{job_id}": _queue_a_plan,
     "/api/v1/plans/{plan_id}/publish": _plan_the_day,
     "/api/v1/plans/{plan_id}/candidates": _plan_the_day,
     "/api/v1/plans/{plan_id}/assign": _plan_the_day,
@@ -314,6 +340,7 @@ def world(client, auth, session):
         "site": "S-R",
         "engineer": "E-R",
         "equipment": "EQ-R",
+        "job_id": "plan-0123456789abcdef",
     }
 
 

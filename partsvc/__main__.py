@@ -1,0 +1,5 @@
+"""``python -m partsvc``: the ``partsvc`` command."""
+
+from partsvc.cli import main
+
+main()
