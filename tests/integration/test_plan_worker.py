@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from redis import Redis
-from rq import Queue, Worker
+from rq import Queue
 from rq.job import Job
 from rq.serializers import JSONSerializer
 from sqlalchemy import func, select, text
@@ -36,9 +32,8 @@ from partsvc.routing import planning
 from partsvc.routing.models import DayPlan
 from tests.conftest import Clock
 from tests.web.conftest import csrf_token
+from tests.workers import REDIS_URL, running_worker, wait_for
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
-ROOT = Path(__file__).resolve().parents[2]
 DAY = "2026-11-20"  # the test clock's Friday, 10:00 in Shanghai
 PASSWORD = "correct horse battery"
 
@@ -78,37 +73,11 @@ def own_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def planners(own_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Planners]:
     """A ``partsvc worker`` process on a queue of this run's own."""
-    redis = Redis.from_url(REDIS_URL)
-    redis.ping()  # Redis must be there (CI starts it): no silent skip
-    queue, name = f"test-plans-{uuid.uuid4().hex[:10]}", f"test-worker-{uuid.uuid4().hex[:8]}"
-    environment = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "PARTSVC_DATABASE_URL": own_database,
-        "PARTSVC_REDIS_URL": REDIS_URL,
-        "PARTSVC_PLAN_QUEUE": queue,
-        "PARTSVC_INSTANCE_DIR": str(tmp_path_factory.mktemp("instance")),
-        "PARTSVC_LOG_LEVEL": "WARNING",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "partsvc", "worker", "--name", name],
-        env=environment,
-        cwd=ROOT,
-    )
     database = Database(own_database)
     try:
-        _wait_for(lambda: name in {w.name for w in Worker.all(connection=redis)}, "worker")
-        yield Planners(own_database, database, queue, name, redis)
+        with running_worker(own_database, tmp_path_factory.mktemp("instance")) as worker:
+            yield Planners(own_database, database, worker.queue, worker.name, worker.redis)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        Queue(queue, connection=redis, serializer=JSONSerializer).delete(delete_jobs=True)
-        for key in redis.scan_iter(f"{queue}:*"):
-            redis.delete(key)
         database.dispose()
 
 
@@ -222,7 +191,7 @@ def test_asked_to_respond_async_the_api_answers_202_and_the_job_reports_until_do
         seen.append(job.json)
         return job.json["status"] == "done"
 
-    _wait_for(done, "the plan")
+    wait_for(done, "the plan")
     assert "running" in {j["status"] for j in seen}
     progress = [j["progress"] for j in seen]
     assert progress == sorted(progress) and progress[-1] == 1.0
@@ -277,7 +246,7 @@ def test_when_the_worker_dies_mid_plan_the_request_gets_a_clear_problem_and_noth
             killed.append(job.meta["pid"])
             return True
 
-        _wait_for(solving, "the search to begin")
+        wait_for(solving, "the search to begin")
         os.kill(killed[0], signal.SIGKILL)
 
     killer = threading.Thread(target=kill_the_planner)
@@ -319,7 +288,7 @@ def test_the_board_follows_the_worker_s_job_and_opens_with_the_plan(
         answers.append(client.get(follow).json)
         return "next" in answers[-1]
 
-    _wait_for(finished, "the board's plan")
+    wait_for(finished, "the board's plan")
     assert answers[-1]["status"] == "done"
     assert answers[-1]["next"] == "/board"
     plan_id = Job.fetch(
@@ -342,10 +311,3 @@ def _job_that_made(planners: Planners, plan_id: int) -> Job:
 def _plans(planners: Planners) -> int:
     with planners.database.unit_of_work(write=False) as session:
         return session.scalar(select(func.count()).select_from(DayPlan)) or 0
-
-
-def _wait_for(condition, what: str, seconds: float = 60) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
-        time.sleep(0.1)

@@ -1,0 +1,71 @@
+"""The board with a planning queue: the page follows the worker's job to the plan."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from playwright.sync_api import Page, expect
+from rq import Queue
+from rq.job import Job
+from rq.serializers import JSONSerializer
+from werkzeug.serving import make_server
+
+from partsvc import create_app, migrate
+from partsvc.config import Settings
+from partsvc.db import Database
+from partsvc.demo import load_demo
+from tests.e2e.conftest import PASSWORD, PLAN_SECONDS, LiveServer, RunningClock, log_in, screenshot
+from tests.workers import REDIS_URL, RunningWorker, running_worker
+
+
+@pytest.fixture(scope="module")
+def queued(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, RunningWorker]]:
+    """A live server on its own demo database whose plans a ``partsvc worker`` makes."""
+    folder = tmp_path_factory.mktemp("e2e-queue")
+    url = f"sqlite:///{folder / 'partsvc.db'}"
+    migrate.upgrade(url)
+    database = Database(url)
+    clock = RunningClock(datetime(2026, 11, 18, 1, 30, tzinfo=UTC))
+    with database.unit_of_work() as session:
+        load_demo(session, now=clock(), password=PASSWORD)
+    with running_worker(url, folder) as worker:
+        settings = Settings(
+            database_url=url,
+            secret_key="e2e-secret",
+            plan_time_limit_s=PLAN_SECONDS,
+            redis_url=REDIS_URL,
+            plan_queue=worker.queue,
+        )
+        app = create_app(settings, database=database, clock=clock)
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield LiveServer(f"http://127.0.0.1:{server.server_port}", database, clock), worker
+        finally:
+            server.shutdown()
+            thread.join(timeout=10)
+            database.dispose()
+
+
+def test_the_board_shows_the_worker_s_progress_and_opens_with_its_plan(
+    page: Page, queued: tuple[LiveServer, RunningWorker]
+) -> None:
+    server, worker = queued
+    log_in(page, server, "dispatch", start="/board")
+    page.get_by_role("button", name=re.compile("Plan the day")).click(no_wait_after=True)
+    expect(page.locator("#plan-status")).to_contain_text(re.compile("Planning…|Waiting"))
+    expect(page.locator("#plan-progress")).not_to_have_attribute("value", "0")
+    screenshot(page, "dispatch-planning-on-a-worker")
+    expect(page.get_by_role("status").first).to_contain_text("is ready as a draft", timeout=60_000)
+    expect(page.locator("#timeline rect").first).to_be_visible()
+
+    finished = Queue(worker.queue, connection=worker.redis).finished_job_registry
+    [job_id] = finished.get_job_ids()
+    job = Job.fetch(job_id, connection=worker.redis, serializer=JSONSerializer)
+    assert job.worker_name == worker.name
+    expect(page.get_by_role("status").first).to_contain_text(f"Plan {job.return_value()} ")

@@ -1,0 +1,68 @@
+"""A real ``partsvc worker`` process on a queue of its own, for the tests that need one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from redis import Redis
+from rq import Queue, Worker
+from rq.serializers import JSONSerializer
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class RunningWorker:
+    queue: str
+    name: str
+    redis: Redis
+
+
+@contextmanager
+def running_worker(database_url: str, instance_dir: Path) -> Iterator[RunningWorker]:
+    """Start ``partsvc worker`` on ``database_url``; stop it and forget its queue after."""
+    redis = Redis.from_url(REDIS_URL)
+    redis.ping()  # Redis must be there (CI starts it): no silent skip
+    queue, name = f"test-plans-{uuid.uuid4().hex[:10]}", f"test-worker-{uuid.uuid4().hex[:8]}"
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "PARTSVC_DATABASE_URL": database_url,
+        "PARTSVC_REDIS_URL": REDIS_URL,
+        "PARTSVC_PLAN_QUEUE": queue,
+        "PARTSVC_INSTANCE_DIR": str(instance_dir),
+        "PARTSVC_LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "partsvc", "worker", "--name", name], env=environment, cwd=ROOT
+    )
+    try:
+        wait_for(lambda: name in {w.name for w in Worker.all(connection=redis)}, "the worker")
+        yield RunningWorker(queue, name, redis)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        Queue(queue, connection=redis, serializer=JSONSerializer).delete(delete_jobs=True)
+        for key in redis.scan_iter(f"{queue}:*"):
+            redis.delete(key)
+
+
+def wait_for(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
+        time.sleep(0.1)
