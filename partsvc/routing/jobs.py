@@ -186,7 +186,8 @@ class PlanQueue:
             return None
         try:
             job = Job.fetch(job_id, connection=self.redis, serializer=JSONSerializer)
-            return _view(job) if job.origin == self.name else None
+            ours = job.origin == self.name and job.meta.get("kind") == KIND
+            return _view(job) if ours else None
         except NoSuchJobError:
             return None
         except RedisError as error:
@@ -217,7 +218,11 @@ class PlanQueue:
                     result_ttl=KEEP_S,
                     failure_ttl=KEEP_S,
                     description=f"plan {order.day.isoformat()}",
-                    meta={"kind": KIND, "day": order.day.isoformat(), **_limit(order)},
+                    meta={
+                        "kind": KIND,
+                        "day": order.day.isoformat(),
+                        "time_limit_s": order.time_limit_s,
+                    },
                 )
                 return _view(job)
             holder = self.redis.get(day_key)
@@ -329,10 +334,6 @@ def _live(job: PlanJob, timeout_s: int) -> bool:
     return job.status == RUNNING and (
         started is None or utcnow() - started < timedelta(seconds=timeout_s)
     )
-
-
-def _limit(order: PlanOrder) -> dict[str, Any]:
-    return {"time_limit_s": order.time_limit_s}
 
 
 def _aware(instant: datetime | None) -> datetime | None:
