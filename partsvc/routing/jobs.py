@@ -113,7 +113,7 @@ def run_plan_order(values: dict[str, Any]) -> int:
     database = Database(
         settings.database_url,
         busy_timeout_s=settings.sqlite_busy_timeout_s,
-        pool_size=min(settings.db_pool_size, 2),
+        pool_size=1,  # one session at a time: load, then (after the search) store
     )
     try:
         return planning.plan_day(
