@@ -56,8 +56,19 @@ def running_worker(database_url: str, instance_dir: Path) -> Iterator[RunningWor
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        Queue(queue, connection=redis, serializer=JSONSerializer).delete(delete_jobs=True)
-        for key in redis.scan_iter(f"{queue}:*"):
+        forget(redis, queue)
+
+
+def forget(redis: Redis, queue: str) -> None:
+    """Delete a test queue from the shared Redis: its jobs, their results, its registries."""
+    rq_queue = Queue(queue, connection=redis, serializer=JSONSerializer)
+    registries = [rq_queue.finished_job_registry, rq_queue.failed_job_registry]
+    for job_id in {job_id for registry in registries for job_id in registry.get_job_ids()}:
+        for key in redis.scan_iter(f"rq:*{job_id}*"):
+            redis.delete(key)
+    rq_queue.delete(delete_jobs=True)
+    for pattern in (f"{queue}:*", f"rq:*:{queue}*"):
+        for key in redis.scan_iter(pattern):
             redis.delete(key)
 
 
