@@ -414,7 +414,7 @@ def test_any_mix_of_receipts_issues_transfers_reversals_requests_and_loans_keeps
     run_state_machine_as_test(
         OnTheTestDatabase,
         settings=settings(
-            max_examples=20,
+            max_examples=15,
             stateful_step_count=30,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
