@@ -63,7 +63,9 @@ def book_reversal(
     reason: str | None = None,
     by: Caller | None = None,
 ) -> BookedMove:
-    """Post the move that undoes ``move_id``; refused if it was reversed already."""
+    """Post the move that undoes ``move_id``; refused if it was reversed already, or if
+    it would carry a unit now out on loan (an older move of it, from before the loan)."""
+    refuse_if_on_loan(session, stock.get_move(session, move_id).serials)
     move = stock.reverse_move(session, move_id, reason=reason, now=now, by=by)
     serve_waiting_requests(session, move, now=now, today=today)
     return move

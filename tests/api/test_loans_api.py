@@ -396,3 +396,23 @@ def test_a_loan_names_a_call_and_an_rma_of_that_site_and_customer(client, auth, 
     )
     assert theirs.status_code == 422
     assert where(client, auth, "LN-1") == "WH-L"
+
+
+def test_reversing_an_older_move_of_a_loaner_out_on_loan_is_refused(client, auth, pool):
+    # LN-1 went to the site by hand and came back; lent since, it is there again.
+    def move(source, target):
+        body = {"sku": "LOAN-X", "qty": 1, "from": source, "to": target, "reason": "t"}
+        answer = client.post(
+            "/api/v1/moves", json=body | {"serials": ["LN-1"]}, headers=auth["clerk"]
+        )
+        assert answer.status_code == 201, answer.json
+        return answer.json["id"]
+
+    out_by_hand = move("WH-L", "S-L")
+    move("S-L", "WH-L")
+    loan = lend(client, auth["admin"], serial="LN-1")
+    answer = client.post(f"/api/v1/moves/{out_by_hand}/reversal", json={}, headers=auth["clerk"])
+    assert answer.status_code == 409
+    assert answer.content_type == "application/problem+json"
+    assert answer.json["loan"] == loan["id"]
+    assert where(client, auth, "LN-1") == "S-L"

@@ -10,7 +10,7 @@ import http.client
 import json
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import pytest
@@ -116,10 +116,12 @@ def level_and_ledger(database: Database, sku: str, location: str) -> tuple[int, 
         return level.on_hand, services.ledger_balance(session, part.id, place.id)
 
 
-def test_32_clerks_booking_out_the_last_10_units_book_exactly_10(live_server):
-    sku, warehouse, van = stocked_part(live_server.database, 10)
+def book_out_the_last_10_units(database: Database, servers: Sequence[LiveServer]) -> None:
+    """32 clerks at once, spread over ``servers``, each book 1 of the last 10 units out:
+    exactly 10 get 201, the other 22 a 409 problem, and the levels are the ledger's."""
+    sku, warehouse, van = stocked_part(database, 10)
     body = {"sku": sku, "qty": 1, "from": warehouse, "to": van, "reason": "issue"}
-    results = fire(CLIENTS, lambda i: live_server.post("/api/v1/moves", body))
+    results = fire(CLIENTS, lambda i: servers[i % len(servers)].post("/api/v1/moves", body))
     statuses = sorted(status for status, _, _ in results)
     assert statuses.count(201) == 10
     assert statuses.count(409) == CLIENTS - 10, statuses
@@ -127,8 +129,12 @@ def test_32_clerks_booking_out_the_last_10_units_book_exactly_10(live_server):
         if status == 409:
             assert content_type == "application/problem+json"
             assert answer["type"] == "/problems/insufficient-stock"
-    assert level_and_ledger(live_server.database, sku, warehouse) == (0, 0)
-    assert level_and_ledger(live_server.database, sku, van) == (10, 10)
+    assert level_and_ledger(database, sku, warehouse) == (0, 0)
+    assert level_and_ledger(database, sku, van) == (10, 10)
+
+
+def test_32_clerks_booking_out_the_last_10_units_book_exactly_10(live_server):
+    book_out_the_last_10_units(live_server.database, [live_server])
 
 
 def test_the_same_request_retried_concurrently_is_booked_once(live_server):
