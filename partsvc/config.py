@@ -33,6 +33,10 @@ class Settings:
     """R20: the share of on-site faults to fix the day they are reported."""
     satisfaction_target: float = 0.9
     """R25: the share of rated calls the customer was satisfied with (4 or 5 of 5)."""
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    """A username that fails to log in ``login_max_failures`` times within this many
+    minutes is locked for as long."""
 
     @classmethod
     def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -53,6 +57,8 @@ class Settings:
             plan_time_limit_s=float(env.get("PARTSVC_PLAN_TIME_LIMIT_S", "10")),
             same_day_fix_target=float(env.get("PARTSVC_SAME_DAY_FIX_TARGET", "0.9")),
             satisfaction_target=float(env.get("PARTSVC_SATISFACTION_TARGET", "0.9")),
+            login_max_failures=int(env.get("PARTSVC_LOGIN_MAX_FAILURES", "5")),
+            login_lockout_minutes=int(env.get("PARTSVC_LOGIN_LOCKOUT_MINUTES", "15")),
         )
 
     def replace(self, **changes: Any) -> Settings:

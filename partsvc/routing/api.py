@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, jsonify, url_for
+from flask import g, jsonify, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -52,6 +52,7 @@ class Plans(MethodView):
             source=travel_source(settings()),
             time_limit_s=data["time_limit_s"] or settings().plan_time_limit_s,
             by=user,
+            client=request.remote_addr,
         )
         with db.unit_of_work(write=False) as session:
             body = schemas.PlanOut().dump(services.get_plan(session, plan_id))

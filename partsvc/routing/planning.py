@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
+from partsvc.audit import services as audit
 from partsvc.auth.services import Caller
 from partsvc.db import Database
 from partsvc.errors import InvalidInput
@@ -35,8 +36,10 @@ def plan_day(
     source: TravelSource,
     time_limit_s: float,
     by: Caller | None,
+    client: str | None = None,
 ) -> int:
-    """Plan ``day`` (R26–R28) and store it as a draft; its id."""
+    """Plan ``day`` (R26–R28) and store it as a draft; its id. The planner ``by`` and
+    their ``client`` address sign the audit event of the new plan."""
     if day < today:
         raise InvalidInput(
             "That day is over; plan today or a day ahead.", errors={"date": ["In the past."]}
@@ -49,6 +52,7 @@ def plan_day(
     plan = solve(loaded.problem, time_limit_s=time_limit_s)
     seconds = clock.perf_counter() - began
     with database.unit_of_work(write=True) as session:
+        audit.begin(session, actor=by, client=client, now=now)
         stored = services.save_plan(
             session,
             loaded,
@@ -59,6 +63,8 @@ def plan_day(
             now=now,
             by=by,
         )
+        details = {"day": day, "solve_seconds": round(seconds, 3)}
+        audit.record(session, "plan.created", kind="plan", key=stored.id, details=details)
         return stored.id
 
 

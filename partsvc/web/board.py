@@ -67,6 +67,7 @@ def plan_the_day() -> Any:
             source=travel_source(settings()),
             time_limit_s=settings().plan_time_limit_s,
             by=current_caller(),
+            client=request.remote_addr,
         )
     except PartsvcError as error:
         refused(error)
