@@ -1,4 +1,4 @@
-"""audit events, append-only
+"""audit events, append-only; the session generation of users
 
 Revision ID: 0015_audit
 Revises: 0014
@@ -48,6 +48,10 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(batch_op.f("ix_audit_events_user_id"), ["user_id"], unique=False)
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("session_generation", sa.Integer(), server_default="0", nullable=False)
+        )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             f"""
@@ -76,6 +80,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("session_generation")
     op.drop_table("audit_events")  # its triggers go with it
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION audit_events_refuse_change()")

@@ -123,6 +123,15 @@ def set_password(user: User, password: str) -> None:
             errors={"password": [f"At least {MIN_PASSWORD_LENGTH} characters."]},
         )
     user.password_hash = _hasher.hash(password)
+    user.session_generation = (user.session_generation or 0) + 1  # older logins end
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """Log the user out everywhere: the login cookies given out so far stop working."""
+    user = session.get(User, user_id)
+    if user is not None:
+        user.session_generation = (user.session_generation or 0) + 1
+        session.flush()
 
 
 def check_password(session: Session, username: str, password: str) -> Caller | None:
@@ -167,10 +176,12 @@ class Caller:
     id: int
     username: str
     role: str
+    generation: int = 0
+    """The user's session generation: a login cookie of another one is void."""
 
     @classmethod
     def of(cls, user: User) -> Caller:
-        return cls(user.id, user.username, user.role)
+        return cls(user.id, user.username, user.role, user.session_generation or 0)
 
 
 def caller_for_token(session: Session, token: str, *, now: datetime) -> Caller | None:

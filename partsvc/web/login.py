@@ -20,9 +20,16 @@ from wtforms.validators import DataRequired, Length
 from partsvc.audit import services as audit
 from partsvc.auth import lockout
 from partsvc.auth.models import Role
-from partsvc.auth.services import Caller, caller_by_id, check_password, hash_is_weak, renew_hash
+from partsvc.auth.services import (
+    Caller,
+    caller_by_id,
+    check_password,
+    end_sessions,
+    hash_is_weak,
+    renew_hash,
+)
 from partsvc.http import database, now, settings
-from partsvc.web.pages import USER_KEY, current_caller, page
+from partsvc.web.pages import GENERATION_KEY, USER_KEY, current_caller, page
 
 bp = Blueprint("web", __name__)
 
@@ -61,6 +68,7 @@ def login() -> Any:
             session.clear()
             session.permanent = True
             session[USER_KEY] = caller.id
+            session[GENERATION_KEY] = caller.generation
             return redirect(
                 _safe_next(request.args.get("next")) or url_for(HOME[Role(caller.role)])
             )
@@ -80,9 +88,10 @@ def logout() -> Any:
     if isinstance(user_id, int):
         with database().unit_of_work(write=True) as db_session:
             caller = caller_by_id(db_session, user_id)
-            if caller is not None:
+            if caller is not None and caller.generation == session.get(GENERATION_KEY, 0):
                 _begin(db_session, caller)
                 audit.record(db_session, lockout.LOGOUT, kind="user", key=caller.username)
+                end_sessions(db_session, caller.id)
     session.clear()
     return redirect(url_for("web.login"))
 

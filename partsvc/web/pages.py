@@ -25,6 +25,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
 USER_KEY = "user_id"
+GENERATION_KEY = "generation"
+"""The user's session generation at login: logging out or a new password makes it stale."""
 
 
 def page(*roles: str, writes: bool | None = None) -> Callable[[F], F]:
@@ -43,7 +45,7 @@ def page(*roles: str, writes: bool | None = None) -> Callable[[F], F]:
             try:
                 with database().unit_of_work(write=write) as db_session:
                     caller = caller_by_id(db_session, user_id)
-                    if caller is None:
+                    if caller is None or caller.generation != session.get(GENERATION_KEY, 0):
                         session.clear()
                         return redirect(url_for("web.login"))
                     g.session, g.user = db_session, caller
