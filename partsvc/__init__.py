@@ -84,6 +84,8 @@ def create_app(
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "description": "`partsvc users create` prints one."},
     )
+    from partsvc.audit.api import blp as audit_blp
+    from partsvc.auth.api import blp as tokens_blp
     from partsvc.calls.api import blp as customers_blp
     from partsvc.documents.api import blp as documents_blp
     from partsvc.inventory.api import blp as stock_blp
@@ -104,6 +106,8 @@ def create_app(
         repairs_blp,
         plans_blp,
         documents_blp,
+        audit_blp,
+        tokens_blp,
     ]
     for blueprint in api_blueprints:
         api.register_blueprint(blueprint)

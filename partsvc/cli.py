@@ -6,12 +6,16 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import click
 
 from partsvc.config import INSTANCE_DIR, Settings
 from partsvc.db import Database, utcnow
 from partsvc.errors import PartsvcError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def _database() -> Database:
@@ -30,6 +34,14 @@ def _now() -> datetime:
     given = context.find_object(dict) if context else None
     clock: Callable[[], datetime] = (given or {}).get("clock", utcnow)
     return clock()
+
+
+def _audited(session: Session) -> Session:
+    """Audit this command's writes: no user acts, the client is the command line."""
+    from partsvc.audit import services as audit
+
+    audit.begin(session, actor=None, client="cli", now=_now())
+    return session
 
 
 def _prepare_sqlite_folder(url: str) -> None:
@@ -101,6 +113,7 @@ def users_create(name: str, role: str) -> None:
     database = _database()
     try:
         with database.unit_of_work() as session:
+            _audited(session)
             user = create_user(session, username=name, role=role)
             token = issue_token(session, user, name="cli")
     except PartsvcError as error:
@@ -120,6 +133,7 @@ def users_token(name: str) -> None:
     from partsvc.auth.services import issue_token
 
     with _database().unit_of_work() as session:
+        _audited(session)
         user = session.scalar(select(User).where(User.username == name))
         if user is None:
             click.echo(f"error: no user named {name!r}", err=True)
@@ -136,20 +150,75 @@ def users_password(name: str, password: str) -> None:
     """Set the password a user logs in to the pages with."""
     from sqlalchemy import select
 
+    from partsvc.audit import services as audit
     from partsvc.auth.models import User
     from partsvc.auth.services import set_password
 
     try:
         with _database().unit_of_work() as session:
+            _audited(session)
             user = session.scalar(select(User).where(User.username == name))
             if user is None:
                 click.echo(f"error: no user named {name!r}", err=True)
                 sys.exit(1)
             set_password(user, password)
+            audit.record(session, "user.password_set", kind="user", key=name)
     except PartsvcError as error:
         click.echo(f"error: {error.detail}", err=True)
         sys.exit(1)
     click.echo(f"password set for {name}")
+
+
+@users.command("tokens")
+@click.argument("name")
+def users_tokens(name: str) -> None:
+    """List a user's API tokens: id, name, created, expires, revoked (never the token)."""
+    from partsvc.auth.services import list_tokens, user_named
+
+    try:
+        with _database().unit_of_work(write=False) as session:
+            user = user_named(session, name)
+            rows = list_tokens(session, user_id=user.id, limit=10_000)
+            lines = [
+                f"{row.id:>6}  {row.name or '-':<20} created {_when(row.created_at)}"
+                f"  expires {_when(row.expires_at)}  revoked {_when(row.revoked_at)}"
+                for row in rows
+            ]
+    except PartsvcError as error:
+        click.echo(f"error: {error.detail}", err=True)
+        sys.exit(1)
+    click.echo("\n".join(lines) if lines else f"{name} has no API tokens")
+
+
+@users.command("revoke")
+@click.argument("token_id", type=click.IntRange(1, 2**31 - 1))
+def users_revoke(token_id: int) -> None:
+    """Revoke an API token for good (its id from `partsvc users tokens NAME`)."""
+    from partsvc.auth.services import revoke_token
+
+    try:
+        with _database().unit_of_work() as session:
+            _audited(session)
+            revoke_token(session, token_id, by=None, now=_now())
+    except PartsvcError as error:
+        click.echo(f"error: {error.detail}", err=True)
+        sys.exit(1)
+    click.echo(f"API token {token_id} revoked")
+
+
+@users.command("unlock")
+@click.argument("name")
+def users_unlock(name: str) -> None:
+    """Let a username locked after failed logins log in again now."""
+    from partsvc.auth.lockout import unlock
+
+    with _database().unit_of_work() as session:
+        unlock(_audited(session), name)
+    click.echo(f"{name} may log in again")
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment is not None else "-"
 
 
 @main.command()

@@ -38,6 +38,10 @@ class Settings:
     plan_queue: str = "partsvc-plans"
     plan_wait_margin_s: float = 30.0
     """How much longer than the planner's time limit a request waits for a queued plan."""
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    """A username that fails to log in ``login_max_failures`` times within this many
+    minutes is locked for as long."""
 
     @classmethod
     def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -61,6 +65,8 @@ class Settings:
             redis_url=env.get("PARTSVC_REDIS_URL") or None,
             plan_queue=env.get("PARTSVC_PLAN_QUEUE") or "partsvc-plans",
             plan_wait_margin_s=float(env.get("PARTSVC_PLAN_WAIT_MARGIN_S", "30")),
+            login_max_failures=int(env.get("PARTSVC_LOGIN_MAX_FAILURES", "5")),
+            login_lockout_minutes=int(env.get("PARTSVC_LOGIN_LOCKOUT_MINUTES", "15")),
         )
 
     def replace(self, **changes: Any) -> Settings:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from werkzeug.routing import BaseConverter, ValidationError
 
 from partsvc import idempotency
+from partsvc.audit import services as audit
 from partsvc.auth.models import ROLE_VALUES
 from partsvc.auth.services import Caller, caller_for_token
 from partsvc.config import Settings
@@ -119,7 +120,11 @@ def now() -> datetime:
 
 
 class Resource(MethodView):
-    """Base of every API view: the unit of work, authentication, roles, idempotency."""
+    """Base of every API view: the unit of work, authentication, roles, idempotency, and
+    an audit event for each write that succeeds (``audited = False``: the ledger's moves,
+    which are their own audit)."""
+
+    audited = True
 
     def dispatch_request(self, **kwargs: Any) -> Response:
         method = request.method
@@ -160,8 +165,9 @@ class Resource(MethodView):
         with db.unit_of_work(write=True) as session:
             g.session = session
             g.user = user = user or _authorize(session, roles)
+            audit.begin(session, actor=user, client=request.remote_addr, now=now())
             if key is None:
-                return current_app.make_response(super().dispatch_request(**kwargs))
+                return self._audited(session, super().dispatch_request(**kwargs))
             idempotency.check_key(key)
             fingerprint = idempotency.fingerprint(request.method, request.path, request.get_data())
             idempotency.claim_key(session, user_id=user.id, key=key)
@@ -170,7 +176,7 @@ class Resource(MethodView):
             )
             if stored is not None:
                 return _replay(stored)
-            response = current_app.make_response(super().dispatch_request(**kwargs))
+            response = self._audited(session, super().dispatch_request(**kwargs))
             if 200 <= response.status_code < 300:
                 idempotency.store_answer(
                     session,
@@ -186,6 +192,25 @@ class Resource(MethodView):
                     now=now(),
                 )
             return response
+
+    def _audited(self, session: Session, answer: Any) -> Response:
+        """The view's answer; a success leaves an event unless the view recorded its own."""
+        response = current_app.make_response(answer)
+        if self.audited and 200 <= response.status_code < 300 and not audit.recorded(session):
+            audit_request(session, created=response.headers.get("Location"))
+        return response
+
+
+def audit_request(session: Session, *, created: str | None = None) -> None:
+    """The general audit event of this write request (method, route, the route's values)."""
+    rule = request.url_rule
+    audit.record_request(
+        session,
+        method=request.method,
+        route=rule.rule if rule is not None else request.path,
+        args=dict(request.view_args or {}),
+        created=created,
+    )
 
 
 def authorize(session: Session, roles: frozenset[str]) -> Caller:

@@ -1,5 +1,6 @@
 """Imports every model so ``Base.metadata`` knows all tables (Alembic, tests)."""
 
+from partsvc.audit.models import AuditEvent
 from partsvc.auth.models import ApiToken, User
 from partsvc.calls.models import (
     Call,
@@ -43,6 +44,7 @@ metadata = Base.metadata
 
 __all__ = [
     "ApiToken",
+    "AuditEvent",
     "CalendarDay",
     "Call",
     "CallAlert",

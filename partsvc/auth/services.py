@@ -12,8 +12,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from partsvc.auth.models import ROLE_VALUES, ApiToken, User
-from partsvc.errors import DuplicateKey, InvalidInput
+from partsvc.audit import services as audit
+from partsvc.auth.models import ROLE_VALUES, ApiToken, Role, User
+from partsvc.errors import Conflict, DuplicateKey, InvalidInput, UnknownKey
 
 TOKEN_PREFIX = "psv_"  # noqa: S105 - a visible prefix, not a secret
 
@@ -33,15 +34,81 @@ def create_user(session: Session, *, username: str, role: str) -> User:
     user = User(username=username, role=role)
     session.add(user)
     session.flush()
+    audit.record(session, "user.created", kind="user", key=username, details={"role": role})
     return user
+
+
+def user_named(session: Session, username: str) -> User:
+    """The user called ``username``, or a 404."""
+    clean = "\x00" not in username  # PostgreSQL text cannot hold NUL: no such user
+    user = session.scalar(select(User).where(User.username == username)) if clean else None
+    if user is None:
+        raise UnknownKey(f"No user named {username!r}.", user=username)
+    return user
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token just issued: its row, and the plain token, shown this once."""
+
+    row: ApiToken
+    token: str
+
+
+def grant_token(
+    session: Session,
+    user: User,
+    *,
+    name: str = "",
+    expires_at: datetime | None = None,
+    now: datetime | None = None,
+) -> IssuedToken:
+    """A new API token for ``user``, valid until ``expires_at`` (for ever if None)."""
+    if expires_at is not None and now is not None and expires_at <= now:
+        raise InvalidInput(
+            "A token must expire in the future.", errors={"expires_at": ["In the past."]}
+        )
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, token_hash=hash_token(token), name=name, expires_at=expires_at)
+    if now is not None:
+        row.created_at = now
+    session.add(row)
+    session.flush()
+    details = {"user": user.username, "name": name, "expires_at": expires_at}
+    audit.record(session, "token.issued", kind="token", key=row.id, details=details)
+    return IssuedToken(row, token)
 
 
 def issue_token(session: Session, user: User, *, name: str = "") -> str:
     """A new API token for ``user``; the plain token is returned once and never stored."""
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), name=name))
+    return grant_token(session, user, name=name).token
+
+
+def list_tokens(
+    session: Session, *, user_id: int | None, after_id: int | None = None, limit: int = 100
+) -> list[ApiToken]:
+    """API tokens, oldest first: one user's, or everyone's when ``user_id`` is None."""
+    query = select(ApiToken).order_by(ApiToken.id).limit(limit)
+    if user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    if after_id is not None:
+        query = query.where(ApiToken.id > after_id)
+    return list(session.scalars(query))
+
+
+def revoke_token(session: Session, token_id: int, *, by: Caller | None, now: datetime) -> ApiToken:
+    """Revoke a token for good: its owner or an admin may (``by`` None: the CLI). Another
+    user's token is a 404, as if it did not exist; a token revoked already is a 409."""
+    row = session.get(ApiToken, token_id, with_for_update=True)
+    if row is None or (by is not None and by.role != Role.ADMIN and row.user_id != by.id):
+        raise UnknownKey(f"No API token {token_id}.", token=token_id)
+    if row.revoked_at is not None:
+        raise Conflict(f"API token {token_id} was revoked already.", token=token_id)
+    row.revoked_at = now
     session.flush()
-    return token
+    details = {"user": row.user.username, "name": row.name}
+    audit.record(session, "token.revoked", kind="token", key=row.id, details=details)
+    return row
 
 
 MIN_PASSWORD_LENGTH = 10
@@ -56,12 +123,22 @@ def set_password(user: User, password: str) -> None:
             errors={"password": [f"At least {MIN_PASSWORD_LENGTH} characters."]},
         )
     user.password_hash = _hasher.hash(password)
+    user.session_generation = (user.session_generation or 0) + 1  # older logins end
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """Log the user out everywhere: the login cookies given out so far stop working."""
+    user = session.get(User, user_id)
+    if user is not None:
+        user.session_generation = (user.session_generation or 0) + 1
+        session.flush()
 
 
 def check_password(session: Session, username: str, password: str) -> Caller | None:
     """The active user with this name and password, or None (which of the two was wrong
     is not told). Reads only: see ``needs_new_hash``."""
-    user = session.scalar(select(User).where(User.username == username))
+    found = "\x00" not in username  # PostgreSQL text cannot hold NUL: no such user
+    user = session.scalar(select(User).where(User.username == username)) if found else None
     if user is None or not user.active or not user.password_hash:
         _hasher.hash(password)  # the same work either way, so timing tells nothing
         return None
@@ -99,10 +176,12 @@ class Caller:
     id: int
     username: str
     role: str
+    generation: int = 0
+    """The user's session generation: a login cookie of another one is void."""
 
     @classmethod
     def of(cls, user: User) -> Caller:
-        return cls(user.id, user.username, user.role)
+        return cls(user.id, user.username, user.role, user.session_generation or 0)
 
 
 def caller_for_token(session: Session, token: str, *, now: datetime) -> Caller | None:

@@ -10,6 +10,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
+from partsvc.audit import services as audit
 from partsvc.auth.models import Role
 from partsvc.auth.services import Caller
 from partsvc.businesstime import business_time
@@ -160,6 +161,13 @@ def change_call_status(
     stopped = STOPPED_BY.get(CallStatus(status))
     if stopped is not None and getattr(call, _MET_AT[stopped]) is None:
         setattr(call, _MET_AT[stopped], when)
+    audit.record(
+        session,
+        "call.status_changed",
+        kind="call",
+        key=call.id,
+        details={"from": call.status, "to": status, "at": when, "engineer": engineer},
+    )
     call.status = status
     record_status(session, call, status, when, by)
     return call
@@ -413,4 +421,17 @@ def set_sla_target(
     row.resolve_working_days = resolve_working_days
     row.round_the_clock = round_the_clock
     session.flush()
+    audit.record(
+        session,
+        "sla_policy.changed",
+        kind="sla_target",
+        key=f"{tier}/{priority}",
+        details={
+            "response_minutes": response_minutes,
+            "onsite_minutes": onsite_minutes,
+            "resolve_minutes": resolve_minutes,
+            "resolve_working_days": resolve_working_days,
+            "round_the_clock": round_the_clock,
+        },
+    )
     return row

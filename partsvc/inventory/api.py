@@ -108,6 +108,8 @@ class LocationByCode(Resource):
 
 @blp.route("/moves")
 class Moves(Resource):
+    audited = False  # the ledger records who moved what and when
+
     @allow(*LEDGER_READERS)
     @blp.arguments(schemas.MoveQuery, location="query")
     @blp.response(200, schemas.MovePage)
@@ -161,6 +163,8 @@ class MoveById(Resource):
 
 @blp.route("/moves/<int(max=2147483647):move_id>/reversal")
 class MoveReversal(Resource):
+    audited = False  # the reversal is a move of the ledger
+
     @allow(*WRITERS)
     @blp.arguments(schemas.ReversalIn)
     @blp.response(201, schemas.MoveOut)

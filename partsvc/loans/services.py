@@ -6,12 +6,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from partsvc.audit import services as audit
 from partsvc.auth.models import Role
 from partsvc.auth.services import Caller
 from partsvc.businesstime import business_time
@@ -56,6 +58,7 @@ def set_loan_terms(session: Session, terms: LoanTerms) -> LoanTerms:
         terms.due_soon_days,
     )
     session.flush()
+    audit.record(session, "loan_policy.changed", kind="loan_policy", details=asdict(terms))
     return terms
 
 
@@ -240,6 +243,19 @@ def extend(
     session.add(extension)
     loan.due_at = new_due
     session.flush()
+    audit.record(
+        session,
+        "loan.extension_overridden" if extension.override else "loan.extended",
+        kind="loan",
+        key=loan.id,
+        details={
+            "days": days,
+            "reason": reason,
+            "old_due_at": extension.old_due_at,
+            "new_due_at": new_due,
+            "override": extension.override,
+        },
+    )
     session.refresh(loan, ["extensions"])
     return extension
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, case, or_, select
 from sqlalchemy.orm import Session
 
+from partsvc.audit import services as audit
 from partsvc.auth.models import Role
 from partsvc.auth.services import Caller
 from partsvc.businesstime import business_time
@@ -57,6 +58,10 @@ def set_processing_time(session: Session, working_minutes: int) -> ProcessingTar
         session.add(row)
     row.working_minutes = working_minutes
     session.flush()
+    details = {"working_minutes": working_minutes}
+    audit.record(
+        session, "sla_policy.changed", kind="sla_target", key="part_request", details=details
+    )
     return row
 
 

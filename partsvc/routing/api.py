@@ -64,6 +64,7 @@ class Plans(MethodView):
             sent_at=utcnow(),
             time_limit_s=data["time_limit_s"] or settings().plan_time_limit_s,
             by=user,
+            client=request.remote_addr,
         )
         if queue is not None and _prefers_async():
             planning.check_day(order.day, today())

@@ -54,6 +54,8 @@ class PlanOrder:
     """The real clock then: a worker adds the time the order waited to ``now``."""
     time_limit_s: float
     by: Caller | None
+    client: str | None = None
+    """The planner's address, for the plan's audit event."""
 
     def values(self) -> dict[str, Any]:
         return {
@@ -62,6 +64,7 @@ class PlanOrder:
             "sent_at": self.sent_at.isoformat(),
             "time_limit_s": self.time_limit_s,
             "by": None if self.by is None else [self.by.id, self.by.username, self.by.role],
+            "client": self.client,
         }
 
     @classmethod
@@ -73,6 +76,7 @@ class PlanOrder:
             sent_at=datetime.fromisoformat(values["sent_at"]),
             time_limit_s=float(values["time_limit_s"]),
             by=None if by is None else Caller(int(by[0]), str(by[1]), str(by[2])),
+            client=values.get("client"),
         )
 
 
@@ -125,6 +129,7 @@ def run_plan_order(values: dict[str, Any]) -> int:
             source=travel_source(settings),
             time_limit_s=order.time_limit_s,
             by=order.by,
+            client=order.client,
             on_stage=report,
         )
     except PartsvcError as error:
@@ -254,6 +259,7 @@ def make_plan(
             source=source,
             time_limit_s=order.time_limit_s,
             by=order.by,
+            client=order.client,
         )
     planning.check_day(order.day, order.now.astimezone(calendar.zone).date())
     job = queue.submit(order)

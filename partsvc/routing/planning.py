@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
+from partsvc.audit import services as audit
 from partsvc.auth.services import Caller
 from partsvc.db import Database
 from partsvc.errors import InvalidInput
@@ -37,8 +38,10 @@ def plan_day(
     time_limit_s: float,
     by: Caller | None,
     on_stage: Callable[[str], None] | None = None,
+    client: str | None = None,
 ) -> int:
-    """Plan ``day`` (R26–R28) and store it as a draft; its id.
+    """Plan ``day`` (R26–R28) and store it as a draft; its id. The planner ``by`` and
+    their ``client`` address sign the audit event of the new plan.
 
     ``on_stage`` hears "loading", "solving" and "saving" as they begin (a queue worker
     reports them as the job's progress).
@@ -56,6 +59,7 @@ def plan_day(
     seconds = clock.perf_counter() - began
     stage("saving")
     with database.unit_of_work(write=True) as session:
+        audit.begin(session, actor=by, client=client, now=now)
         stored = services.save_plan(
             session,
             loaded,
@@ -66,6 +70,8 @@ def plan_day(
             now=now,
             by=by,
         )
+        details = {"day": day, "solve_seconds": round(seconds, 3)}
+        audit.record(session, "plan.created", kind="plan", key=stored.id, details=details)
         return stored.id
 
 

@@ -75,6 +75,7 @@ def plan_the_day() -> Any:
         sent_at=utcnow(),
         time_limit_s=settings().plan_time_limit_s,
         by=current_caller(),
+        client=request.remote_addr,
     )
     try:
         if queue is not None and request.headers.get("X-Requested-With") == "fetch":

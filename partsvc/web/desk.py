@@ -95,7 +95,8 @@ def book_move(sku: str) -> Any:
             now=now(),
             today=today(),
             by=current_caller(),
-        )
+        ),
+        audited=False,  # a move of the ledger is its own audit
     )
     if isinstance(booked, PartsvcError):
         return _part_page(sku, form, CountForm(formdata=None), refusal=booked), booked.status
@@ -133,7 +134,8 @@ def reverse(move_id: int) -> Any:
     reversal = attempt(
         lambda session: bookings.book_reversal(
             session, move_id, reason="reversal", now=now(), today=today(), by=current_caller()
-        )
+        ),
+        audited=False,
     )
     if isinstance(reversal, PartsvcError):
         refused(reversal)

@@ -1,19 +1,35 @@
-"""Logging in and out of the pages with a username and password."""
+"""Logging in and out of the pages with a username and password.
+
+Logins, logouts and failed logins are audited; a username that failed too often is
+locked for a while (``partsvc.auth.lockout``), whether or not it exists.
+"""
 
 from __future__ import annotations
 
+import math
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from partsvc.audit import services as audit
+from partsvc.auth import lockout
 from partsvc.auth.models import Role
-from partsvc.auth.services import check_password, hash_is_weak, renew_hash
-from partsvc.http import database
-from partsvc.web.pages import USER_KEY, current_caller, page
+from partsvc.auth.services import (
+    Caller,
+    caller_by_id,
+    check_password,
+    end_sessions,
+    hash_is_weak,
+    renew_hash,
+)
+from partsvc.http import database, now, settings
+from partsvc.web.pages import GENERATION_KEY, USER_KEY, current_caller, page
 
 bp = Blueprint("web", __name__)
 
@@ -35,28 +51,47 @@ class LoginForm(FlaskForm):  # type: ignore[misc]
 def login() -> Any:
     form = LoginForm()
     failed = False
+    locked: datetime | None = None
     if form.validate_on_submit():
         # Read only: a login attempt never holds SQLite's write lock while Argon2 works.
         with database().unit_of_work(write=False) as db_session:
-            caller = check_password(db_session, form.username.data, form.password.data)
+            name, password = form.username.data, form.password.data
+            locked = lockout.locked_until(db_session, name, now=now(), rule=_rule())
+            caller = check_password(db_session, name, password) if locked is None else None
             weak = caller is not None and hash_is_weak(db_session, caller.id)
-        if caller is not None and weak:
-            with database().unit_of_work(write=True) as db_session:
-                renew_hash(db_session, caller.id, form.password.data)
         if caller is not None:
+            with database().unit_of_work(write=True) as db_session:
+                _begin(db_session, caller)
+                audit.record(db_session, lockout.LOGIN, kind="user", key=caller.username)
+                if weak:
+                    renew_hash(db_session, caller.id, form.password.data)
             session.clear()
             session.permanent = True
             session[USER_KEY] = caller.id
+            session[GENERATION_KEY] = caller.generation
             return redirect(
                 _safe_next(request.args.get("next")) or url_for(HOME[Role(caller.role)])
             )
         failed = True
+        locked = _refused(form.username.data, locked)
+    if locked is not None:
+        wait = max(1, math.ceil((locked - now()) / timedelta(minutes=1)))
+        shown = render_template("login.html", form=form, locked_minutes=wait)
+        return shown, 429, {"Retry-After": str(wait * 60)}
     status = 401 if failed else 200
     return render_template("login.html", form=form, failed=failed), status
 
 
 @bp.post("/logout")
 def logout() -> Any:
+    user_id = session.get(USER_KEY)
+    if isinstance(user_id, int):
+        with database().unit_of_work(write=True) as db_session:
+            caller = caller_by_id(db_session, user_id)
+            if caller is not None and caller.generation == session.get(GENERATION_KEY, 0):
+                _begin(db_session, caller)
+                audit.record(db_session, lockout.LOGOUT, kind="user", key=caller.username)
+                end_sessions(db_session, caller.id)
     session.clear()
     return redirect(url_for("web.login"))
 
@@ -65,6 +100,28 @@ def logout() -> Any:
 @page(*Role)
 def home() -> Any:
     return redirect(url_for(HOME[Role(current_caller().role)]))
+
+
+def _rule() -> lockout.LockoutRule:
+    configured = settings()
+    window = timedelta(minutes=configured.login_lockout_minutes)
+    return lockout.LockoutRule(max_failures=configured.login_max_failures, window=window)
+
+
+def _begin(db_session: Session, caller: Caller | None) -> None:
+    """The audit events of this unit of work are ``caller``'s (None: nobody logged in)."""
+    audit.begin(db_session, actor=caller, client=request.remote_addr, now=now())
+
+
+def _refused(username: str, locked: datetime | None) -> datetime | None:
+    """Keep the failed (or, while locked, refused) login in the audit trail, in its own
+    transaction since the login itself writes nothing; when the lock ends, if locked."""
+    with database().unit_of_work(write=True) as db_session:
+        _begin(db_session, None)
+        if locked is not None:
+            lockout.note_refusal(db_session, username, until=locked)
+            return locked
+        return lockout.note_failure(db_session, username, now=now(), rule=_rule())
 
 
 def _safe_next(target: str | None) -> str | None:

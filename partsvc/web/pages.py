@@ -4,6 +4,7 @@ A page view is wrapped by ``page(*roles)``. Nobody logged in: off to the login p
 role the page is not for: a 403 page. Then the view runs in one unit of work (a writing one
 for POST), and a form's service call goes through ``attempt``: inside a savepoint, so a
 refused booking writes nothing and the view can show the form again, filled in, with why.
+A form whose service call succeeds leaves an audit event, like a write through the API.
 """
 
 from __future__ import annotations
@@ -15,14 +16,17 @@ from typing import Any, TypeVar
 from flask import flash, g, redirect, render_template, request, session, url_for
 from sqlalchemy.orm import Session
 
+from partsvc.audit import services as audit
 from partsvc.auth.services import Caller, caller_by_id
 from partsvc.errors import PartsvcError
-from partsvc.http import database
+from partsvc.http import audit_request, database, now
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
 USER_KEY = "user_id"
+GENERATION_KEY = "generation"
+"""The user's session generation at login: logging out or a new password makes it stale."""
 
 
 def page(*roles: str, writes: bool | None = None) -> Callable[[F], F]:
@@ -41,10 +45,12 @@ def page(*roles: str, writes: bool | None = None) -> Callable[[F], F]:
             try:
                 with database().unit_of_work(write=write) as db_session:
                     caller = caller_by_id(db_session, user_id)
-                    if caller is None:
+                    if caller is None or caller.generation != session.get(GENERATION_KEY, 0):
                         session.clear()
                         return redirect(url_for("web.login"))
                     g.session, g.user = db_session, caller
+                    if write:
+                        audit.begin(db_session, actor=caller, client=request.remote_addr, now=now())
                     if caller.role not in allowed:
                         return forbidden(caller)
                     return view(**kwargs)
@@ -63,12 +69,20 @@ def forbidden(caller: Caller) -> tuple[str, int]:
     return render_template("forbidden.html", caller=caller), 403
 
 
-def attempt(action: Callable[[Session], T]) -> T | PartsvcError:
-    """Run a form's booking in a savepoint: its result, or the refusal with nothing written."""
+def attempt(action: Callable[[Session], T], *, audited: bool = True) -> T | PartsvcError:
+    """Run a form's booking in a savepoint: its result, or the refusal with nothing written.
+
+    A success leaves an audit event unless the services recorded their own, or the
+    booking is a move of the ledger (``audited=False``), which is its own audit.
+    """
     db_session: Session = g.session
     try:
         with db_session.begin_nested():
-            return action(db_session)
+            before = audit.recorded(db_session)
+            result = action(db_session)
+            if audited and audit.recorded(db_session) == before:
+                audit_request(db_session)
+            return result
     except PartsvcError as error:
         return error
 

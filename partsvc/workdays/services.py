@@ -9,6 +9,7 @@ from datetime import date, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from partsvc.audit import services as audit
 from partsvc.auth.services import Caller
 from partsvc.errors import InvalidInput, UnknownKey
 from partsvc.workdays.models import CalendarDay
@@ -41,6 +42,8 @@ def set_day(
     row.note = note
     row.updated_by_id = by.id if by else None
     session.flush()
+    details = {"working": working, "note": note}
+    audit.record(session, "calendar_day.set", kind="calendar_day", key=day, details=details)
     return row
 
 
@@ -51,6 +54,7 @@ def remove_day(session: Session, day: date) -> None:
         raise UnknownKey(f"The admin has not set {day.isoformat()}.", day=day.isoformat())
     session.delete(row)
     session.flush()
+    audit.record(session, "calendar_day.removed", kind="calendar_day", key=day)
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,10 @@ POLICY = [
     ("POST", "/api/v1/vendor-orders/{number}/receipts/{receipt_id}/reversal", WRITERS, 201),
     ("GET", "/api/v1/sla-policy/part-requests", ALL, 200),
     ("PUT", "/api/v1/sla-policy/part-requests", {"admin"}, 200),
+    ("GET", "/api/v1/audit", {"admin"}, 200),
+    ("GET", "/api/v1/tokens", ALL, 200),
+    ("POST", "/api/v1/tokens", ALL, 201),
+    ("POST", "/api/v1/tokens/{token_id}/revoke", ALL, 200),
 ]
 
 
@@ -341,6 +345,7 @@ def world(client, auth, session):
         "engineer": "E-R",
         "equipment": "EQ-R",
         "job_id": "plan-0123456789abcdef",
+        "token_id": 1,
     }
 
 
@@ -396,6 +401,7 @@ def bodies(path: str, n: int) -> dict:
         "/api/v1/loaner-reservations": {"call": "CALL", "sku": "LOAN-R"},
         "/api/v1/loan-policy": {"loan_days": 15, "max_days": 30, "due_soon_days": 2},
         "/api/v1/plans": {"date": "2026-11-20", "time_limit_s": 0.5},
+        "/api/v1/tokens": {"name": f"laptop {n}"},
         "/api/v1/plans/{plan_id}/candidates": {"call": "NEW-CALL"},
         "/api/v1/plans/{plan_id}/assign": {"call": "NEW-CALL", "engineer": "E-R"},
         "/api/v1/equipment": {
@@ -416,6 +422,10 @@ def test_each_role_is_allowed_or_refused_as_the_policy_says(
 ):
     if path in PREPARE:
         PREPARE[path](client, auth, world)
+    if path == "/api/v1/tokens/{token_id}/revoke" and role is not None:
+        # a token of the caller's own: a user revokes their own tokens, an admin anyone's
+        issued = client.post("/api/v1/tokens", json={"name": "spare"}, headers=auth[role])
+        world["token_id"] = issued.json["id"]
     url = path.format(**world)
     headers = auth[role] if role else {}
     body = bodies(path, hash(role) % 1000)

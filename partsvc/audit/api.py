@@ -1,0 +1,23 @@
+"""The audit trail for admins: read only; nothing edits or deletes it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from partsvc.audit import schemas, services
+from partsvc.http import Resource, allow, current_session, paged
+
+blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="Who did what, and when")
+
+
+@blp.route("/audit")
+class Audit(Resource):
+    @allow("admin")
+    @blp.arguments(schemas.AuditQuery, location="query")
+    @blp.response(200, schemas.AuditPage)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Audit events, oldest first: every write but the ledger's moves (which are their own
+        audit), logins, logouts and failed logins, with who, when and from where."""
+        return paged(query, services.list_events, session=current_session())

@@ -1,0 +1,48 @@
+"""API tokens as the API shows them; the token itself only once, when issued."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from partsvc.schemas import PageQuery, page_of, sane_instant, text
+
+
+class TokenQuery(PageQuery):
+    user = fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "Whose tokens (admins; others see only their own)."},
+    )
+
+
+class TokenIn(Schema):
+    name = text(100)
+    expires_at = fields.AwareDateTime(allow_none=True, load_default=None, validate=sane_instant)
+    user = fields.String(
+        validate=validate.Length(min=1, max=64),
+        load_default=None,
+        metadata={"description": "For whom (admins only); the caller when left out."},
+    )
+
+
+class TokenOut(Schema):
+    id = fields.Integer()
+    user = fields.String(attribute="user.username")
+    name = fields.String()
+    created_at = fields.AwareDateTime()
+    expires_at = fields.AwareDateTime(allow_none=True)
+    revoked_at = fields.AwareDateTime(allow_none=True)
+
+
+class IssuedTokenOut(Schema):
+    """A token just issued (``services.IssuedToken``): its row's fields and the token."""
+
+    id = fields.Integer(attribute="row.id")
+    user = fields.String(attribute="row.user.username")
+    name = fields.String(attribute="row.name")
+    created_at = fields.AwareDateTime(attribute="row.created_at")
+    expires_at = fields.AwareDateTime(attribute="row.expires_at", allow_none=True)
+    revoked_at = fields.AwareDateTime(attribute="row.revoked_at", allow_none=True)
+    token = fields.String(metadata={"description": "The token: shown this once, never again."})
+
+
+TokenPage = page_of(TokenOut, "TokenPage")
