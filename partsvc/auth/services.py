@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from partsvc.auth.models import ROLE_VALUES, ApiToken, User
 from partsvc.errors import DuplicateKey, InvalidInput
 
-TOKEN_PREFIX = "psv_"  # noqa: S105 - a visible prefix, not a secret
+# A visible prefix that marks our tokens, not a secret.
+TOKEN_PREFIX = "psv_"  # noqa: S105  # nosec B105
 
 
 def hash_token(token: str) -> str:
