@@ -22,7 +22,7 @@ demo: install
 	@echo "serving on http://127.0.0.1:5000"
 	$(BIN)/partsvc serve --host 127.0.0.1 --port 5000
 
-## make test: lint, types, architecture contracts, then the whole test suite
+## make test: lint, types, architecture contracts, security checks, then the whole test suite
 test: install lint
 	$(BIN)/python -m pytest
 
@@ -31,6 +31,8 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/bandit -c pyproject.toml -r partsvc -q
+	$(BIN)/python tools/audit_dependencies.py
 
 clean-demo:
 	rm -f instance/partsvc.db instance/partsvc.db-wal instance/partsvc.db-shm instance/demo-tokens.txt

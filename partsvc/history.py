@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from partsvc.calls.models import Call, Equipment
 from partsvc.errors import UnknownKey
+from partsvc.inventory.catalog import hidden_from
 from partsvc.inventory.ledger import list_moves
 from partsvc.inventory.models import Unit
 from partsvc.loans.models import Loan
@@ -36,13 +37,16 @@ def serial_history(
     session: Session, serial: str, *, only_engineer: int | None = None
 ) -> SerialHistory:
     """Everything known of ``serial``; 404 if nothing is. ``only_engineer`` narrows the
-    calls and loans to that engineer's (engineers see their own)."""
+    calls and loans to that engineer's (engineers see their own), drops the moves through
+    other engineers' vans, and makes a unit in another engineer's van unknown."""
     if "\x00" in serial:  # PostgreSQL text cannot hold NUL: no serial has one
         raise UnknownKey(f"Nothing is known of serial {serial!r}.", serial=serial)
     unit = session.scalar(select(Unit).where(Unit.serial == serial))
     equipment = session.scalar(select(Equipment).where(Equipment.serial == serial))
     rmas = rma_events_for_serial(session, serial)
     if unit is None and equipment is None and not rmas:
+        raise UnknownKey(f"Nothing is known of serial {serial!r}.", serial=serial)
+    if unit is not None and hidden_from(unit.location, only_engineer):
         raise UnknownKey(f"Nothing is known of serial {serial!r}.", serial=serial)
     loans = []
     if unit is not None:
@@ -63,7 +67,12 @@ def serial_history(
         serial=serial,
         unit=unit,
         equipment=equipment,
-        moves=list_moves(session, serial=serial, limit=HISTORY_LIMIT) if unit else [],
+        moves=[
+            move
+            for move in (list_moves(session, serial=serial, limit=HISTORY_LIMIT) if unit else [])
+            if not hidden_from(move.from_location, only_engineer)
+            and not hidden_from(move.to_location, only_engineer)
+        ],
         loans=loans,
         rmas=rmas,
         calls=calls,

@@ -16,7 +16,8 @@ from partsvc.audit import services as audit
 from partsvc.auth.models import ROLE_VALUES, ApiToken, Role, User
 from partsvc.errors import Conflict, DuplicateKey, InvalidInput, UnknownKey
 
-TOKEN_PREFIX = "psv_"  # noqa: S105 - a visible prefix, not a secret
+# A visible prefix that marks our tokens, not a secret.
+TOKEN_PREFIX = "psv_"  # noqa: S105  # nosec B105
 
 
 def hash_token(token: str) -> str:

@@ -106,8 +106,8 @@ class EngineerByCode(Resource):
     @allow(*ALL_ROLES)
     @blp.response(200, schemas.EngineerOut)
     def get(self, engineer: str) -> Any:
-        """One engineer."""
-        return services.get_engineer(current_session(), engineer)
+        """One engineer; an engineer sees only themselves (any other is a 404)."""
+        return calls.get_visible_engineer(current_session(), engineer, caller=current_user())
 
 
 @blp.route("/engineers/<engineer>/day")

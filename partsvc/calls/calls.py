@@ -285,6 +285,16 @@ def only_engineer(session: Session, caller: Caller | None) -> int | None:
     return mine.id if mine else NO_ENGINEER
 
 
+def get_visible_engineer(session: Session, code: str, *, caller: Caller | None) -> Engineer:
+    """An engineer by code; to an engineer, every other engineer looks unknown (404): their
+    home, van and day are not a colleague's to read."""
+    engineer = get_engineer(session, code)
+    mine = only_engineer(session, caller)
+    if mine is not None and mine != engineer.id:
+        raise UnknownKey(f"No engineer {code!r}.", engineer=code)
+    return engineer
+
+
 class EngineersOwn(Protocol):
     id: Any
     engineer_id: Any

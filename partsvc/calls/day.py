@@ -14,11 +14,9 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from partsvc.auth.services import Caller
-from partsvc.calls.calls import only_engineer
+from partsvc.calls.calls import get_visible_engineer
 from partsvc.calls.models import Call, Engineer
 from partsvc.calls.rules import CallStatus
-from partsvc.calls.services import get_engineer
-from partsvc.errors import Forbidden
 from partsvc.inventory.ledger import list_stock
 from partsvc.inventory.models import StockLevel
 from partsvc.loans.models import Loan
@@ -44,12 +42,9 @@ def engineer_day(
 ) -> EngineerDay:
     """What ``code`` has on ``day``: open calls due by its end or resolved on it, and van stock.
 
-    An engineer sees their own day only.
+    An engineer sees their own day only: another's is unknown (404).
     """
-    engineer = get_engineer(session, code)
-    mine = only_engineer(session, caller)
-    if mine is not None and mine != engineer.id:
-        raise Forbidden("An engineer sees their own day only.", engineer=code)
+    engineer = get_visible_engineer(session, code, caller=caller)
     starts = datetime.combine(day, time.min, calendar.zone).astimezone(UTC)
     ends = datetime.combine(day + timedelta(days=1), time.min, calendar.zone).astimezone(UTC)
     finished = Call.status.in_([CallStatus.RESOLVED, CallStatus.CLOSED])

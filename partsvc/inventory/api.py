@@ -78,11 +78,13 @@ class Locations(Resource):
     @blp.arguments(schemas.LocationQuery, location="query")
     @blp.response(200, schemas.LocationPage)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
-        """List locations, optionally of one kind."""
+        """List locations, optionally of one kind; an engineer sees no other engineer's van."""
         limit = query["limit"]
+        session = current_session()
         items = services.list_locations(
-            current_session(),
+            session,
             kind=query.get("kind"),
+            only_engineer=only_engineer(session, current_user()),
             after_id=cursor(query.get("cursor")),
             limit=limit + 1,
         )
@@ -102,8 +104,10 @@ class LocationByCode(Resource):
     @allow(*ALL_ROLES)
     @blp.response(200, schemas.LocationOut)
     def get(self, code: str) -> Any:
-        """One location by code."""
-        return services.get_location(current_session(), code)
+        """One location by code; another engineer's van is unknown to an engineer (404)."""
+        session = current_session()
+        mine = only_engineer(session, current_user())
+        return services.get_visible_location(session, code, only_engineer=mine)
 
 
 @blp.route("/moves")
@@ -187,10 +191,13 @@ class Stock(Resource):
     @blp.arguments(schemas.StockQuery, location="query")
     @blp.response(200, schemas.StockPage)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
-        """Stock levels: on hand, reserved and available per part and location."""
+        """Stock levels: on hand, reserved and available per part and location. An engineer
+        sees the warehouses and their own van; another engineer's van is unknown (404)."""
         limit = query["limit"]
+        session = current_session()
         items = services.list_stock(
-            current_session(),
+            session,
+            only_engineer=only_engineer(session, current_user()),
             sku=query.get("sku"),
             location=query.get("location"),
             kind=query.get("kind"),

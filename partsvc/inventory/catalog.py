@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.orm import Session
 
 from partsvc.calls.models import Engineer
@@ -24,6 +24,31 @@ def get_part(session: Session, sku: str) -> Part:
 
 def get_location(session: Session, code: str) -> Location:
     return one_by_key(session, Location, Location.code, code, what="location", field="location")
+
+
+def hidden_from(location: Location, only_engineer: int | None) -> bool:
+    """Whether the engineer ``only_engineer`` (None: not an engineer) may not see this
+    location: a van that is not theirs. Warehouses and the rest are everyone's."""
+    return (
+        only_engineer is not None
+        and location.kind == LocationKind.VAN
+        and location.engineer_id != only_engineer
+    )
+
+
+def visible_locations(only_engineer: int | None) -> ColumnElement[bool]:
+    """The locations ``only_engineer`` may see, as a condition on ``Location``."""
+    if only_engineer is None:
+        return true()
+    return or_(Location.kind != LocationKind.VAN, Location.engineer_id == only_engineer)
+
+
+def get_visible_location(session: Session, code: str, *, only_engineer: int | None) -> Location:
+    """A location by code; another engineer's van answers as if it did not exist."""
+    location = get_location(session, code)
+    if hidden_from(location, only_engineer):
+        raise UnknownKey(f"No location {code!r}.", location=code)
+    return location
 
 
 def get_unit(session: Session, serial: str) -> Unit:
@@ -163,9 +188,16 @@ def search_parts(
 
 
 def list_locations(
-    session: Session, *, kind: str | None = None, after_id: int | None = None, limit: int = 50
+    session: Session,
+    *,
+    kind: str | None = None,
+    after_id: int | None = None,
+    limit: int = 50,
+    only_engineer: int | None = None,
 ) -> list[Location]:
-    query = select(Location).order_by(Location.id).limit(limit)
+    """Locations by id; an engineer (``only_engineer``) sees no other engineer's van."""
+    query = select(Location).where(visible_locations(only_engineer)).order_by(Location.id)
+    query = query.limit(limit)
     if kind:
         query = query.where(Location.kind == kind)
     if after_id is not None:

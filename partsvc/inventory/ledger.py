@@ -30,7 +30,14 @@ from partsvc.errors import (
     SerialNotHere,
     UnknownKey,
 )
-from partsvc.inventory.catalog import get_location, get_move, get_part, get_unit
+from partsvc.inventory.catalog import (
+    get_location,
+    get_move,
+    get_part,
+    get_unit,
+    get_visible_location,
+    visible_locations,
+)
 from partsvc.inventory.models import Location, Move, MoveUnit, Part, StockLevel, Unit
 from partsvc.inventory.rules import holds_stock, lock_order, may_introduce_serials
 
@@ -462,11 +469,14 @@ def list_stock(
     include_zero: bool = False,
     after_id: int | None = None,
     limit: int = 50,
+    only_engineer: int | None = None,
 ) -> list[StockLevel]:
     """Stock levels per part and location: on hand, reserved and available.
 
     Without a location or kind, only warehouses and vans, where stock is held; a
     counterparty's balance (a vendor's, a site's) is asked for by location or kind.
+    An engineer (``only_engineer``) sees no other engineer's van: asked for by code,
+    it is unknown.
     """
     # Moves change levels with Core statements: always read them afresh.
     query = (
@@ -478,13 +488,16 @@ def list_stock(
     if sku is not None:
         query = query.where(StockLevel.part_id == get_part(session, sku).id)
     if location is not None:
-        query = query.where(StockLevel.location_id == get_location(session, location).id)
-    elif kind is not None:
-        query = query.join(Location, Location.id == StockLevel.location_id).where(
-            Location.kind == kind
-        )
+        place = get_visible_location(session, location, only_engineer=only_engineer)
+        query = query.where(StockLevel.location_id == place.id)
     else:
-        query = query.where(StockLevel.guarded.is_(True))
+        query = query.join(Location, Location.id == StockLevel.location_id).where(
+            visible_locations(only_engineer)
+        )
+        if kind is not None:
+            query = query.where(Location.kind == kind)
+        else:
+            query = query.where(StockLevel.guarded.is_(True))
     if not include_zero:
         query = query.where(or_(StockLevel.on_hand != 0, StockLevel.reserved != 0))
     if after_id is not None:

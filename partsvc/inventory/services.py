@@ -14,6 +14,7 @@ from partsvc.inventory.catalog import (
     get_move,
     get_part,
     get_unit,
+    get_visible_location,
     list_locations,
     search_parts,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "get_move",
     "get_part",
     "get_unit",
+    "get_visible_location",
     "ledger_balance",
     "list_locations",
     "list_moves",

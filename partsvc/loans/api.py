@@ -94,8 +94,9 @@ class LoanerReservations(Resource):
     @blp.arguments(schemas.ReservationQuery, location="query")
     @blp.response(200, schemas.ReservationList)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
-        """Loaners held for planned visits (up to 500)."""
-        return {"items": services.list_reservations(current_session(), **query), "next": None}
+        """Loaners held for planned visits (up to 500); an engineer sees their calls' only."""
+        items = services.list_reservations(current_session(), caller=current_user(), **query)
+        return {"items": items, "next": None}
 
     @allow(*PLANNERS)
     @blp.arguments(schemas.ReservationIn)

@@ -517,9 +517,19 @@ def release_reservation(session: Session, reservation_id: int) -> LoanerReservat
 
 
 def list_reservations(
-    session: Session, *, call: int | None = None, active: bool | None = None
+    session: Session,
+    *,
+    call: int | None = None,
+    active: bool | None = None,
+    caller: Caller | None = None,
 ) -> list[LoanerReservation]:
+    """Loaners held for visits; an engineer sees those held for their own calls."""
     query = select(LoanerReservation).order_by(LoanerReservation.id).limit(500)
+    mine = only_engineer(session, caller)
+    if mine is not None:
+        query = query.join(Call, Call.id == LoanerReservation.call_id).where(
+            Call.engineer_id == mine
+        )
     if call is not None:
         query = query.where(LoanerReservation.call_id == call)
     if active is not None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from partsvc.auth.services import Caller
 from partsvc.calls.calls import only_engineer
-from partsvc.errors import Conflict, Forbidden, UnknownKey
+from partsvc.errors import Conflict, UnknownKey
 from partsvc.inventory.ledger import post_move
 from partsvc.inventory.models import Part
 from partsvc.inventory.reservations import release
@@ -34,14 +34,15 @@ def collect_pickup(
         .where(PlanStop.id == stop_id, PlanRoute.plan_id == plan_id)
         .with_for_update(of=PlanStop)
     ).one_or_none()
+    unknown = UnknownKey(f"Plan {plan_id} has no pick-up {stop_id}.", plan=plan_id, stop=stop_id)
     if stop is None or stop.kind != "pickup":
-        raise UnknownKey(f"Plan {plan_id} has no pick-up {stop_id}.", plan=plan_id, stop=stop_id)
+        raise unknown
     route = session.get(PlanRoute, stop.route_id)
     plan = session.get(DayPlan, route.plan_id) if route else None
     assert route is not None and plan is not None
     mine = only_engineer(session, by)
     if mine is not None and mine != route.engineer_id:
-        raise Forbidden("An engineer collects their own pick-ups only.")
+        raise unknown  # an engineer collects their own pick-ups; another's looks unknown
     if plan.status != "published":
         raise Conflict(f"Plan {plan_id} is {plan.status}; only a published plan's pick-ups.")
     if stop.collected_at is not None:

@@ -162,7 +162,7 @@ def test_an_engineers_day_holds_their_calls_due_by_its_end_and_their_van_stock(
 def test_an_engineer_sees_their_own_day_only(client, auth, engineers):
     query = {"date": "2026-11-20"}
     other = client.get("/api/v1/engineers/E-D2/day", query_string=query, headers=engineers["E-D1"])
-    assert other.status_code == 403
+    assert other.status_code == 404  # as if E-D2 did not exist
     assert other.content_type == "application/problem+json"
     assert (
         client.get(

@@ -467,6 +467,19 @@ def test_every_api_endpoint_is_in_the_policy(app):
     assert served == {(method, path) for method, path, _, _ in POLICY}
 
 
+def test_an_api_endpoint_missing_from_the_policy_is_caught(app):
+    from partsvc.http import Resource, allow
+
+    class Forgotten(Resource):
+        @allow("admin")
+        def delete(self, thing):
+            return "", 204
+
+    app.add_url_rule("/api/v1/forgotten/<thing>", view_func=Forgotten.as_view("forgotten"))
+    with pytest.raises(AssertionError, match="forgotten"):
+        test_every_api_endpoint_is_in_the_policy(app)
+
+
 def test_a_view_that_declares_no_roles_is_closed_to_everyone(app, client, auth):
     from partsvc.http import Resource
 
