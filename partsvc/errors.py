@@ -86,3 +86,11 @@ class StaleVersion(PartsvcError):
     status = 412
     slug = "stale-version"
     title = "The resource has changed"
+
+
+class InvalidRows(InvalidInput):
+    """An imported file with bad rows: ``errors`` maps each bad row (numbered as in a
+    spreadsheet, the header being row 1) to its columns and their messages."""
+
+    slug = "invalid-rows"
+    title = "The file has errors; nothing was imported"
