@@ -239,7 +239,10 @@ def _import(action: Callable[[Session], object]) -> None:
         sys.exit(1)
     done = asdict(result)  # type: ignore[call-overload]
     verb = "would import" if done.pop("dry_run") else "imported"
+    per_location = done.pop("locations", {})
     click.echo(f"{verb}: " + ", ".join(f"{key} {value}" for key, value in done.items()))
+    for code, units in per_location.items():
+        click.echo(f"  {code}: {units} units")
 
 
 @main.command()
