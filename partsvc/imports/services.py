@@ -25,6 +25,7 @@ from partsvc.imports.csvfile import Problems, read_rows
 from partsvc.inventory.catalog import adjustment_location
 from partsvc.inventory.ledger import post_move
 from partsvc.inventory.models import Location, Part, StockLevel, Unit
+from partsvc.purchasing.services import waiting_at
 
 OPENING_STOCK = "opening stock"
 """The reason of every move an opening-stock import books."""
@@ -132,6 +133,10 @@ def import_stock(
     adjustment = adjustment_location(session)  # a dry run says so too, if there is none
     reference = opening_reference(now, source)
     if not dry_run:
+        codes = sorted({move.location for move in moves})
+        waiting = waiting_at(
+            session, list(session.scalars(select(Location.id).where(Location.code.in_(codes))))
+        )
         for move in moves:
             booked = post_move(
                 session,
@@ -145,7 +150,8 @@ def import_stock(
                 now=now,
                 by=by,
             )
-            serve_waiting_requests(session, booked, now=now, today=today)
+            if (booked.part_id, booked.to_location_id) in waiting:
+                serve_waiting_requests(session, booked, now=now, today=today)
     per_location: Counter[str] = Counter()
     for move in moves:
         per_location[move.location] += move.qty
