@@ -2,8 +2,9 @@
 
 Every row is read and checked first, against the file and against the database; one bad
 row refuses the whole file with every problem listed, and nothing is written. Only then
-are the parts inserted, or the stock booked through the ledger (``post_move``, from the
-adjustment location, as a count books what it finds), all in the caller's transaction.
+are the parts inserted, or the stock booked through the ledger (``post_moves_in``, the
+batch form of ``post_move``, from the adjustment location, as a count books what it
+finds), all in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from partsvc.errors import InvalidRows
 from partsvc.imports import rules
 from partsvc.imports.csvfile import Problems, read_rows
 from partsvc.inventory.catalog import adjustment_location
-from partsvc.inventory.ledger import post_move
+from partsvc.inventory.ledger_bulk import Arrival, post_moves_in
 from partsvc.inventory.models import Location, Part, StockLevel, Unit
 from partsvc.purchasing.services import waiting_at
 
@@ -137,21 +138,19 @@ def import_stock(
         waiting = waiting_at(
             session, list(session.scalars(select(Location.id).where(Location.code.in_(codes))))
         )
-        for move in moves:
-            booked = post_move(
-                session,
-                sku=move.sku,
-                qty=move.qty,
-                from_code=adjustment.code,
-                to_code=move.location,
-                reason=OPENING_STOCK,
-                reference=reference,
-                serials=move.serials,
-                now=now,
-                by=by,
-            )
-            if (booked.part_id, booked.to_location_id) in waiting:
-                serve_waiting_requests(session, booked, now=now, today=today)
+        arrivals = [Arrival(m.sku, m.qty, m.location, m.serials) for m in moves]
+        booked = post_moves_in(
+            session,
+            arrivals,
+            from_code=adjustment.code,
+            reason=OPENING_STOCK,
+            reference=reference,
+            now=now,
+            by=by,
+        )
+        for arrived in booked:
+            if (arrived.part_id, arrived.to_location_id) in waiting:
+                serve_waiting_requests(session, arrived, now=now, today=today)
     per_location: Counter[str] = Counter()
     for move in moves:
         per_location[move.location] += move.qty

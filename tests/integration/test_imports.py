@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from partsvc.errors import InvalidRows
 from partsvc.imports import services as imports
+from partsvc.inventory import ledger_bulk
 from partsvc.inventory import services as stock
 from partsvc.inventory.models import Move, Part, StockLevel, Unit
 from partsvc.purchasing.models import PartRequest
@@ -148,22 +149,21 @@ def test_a_failure_while_booking_rolls_back_what_was_booked_before_it(
     session: Session, places: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     belts = [make_part(session) for _ in range(5)]
+    head = make_part(session, serialized=True)
     session.commit()
-    booked = []
-    real = imports.post_move
 
-    def fail_on_the_fourth(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
-        if len(booked) == 3:
-            raise RuntimeError("the database went away")
-        booked.append(kwargs["sku"])
-        return real(*args, **kwargs)  # type: ignore[arg-type]
+    def fail(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(imports, "post_move", fail_on_the_fourth)
+    # The levels and the ledger lines are written by then; the units were to come.
+    monkeypatch.setattr(ledger_bulk, "_insert_units", fail)
     before = totals(session)
-    text = "sku,location,qty\n" + "".join(f"{b.sku},{places['warehouse']},2\n" for b in belts)
+    text = "sku,location,qty,serials\n" + "".join(
+        f"{b.sku},{places['warehouse']},2,\n" for b in belts
+    )
+    text += f"{head.sku},{places['van']},1,ROLLED-BACK-1\n"
     with pytest.raises(RuntimeError), session.begin_nested():  # as the unit of work does
         import_stock(session, text)
-    assert len(booked) == 3
     assert totals(session) == before
 
 
