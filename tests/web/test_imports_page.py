@@ -116,3 +116,29 @@ def test_an_upload_without_the_forms_token_is_refused(
     )
     assert answer.status_code == 400
     assert count(session, Part.id) == 0
+
+
+def test_the_page_takes_a_file_larger_than_other_forms_may_be(
+    client: FlaskClient, users: dict[str, User]
+) -> None:
+    login(client, "clerk")
+    rows = "".join(f"BIG-{n:05d},A part with a long name {'x' * 150}\n" for n in range(14_000))
+    assert len(rows) > 2 * 1024 * 1024
+    token = csrf_token(client.get("/desk/imports").text)
+    # Encoded here: the test client would spool a body this big to a file it never closes.
+    boundary = "----partsvc-test-boundary"
+    body = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in (("csrf_token", token), ("dry_run", "y"))
+    )
+    body += (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n'
+        f"Content-Type: text/csv\r\n\r\nsku,name\n{rows}\r\n--{boundary}--\r\n"
+    )
+    answer = client.post(
+        "/desk/imports/parts",
+        data=body.encode(),
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert answer.status_code == 200
+    assert "importing it would create 14000 parts" in answer.text
