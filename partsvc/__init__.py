@@ -17,7 +17,7 @@ from flask_smorest import Api
 from partsvc import problems, web
 from partsvc.config import INSTANCE_DIR, Settings
 from partsvc.db import Database, utcnow
-from partsvc.http import IsoDateConverter
+from partsvc.http import IsoDateConverter, raise_body_limit
 from partsvc.worktime import WorkingCalendar
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +57,7 @@ def create_app(
         OPENAPI_SWAGGER_UI_URL="/api/v1/docs/static/",
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,  # a count of thousands of serials fits
+        # (CSV imports take more: partsvc.imports.api.MAX_FILE_BYTES, see raise_body_limit)
         PARTSVC_SETTINGS=settings,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
@@ -88,6 +89,7 @@ def create_app(
     from partsvc.auth.api import blp as tokens_blp
     from partsvc.calls.api import blp as customers_blp
     from partsvc.documents.api import blp as documents_blp
+    from partsvc.imports.api import blp as imports_blp
     from partsvc.inventory.api import blp as stock_blp
     from partsvc.loans.api import blp as loans_blp
     from partsvc.purchasing.api import blp as purchasing_blp
@@ -108,11 +110,13 @@ def create_app(
         documents_blp,
         audit_blp,
         tokens_blp,
+        imports_blp,
     ]
     for blueprint in api_blueprints:
         api.register_blueprint(blueprint)
     problems.register(app)
     _register_pages(app)
+    app.before_request(raise_body_limit)  # before the pages' CSRF check reads a form
     web.register(app, api_blueprints)
     return app
 

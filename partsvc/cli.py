@@ -6,13 +6,17 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
+from zoneinfo import ZoneInfo
 
 import click
 
 from partsvc.config import INSTANCE_DIR, Settings
 from partsvc.db import Database, utcnow
-from partsvc.errors import PartsvcError
+from partsvc.errors import InvalidRows, PartsvcError, UnknownKey
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -252,6 +256,80 @@ def demo(parts: int) -> None:
     saved.chmod(0o600)
     click.echo("\n".join(lines))
     click.echo(f"(kept in {saved})")
+
+
+@main.group("import")
+def import_group() -> None:
+    """CSV imports for a clerk's first day: parts first, then opening stock."""
+
+
+@import_group.command("parts")
+@click.argument("file", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+def import_parts(file: BinaryIO, dry_run: bool) -> None:
+    """Create the parts of a CSV FILE (sku, name, name_zh, ...), all or none."""
+    from partsvc.imports.services import import_parts as run
+
+    _import(lambda session: run(session, file.read(), dry_run=dry_run, now=_now()))
+
+
+@import_group.command("stock")
+@click.argument("file", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+@click.option("--by", "username", help="The user booking it, kept on each move.")
+def import_stock(file: BinaryIO, dry_run: bool, username: str | None) -> None:
+    """Book the opening stock of a CSV FILE (sku, location, qty, serials), all or none."""
+    from sqlalchemy import select
+
+    from partsvc.auth.models import User
+    from partsvc.auth.services import Caller
+    from partsvc.imports.services import import_stock as run
+
+    def book(session: Session) -> object:
+        by = None
+        if username is not None:
+            user = session.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise UnknownKey(f"No user named {username!r}.")
+            by = Caller.of(user)
+        now = _now()
+        zone = ZoneInfo(Settings.from_env().timezone)
+        return run(
+            session,
+            file.read(),
+            dry_run=dry_run,
+            now=now,
+            today=now.astimezone(zone).date(),
+            by=by,
+            source=os.path.basename(file.name) if file.name != "<stdin>" else None,
+        )
+
+    _import(book)
+
+
+def _import(action: Callable[[Session], object]) -> None:
+    """Run an import in one unit of work; print what it did, or every bad row and exit 1."""
+    from dataclasses import asdict
+
+    try:
+        with _database().unit_of_work() as session:
+            result = action(_audited(session))
+    except InvalidRows as error:
+        for row, columns in (error.errors or {}).items():
+            for column, messages in columns.items():
+                for message in messages:
+                    click.echo(f"row {row}, {column}: {message}", err=True)
+        click.echo(f"error: {error.detail}", err=True)
+        sys.exit(1)
+    except PartsvcError as error:
+        click.echo(f"error: {error.detail}", err=True)
+        sys.exit(1)
+    done = asdict(result)  # type: ignore[call-overload]
+    verb = "would import" if done.pop("dry_run") else "imported"
+    per_location = done.pop("locations", {})
+    click.echo(f"{verb}: " + ", ".join(f"{key} {value}" for key, value in done.items()))
+    for code, units in per_location.items():
+        click.echo(f"  {code}: {units} units")
 
 
 @main.command()

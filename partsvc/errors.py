@@ -104,3 +104,11 @@ class Relayed(PartsvcError):
         self.status = status
         self.slug = slug
         self.title = title
+
+
+class InvalidRows(InvalidInput):
+    """An imported file with bad rows: ``errors`` maps each bad row (numbered as in a
+    spreadsheet, the header being row 1) to its columns and their messages."""
+
+    slug = "invalid-rows"
+    title = "The file has errors; nothing was imported"

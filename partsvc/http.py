@@ -169,7 +169,7 @@ class Resource(MethodView):
             if key is None:
                 return self._audited(session, super().dispatch_request(**kwargs))
             idempotency.check_key(key)
-            fingerprint = idempotency.fingerprint(request.method, request.path, request.get_data())
+            fingerprint = idempotency.fingerprint(request.method, _path(), request.get_data())
             idempotency.claim_key(session, user_id=user.id, key=key)
             stored = idempotency.find_answer(
                 session, user_id=user.id, key=key, fingerprint=fingerprint
@@ -211,6 +211,34 @@ def audit_request(session: Session, *, created: str | None = None) -> None:
         args=dict(request.view_args or {}),
         created=created,
     )
+
+
+def _path() -> str:
+    """The path and, if any, the query string: ``?dry_run=true`` is another request."""
+    query = request.query_string.decode("latin-1")
+    return f"{request.path}?{query}" if query else request.path
+
+
+def larger_body(max_bytes: int) -> Callable[[F], F]:
+    """Let a page view take a body up to ``max_bytes`` (an uploaded file) instead of the
+    app's MAX_CONTENT_LENGTH; an API ``Resource`` sets ``max_content_length`` instead."""
+
+    def decorate(func: F) -> F:
+        func.max_content_length = max_bytes  # type: ignore[attr-defined]
+        return func
+
+    return decorate
+
+
+def raise_body_limit() -> None:
+    """Before the request (and the CSRF check, which reads the form): the view's own
+    body limit, if it declares one."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    limit = getattr(view, "max_content_length", None) or getattr(
+        getattr(view, "view_class", None), "max_content_length", None
+    )
+    if limit:
+        request.max_content_length = limit
 
 
 def authorize(session: Session, roles: frozenset[str]) -> Caller:

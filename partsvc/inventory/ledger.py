@@ -18,13 +18,14 @@ from sqlalchemy import Executable, bindparam, func, insert, or_, select, true, u
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from partsvc.auth.services import Caller
-from partsvc.db import flush_or_conflict, table_of
+from partsvc.db import table_of
 from partsvc.errors import (
     AlreadyReversed,
     Conflict,
+    DuplicateKey,
     InsufficientStock,
     InvalidInput,
     SerialNotHere,
@@ -342,11 +343,9 @@ def _carry_units(
     """Move each serial from ``source`` to ``target`` (R3); returns (unit id, serial)."""
     if not serials:
         return []
-    known = {
-        unit.serial: unit
-        for unit in session.scalars(select(Unit).where(Unit.serial.in_(list(serials))))
-    }
+    known = {unit.serial: unit for unit in session.scalars(_UNITS, {"b_serials": list(serials)})}
     carried = []
+    new_units = []
     for serial in sorted(serials):
         unit = known.get(serial)
         if unit is None:
@@ -356,10 +355,7 @@ def _carry_units(
                     serial=serial,
                     location=source.code,
                 )
-            unit = Unit(serial=serial, part_id=part.id, location_id=target.id)
-            session.add(unit)
-            flush_or_conflict(session, f"Serial {serial} was just booked by someone else.")
-            carried.append((unit.id, serial))
+            new_units.append({"serial": serial, "part_id": part.id, "location_id": target.id})
             continue
         if unit.part_id != part.id:
             raise InvalidInput(
@@ -378,6 +374,12 @@ def _carry_units(
             )
         session.expire(unit, ["location_id", "location"])
         carried.append((unit.id, serial))
+    if new_units:  # first seen: all written by one statement
+        try:
+            inserted = session.connection().execute(_INSERT_UNITS, new_units)
+        except IntegrityError as exc:
+            raise DuplicateKey("A serial was just booked by someone else.") from exc
+        carried += [(row.id, row.serial) for row in inserted]
     return carried
 
 
@@ -412,6 +414,12 @@ _CARRY_UNIT = (
     .values(location_id=bindparam("b_to"))
 )
 _INSERT_MOVE = insert(_moves).returning(_moves.c.id)
+_INSERT_UNITS = insert(table_of(Unit)).returning(table_of(Unit).c.id, table_of(Unit).c.serial)
+_UNITS = (  # a unit's eager joins (part, vendor, location, engineer) are not needed here
+    select(Unit)
+    .options(lazyload(Unit.part), lazyload(Unit.location))
+    .where(Unit.serial.in_(bindparam("b_serials", expanding=True)))
+)
 
 
 @functools.cache

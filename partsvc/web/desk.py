@@ -6,12 +6,16 @@ from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, StringField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from partsvc import bookings
-from partsvc.errors import PartsvcError
-from partsvc.http import now, today
+from partsvc.errors import InvalidRows, PartsvcError
+from partsvc.http import larger_body, now, today
+from partsvc.imports import services as imports
+from partsvc.imports.api import MAX_FILE_BYTES
+from partsvc.imports.rules import PART_COLUMNS, STOCK_COLUMNS
 from partsvc.inventory import services as stock
 from partsvc.purchasing import orders, reorder
 from partsvc.purchasing import requests as part_requests
@@ -43,6 +47,15 @@ class CountForm(FlaskForm):  # type: ignore[misc]
 
 class ReceiptForm(FlaskForm):  # type: ignore[misc]
     location = StringField("Into warehouse", validators=[DataRequired(), Length(max=64)])
+
+
+class ImportForm(FlaskForm):  # type: ignore[misc]
+    file = FileField("CSV file", validators=[FileRequired("Choose the CSV file to import.")])
+    dry_run = BooleanField("Only check the file; import nothing")
+
+
+IMPORT_COLUMNS = {"parts": PART_COLUMNS, "stock": STOCK_COLUMNS}
+MAX_REPORTED = 1000  # problems listed on the page; the API and the command list them all
 
 
 @bp.get("")
@@ -176,6 +189,88 @@ def receive(number: str) -> Any:
     received = sum(line.qty for line in receipt.lines)
     notice("received", qty=received, order=number, location=form.location.data)
     return redirect(url_for("desk.order", number=number))
+
+
+@bp.get("/imports")
+@page(*CLERKS)
+def imports_home() -> Any:
+    """Import the parts, then the opening stock, from CSV files (a first day's work)."""
+    return _imports_page()
+
+
+@bp.post("/imports/parts")
+@larger_body(MAX_FILE_BYTES)
+@page(*CLERKS)
+def import_parts() -> Any:
+    return _import(
+        "parts",
+        lambda session, data, _, dry_run: imports.import_parts(
+            session, data, dry_run=dry_run, now=now()
+        ),
+    )
+
+
+@bp.post("/imports/stock")
+@larger_body(MAX_FILE_BYTES)
+@page(*CLERKS)
+def import_stock() -> Any:
+    return _import(
+        "stock",
+        lambda session, data, name, dry_run: imports.import_stock(
+            session,
+            data,
+            dry_run=dry_run,
+            now=now(),
+            today=today(),
+            by=current_caller(),
+            source=name,
+        ),
+    )
+
+
+def _import(kind: str, run: Any) -> Any:
+    """Check and import the uploaded file: the counts, or every bad row and nothing written."""
+    form = ImportForm()
+    if not form.validate():
+        return _imports_page(kind=kind, form=form), 422
+    upload = form.file.data
+    data, name, dry_run = upload.read(), upload.filename, form.dry_run.data
+    result = attempt(lambda session: run(session, data, name, dry_run))
+    if isinstance(result, PartsvcError):
+        return _imports_page(kind=kind, form=form, refusal=result, name=name), result.status
+    if dry_run:
+        return _imports_page(kind=kind, form=form, checked=result, name=name)
+    notice(f"imported_{kind}", **{k: v for k, v in vars(result).items() if k != "locations"})
+    return redirect(url_for("desk.imports_home"))
+
+
+def _imports_page(
+    *,
+    kind: str | None = None,
+    form: ImportForm | None = None,
+    refusal: PartsvcError | None = None,
+    checked: object | None = None,
+    name: str | None = None,
+) -> str:
+    problems = []
+    if isinstance(refusal, InvalidRows):
+        problems = [
+            (int(row), column, message)
+            for row, columns in (refusal.errors or {}).items()
+            for column, messages in columns.items()
+            for message in messages
+        ]
+    return render_template(
+        "desk/imports.html",
+        kind=kind,
+        form=form,
+        refusal=refusal,
+        problems=problems[:MAX_REPORTED],
+        more_problems=max(len(problems) - MAX_REPORTED, 0),
+        checked=checked,
+        name=name,
+        columns=IMPORT_COLUMNS,
+    )
 
 
 def _part_page(

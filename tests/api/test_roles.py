@@ -110,6 +110,8 @@ POLICY = [
     ("GET", "/api/v1/tokens", ALL, 200),
     ("POST", "/api/v1/tokens", ALL, 201),
     ("POST", "/api/v1/tokens/{token_id}/revoke", ALL, 200),
+    ("POST", "/api/v1/imports/parts", WRITERS, 201),
+    ("POST", "/api/v1/imports/stock", WRITERS, 201),
 ]
 
 
@@ -349,6 +351,13 @@ def world(client, auth, session):
     }
 
 
+# Endpoints whose body is a CSV file, not JSON.
+CSV_BODIES = {
+    "/api/v1/imports/parts": lambda n: f"sku,name,name_zh\nIMP-{n},Imported part,导入零件\n",
+    "/api/v1/imports/stock": lambda n: "sku,location,qty\nP-R,VAN-R,3\n",
+}
+
+
 def bodies(path: str, n: int) -> dict:
     return {
         "/api/v1/parts": {"sku": f"NEW-{n}", "name": "New part"},
@@ -436,6 +445,8 @@ def test_each_role_is_allowed_or_refused_as_the_policy_says(
     if body.get("call") == "NEW-CALL":
         body["call"] = world["new_call_id"]
     kwargs = {"json": body} if method in ("POST", "PUT", "PATCH") else {}
+    if path in CSV_BODIES:
+        kwargs = {"data": CSV_BODIES[path](hash(role) % 1000), "content_type": "text/csv"}
     answer = client.open(
         url, method=method, headers=headers, query_string=QUERIES.get(path), **kwargs
     )

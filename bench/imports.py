@@ -1,0 +1,100 @@
+"""Time the CSV imports of a clerk's first day: 20,000 parts, then 20,000 stock rows.
+
+One process, a Flask test client posting each file as ``text/csv`` to
+``/api/v1/imports/parts`` and ``/api/v1/imports/stock`` on a fresh database: first a dry
+run, then a file whose last row is bad (every row is checked, nothing is written), then
+the import itself. Wall-clock seconds per request, and the file's size.
+
+    .venv/bin/python bench/imports.py                      # SQLite in a temp folder
+    .venv/bin/python bench/imports.py --pg-url postgresql+psycopg://postgres@127.0.0.1:5432/partsvc_bench
+
+The PostgreSQL database given is emptied first (it must not be ``test`` or ``postgres``).
+One part in ten is serialized: its stock row carries two serials.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select, text
+
+from partsvc import create_app, migrate
+from partsvc.auth.services import create_user, issue_token
+from partsvc.config import Settings
+from partsvc.db import Database
+from partsvc.inventory import services
+from partsvc.models import Move, Part
+
+
+def fresh_database(url: str) -> Database:
+    if url.startswith("postgresql"):
+        if url.rsplit("/", 1)[-1] in {"test", "postgres"}:
+            raise SystemExit("refusing to empty the test or postgres database")
+        database = Database(url)
+        with database.engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        database.dispose()
+    migrate.upgrade(url)
+    return Database(url)
+
+
+def files(rows: int) -> tuple[bytes, bytes]:
+    """A parts file (English and Chinese names, a vendor, costs) and its opening stock."""
+    parts = ["sku,name,name_zh,serialized,unit_cost,vendor,lead_time_days,warranty_months"]
+    stock = ["sku,location,qty,serials"]
+    for n in range(rows):
+        serialized = n % 10 == 0
+        parts.append(
+            f"PH-{n:06d},Print head PX-{n % 500},打印头 PX-{n % 500},"
+            f"{'yes' if serialized else 'no'},1850.00,V-HPT,14,3"
+        )
+        where = ("WH-SH", "WH-SZ", "VAN-WANG")[n % 3]
+        serials = f"SN{n:06d}A SN{n:06d}B" if serialized else ""
+        stock.append(f"PH-{n:06d},{where},{2 if serialized else 5},{serials}")
+    return ("\n".join(parts) + "\n").encode(), ("\n".join(stock) + "\n").encode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pg-url", help="a PostgreSQL database to empty and use")
+    parser.add_argument("--rows", type=int, default=20_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        url = args.pg_url or f"sqlite:///{Path(folder) / 'bench.db'}"
+        database = fresh_database(url)
+        with database.unit_of_work() as session:
+            clerk = create_user(session, username="clerk", role="clerk")
+            token = issue_token(session, clerk)
+            services.create_location(session, code="V-HPT", name="Vendor", kind="vendor")
+            for code, kind in (("WH-SH", "warehouse"), ("WH-SZ", "warehouse"), ("VAN-WANG", "van")):
+                services.create_location(session, code=code, name=code, kind=kind)
+        app = create_app(Settings(database_url=url, secret_key="bench"), database=database)
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/csv"}
+        parts, stock = files(args.rows)
+        print(f"{database.engine.dialect.name}, {args.rows:,} rows")
+        for kind, body in (("parts", parts), ("stock", stock)):
+            bad = body.rstrip(b"\n") + b"\nBAD SKU,WH-SH,-1\n"
+            for label, path, data, expected in (
+                ("dry run", f"/api/v1/imports/{kind}?dry_run=true", body, 200),
+                ("last row bad", f"/api/v1/imports/{kind}", bad, 422),
+                ("import", f"/api/v1/imports/{kind}", body, 201),
+            ):
+                start = time.perf_counter()
+                answer = client.post(path, data=data, headers=headers)
+                seconds = time.perf_counter() - start
+                assert answer.status_code == expected, (answer.status_code, answer.json)
+                print(f"  {kind:<6} {label:<13} {len(data) / 1e6:5.2f} MB  {seconds:6.2f} s")
+        with database.unit_of_work(write=False) as session:
+            made = session.scalar(select(func.count(Part.id)))
+            moves = session.scalar(select(func.count(Move.id)))
+        print(f"  parts in the database {made:,}, moves {moves:,}")
+        database.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""Import API schemas: the query, and what an import wrote (or would write)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+
+class ImportQuery(Schema):
+    dry_run = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Check every row and say what would be written; write nothing."},
+    )
+
+
+class PartsImportOut(Schema):
+    dry_run = fields.Boolean()
+    rows = fields.Integer(metadata={"description": "Rows read below the header."})
+    parts = fields.Integer(metadata={"description": "Parts created (or to be created)."})
+    serialized = fields.Integer(metadata={"description": "How many of them are serialized."})
+
+
+class StockImportOut(Schema):
+    dry_run = fields.Boolean()
+    rows = fields.Integer(metadata={"description": "Rows read below the header."})
+    moves = fields.Integer(metadata={"description": "Moves booked: one per part and location."})
+    units = fields.Integer(metadata={"description": "Units booked in, all locations together."})
+    serials = fields.Integer(metadata={"description": "Serials among them."})
+    reference = fields.String(metadata={"description": "The reference of every move booked."})
+    locations = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "Units booked in per location code."},
+    )
