@@ -24,6 +24,7 @@ def test_importing_parts_then_their_opening_stock_prints_what_was_done(
 ) -> None:
     shelf = make_location(session).code
     session.commit()
+    moves_before = session.scalar(select(func.count(Move.id)))  # live-server tests commit some
     parts = tmp_path / "parts.csv"
     parts.write_text("sku,name,serialized\nCLI-1,Belt,no\nCLI-2,Head,yes\n", encoding="utf-8-sig")
     stock = tmp_path / "stock.csv"
@@ -38,7 +39,7 @@ def test_importing_parts_then_their_opening_stock_prints_what_was_done(
     assert "(stock.csv)" in done.output
     assert done.output.endswith(f"\n  {shelf}: 6 units\n")
     session.expire_all()
-    assert session.scalar(select(func.count(Move.id))) == 2
+    assert session.scalar(select(func.count(Move.id))) == moves_before + 2
 
 
 def test_a_bad_file_prints_each_bad_row_exits_1_and_writes_nothing(
@@ -51,7 +52,7 @@ def test_a_bad_file_prints_each_bad_row_exits_1_and_writes_nothing(
     assert "row 2, unit_cost: 'abc' is not an amount of money." in done.output
     assert "row 3, name: Empty; this column must be filled in." in done.output
     session.expire_all()
-    assert session.scalar(select(func.count(Part.id))) == 0
+    assert session.scalar(select(Part.id).where(Part.sku.like("CLI-%"))) is None
 
 
 def test_a_dry_run_reports_and_writes_nothing(
@@ -62,4 +63,4 @@ def test_a_dry_run_reports_and_writes_nothing(
     done = run(database, clock, "parts", str(parts), "--dry-run")
     assert done.output == "would import: rows 1, parts 1, serialized 0\n"
     session.expire_all()
-    assert session.scalar(select(func.count(Part.id))) == 0
+    assert session.scalar(select(Part.id).where(Part.sku.like("CLI-%"))) is None
