@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -38,6 +39,14 @@ def _prepare_sqlite_folder(url: str) -> None:
         folder = os.path.dirname(path)
         if folder:
             os.makedirs(folder, exist_ok=True)
+
+
+def _log_as_the_app(settings: Settings) -> None:
+    """Log like the web app, each line carrying this run's id in place of a request id."""
+    from partsvc import logs
+
+    logs.configure(settings.log_level, settings.log_format)
+    logs.request_id.set("run-" + logs.new_request_id())
 
 
 @click.group()
@@ -178,6 +187,7 @@ def sweep() -> None:
     from partsvc.worktime import WorkingCalendar
 
     settings = Settings.from_env()
+    _log_as_the_app(settings)
     with _database().unit_of_work() as session:
         calendar = working_calendar(session, WorkingCalendar(timezone=settings.timezone))
         report = run_sweep(
@@ -187,6 +197,7 @@ def sweep() -> None:
             warn_before=timedelta(minutes=settings.sla_warning_minutes),
             notifier=notifier_named(settings.notifier),
         )
+    logging.getLogger("partsvc.sweep").info(report.summary())
     click.echo(report.summary())
 
 
@@ -251,7 +262,22 @@ def bench_vrptw(path: str, time_limit: float, seed: int, settings: str) -> None:
 @click.option("--port", default=5000, show_default=True)
 @click.option("--workers", default=2, show_default=True)
 def serve(host: str, port: int, workers: int) -> None:
-    """Serve the app with gunicorn."""
+    """Serve the app with gunicorn; its workers share one set of Prometheus metrics."""
+    _prepare_metrics_folder()
     args = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}"]
-    args += ["--workers", str(workers), "--access-logfile", "-", "partsvc:create_app()"]
+    args += ["--workers", str(workers), "--config", "python:partsvc.gunicorn_conf"]
+    args += ["partsvc:create_app()"]
     os.execv(args[0], args)  # noqa: S606 - replaces this process with gunicorn
+
+
+def _prepare_metrics_folder() -> None:
+    """An empty PROMETHEUS_MULTIPROC_DIR (a new one unless given): the workers' samples."""
+    import shutil
+    import tempfile
+
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(folder, exist_ok=True)
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="partsvc-metrics-")

@@ -33,6 +33,19 @@ class Settings:
     """R20: the share of on-site faults to fix the day they are reported."""
     satisfaction_target: float = 0.9
     """R25: the share of rated calls the customer was satisfied with (4 or 5 of 5)."""
+    log_format: str = "json"
+    """``json`` (one object per line, for a log collector) or ``text`` (for a terminal)."""
+    proxy_fix: bool = False
+    """Trust one proxy's X-Forwarded-For/-Proto/-Host (only behind a proxy that sets them)."""
+    redis_url: str | None = None
+    login_rate: str = "10/minute"
+    """Login attempts per client address and, separately, per username."""
+    token_rate: str = "600/minute"  # noqa: S105 - a rate, not a secret
+    """API requests per token."""
+    token_failure_rate: str = "20/minute"  # noqa: S105 - a rate, not a secret
+    """Requests with an unknown, expired or revoked token per client address."""
+    metrics_token: str | None = None
+    """When set, ``/metrics`` answers only ``Authorization: Bearer <this>``."""
 
     @classmethod
     def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -53,6 +66,13 @@ class Settings:
             plan_time_limit_s=float(env.get("PARTSVC_PLAN_TIME_LIMIT_S", "10")),
             same_day_fix_target=float(env.get("PARTSVC_SAME_DAY_FIX_TARGET", "0.9")),
             satisfaction_target=float(env.get("PARTSVC_SATISFACTION_TARGET", "0.9")),
+            log_format=env.get("PARTSVC_LOG_FORMAT", "json"),
+            proxy_fix=env.get("PARTSVC_PROXY_FIX", "") in {"1", "true", "yes"},
+            redis_url=env.get("PARTSVC_REDIS_URL") or None,
+            login_rate=env.get("PARTSVC_LOGIN_RATE", "10/minute"),
+            token_rate=env.get("PARTSVC_TOKEN_RATE", "600/minute"),
+            token_failure_rate=env.get("PARTSVC_TOKEN_FAILURE_RATE", "20/minute"),
+            metrics_token=env.get("PARTSVC_METRICS_TOKEN") or None,
         )
 
     def replace(self, **changes: Any) -> Settings:

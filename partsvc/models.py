@@ -24,6 +24,7 @@ from partsvc.inventory.models import (
     StockLevel,
     Unit,
 )
+from partsvc.limits.models import RateCounter
 from partsvc.loans.models import Loan, LoanerReservation, LoanExtension, LoanPolicy, Reminder
 from partsvc.purchasing.models import (
     EtaChange,
@@ -67,6 +68,7 @@ __all__ = [
     "PlanStop",
     "PlanUnassigned",
     "ProcessingTarget",
+    "RateCounter",
     "Receipt",
     "ReceiptLine",
     "Reminder",

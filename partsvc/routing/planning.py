@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
+from partsvc import metrics
 from partsvc.auth.services import Caller
 from partsvc.db import Database
 from partsvc.errors import InvalidInput
@@ -46,7 +47,9 @@ def plan_day(
             session, day, now=now, calendar=working_calendar(session, calendar), source=source
         )
     began = clock.perf_counter()
-    plan = solve(loaded.problem, time_limit_s=time_limit_s)
+    with metrics.planner_run() as run:
+        plan = solve(loaded.problem, time_limit_s=time_limit_s)
+        run.outcome = "partial" if plan.unassigned else "complete"
     seconds = clock.perf_counter() - began
     with database.unit_of_work(write=True) as session:
         stored = services.save_plan(

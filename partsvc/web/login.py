@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Length
 from partsvc.auth.models import Role
 from partsvc.auth.services import check_password, hash_is_weak, renew_hash
 from partsvc.http import database
+from partsvc.throttle import count_login
 from partsvc.web.pages import USER_KEY, current_caller, page
 
 bp = Blueprint("web", __name__)
@@ -36,6 +37,9 @@ def login() -> Any:
     form = LoginForm()
     failed = False
     if form.validate_on_submit():
+        if (wait := count_login(form.username.data)) is not None:
+            refused = render_template("login.html", form=form, wait_s=wait)
+            return refused, 429, {"Retry-After": str(wait)}
         # Read only: a login attempt never holds SQLite's write lock while Argon2 works.
         with database().unit_of_work(write=False) as db_session:
             caller = check_password(db_session, form.username.data, form.password.data)
