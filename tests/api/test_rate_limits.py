@@ -14,6 +14,7 @@ from flask import Flask
 from sqlalchemy import delete
 
 from partsvc import create_app
+from partsvc.auth.services import hash_token
 from partsvc.config import Settings
 from partsvc.db import Database
 from partsvc.errors import InvalidInput
@@ -205,3 +206,24 @@ def test_redis_keys_expire_after_their_window(redis_windows: RedisWindows) -> No
     Limiter(redis_windows, Rate(3, 60)).hit("token:y", MOMENT)
     (name,) = redis_windows.client.scan_iter(f"{redis_windows.prefix}*")
     assert 60 < redis_windows.client.ttl(name) <= 120
+
+
+def test_apps_given_a_redis_url_share_their_token_limit_in_redis(
+    make_app: AppMaker, tokens: dict[str, str]
+) -> None:
+    first, second = (
+        make_app(redis_url="redis://127.0.0.1:6379/0", token_rate="2/minute").test_client()
+        for _ in range(2)
+    )
+    headers = {"Authorization": tokens["clerk"]}
+    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    key = f"partsvc:rate:token:{hash_token(tokens['clerk'].removeprefix('Bearer '))[:40]}:*"
+    try:
+        answers = [c.get("/api/v1/parts", headers=headers).status_code for c in (first, second)]
+        assert answers == [200, 200]
+        assert first.get("/api/v1/parts", headers=headers).status_code == 429
+        assert len(list(client.scan_iter(key))) == 1
+    finally:
+        for name in client.scan_iter(key):
+            client.delete(name)
+        client.close()
