@@ -11,18 +11,22 @@ shared count then lags by less than ``batch`` hits per process (docs/DECISIONS.m
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from redis.exceptions import RedisError
 from sqlalchemy import case, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from partsvc.db import Database, table_of
 from partsvc.errors import InvalidInput
 from partsvc.limits.models import RateCounter
+
+log = logging.getLogger("partsvc.limits")
 
 PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
@@ -95,7 +99,11 @@ class DatabaseWindows:
 
 
 class RedisWindows:
-    """Counters in Redis, one key per key and window, gone when the window is over."""
+    """Counters in Redis, one key per key and window, gone when the window is over.
+
+    If Redis does not answer, the hit is let through and a warning logged: an outage of
+    the counters must not take the API down with it.
+    """
 
     def __init__(self, client: Any, prefix: str = "partsvc:rate:") -> None:
         self.client = client
@@ -103,14 +111,22 @@ class RedisWindows:
 
     def add(self, key: str, window: int, amount: int, expire_s: int) -> int:
         name = f"{self.prefix}{key}:{window}"
-        pipeline = self.client.pipeline()
-        pipeline.incrby(name, amount)
-        pipeline.expire(name, expire_s)
-        total, _ = pipeline.execute()
+        try:
+            pipeline = self.client.pipeline()
+            pipeline.incrby(name, amount)
+            pipeline.expire(name, expire_s)
+            total, _ = pipeline.execute()
+        except RedisError as error:
+            log.warning("rate limit not counted, Redis failed: %s", error)
+            return 0
         return int(total)
 
     def read(self, key: str, window: int) -> int:
-        return int(self.client.get(f"{self.prefix}{key}:{window}") or 0)
+        try:
+            return int(self.client.get(f"{self.prefix}{key}:{window}") or 0)
+        except RedisError as error:
+            log.warning("rate limit not read, Redis failed: %s", error)
+            return 0
 
 
 class Limiter:

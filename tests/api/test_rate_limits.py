@@ -227,3 +227,16 @@ def test_apps_given_a_redis_url_share_their_token_limit_in_redis(
         for name in client.scan_iter(key):
             client.delete(name)
         client.close()
+
+
+def test_requests_go_through_with_a_warning_when_redis_does_not_answer(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
+    limiter = Limiter(RedisWindows(client), Rate(1, 60))
+    try:
+        assert limiter.hit("token:z", MOMENT).allowed
+        assert limiter.peek("token:z", MOMENT).allowed
+    finally:
+        client.close()
+    assert "Redis failed" in caplog.text
