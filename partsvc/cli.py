@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import click
@@ -41,12 +42,17 @@ def _prepare_sqlite_folder(url: str) -> None:
             os.makedirs(folder, exist_ok=True)
 
 
-def _log_as_the_app(settings: Settings) -> None:
+@contextmanager
+def _logged_run(settings: Settings) -> Iterator[None]:
     """Log like the web app, each line carrying this run's id in place of a request id."""
     from partsvc import logs
 
     logs.configure(settings.log_level, settings.log_format)
-    logs.request_id.set("run-" + logs.new_request_id())
+    token = logs.request_id.set("run-" + logs.new_request_id())
+    try:
+        yield
+    finally:
+        logs.request_id.reset(token)
 
 
 @click.group()
@@ -187,17 +193,17 @@ def sweep() -> None:
     from partsvc.worktime import WorkingCalendar
 
     settings = Settings.from_env()
-    _log_as_the_app(settings)
-    with _database().unit_of_work() as session:
-        calendar = working_calendar(session, WorkingCalendar(timezone=settings.timezone))
-        report = run_sweep(
-            session,
-            now=_now(),
-            calendar=calendar,
-            warn_before=timedelta(minutes=settings.sla_warning_minutes),
-            notifier=notifier_named(settings.notifier),
-        )
-    logging.getLogger("partsvc.sweep").info(report.summary())
+    with _logged_run(settings):
+        with _database().unit_of_work() as session:
+            calendar = working_calendar(session, WorkingCalendar(timezone=settings.timezone))
+            report = run_sweep(
+                session,
+                now=_now(),
+                calendar=calendar,
+                warn_before=timedelta(minutes=settings.sla_warning_minutes),
+                notifier=notifier_named(settings.notifier),
+            )
+        logging.getLogger("partsvc.sweep").info(report.summary())
     click.echo(report.summary())
 
 

@@ -3,11 +3,13 @@ structured logs, and Prometheus metrics that move with requests, moves and plann
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client import REGISTRY
@@ -15,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from partsvc import create_app, migrate
+from partsvc.cli import main
 from partsvc.config import Settings
 from partsvc.db import Database
 from partsvc.logs import JsonFormatter, request_id
@@ -202,3 +205,27 @@ def test_the_metrics_page_and_readyz_need_no_login(app: Flask) -> None:
     client = app.test_client()
     assert client.get("/metrics").status_code == 200
     assert client.get("/readyz").status_code == 200
+
+
+def test_the_sweep_logs_its_summary_as_json_with_a_run_id(
+    database: Database, session: Session, clock: Clock
+) -> None:
+    written = io.StringIO()
+    handler = logging.StreamHandler(written)
+    handler.setFormatter(JsonFormatter())
+    sweep_log = logging.getLogger("partsvc.sweep")
+    sweep_log.addHandler(handler)
+    sweep_log.setLevel(logging.INFO)
+    try:
+        result = CliRunner().invoke(
+            main, ["sweep"], obj={"database": database, "clock": clock}, catch_exceptions=False
+        )
+    finally:
+        sweep_log.removeHandler(handler)
+        sweep_log.setLevel(logging.NOTSET)
+    assert result.exit_code == 0, result.output
+    (line,) = [json.loads(row) for row in written.getvalue().splitlines()]
+    assert line["message"].startswith("sweep: ")
+    assert line["logger"] == "partsvc.sweep"
+    assert line["request_id"].startswith("run-")
+    assert request_id.get() is None  # the run's id does not outlive the run
