@@ -277,13 +277,15 @@ def serve(host: str, port: int, workers: int) -> None:
 
 
 def _prepare_metrics_folder() -> None:
-    """An empty PROMETHEUS_MULTIPROC_DIR (a new one unless given): the workers' samples."""
-    import shutil
+    """PROMETHEUS_MULTIPROC_DIR (a new one unless given) for the workers' samples, without
+    the samples of an earlier run (only its ``*.db`` files are removed)."""
     import tempfile
+    from pathlib import Path
 
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if folder:
-        shutil.rmtree(folder, ignore_errors=True)
-        os.makedirs(folder, exist_ok=True)
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for samples in Path(folder).glob("*.db"):
+            samples.unlink()
     else:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="partsvc-metrics-")
