@@ -20,7 +20,7 @@ demo: install
 	$(BIN)/partsvc db upgrade
 	$(BIN)/partsvc demo
 	@echo "serving on http://127.0.0.1:5000"
-	$(BIN)/partsvc serve --host 127.0.0.1 --port 5000
+	PARTSVC_LOG_FORMAT=$${PARTSVC_LOG_FORMAT:-text} $(BIN)/partsvc serve --host 127.0.0.1 --port 5000
 
 ## make test: lint, types, architecture contracts, security checks, then the whole test suite
 test: install lint

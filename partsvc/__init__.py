@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import secrets
 from collections.abc import Callable
@@ -14,7 +13,7 @@ from typing import Any
 from flask import Flask, send_from_directory
 from flask_smorest import Api
 
-from partsvc import problems, web
+from partsvc import headers, logs, operations, problems, throttle, web
 from partsvc.config import INSTANCE_DIR, Settings
 from partsvc.db import Database, utcnow
 from partsvc.http import IsoDateConverter, raise_body_limit
@@ -67,7 +66,7 @@ def create_app(
     )
     app.config.update(flask_config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese names stay readable
-    _configure_logging(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
 
     app.extensions["partsvc.db"] = database or Database(
         settings.database_url,
@@ -117,6 +116,9 @@ def create_app(
     problems.register(app)
     _register_pages(app)
     app.before_request(raise_body_limit)  # before the pages' CSRF check reads a form
+    operations.register(app)
+    headers.install(app, behind_proxy=settings.proxy_fix)
+    throttle.install(app, settings, app.extensions["partsvc.db"])
     web.register(app, api_blueprints)
     return app
 
@@ -127,10 +129,6 @@ def _register_pages(app: Flask) -> None:
     @app.get("/api/v1/docs/static/<path:filename>")
     def swagger_ui_static(filename: str) -> Any:
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
-
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
 
 def _plan_queue(settings: Settings) -> Any:
@@ -160,11 +158,3 @@ def _instance_secret() -> str:
             os.link(draft, path)  # atomic: never a half-written or a second secret
         draft.unlink()
     return path.read_text().strip()
-
-
-def _configure_logging(level: str) -> None:
-    root = logging.getLogger()
-    if not root.handlers:
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("partsvc").setLevel(level)
-    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # a line per step

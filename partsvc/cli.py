@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, BinaryIO
 from zoneinfo import ZoneInfo
@@ -54,6 +56,19 @@ def _prepare_sqlite_folder(url: str) -> None:
         folder = os.path.dirname(path)
         if folder:
             os.makedirs(folder, exist_ok=True)
+
+
+@contextmanager
+def _logged_run(settings: Settings) -> Iterator[None]:
+    """Log like the web app, each line carrying this run's id in place of a request id."""
+    from partsvc import logs
+
+    logs.configure(settings.log_level, settings.log_format)
+    token = logs.request_id.set("run-" + logs.new_request_id())
+    try:
+        yield
+    finally:
+        logs.request_id.reset(token)
 
 
 @click.group()
@@ -344,15 +359,17 @@ def sweep() -> None:
     from partsvc.worktime import WorkingCalendar
 
     settings = Settings.from_env()
-    with _database().unit_of_work() as session:
-        calendar = working_calendar(session, WorkingCalendar(timezone=settings.timezone))
-        report = run_sweep(
-            session,
-            now=_now(),
-            calendar=calendar,
-            warn_before=timedelta(minutes=settings.sla_warning_minutes),
-            notifier=notifier_named(settings.notifier),
-        )
+    with _logged_run(settings):
+        with _database().unit_of_work() as session:
+            calendar = working_calendar(session, WorkingCalendar(timezone=settings.timezone))
+            report = run_sweep(
+                session,
+                now=_now(),
+                calendar=calendar,
+                warn_before=timedelta(minutes=settings.sla_warning_minutes),
+                notifier=notifier_named(settings.notifier),
+            )
+        logging.getLogger("partsvc.sweep").info(report.summary())
     click.echo(report.summary())
 
 
@@ -423,10 +440,11 @@ def bench_vrptw(path: str, time_limit: float, seed: int, settings: str) -> None:
     help="Seconds a request may take: a plan searches up to 120 s, and waits for it longer.",
 )
 def serve(host: str, port: int, workers: int, timeout: int) -> None:
-    """Serve the app with gunicorn."""
+    """Serve the app with gunicorn; its workers share one set of Prometheus metrics."""
+    _prepare_metrics_folder()
     args = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}"]
     args += ["--workers", str(workers), "--timeout", str(timeout)]
-    args += ["--access-logfile", "-", "partsvc:create_app()"]
+    args += ["--config", "python:partsvc.gunicorn_conf", "partsvc:create_app()"]
     # Our own interpreter and fixed arguments, no shell: this process becomes gunicorn.
     os.execv(args[0], args)  # noqa: S606  # nosec B606
 
@@ -454,3 +472,18 @@ def worker(name: str | None, burst: bool) -> None:
     name = name or f"{socket.gethostname()}.{os.getpid()}"
     click.echo(f"worker {name} on queue {settings.plan_queue}")
     queue.worker(name).work(burst=burst, logging_level=settings.log_level)
+
+
+def _prepare_metrics_folder() -> None:
+    """PROMETHEUS_MULTIPROC_DIR (a new one unless given) for the workers' samples, without
+    the samples of an earlier run (only its ``*.db`` files are removed)."""
+    import tempfile
+    from pathlib import Path
+
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for samples in Path(folder).glob("*.db"):
+            samples.unlink()
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="partsvc-metrics-")

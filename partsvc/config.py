@@ -42,6 +42,18 @@ class Settings:
     login_lockout_minutes: int = 15
     """A username that fails to log in ``login_max_failures`` times within this many
     minutes is locked for as long."""
+    log_format: str = "json"
+    """``json`` (one object per line, for a log collector) or ``text`` (for a terminal)."""
+    proxy_fix: bool = False
+    """Trust one proxy's X-Forwarded-For/-Proto/-Host (only behind a proxy that sets them)."""
+    login_rate: str = "10/minute"
+    """Login attempts per client address and, separately, per username."""
+    token_rate: str = "600/minute"  # noqa: S105 - a rate, not a secret
+    """API requests per token."""
+    token_failure_rate: str = "20/minute"  # noqa: S105 - a rate, not a secret
+    """Requests with an unknown, expired or revoked token per client address."""
+    metrics_token: str | None = None
+    """When set, ``/metrics`` answers only ``Authorization: Bearer <this>``."""
 
     @classmethod
     def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -67,6 +79,12 @@ class Settings:
             plan_wait_margin_s=float(env.get("PARTSVC_PLAN_WAIT_MARGIN_S", "30")),
             login_max_failures=int(env.get("PARTSVC_LOGIN_MAX_FAILURES", "5")),
             login_lockout_minutes=int(env.get("PARTSVC_LOGIN_LOCKOUT_MINUTES", "15")),
+            log_format=env.get("PARTSVC_LOG_FORMAT", "json"),
+            proxy_fix=env.get("PARTSVC_PROXY_FIX", "") in {"1", "true", "yes"},
+            login_rate=env.get("PARTSVC_LOGIN_RATE", "10/minute"),
+            token_rate=env.get("PARTSVC_TOKEN_RATE", "600/minute"),
+            token_failure_rate=env.get("PARTSVC_TOKEN_FAILURE_RATE", "20/minute"),
+            metrics_token=env.get("PARTSVC_METRICS_TOKEN") or None,
         )
 
     def replace(self, **changes: Any) -> Settings:

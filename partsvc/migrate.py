@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -26,7 +27,18 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def is_current(engine: Engine) -> bool:
     """Whether the database is at the newest migration."""
-    script = ScriptDirectory.from_config(alembic_config(str(engine.url)))
     with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_heads()
-    return set(current) == set(script.get_heads())
+        current, head = revisions(connection)
+    return current == head
+
+
+def revisions(connection: Connection) -> tuple[set[str], set[str]]:
+    """The database's migration revision(s), and the head(s) of ``migrations/``."""
+    current = MigrationContext.configure(connection).get_current_heads()
+    return set(current), _heads()
+
+
+@cache
+def _heads() -> set[str]:
+    """The head(s) of ``migrations/`` (read once: the code does not change while it runs)."""
+    return set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())

@@ -25,6 +25,7 @@ from partsvc.inventory.models import (
     StockLevel,
     Unit,
 )
+from partsvc.limits.models import RateCounter
 from partsvc.loans.models import Loan, LoanerReservation, LoanExtension, LoanPolicy, Reminder
 from partsvc.purchasing.models import (
     EtaChange,
@@ -69,6 +70,7 @@ __all__ = [
     "PlanStop",
     "PlanUnassigned",
     "ProcessingTarget",
+    "RateCounter",
     "Receipt",
     "ReceiptLine",
     "Reminder",

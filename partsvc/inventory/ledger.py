@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
+from partsvc import metrics
 from partsvc.auth.services import Caller
 from partsvc.db import table_of
 from partsvc.errors import (
@@ -259,6 +260,7 @@ def book(
         connection.execute(
             insert(_move_units), [{"move_id": move_id, "unit_id": uid} for uid, _ in units]
         )
+    metrics.move_booked(session, source.kind, target.kind)
     return dataclasses.replace(moved, id=move_id)
 
 

@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
+from partsvc import metrics
 from partsvc.audit import services as audit
 from partsvc.auth.services import Caller
 from partsvc.db import Database
@@ -55,7 +56,9 @@ def plan_day(
         )
     stage("solving")
     began = clock.perf_counter()
-    plan = solve(loaded.problem, time_limit_s=time_limit_s)
+    with metrics.planner_run() as run:
+        plan = solve(loaded.problem, time_limit_s=time_limit_s)
+        run.outcome = "partial" if plan.unassigned else "complete"
     seconds = clock.perf_counter() - began
     stage("saving")
     with database.unit_of_work(write=True) as session:

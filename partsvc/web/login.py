@@ -29,6 +29,7 @@ from partsvc.auth.services import (
     renew_hash,
 )
 from partsvc.http import database, now, settings
+from partsvc.throttle import count_login
 from partsvc.web.pages import GENERATION_KEY, USER_KEY, current_caller, page
 
 bp = Blueprint("web", __name__)
@@ -53,6 +54,9 @@ def login() -> Any:
     failed = False
     locked: datetime | None = None
     if form.validate_on_submit():
+        if (wait := count_login(form.username.data)) is not None:
+            refused = render_template("login.html", form=form, wait_s=wait)
+            return refused, 429, {"Retry-After": str(wait)}
         # Read only: a login attempt never holds SQLite's write lock while Argon2 works.
         with database().unit_of_work(write=False) as db_session:
             name, password = form.username.data, form.password.data

@@ -12,6 +12,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -71,7 +72,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     with database.unit_of_work() as session:
         load_demo(session, now=clock(), password=PASSWORD)
     app = create_app(
-        Settings(database_url=url, secret_key="e2e-secret", plan_time_limit_s=PLAN_SECONDS),
+        Settings(
+            database_url=url,
+            secret_key="e2e-secret",
+            plan_time_limit_s=PLAN_SECONDS,
+            login_rate="1000/minute",  # every test logs in from 127.0.0.1
+        ),
         database=database,
         clock=clock,
     )
@@ -101,7 +107,8 @@ def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     opened = context.new_page()
     opened.set_default_timeout(15_000)
-    yield opened
+    with refusals_of_the_policy(opened):
+        yield opened
     context.close()
 
 
@@ -116,8 +123,24 @@ def phone(browser: Browser) -> Iterator[Page]:
     )
     opened = context.new_page()
     opened.set_default_timeout(15_000)
-    yield opened
+    with refusals_of_the_policy(opened):
+        yield opened
     context.close()
+
+
+@contextmanager
+def refusals_of_the_policy(page: Page) -> Iterator[None]:
+    """Fail the test if Chromium refused anything under the pages' Content-Security-Policy
+    (an inline script or style the page needs would silently do nothing otherwise)."""
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    yield
+    assert not refused, refused
 
 
 def log_in(page: Page, server: LiveServer, username: str, start: str = "/") -> None:

@@ -35,8 +35,17 @@ def test_the_app_has_the_pages_of_each_area(app: Flask) -> None:
     assert {"/desk", "/board", "/my/day", "/manager"} <= paths
 
 
-OPEN_TO_ALL = {"web.login", "web.logout", "static", "swagger_ui_static", "healthz"}
-"""Views anyone may reach: logging in and out, static files, the API's docs, health."""
+OPEN_TO_ALL = {
+    "web.login",
+    "web.logout",
+    "static",
+    "swagger_ui_static",
+    "healthz",
+    "readyz",
+    "metrics",
+}
+"""Views anyone may reach: logging in and out, static files, the API's docs, health,
+readiness and metrics (closed by PARTSVC_METRICS_TOKEN when set, see test_operations)."""
 
 
 def test_every_view_outside_the_api_is_a_page_with_roles(app: Flask) -> None:

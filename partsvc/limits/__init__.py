@@ -1,0 +1,1 @@
+"""Rate limits shared by every process: fixed-window counters in Redis or the database."""
