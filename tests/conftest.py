@@ -7,6 +7,7 @@ PARTSVC_TEST_DATABASE_URL is set (CI runs both).
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -122,3 +123,28 @@ def tokens(session: Session) -> dict[str, str]:
 def auth(tokens: dict[str, str]) -> dict[str, dict[str, str]]:
     """role → headers to send."""
     return {role: {"Authorization": value} for role, value in tokens.items()}
+
+
+@pytest.fixture(scope="module")
+def own_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database of the module's own, for tests whose other processes commit
+    for real (servers, workers): a new SQLite file, or a new PostgreSQL schema dropped
+    afterwards. The shared test database stays as the rolled-back tests expect it."""
+    base = os.environ.get("PARTSVC_TEST_DATABASE_URL")
+    if not base:
+        url = f"sqlite:///{tmp_path_factory.mktemp('own') / 'partsvc.db'}"
+        migrate.upgrade(url)
+        yield url
+        return
+    schema = f"own_{uuid.uuid4().hex[:10]}"
+    admin = Database(base)
+    with admin.engine.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        with admin.engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()

@@ -16,13 +16,13 @@ pytestmark = pytest.mark.concurrency
 
 
 def test_32_clerks_split_over_two_app_processes_book_exactly_10_of_the_last_10(
-    database_url: str, tmp_path: Path
+    own_database: str, tmp_path: Path
 ) -> None:
-    database = Database(database_url)
+    database = Database(own_database)
     try:
         token = clerk_token(database)
         threads = CLIENTS // 2
-        with app_processes(database_url, tmp_path, count=2, threads=threads) as (first, second):
+        with app_processes(own_database, tmp_path, count=2, threads=threads) as (first, second):
             assert first.port != second.port
             servers = [LiveServer(app.port, database, token) for app in (first, second)]
             book_out_the_last_10_units(database, servers)

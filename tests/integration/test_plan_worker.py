@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import signal
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,9 +21,9 @@ from redis import Redis
 from rq import Queue
 from rq.job import Job
 from rq.serializers import JSONSerializer
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
-from partsvc import create_app, migrate
+from partsvc import create_app
 from partsvc.auth.services import create_user, issue_token, set_password
 from partsvc.config import Settings
 from partsvc.db import Database
@@ -45,29 +44,6 @@ class Planners:
     queue: str
     worker: str
     redis: Redis
-
-
-@pytest.fixture(scope="module")
-def own_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A migrated database only these tests and their worker use; dropped afterwards."""
-    base = os.environ.get("PARTSVC_TEST_DATABASE_URL")
-    if not base:
-        url = f"sqlite:///{tmp_path_factory.mktemp('worker') / 'partsvc.db'}"
-        migrate.upgrade(url)
-        yield url
-        return
-    schema = f"worker_{uuid.uuid4().hex[:10]}"
-    admin = Database(base)
-    with admin.engine.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    try:
-        migrate.upgrade(url)
-        yield url
-    finally:
-        with admin.engine.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -76,7 +76,7 @@ def _ask(port: int, count: int) -> list[int]:
 
 
 def test_two_workers_share_one_set_of_metrics_and_log_json(
-    database_url: str, tmp_path: Path
+    own_database: str, tmp_path: Path
 ) -> None:
     port = _free_port()
     samples = tmp_path / "metrics"
@@ -84,7 +84,7 @@ def test_two_workers_share_one_set_of_metrics_and_log_json(
     environment = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
-        "PARTSVC_DATABASE_URL": database_url,
+        "PARTSVC_DATABASE_URL": own_database,
         "PARTSVC_INSTANCE_DIR": str(tmp_path),
         "PARTSVC_SECRET_KEY": "serve-test",
         "PARTSVC_LOG_FORMAT": "json",

@@ -33,9 +33,9 @@ OPENING = 10_000
 
 
 def test_a_worker_killed_mid_burst_leaves_each_posting_whole_or_absent_and_retries_book_once(
-    database_url: str, tmp_path: Path
+    own_database: str, tmp_path: Path
 ) -> None:
-    database = Database(database_url)
+    database = Database(own_database)
     try:
         token = clerk_token(database)
         sku, warehouse, van = stocked_part(database, OPENING)
@@ -44,7 +44,7 @@ def test_a_worker_killed_mid_burst_leaves_each_posting_whole_or_absent_and_retri
         references = [f"{tag}-ref-{i}" for i in range(REQUESTS)]
         quantities = [1 + i % 3 for i in range(REQUESTS)]
 
-        with app_processes(database_url, tmp_path, workers=WORKERS) as (app,):
+        with app_processes(own_database, tmp_path, workers=WORKERS) as (app,):
             server = LiveServer(app.port, database, token)
 
             def post(i: int) -> tuple[int, dict] | None:
