@@ -12,7 +12,15 @@ from typing import Any
 from apispec import BasePlugin
 from marshmallow import INCLUDE, Schema, fields, validate
 
-from partsvc.schemas import SANE_DATES, TEXT_PATTERN_DOC, no_control_characters, sane_instant
+from partsvc.schemas import (
+    MAX_MONEY,
+    MONEY_TEXT,
+    SANE_DATES,
+    TEXT_PATTERN_DOC,
+    Money,
+    no_control_characters,
+    sane_instant,
+)
 
 WRITING_METHODS = frozenset({"post", "put", "patch", "delete"})
 
@@ -101,6 +109,16 @@ def field_patterns(
         # apispec writes "null or any object" for a nullable nested schema: say null only
         null = {**NULL_OR_ANY_OBJECT, "enum": [None]}
         return {"anyOf": [null if s == NULL_OR_ANY_OBJECT else s for s in ret["anyOf"]]}
+    if isinstance(field, Money):
+        for key in ("type", "minimum", "maximum", "nullable"):
+            ret.pop(key, None)  # replaced by the two ways to write an amount
+        ways: list[dict[str, Any]] = [
+            {"type": "number", "minimum": 0, "maximum": MAX_MONEY},
+            {"type": "string", "pattern": MONEY_TEXT},
+        ]
+        if field.allow_none:
+            ways.append({**NULL_OR_ANY_OBJECT, "enum": [None]})
+        return {"anyOf": ways}
     if isinstance(field, fields.Function | fields.Method) and "nullable" not in field.metadata:
         return {"nullable": True}  # computed from what may be absent; say so where it cannot be
     if isinstance(field, fields.Decimal) and field.as_string:

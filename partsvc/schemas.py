@@ -9,6 +9,7 @@ all of it by deriving from one of them.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import UTC, date, datetime
 from typing import Any
@@ -71,14 +72,25 @@ def text_for(column: Any, **kwargs: Any) -> fields.String:
     return text(column.type.length, **kwargs)
 
 
-def money(**kwargs: Any) -> fields.Decimal:
-    """An amount of money in the JSON body: a number, two places, 0 to a billion."""
-    return fields.Decimal(
+MONEY_TEXT = r"^[0-9]{1,9}(\.[0-9]{1,2})?$"  # as written: up to 999999999.99
+
+
+class Money(fields.Decimal):
+    """An amount: a JSON number, or a decimal string as clients keep money ("12.50")."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        written = isinstance(value, str) and re.match(MONEY_TEXT, value)
+        if isinstance(value, bool) or not (isinstance(value, int | float) or written):
+            raise self.make_error("invalid", input=value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def money(**kwargs: Any) -> Money:
+    """An amount of money in the JSON body: two places, 0 to a billion."""
+    return Money(
         places=2,
         allow_nan=False,
         validate=validate.Range(min=0, max=MAX_MONEY),
-        # apispec would print the bounds as Decimal strings ("0.00"), which no schema reads
-        metadata={"minimum": 0, "maximum": MAX_MONEY},
         **kwargs,
     )
 
