@@ -13,10 +13,16 @@ from typing import Any
 from flask import Flask, send_from_directory
 from flask_smorest import Api
 
-from partsvc import headers, logs, operations, problems, throttle, web
+from partsvc import apidoc, badinput, headers, logs, operations, problems, throttle, web
 from partsvc.config import INSTANCE_DIR, Settings
 from partsvc.db import Database, utcnow
-from partsvc.http import IsoDateConverter, raise_body_limit
+from partsvc.http import (
+    IdConverter,
+    IsoDateConverter,
+    SegmentConverter,
+    raise_body_limit,
+    segment_schema,
+)
 from partsvc.worktime import WorkingCalendar
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,7 +30,19 @@ TEMPLATES = ROOT / "templates"
 
 
 class PartsvcApi(Api):  # type: ignore[misc]
-    """flask-smorest, with error responses documented as application/problem+json."""
+    """flask-smorest, with error responses documented as application/problem+json.
+
+    Each operation lists the problems it can answer (``apidoc.ProblemResponses``) instead
+    of one catch-all ``default``, so an answer with an undocumented status is caught.
+    """
+
+    ERROR_SCHEMA = apidoc.ProblemSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def _init_spec(self, *, extra_plugins: Any = None, **options: Any) -> None:
+        plugins = [*(extra_plugins or ()), apidoc.ProblemResponses()]
+        super()._init_spec(extra_plugins=plugins, **options)
+        self.ma_plugin.converter.add_attribute_function(apidoc.field_patterns)
 
     def _register_responses(self) -> None:
         saved: str = self.DEFAULT_RESPONSE_CONTENT_TYPE  # type: ignore[has-type]
@@ -78,8 +96,11 @@ def create_app(
     app.extensions["partsvc.calendar"] = WorkingCalendar(timezone=settings.timezone)
 
     app.url_map.converters["isodate"] = IsoDateConverter
+    app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = SegmentConverter
     api = PartsvcApi(app)
     api.register_converter(IsoDateConverter, lambda _: {"type": "string", "format": "date"})
+    api.register_converter(SegmentConverter, segment_schema)
     api.spec.components.security_scheme(
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "description": "`partsvc users create` prints one."},
@@ -114,6 +135,7 @@ def create_app(
     for blueprint in api_blueprints:
         api.register_blueprint(blueprint)
     problems.register(app)
+    badinput.register(app)
     _register_pages(app)
     app.before_request(raise_body_limit)  # before the pages' CSRF check reads a form
     operations.register(app)

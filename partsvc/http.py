@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from flask import Response, current_app, g, request
 from flask.views import MethodView
 from sqlalchemy.orm import Session
-from werkzeug.routing import BaseConverter, ValidationError
+from werkzeug.routing import BaseConverter, IntegerConverter, Map, UnicodeConverter, ValidationError
 
 from partsvc import idempotency
 from partsvc.audit import services as audit
@@ -273,6 +273,27 @@ def _replay(stored: idempotency.StoredAnswer) -> Response:
         response.headers["Location"] = stored.location
     response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>``: an id a 32-bit column can hold; a bigger number names nothing (404)."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+class SegmentConverter(UnicodeConverter):
+    """``<...>``: a path segment without control characters; one with them names nothing."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        super().__init__(map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00-\\x1f\\x7f-\\x9f]")
+
+
+def segment_schema(converter: SegmentConverter) -> dict[str, Any]:
+    """The OpenAPI schema of a ``SegmentConverter`` path parameter."""
+    return {"type": "string", "minLength": 1, "pattern": r"^[^/\x00-\x1F\x7F-\x9F]+$"}
 
 
 class IsoDateConverter(BaseConverter):

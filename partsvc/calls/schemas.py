@@ -23,7 +23,9 @@ from partsvc.calls.rules import call_flag
 from partsvc.http import current_session, current_user, now, sla_warning, today
 from partsvc.schemas import (
     SANE_DATES,
+    InputSchema,
     PageQuery,
+    QuerySchema,
     business_key,
     page_of,
     quantity,
@@ -32,7 +34,7 @@ from partsvc.schemas import (
 )
 
 
-class CustomerIn(Schema):
+class CustomerIn(InputSchema):
     code = business_key(required=True)
     name = text(200, required=True)
     tier = fields.String(load_default="none", validate=validate.OneOf(TIERS))
@@ -77,7 +79,7 @@ class CustomerOut(Schema):
         return ContractOut().dump(contract) if contract else None
 
 
-class ContractIn(Schema):
+class ContractIn(InputSchema):
     tier = fields.String(required=True, validate=validate.OneOf(TIERS))
     starts_on = fields.Date(
         allow_none=True, validate=SANE_DATES, metadata={"description": "Today if not given."}
@@ -92,7 +94,7 @@ class ContractIn(Schema):
     )
 
 
-class SiteIn(Schema):
+class SiteIn(InputSchema):
     code = business_key(required=True)
     customer = business_key(required=True)
     address = text(500, required=True)
@@ -112,7 +114,7 @@ class SiteOut(Schema):
     created_at = fields.AwareDateTime()
 
 
-class EngineerIn(Schema):
+class EngineerIn(InputSchema):
     code = business_key(required=True)
     name = text(200, required=True)
     home_lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(-90, 90))
@@ -138,7 +140,7 @@ class EngineerOut(Schema):
     van = fields.Function(lambda e: e.van.code if e.van else None, metadata={"type": "string"})
 
 
-class EquipmentIn(Schema):
+class EquipmentIn(InputSchema):
     serial = business_key(100, required=True)
     sku = business_key(required=True)
     site = business_key(required=True)
@@ -186,17 +188,17 @@ class EquipmentOut(Schema):
         return ServiceHistoryOut(many=True).dump(visible)  # type: ignore[no-any-return]
 
 
-class PartNeededIn(Schema):
+class PartNeededIn(InputSchema):
     sku = business_key(required=True)
     qty = quantity(required=True)
 
 
-class WindowIn(Schema):
+class WindowIn(InputSchema):
     start = fields.AwareDateTime(required=True)
     end = fields.AwareDateTime(required=True)
 
 
-class CallIn(Schema):
+class CallIn(InputSchema):
     site = business_key(required=True)
     priority = fields.String(required=True, validate=validate.OneOf(PRIORITIES))
     equipment = business_key(100, allow_none=True)
@@ -212,17 +214,17 @@ class CallIn(Schema):
     description = text(2000, allow_none=True)
 
 
-class StatusIn(Schema):
+class StatusIn(InputSchema):
     status = fields.String(required=True, validate=validate.OneOf(CALL_STATUSES))
     at = fields.AwareDateTime(allow_none=True, validate=sane_instant)
     engineer = business_key(allow_none=True, metadata={"description": "Who, when assigning."})
 
 
-class CallPatchIn(Schema):
+class CallPatchIn(InputSchema):
     engineer = business_key(required=True, metadata={"description": "Who takes the call over."})
 
 
-class SatisfactionIn(Schema):
+class SatisfactionIn(InputSchema):
     score = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=5))
     note = text(2000, allow_none=True, load_default=None)
 
@@ -307,7 +309,7 @@ class CallOut(Schema):
 _MINUTES = validate.Range(min=1, max=60 * 24 * 365)
 
 
-class SlaTargetIn(Schema):
+class SlaTargetIn(InputSchema):
     response_minutes = fields.Integer(strict=True, required=True, validate=_MINUTES)
     onsite_minutes = fields.Integer(
         strict=True, allow_none=True, load_default=None, validate=_MINUTES
@@ -340,7 +342,7 @@ SlaPolicyOut = Schema.from_dict(
 CallPage = page_of(CallOut, "CallPage")
 
 
-class DayQuery(Schema):
+class DayQuery(QuerySchema):
     date = fields.Date(required=True, validate=SANE_DATES)
 
 

@@ -6,13 +6,24 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from partsvc.inventory.models import Move
 from partsvc.inventory.rules import LOCATION_KINDS
-from partsvc.schemas import MAX_QTY, PageQuery, business_key, page_of, quantity, text
+from partsvc.schemas import (
+    MAX_QTY,
+    InputSchema,
+    PageQuery,
+    business_key,
+    money,
+    page_of,
+    quantity,
+    text,
+    text_for,
+)
 
 # ---------------------------------------------------------------- input
 
 
-class PartIn(Schema):
+class PartIn(InputSchema):
     sku = business_key(required=True)
     name = text(200, required=True)
     name_zh = text(200, allow_none=True)
@@ -21,9 +32,7 @@ class PartIn(Schema):
     loaner = fields.Boolean(
         load_default=False, metadata={"description": "A loaner model (serialized)."}
     )
-    unit_cost = fields.Decimal(
-        places=2, allow_nan=False, allow_none=True, validate=validate.Range(min=0, max=10**9)
-    )
+    unit_cost = money(allow_none=True)
     vendor = business_key(allow_none=True)
     lead_time_days = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, 3650))
     warranty_months = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, 1200))
@@ -33,7 +42,7 @@ class PartQuery(PageQuery):
     q = fields.String(validate=validate.Length(min=1, max=200))
 
 
-class LocationIn(Schema):
+class LocationIn(InputSchema):
     code = business_key(required=True)
     name = text(200, required=True)
     kind = fields.String(required=True, validate=validate.OneOf(LOCATION_KINDS))
@@ -46,19 +55,19 @@ class LocationQuery(PageQuery):
     kind = fields.String(validate=validate.OneOf(LOCATION_KINDS))
 
 
-class MoveIn(Schema):
+class MoveIn(InputSchema):
     sku = business_key(required=True)
     qty = quantity(required=True)
     from_ = business_key(required=True, data_key="from")
     to = business_key(required=True)
-    reason = text(64, required=True)
+    reason = text_for(Move.__table__.c.reason, required=True)
     reference = text(200, allow_none=True)
     serials = fields.List(business_key(100), load_default=list, validate=validate.Length(max=1000))
     at = fields.AwareDateTime(allow_none=True)
 
 
-class ReversalIn(Schema):
-    reason = text(64, allow_none=True)
+class ReversalIn(InputSchema):
+    reason = text_for(Move.__table__.c.reason, allow_none=True)
 
 
 class MoveQuery(PageQuery):
@@ -74,13 +83,13 @@ class StockQuery(PageQuery):
     include_zero = fields.Boolean(load_default=False)
 
 
-class CountLineIn(Schema):
+class CountLineIn(InputSchema):
     sku = business_key(required=True)
     counted = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, MAX_QTY))
     serials = fields.List(business_key(100), allow_none=True, validate=validate.Length(max=10000))
 
 
-class CountIn(Schema):
+class CountIn(InputSchema):
     location = business_key(required=True)
     lines = fields.List(
         fields.Nested(CountLineIn), required=True, validate=validate.Length(min=1, max=5000)

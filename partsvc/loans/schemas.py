@@ -9,12 +9,20 @@ from partsvc.http import current_session, now, zone
 from partsvc.loans.models import CONDITIONS, Loan
 from partsvc.loans.rules import LoanState, LoanTerms, days_overdue, loan_state
 from partsvc.loans.services import loan_terms
-from partsvc.schemas import PageQuery, business_key, page_of, sane_instant, text
+from partsvc.schemas import (
+    InputSchema,
+    PageQuery,
+    QuerySchema,
+    business_key,
+    page_of,
+    sane_instant,
+    text,
+)
 
 _ID = validate.Range(min=1, max=2**31 - 1)
 
 
-class LoanIn(Schema):
+class LoanIn(InputSchema):
     serial = business_key(100, required=True)
     site = business_key(required=True)
     call = fields.Integer(strict=True, allow_none=True, validate=_ID)
@@ -23,7 +31,7 @@ class LoanIn(Schema):
     out_at = fields.AwareDateTime(allow_none=True, validate=sane_instant)
 
 
-class ExtensionIn(Schema):
+class ExtensionIn(InputSchema):
     days = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=365))
     reason = text(500, required=True)
     override = fields.Boolean(
@@ -31,7 +39,7 @@ class ExtensionIn(Schema):
     )
 
 
-class ReturnIn(Schema):
+class ReturnIn(InputSchema):
     condition = fields.String(required=True, validate=validate.OneOf(CONDITIONS))
     location = business_key(
         allow_none=True,
@@ -105,13 +113,13 @@ class LoanOut(Schema):
         return days_overdue(loan.due_at, now(), zone())
 
 
-class ReservationIn(Schema):
+class ReservationIn(InputSchema):
     call = fields.Integer(strict=True, required=True, validate=_ID)
     sku = business_key(allow_none=True, load_default=None)
     serial = business_key(100, allow_none=True, load_default=None)
 
 
-class ReservationQuery(Schema):
+class ReservationQuery(QuerySchema):
     call = fields.Integer(validate=_ID)
     active = fields.Boolean()
 
@@ -127,7 +135,7 @@ class ReservationOut(Schema):
     loan = fields.Integer(attribute="loan_id", allow_none=True)
 
 
-class LoanPolicyIO(Schema):
+class LoanPolicyIO(InputSchema):
     loan_days = fields.Integer(strict=True, required=True, validate=validate.Range(1, 365))
     max_days = fields.Integer(strict=True, required=True, validate=validate.Range(1, 3650))
     due_soon_days = fields.Integer(strict=True, required=True, validate=validate.Range(0, 60))

@@ -6,12 +6,12 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from partsvc.schemas import MAX_QTY, PageQuery, business_key, page_of
+from partsvc.schemas import MAX_QTY, InputSchema, PageQuery, QuerySchema, business_key, page_of
 
 # ---------------------------------------------------------------- input
 
 
-class ReorderRuleIn(Schema):
+class ReorderRuleIn(InputSchema):
     """A reorder point and exactly one of a fixed quantity or a maximum to order up to.
 
     The one not used may be sent as null, so a rule read back can be sent again."""
@@ -39,12 +39,12 @@ class ReorderRuleQuery(PageQuery):
     location = business_key()
 
 
-class SuggestionQuery(Schema):
+class SuggestionQuery(QuerySchema):
     location = business_key()
     sku = business_key()
 
 
-class DraftIn(Schema):
+class DraftIn(InputSchema):
     """Which suggestions to draft orders for: all of them, or those of a warehouse and/or
     of some parts."""
 

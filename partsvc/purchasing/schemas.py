@@ -5,33 +5,31 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from partsvc.http import today
+from partsvc.inventory.models import Move
 from partsvc.purchasing.models import REQUEST_STATUSES, VendorOrder, VendorOrderLine
 from partsvc.purchasing.orders import is_late
 from partsvc.schemas import (
     SANE_DATES,
+    InputSchema,
     PageQuery,
     business_key,
+    money,
     page_of,
     quantity,
     sane_instant,
     text,
+    text_for,
 )
 
 
-class OrderLineIn(Schema):
+class OrderLineIn(InputSchema):
     sku = business_key(required=True)
     qty = quantity(required=True)
-    unit_cost = fields.Decimal(
-        places=2,
-        allow_nan=False,
-        allow_none=True,
-        load_default=None,
-        validate=validate.Range(min=0, max=10**9),
-    )
+    unit_cost = money(allow_none=True, load_default=None)
     eta = fields.Date(required=True, validate=SANE_DATES)
 
 
-class VendorOrderIn(Schema):
+class VendorOrderIn(InputSchema):
     vendor = business_key(required=True)
     lines = fields.List(
         fields.Nested(OrderLineIn), required=True, validate=validate.Length(min=1, max=200)
@@ -45,17 +43,17 @@ class VendorOrderIn(Schema):
     note = text(2000, allow_none=True, load_default=None)
 
 
-class EtaIn(Schema):
+class EtaIn(InputSchema):
     eta = fields.Date(required=True, validate=SANE_DATES)
     reason = text(500, allow_none=True, load_default=None)
 
 
-class ReceivedLineIn(Schema):
+class ReceivedLineIn(InputSchema):
     line = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=2**31 - 1))
     qty = quantity(required=True)
 
 
-class ReceiptIn(Schema):
+class ReceiptIn(InputSchema):
     location = business_key(required=True)
     lines = fields.List(
         fields.Nested(ReceivedLineIn), required=True, validate=validate.Length(min=1, max=200)
@@ -117,8 +115,9 @@ class ReceiptLineOut(Schema):
     move = fields.Integer(attribute="move_id")
 
 
-class ReceiptReversalIn(Schema):
-    reason = text(200, allow_none=True, load_default=None)
+class ReceiptReversalIn(InputSchema):
+    # the reason of each reversing move
+    reason = text_for(Move.__table__.c.reason, allow_none=True, load_default=None)
 
 
 class ReceiptOut(Schema):
@@ -130,7 +129,7 @@ class ReceiptOut(Schema):
     lines = fields.List(fields.Nested(ReceiptLineOut))
 
 
-class PartRequestIn(Schema):
+class PartRequestIn(InputSchema):
     sku = business_key(required=True)
     qty = quantity(required=True)
     call = fields.Integer(
@@ -149,7 +148,7 @@ class PartRequestIn(Schema):
     note = text(500, allow_none=True, load_default=None)
 
 
-class IssueIn(Schema):
+class IssueIn(InputSchema):
     to = business_key(
         allow_none=True, load_default=None, metadata={"description": "Default: the engineer's van."}
     )
@@ -189,7 +188,7 @@ class PartRequestOut(Schema):
     note = fields.String(allow_none=True)
 
 
-class ProcessingTargetIn(Schema):
+class ProcessingTargetIn(InputSchema):
     working_minutes = fields.Integer(
         strict=True, required=True, validate=validate.Range(min=1, max=60 * 24 * 30)
     )

@@ -20,6 +20,7 @@ from partsvc.repairs.rules import (
 from partsvc.repairs.services import item_label
 from partsvc.schemas import (
     SANE_DATES,
+    InputSchema,
     PageQuery,
     business_key,
     page_of,
@@ -31,7 +32,7 @@ from partsvc.schemas import (
 ID = validate.Range(min=1, max=2**31 - 1)
 
 
-class RmaItemIn(Schema):
+class RmaItemIn(InputSchema):
     serial = business_key(100, metadata={"description": "A unit returned by its serial."})
     sku = business_key(
         metadata={"description": "With qty: a quantity of a part; with serial: a check."}
@@ -52,7 +53,7 @@ class RmaItemIn(Schema):
             raise ValidationError("Give serial, or sku and qty.", "_schema")
 
 
-class RmaIn(Schema):
+class RmaIn(InputSchema):
     customer = business_key(required=True)
     items = fields.List(
         fields.Nested(RmaItemIn), required=True, validate=validate.Length(min=1, max=200)
@@ -71,7 +72,7 @@ class RmaIn(Schema):
     )
 
 
-class StepItemIn(Schema):
+class StepItemIn(InputSchema):
     serial = business_key(100)
     sku = business_key()
     qty = quantity()
@@ -92,7 +93,7 @@ class StepItemIn(Schema):
             raise ValidationError("Give serial, or sku and qty.", "_schema")
 
 
-class StepIn(Schema):
+class StepIn(InputSchema):
     """Each step takes only what it needs; anything else is a 422."""
 
     at = fields.AwareDateTime(metadata={"description": "When it happened; default now."})

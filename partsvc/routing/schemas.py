@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from partsvc.schemas import SANE_DATES, business_key
+from partsvc.schemas import SANE_DATES, InputSchema, business_key
 
 
-class PlanIn(Schema):
+class PlanIn(InputSchema):
     date = fields.Date(required=True, validate=SANE_DATES)
     time_limit_s = fields.Float(load_default=None, validate=validate.Range(min=0.5, max=120))
 
 
-class CandidatesIn(Schema):
+class CandidatesIn(InputSchema):
     call = fields.Integer(required=True, validate=validate.Range(min=1))
 
 
-class AssignIn(Schema):
+class AssignIn(InputSchema):
     call = fields.Integer(required=True, validate=validate.Range(min=1))
     engineer = business_key(required=True)
 
@@ -55,7 +55,7 @@ class PlanOut(Schema):
     date = fields.Date(attribute="day")
     status = fields.String()
     planned_at = fields.DateTime()
-    published_at = fields.DateTime()
+    published_at = fields.DateTime(allow_none=True)
     time_limit_s = fields.Float()
     solve_seconds = fields.Float()
     travel_source = fields.String()

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from partsvc.schemas import SANE_DATES, text
+from partsvc.schemas import SANE_DATES, InputSchema, QuerySchema, text
 
 
-class RangeQuery(Schema):
+class RangeQuery(QuerySchema):
     start = fields.Date(required=True, data_key="from", validate=SANE_DATES)
     end = fields.Date(required=True, data_key="to", validate=SANE_DATES)
 
 
-class DayIn(Schema):
+class DayIn(InputSchema):
     working = fields.Boolean(required=True)
     note = text(200, allow_none=True, load_default=None)
 

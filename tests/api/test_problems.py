@@ -87,5 +87,22 @@ def test_the_openapi_document_and_docs_are_served(client):
 
 def test_error_responses_are_documented_as_problem_json(client):
     spec = client.get("/api/v1/openapi.json").json
-    default_error = spec["components"]["responses"]["DEFAULT_ERROR"]
-    assert "application/problem+json" in default_error["content"]
+    not_found = spec["components"]["responses"]["NOT_FOUND"]
+    problem = not_found["content"]["application/problem+json"]["schema"]
+    assert problem == {"$ref": "#/components/schemas/Problem"}
+    assert set(spec["components"]["schemas"]["Problem"]["required"]) == {
+        "type",
+        "title",
+        "status",
+        "detail",
+    }
+
+
+def test_each_operation_lists_the_problems_it_can_answer(client):
+    spec = client.get("/api/v1/openapi.json").json
+    move = spec["paths"]["/api/v1/moves"]["post"]["responses"]
+    assert {"400", "401", "403", "404", "409", "422", "429"} <= set(move)
+    assert "default" not in move
+    policy = spec["paths"]["/api/v1/loan-policy"]["get"]["responses"]
+    assert {"401", "403"} <= set(policy)
+    assert not {"400", "404", "409", "422"} & set(policy)
