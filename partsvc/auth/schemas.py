@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from partsvc.schemas import PageQuery, page_of, sane_instant, text
+from partsvc.schemas import InputSchema, PageQuery, page_of, sane_instant, text
 
 
 class TokenQuery(PageQuery):
@@ -14,8 +14,8 @@ class TokenQuery(PageQuery):
     )
 
 
-class TokenIn(Schema):
-    name = text(100)
+class TokenIn(InputSchema):
+    name = text(100, min_length=0, load_default="", metadata={"description": "What it is for."})
     expires_at = fields.AwareDateTime(allow_none=True, load_default=None, validate=sane_instant)
     user = fields.String(
         validate=validate.Length(min=1, max=64),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from partsvc.schemas import QuerySchema
 
-class ImportQuery(Schema):
+
+class ImportQuery(QuerySchema):
     dry_run = fields.Boolean(
         load_default=False,
         metadata={"description": "Check every row and say what would be written; write nothing."},

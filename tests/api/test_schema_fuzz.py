@@ -42,7 +42,8 @@ CONFIG = {
 # for these operations a 422 naming only these fields is a fair answer to schema-valid input.
 # Any other 422 to schema-valid input means the document and the validators disagree.
 BUSINESS_RULES: dict[str, set[str]] = {
-    "*": {"cursor", "at"},  # a cursor this service never gave out; a past event in the future
+    # a cursor this service never gave out; a business time (API.md) in the future
+    "*": {"cursor", "at", "reported_at", "requested_at", "out_at"},
     "POST /api/v1/engineers": {"shift_end"},  # after shift_start
     "POST /api/v1/parts": {"loaner"},  # a loaner model is serialized
     "POST /api/v1/locations": {"engineer"},  # only a van belongs to an engineer
@@ -57,7 +58,10 @@ BUSINESS_RULES: dict[str, set[str]] = {
     "POST /api/v1/rmas/{rma}/{step}": {"engineer", "items", "location", "note", "outcome", "place"},
     "POST /api/v1/plans": {"date"},  # today or a day ahead
     "GET /api/v1/calendar": {"to"},  # not before from
+    "POST /api/v1/tokens": {"expires_at"},  # in the future
 }
+FILE_ROWS = "/problems/invalid-rows"
+"""A CSV import's rows are checked by rules no schema says (tests/api/test_imports_api.py)."""
 
 _document_app = create_app(Settings(database_url="sqlite://", secret_key="document-only"))
 schema = schemathesis.openapi.from_wsgi(
@@ -73,8 +77,11 @@ def schema_valid_input_is_accepted(ctx, response, case):
     except AssertionError:
         if response.status_code != 422:
             raise
+        problem = response.json()
+        if problem.get("type") == FILE_ROWS:
+            return None
         excused = BUSINESS_RULES["*"] | BUSINESS_RULES.get(case.operation.label, set())
-        if not set(response.json().get("errors", {})) <= excused:
+        if not set(problem.get("errors", {})) <= excused:
             raise
         return None
 

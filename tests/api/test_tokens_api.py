@@ -106,3 +106,12 @@ def test_issuing_and_revoking_are_audited_with_who_did_it(client, auth, session)
         ("token.issued", "test-admin", "test-clerk"),
         ("token.revoked", "test-clerk", "test-clerk"),
     ]
+
+
+def test_a_token_needs_no_name_and_an_unknown_field_is_refused(client, auth):
+    unnamed = client.post("/api/v1/tokens", json={}, headers=auth["clerk"])
+    assert unnamed.status_code == 201, unnamed.json
+    assert unnamed.json["name"] == ""
+    odd = client.post("/api/v1/tokens", json={"scope": "all"}, headers=auth["clerk"])
+    assert odd.status_code == 422
+    assert "scope" in odd.json["errors"]
