@@ -132,11 +132,17 @@ class RedisWindows:
 class Limiter:
     """Counts hits on keys against one ``Rate`` in a shared ``Windows`` store."""
 
-    def __init__(self, windows: Windows, rate: Rate, *, batch: int = 1) -> None:
+    def __init__(
+        self, windows: Windows, rate: Rate, *, batch: int = 1, fresh_s: float = 1.0
+    ) -> None:
         self.windows = windows
         self.rate = rate
         self.batch = max(1, batch)
+        self.fresh_s = fresh_s
+        """How long a count read by ``peek`` is trusted: every API request peeks, and a
+        read of the store per request would cost as much as the request itself."""
         self._local: dict[str, tuple[int, int, int]] = {}  # key → window, shared, own
+        self._seen: dict[str, tuple[int, float, int]] = {}  # key → window, when, hits
         self._lock = threading.Lock()
 
     def hit(self, key: str, now: datetime) -> Decision:
@@ -150,15 +156,24 @@ class Limiter:
             if own >= self.batch or shared + own >= self.rate.limit:
                 shared, own = self.windows.add(key, window, own, self.rate.window_s * 2), 0
             self._local[key] = (window, shared, own)
+            self._seen[key] = (window, now.timestamp(), shared + own)
             if len(self._local) > 10_000:  # keys of old windows: forget them
                 self._local = {k: v for k, v in self._local.items() if v[0] == window}
+                self._seen = {k: v for k, v in self._seen.items() if v[0] == window}
         hits = shared + own
         return Decision(hits <= self.rate.limit, hits, retry_after)
 
     def peek(self, key: str, now: datetime) -> Decision:
-        """Whether one more hit on ``key`` would be allowed, without counting one."""
+        """Whether one more hit on ``key`` would be allowed, without counting one: read
+        from the store at most once per ``fresh_s``, else from what this process saw."""
         window, retry_after = self._window(now)
-        hits = self.windows.read(key, window)
+        seen = self._seen.get(key)
+        if seen is not None and seen[0] == window and now.timestamp() - seen[1] < self.fresh_s:
+            hits = seen[2]
+        else:
+            hits = self.windows.read(key, window)
+            with self._lock:
+                self._seen[key] = (window, now.timestamp(), hits)
         return Decision(hits < self.rate.limit, hits, retry_after)
 
     def _window(self, now: datetime) -> tuple[int, int]:

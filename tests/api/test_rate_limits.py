@@ -111,11 +111,12 @@ def test_requests_without_a_token_are_not_counted_as_bad_tokens(make_app: AppMak
 
 
 class CountingWindows:
-    """A store that counts how often it is written to."""
+    """A store that counts how often it is written to and read."""
 
     def __init__(self) -> None:
         self.totals: dict[tuple[str, int], int] = {}
         self.adds = 0
+        self.reads = 0
 
     def add(self, key: str, window: int, amount: int, expire_s: int) -> int:
         self.adds += 1
@@ -123,6 +124,7 @@ class CountingWindows:
         return self.totals[key, window]
 
     def read(self, key: str, window: int) -> int:
+        self.reads += 1
         return self.totals.get((key, window), 0)
 
 
@@ -136,6 +138,23 @@ def test_a_batching_limiter_writes_once_per_batch_and_every_hit_near_the_limit()
         assert limiter.hit("token:x", MOMENT).allowed
     assert windows.adds == 5
     assert windows.read("token:x", limiter._window(MOMENT)[0]) == 50
+
+
+def test_peeking_reads_the_store_once_a_second_and_sees_this_processs_own_hits() -> None:
+    windows = CountingWindows()
+    limiter, other = Limiter(windows, Rate(3, 60)), Limiter(windows, Rate(3, 60))
+    for _ in range(20):
+        assert limiter.peek("failures:x", MOMENT).allowed
+    assert windows.reads == 1
+    for _ in range(3):
+        other.hit("failures:x", MOMENT)
+    assert limiter.peek("failures:x", MOMENT).allowed  # trusted for a second
+    assert not limiter.peek("failures:x", MOMENT + timedelta(seconds=1)).allowed
+    assert windows.reads == 2
+    limiter.hit("failures:y", MOMENT)
+    limiter.hit("failures:y", MOMENT)
+    assert limiter.peek("failures:y", MOMENT).hits == 2
+    assert windows.reads == 2
 
 
 def test_two_batching_limiters_refuse_once_their_shared_count_passes_the_limit() -> None:
