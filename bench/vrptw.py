@@ -51,11 +51,11 @@ class Outcome:
         return (self.distance - reference) / reference if self.feasible else None
 
 
-def run_ours(path: Path, time_limit: float, seed: int, search: str) -> Outcome:
+def run_ours(path: Path, time_limit: float, seed: int, search: str, processes: int) -> Outcome:
     """The planner's search through the CLI, in its own process; routes re-checked here."""
     exe = Path(sys.executable).with_name("partsvc")
     command = [str(exe), "bench", "vrptw", str(path), "--time-limit", str(time_limit)]
-    command += ["--search", search]
+    command += ["--search", search, "--processes", str(processes)]
     began = time.perf_counter()
     done = subprocess.run(
         [*command, "--seed", str(seed)], capture_output=True, text=True, check=False
@@ -151,6 +151,13 @@ def main() -> None:
     parser.add_argument(
         "--search", default="{}", help="our search settings as JSON (see partsvc bench vrptw)"
     )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="our searches side by side, one process each (PyVRP always searches in one)",
+    )
     args = parser.parse_args()
 
     with (args.data / "reference.csv").open() as handle:
@@ -165,7 +172,7 @@ def main() -> None:
     print(
         f"# {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC, {len(files)} instances, "
         f"{args.time_limit:g} s each, seed {args.seed}, {os.cpu_count()} cores, "
-        f"search {args.search}"
+        f"search {args.search}, our processes {args.processes}"
     )
     header = f"{'instance':8} {'reference':>10} │ {'ours':>10} {'gap %':>6} {'veh':>3} {'s':>5}"
     if "pyvrp" in solvers:
@@ -179,7 +186,7 @@ def main() -> None:
         line = f"{name:8} {ref:10.2f}"
         for solver in solvers:
             if solver == "ours":
-                outcome = run_ours(path, args.time_limit, args.seed, args.search)
+                outcome = run_ours(path, args.time_limit, args.seed, args.search, args.processes)
             else:
                 outcome = run_pyvrp(path, args.time_limit, args.seed)
             gap = outcome.gap(ref)

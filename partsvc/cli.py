@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 import click
@@ -20,8 +20,7 @@ from partsvc.errors import InvalidRows, PartsvcError, UnknownKey
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    from partsvc.routing.model import Search
 
 
 def _database() -> Database:
@@ -388,32 +387,37 @@ def bench() -> None:
     default="{}",
     help='Search settings to tune, as JSON, e.g. {"cooling": "EXPONENTIAL"}.',
 )
-def bench_vrptw(path: str, time_limit: float, seed: int, settings: str) -> None:
+@click.option(
+    "--processes",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 2),
+    help="Searches side by side, one process each: 2 adds the warmer second search.",
+)
+def bench_vrptw(path: str, time_limit: float, seed: int, settings: str, processes: int) -> None:
     """Solve one Solomon-format file and print the result as one JSON object."""
     import json
     from dataclasses import fields
     from pathlib import Path
 
     from partsvc.routing.model import Search
-    from partsvc.routing.solomon import read_instance, solve_vrptw
+    from partsvc.routing.solomon import on_cores, read_instance, solve_vrptw
 
     try:
         tuned = json.loads(settings)
     except json.JSONDecodeError as error:
         raise click.BadParameter(f"not JSON: {error}", param_hint="--search") from None
-    known = {f.name for f in fields(Search)} - {"time_limit_s", "seed", "extra", "operators"}
+    known = {f.name for f in fields(Search)} - {"time_limit_s", "seed", "extra"}
     if not isinstance(tuned, dict) or set(tuned) - known:
         unknown = sorted(set(tuned) - known) if isinstance(tuned, dict) else tuned
         raise click.BadParameter(
             f"an object of {', '.join(sorted(known))}; not {unknown}", param_hint="--search"
         )
-    if isinstance(tuned.get("temperatures"), list):
-        tuned["temperatures"] = tuple(tuned["temperatures"])
     try:
-        search = Search(time_limit_s=time_limit, seed=seed, **tuned)
-    except ValueError as error:
+        search = _search_from(tuned, known, time_limit_s=time_limit, seed=seed)
+    except (TypeError, ValueError) as error:
         raise click.BadParameter(str(error), param_hint="--search") from None
-    result = solve_vrptw(read_instance(Path(path)), search)
+    result = solve_vrptw(read_instance(Path(path)), on_cores(search, processes))
     click.echo(
         json.dumps(
             {
@@ -426,6 +430,29 @@ def bench_vrptw(path: str, time_limit: float, seed: int, settings: str) -> None:
                 "problems": result.problems,
             }
         )
+    )
+
+
+def _search_from(tuned: dict[str, Any], known: set[str], **fixed: Any) -> Search:
+    """A `Search` from bench settings; `partners` is a list of such settings objects."""
+    from partsvc.routing.model import Search
+
+    settings = dict(tuned)
+    if isinstance(settings.get("temperatures"), list):
+        settings["temperatures"] = tuple(settings["temperatures"])
+    if isinstance(settings.get("operators"), dict):
+        # Switches on top of the default ones (the heavy operators off).
+        settings["operators"] = Search().operators + tuple(settings["operators"].items())
+    partners = settings.pop("partners", [])
+    if not isinstance(partners, list) or not all(isinstance(p, dict) for p in partners):
+        raise ValueError("partners is a list of search settings objects")
+    for partner in partners:
+        if set(partner) - known or "partners" in partner:
+            raise ValueError(f"a partner takes {', '.join(sorted(known - {'partners'}))}")
+    return Search(
+        **fixed,
+        **settings,
+        partners=tuple(_search_from(partner, known, **fixed) for partner in partners),
     )
 
 

@@ -11,9 +11,11 @@ Imports only the standard library and OR-Tools.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection
 from typing import Any
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
@@ -151,6 +153,12 @@ class Search:
     operators: tuple[tuple[str, bool], ...] = tuple((name, False) for name in HEAVY_OPERATORS)
     """Local search operators to switch on or off, by their parameter name (`use_...`)."""
     log: bool = False
+    partners: tuple[Search, ...] = ()
+    """Further searches run at the same time, each in a child process of its own (OR-Tools'
+    routing search holds Python's GIL, so a thread would not use another core); the cheapest
+    plan of all wins. Each partner gets what is left of this search's time limit; their own
+    `time_limit_s` and `partners` are ignored. Differently tuned partners end in different
+    local optima, which is what makes the best of them better than any one."""
 
     def __post_init__(self) -> None:
         if self.cooling not in COOLING:
@@ -283,7 +291,75 @@ def solve_model(
     `initial` routes (nodes per vehicle), when given, are kept in the first solution, which
     adds the other visits to them; the search may then change anything. A model that
     OR-Tools finds contradictory (it raises "CP Solver fail") has no plan either.
+    With `search.partners`, those searches run beside this one and the cheapest plan wins.
     """
+    if not search.partners:
+        return _solve_or_none(model, search, initial)
+    began = time.perf_counter()
+    # Forking starts a partner in milliseconds; a spawned one re-imports the service first
+    # (half a second here), and the parent waits that long to hand it the model.
+    context = (
+        multiprocessing.get_context("fork")
+        if "fork" in multiprocessing.get_all_start_methods()
+        else multiprocessing.get_context("spawn")
+    )
+    children = []
+    for partner in search.partners:
+        receiving, sending = context.Pipe(duplex=False)
+        alone = replace(partner, time_limit_s=search.time_limit_s, partners=())
+        child = context.Process(
+            target=_partner_search, args=(sending, model, alone, initial, began), daemon=True
+        )
+        child.start()
+        sending.close()
+        children.append((child, receiving))
+    try:
+        left = search.time_limit_s - (time.perf_counter() - began)
+        found = [_solve_or_none(model, replace(search, partners=(), time_limit_s=left), initial)]
+        wait_s = PARTNER_GRACE_S + 0.05 * search.time_limit_s
+        found += [_answer(receiving, wait_s) for _, receiving in children]
+    finally:
+        # Answers are in (or never will be): no need to wait for the interpreters to close.
+        for child, _ in children:
+            child.kill()
+            child.join()
+    solutions = [solution for solution in found if solution is not None]
+    if not solutions:
+        return None
+    best = min(solutions, key=lambda solution: solution.objective)
+    return replace(best, seconds=time.perf_counter() - began)
+
+
+PARTNER_GRACE_S = 2.0
+"""How long past this search's end a partner's plan is waited for (it should be there)."""
+
+
+def _answer(receiving: Connection, wait_s: float) -> Solution | None:
+    """A partner's plan; a partner that died (killed, out of memory) has nothing to offer."""
+    try:
+        answer: Solution | None = receiving.recv() if receiving.poll(wait_s) else None
+    except EOFError:
+        return None
+    return answer
+
+
+def _partner_search(
+    sending: Connection,
+    model: Model,
+    search: Search,
+    initial: Sequence[Sequence[int]] | None,
+    began: float,
+) -> None:
+    """A partner search in its child process: the time its start-up took comes off its limit."""
+    # perf_counter is system-wide on Linux, so the parent's start time is comparable here.
+    left = search.time_limit_s - (time.perf_counter() - began)
+    sending.send(_solve_or_none(model, replace(search, time_limit_s=max(left, 0.1)), initial))
+    sending.close()
+
+
+def _solve_or_none(
+    model: Model, search: Search, initial: Sequence[Sequence[int]] | None
+) -> Solution | None:
     try:
         return _solve_model(model, search, initial)
     except Exception as failure:

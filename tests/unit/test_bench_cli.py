@@ -85,3 +85,33 @@ def test_the_cooling_schedule_reaches_or_tools() -> None:
 
     assert cooling(Search()) == 2  # LINEAR, the default
     assert cooling(Search(cooling="EXPONENTIAL")) == 1
+
+
+def test_partner_searches_are_taken_from_json(tmp_path: Path) -> None:
+    partners = '{"partners": [{"temperatures": [0.2, 0.002], "operators": {"use_two_opt": false}}]}'
+    code, output = run(tmp_path, "--search", partners)
+    assert code == 0, output
+    answer = json.loads(output)
+    assert answer["feasible"] is True
+    assert answer["routes"] == [[1, 2, 3]]
+
+
+def test_an_unknown_setting_of_a_partner_is_refused(tmp_path: Path) -> None:
+    code, output = run(tmp_path, "--search", '{"partners": [{"colling": "LINEAR"}]}')
+    assert code == 2
+    assert "a partner takes" in output
+
+
+def test_partners_that_are_not_a_list_are_refused(tmp_path: Path) -> None:
+    code, output = run(tmp_path, "--search", '{"partners": {"seed": 1}}')
+    assert code == 2
+    assert "partners is a list" in output
+
+
+def test_operator_switches_from_json_keep_the_heavy_operators_off() -> None:
+    from partsvc.cli import _search_from
+
+    search = _search_from({"operators": {"use_two_opt": False}}, {"operators"})
+    switches = dict(search.operators)
+    assert switches["use_two_opt"] is False
+    assert switches["use_lin_kernighan"] is False
