@@ -2,7 +2,8 @@
 
 For each instance of the Solomon set (100 customers, fleet ≤ 25, cost = total distance),
 runs `partsvc bench vrptw FILE --time-limit S` (the planner's own search, in a subprocess,
-one instance at a time), then PyVRP (hybrid genetic search) on the same instance for the
+one instance at a time; with `--processes 2`, the default, a second differently cooled
+search runs in a second process on the other core and the cheaper plan wins), then PyVRP (hybrid genetic search) on the same instance for the
 same time, in this process. Both solutions are re-measured the same way: routes checked by
 `partsvc.routing.check.check_vrptw` and their length summed in double precision by
 `partsvc.routing.solomon.route_distance`. Gap = (distance − reference) / reference against
@@ -11,6 +12,7 @@ the `distance_only_distance` column of `reference.csv`.
     .venv/bin/python bench/vrptw.py                          # all 56, 10 s each, both solvers
     .venv/bin/python bench/vrptw.py --only R105,RC107 --no-pyvrp
     .venv/bin/python bench/vrptw.py --no-pyvrp --search '{"cooling": "EXPONENTIAL"}'
+    .venv/bin/python bench/vrptw.py --no-pyvrp --processes 1     # our search on one core
 
 PyVRP and vrplib are bench-only extras (`pip install -e .[bench]`); `partsvc` never imports
 them. PyVRP gets the same integer model as ours: distances and times scaled by 1000, travel
