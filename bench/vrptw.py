@@ -3,8 +3,9 @@
 For each instance of the Solomon set (100 customers, fleet ≤ 25, cost = total distance),
 runs `partsvc bench vrptw FILE --time-limit S` (the planner's own search, in a subprocess,
 one instance at a time; with `--processes 2`, the default, a second differently cooled
-search runs in a second process on the other core and the cheaper plan wins), then PyVRP (hybrid genetic search) on the same instance for the
-same time, in this process. Both solutions are re-measured the same way: routes checked by
+search runs in a second process on the other core and the cheaper plan wins), then PyVRP
+(hybrid genetic search) on the same instance for the same time, in this process. Both
+solutions are re-measured the same way: routes checked by
 `partsvc.routing.check.check_vrptw` and their length summed in double precision by
 `partsvc.routing.solomon.route_distance`. Gap = (distance − reference) / reference against
 the `distance_only_distance` column of `reference.csv`.
@@ -157,8 +158,9 @@ def main() -> None:
         "--processes",
         type=int,
         choices=(1, 2),
-        default=2,
-        help="our searches side by side, one process each (PyVRP always searches in one)",
+        default=min(2, os.cpu_count() or 1),
+        help="our searches side by side, one process each, 2 where there are two cores "
+        "(PyVRP always searches in one)",
     )
     args = parser.parse_args()
 

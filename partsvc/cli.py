@@ -389,8 +389,8 @@ def bench() -> None:
 )
 @click.option(
     "--processes",
-    default=2,
-    show_default=True,
+    default=min(2, os.cpu_count() or 1),
+    show_default="2 where there are two cores",
     type=click.IntRange(1, 2),
     help="Searches side by side, one process each: 2 adds the warmer second search.",
 )
