@@ -18,11 +18,12 @@ from partsvc.routing.model import Load, Model, Search, solve_model
 SCALE = 1000
 """Integer units per unit of Solomon distance and time."""
 
-SECOND_SEARCH = Search(temperatures=(0.2, 0.002))
+SECOND_SEARCH = Search(temperatures=(0.2, 0.002), removed_visits=30, sequence_size=20)
 """What a second core searches beside the default: the same iterated local search cooled
-from four times warmer, so it settles in other local optima (on the 14 hardest instances,
-worst gap 2.51 → 1.53 % with it beside the default, 2.51 % with a copy of the default;
-docs/BENCHMARKS.md)."""
+from four times warmer and ruining larger strings (about 30 visits, strings of up to 20),
+so it settles in other local optima than the default (over the 56 instances, mean gap
+0.60–0.62 → 0.51 %, worst 2.49 → 1.70 % against a partner cooled warmer only; a copy of
+the default finds nearly the same plans; docs/BENCHMARKS.md)."""
 
 
 def on_cores(search: Search, processes: int) -> Search:
