@@ -397,24 +397,16 @@ def bench() -> None:
 def bench_vrptw(path: str, time_limit: float, seed: int, settings: str, processes: int) -> None:
     """Solve one Solomon-format file and print the result as one JSON object."""
     import json
-    from dataclasses import fields
     from pathlib import Path
 
-    from partsvc.routing.model import Search
     from partsvc.routing.solomon import on_cores, read_instance, solve_vrptw
 
     try:
         tuned = json.loads(settings)
     except json.JSONDecodeError as error:
         raise click.BadParameter(f"not JSON: {error}", param_hint="--search") from None
-    known = {f.name for f in fields(Search)} - {"time_limit_s", "seed", "extra"}
-    if not isinstance(tuned, dict) or set(tuned) - known:
-        unknown = sorted(set(tuned) - known) if isinstance(tuned, dict) else tuned
-        raise click.BadParameter(
-            f"an object of {', '.join(sorted(known))}; not {unknown}", param_hint="--search"
-        )
     try:
-        search = _search_from(tuned, known, time_limit_s=time_limit, seed=seed)
+        search = _search_from(tuned, time_limit_s=time_limit, seed=seed)
     except (TypeError, ValueError) as error:
         raise click.BadParameter(str(error), param_hint="--search") from None
     result = solve_vrptw(read_instance(Path(path)), on_cores(search, processes))
@@ -433,10 +425,20 @@ def bench_vrptw(path: str, time_limit: float, seed: int, settings: str, processe
     )
 
 
-def _search_from(tuned: dict[str, Any], known: set[str], **fixed: Any) -> Search:
-    """A `Search` from bench settings; `partners` is a list of such settings objects."""
+def _search_from(tuned: object, *, partner: bool = False, **fixed: Any) -> Search:
+    """A `Search` from bench settings (a JSON object); `partners` is a list of such objects,
+    without partners of their own. `fixed` settings (time limit, seed) are not tunable."""
+    from dataclasses import fields
+
     from partsvc.routing.model import Search
 
+    known = {f.name for f in fields(Search)} - {"time_limit_s", "seed", "extra", *fixed}
+    if partner:
+        known.discard("partners")
+    lead = "a partner takes" if partner else "an object of"
+    if not isinstance(tuned, dict) or set(tuned) - known:
+        unknown = sorted(set(tuned) - known) if isinstance(tuned, dict) else tuned
+        raise ValueError(f"{lead} {', '.join(sorted(known))}; not {unknown}")
     settings = dict(tuned)
     if isinstance(settings.get("temperatures"), list):
         settings["temperatures"] = tuple(settings["temperatures"])
@@ -444,15 +446,12 @@ def _search_from(tuned: dict[str, Any], known: set[str], **fixed: Any) -> Search
         # Switches on top of the default ones (the heavy operators off).
         settings["operators"] = Search().operators + tuple(settings["operators"].items())
     partners = settings.pop("partners", [])
-    if not isinstance(partners, list) or not all(isinstance(p, dict) for p in partners):
+    if not isinstance(partners, list):
         raise ValueError("partners is a list of search settings objects")
-    for partner in partners:
-        if set(partner) - known or "partners" in partner:
-            raise ValueError(f"a partner takes {', '.join(sorted(known - {'partners'}))}")
     return Search(
         **fixed,
         **settings,
-        partners=tuple(_search_from(partner, known, **fixed) for partner in partners),
+        partners=tuple(_search_from(p, partner=True, **fixed) for p in partners),
     )
 
 

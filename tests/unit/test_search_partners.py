@@ -10,13 +10,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 import pytest
 
 from partsvc.routing import model as routing_model
 from partsvc.routing.model import Model, Search, Solution, solve_model
-from partsvc.routing.solomon import build_model, read_instance
+from partsvc.routing.solomon import Customer, Instance, build_model
 
 CRASH = 99
 """A seed on which the stand-in's process dies without answering."""
@@ -86,26 +85,14 @@ def test_no_plan_from_anyone_is_no_plan() -> None:
     assert solve_model(MODEL, search) is None
 
 
-TWO_ROUTES = """PAIR
-
-VEHICLE
-NUMBER     CAPACITY
-  2         10
-
-CUSTOMER
-CUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE   TIME
-
-    0      0          0          0          0        1000          0
-    1      10         0         10          0         100         10
-    2     -10         0         10          0         100         10
-"""
-
-
-def test_a_real_search_with_a_partner_serves_everyone(tmp_path: Path) -> None:
-    path = tmp_path / "pair.txt"
-    path.write_text(TWO_ROUTES)
+def test_a_real_search_with_a_partner_serves_everyone() -> None:
+    # Two customers on either side of the depot, each filling a van: two routes of 20.
+    depot = Customer(0, 0, 0, demand=0, ready=0, due=1000, service=0)
+    east = Customer(1, 10, 0, demand=10, ready=0, due=100, service=10)
+    west = Customer(2, -10, 0, demand=10, ready=0, due=100, service=10)
+    instance = Instance("PAIR", vehicles=2, capacity=10, depot=depot, customers=(east, west))
     search = Search(time_limit_s=0.5, partners=(Search(temperatures=(0.2, 0.002)),))
-    solution = solve_model(build_model(read_instance(path)), search)
+    solution = solve_model(build_model(instance), search)
     assert solution is not None
     assert sorted(route for route in solution.routes if route) == [[1], [2]]
     assert solution.objective == 40_000
