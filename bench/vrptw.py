@@ -37,7 +37,7 @@ from pathlib import Path
 from partsvc.routing.check import check_vrptw
 from partsvc.routing.solomon import Instance, read_instance, route_distance
 
-DATA = Path(__file__).resolve().parents[2] / "shared/bench/vrptw"
+DATA = Path(__file__).resolve().parent / "data" / "solomon"
 SCALE = 1000
 CLASSES = ("C1", "C2", "R1", "R2", "RC1", "RC2")
 
@@ -145,7 +145,10 @@ def instance_class(name: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--data", type=Path, default=DATA, help="folder with solomon/ and reference.csv"
+        "--data",
+        type=Path,
+        default=DATA,
+        help="folder with the instances (*.txt) and reference.csv",
     )
     parser.add_argument("--time-limit", type=float, default=10.0, help="seconds per instance")
     parser.add_argument("--only", default="", help="comma-separated instance names")
@@ -168,7 +171,7 @@ def main() -> None:
         reference = {
             r["instance"]: float(r["distance_only_distance"]) for r in csv.DictReader(handle)
         }
-    files = sorted((args.data / "solomon").glob("*.txt"))
+    files = sorted(args.data.glob("*.txt"))
     if args.only:
         wanted = {name.strip().upper() for name in args.only.split(",") if name.strip()}
         files = [f for f in files if f.stem.upper() in wanted]
