@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export PARTSVC_DATABASE_URL ?= sqlite:///$(CURDIR)/instance/partsvc.db
 export PARTSVC_INSTANCE_DIR ?= $(CURDIR)/instance
 
-.PHONY: demo test lint install clean-demo bench
+.PHONY: demo test lint install clean-demo bench wheel-check
 
 $(BIN)/partsvc: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/bandit -c pyproject.toml -r partsvc -q
 	$(BIN)/python tools/audit_dependencies.py
+
+## make wheel-check: build the wheel, install it outside the checkout, serve every page and PDF
+wheel-check: install
+	$(BIN)/python tools/check_wheel.py
 
 clean-demo:
 	rm -f instance/partsvc.db instance/partsvc.db-wal instance/partsvc.db-shm instance/demo-tokens.txt

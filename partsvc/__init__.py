@@ -7,7 +7,6 @@ import os
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, send_from_directory
@@ -23,10 +22,8 @@ from partsvc.http import (
     raise_body_limit,
     segment_schema,
 )
+from partsvc.resources import STATIC, TEMPLATES
 from partsvc.worktime import WorkingCalendar
-
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES = ROOT / "templates"
 
 
 class PartsvcApi(Api):  # type: ignore[misc]
@@ -62,7 +59,7 @@ def create_app(
 ) -> Flask:
     """Build the app: settings → database → API blueprints → error handlers."""
     settings = settings or Settings.from_env()
-    app = Flask(__name__, template_folder=str(TEMPLATES))
+    app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC))
     app.config.update(
         SECRET_KEY=settings.secret_key or _instance_secret(),
         API_TITLE="partsvc",
@@ -151,6 +148,11 @@ def _register_pages(app: Flask) -> None:
     @app.get("/api/v1/docs/static/<path:filename>")
     def swagger_ui_static(filename: str) -> Any:
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+    @app.get("/favicon.ico")
+    def favicon() -> Any:
+        """Browsers ask for it on every page that names no icon (the API docs, a PDF)."""
+        return send_from_directory(STATIC, "favicon.ico", max_age=86400)
 
 
 def _plan_queue(settings: Settings) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
@@ -11,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+from partsvc.resources import MIGRATIONS
 
 
 def alembic_config(url: str) -> Config:

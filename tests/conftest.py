@@ -10,6 +10,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -21,8 +22,10 @@ from partsvc import create_app, migrate
 from partsvc.auth.services import create_user, issue_token
 from partsvc.config import Settings
 from partsvc.db import Database
+from tests import system
 
 ROLES = ("admin", "clerk", "dispatcher", "engineer")
+BROWSER_TESTS = Path(__file__).parent / "e2e"
 
 
 class Clock:
@@ -37,6 +40,25 @@ class Clock:
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Stop at once, in one line, when the machine lacks a program the chosen tests need."""
+    browser = any(item.path.is_relative_to(BROWSER_TESTS) for item in items)
+    redis = any("redis_url" in getattr(item, "fixturenames", ()) for item in items)
+    missing = system.missing_packages(browser=browser, redis=redis)
+    if missing:
+        pytest.exit(
+            f"missing system packages; install them with: apt-get install -y {' '.join(missing)}",
+            returncode=4,
+        )
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A Redis for the run: our own ``redis-server``, or PARTSVC_TEST_REDIS_URL's."""
+    with system.redis_server() as url:
+        yield url
 
 
 def _reset_postgres(url: str) -> None:

@@ -17,7 +17,6 @@ from redis import Redis
 from rq import Queue, Worker
 from rq.serializers import JSONSerializer
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -26,19 +25,23 @@ class RunningWorker:
     queue: str
     name: str
     redis: Redis
+    url: str
 
 
 @contextmanager
-def running_worker(database_url: str, instance_dir: Path) -> Iterator[RunningWorker]:
-    """Start ``partsvc worker`` on ``database_url``; stop it and forget its queue after."""
-    redis = Redis.from_url(REDIS_URL)
-    redis.ping()  # Redis must be there (CI starts it): no silent skip
+def running_worker(
+    database_url: str, instance_dir: Path, redis_url: str
+) -> Iterator[RunningWorker]:
+    """Start ``partsvc worker`` on ``database_url`` and the Redis at ``redis_url``; stop it
+    and forget its queue after."""
+    redis = Redis.from_url(redis_url)
+    redis.ping()
     queue, name = f"test-plans-{uuid.uuid4().hex[:10]}", f"test-worker-{uuid.uuid4().hex[:8]}"
     environment = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "PARTSVC_DATABASE_URL": database_url,
-        "PARTSVC_REDIS_URL": REDIS_URL,
+        "PARTSVC_REDIS_URL": redis_url,
         "PARTSVC_PLAN_QUEUE": queue,
         "PARTSVC_INSTANCE_DIR": str(instance_dir),
         "PARTSVC_LOG_LEVEL": "WARNING",
@@ -48,7 +51,7 @@ def running_worker(database_url: str, instance_dir: Path) -> Iterator[RunningWor
     )
     try:
         wait_for(lambda: name in {w.name for w in Worker.all(connection=redis)}, "the worker")
-        yield RunningWorker(queue, name, redis)
+        yield RunningWorker(queue, name, redis, redis_url)
     finally:
         process.send_signal(signal.SIGTERM)
         try:

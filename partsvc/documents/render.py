@@ -20,9 +20,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATES = ROOT / "templates"
-STATIC = Path(__file__).resolve().parents[1] / "static"
+from partsvc.resources import STATIC, TEMPLATES
+
 PRINT_CSS = STATIC / "print.css"
 
 log = logging.getLogger(__name__)

@@ -203,8 +203,8 @@ def test_concurrent_hits_on_the_database_counter_are_all_counted(own_database: D
 
 
 @pytest.fixture
-def redis_windows() -> Iterator[RedisWindows]:
-    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+def redis_windows(redis_url: str) -> Iterator[RedisWindows]:
+    client = redis.Redis.from_url(redis_url)
     prefix = f"partsvc-test:{uuid.uuid4().hex}:"
     yield RedisWindows(client, prefix=prefix)
     for name in client.scan_iter(f"{prefix}*"):
@@ -228,14 +228,13 @@ def test_redis_keys_expire_after_their_window(redis_windows: RedisWindows) -> No
 
 
 def test_apps_given_a_redis_url_share_their_token_limit_in_redis(
-    make_app: AppMaker, tokens: dict[str, str]
+    make_app: AppMaker, tokens: dict[str, str], redis_url: str
 ) -> None:
     first, second = (
-        make_app(redis_url="redis://127.0.0.1:6379/0", token_rate="2/minute").test_client()
-        for _ in range(2)
+        make_app(redis_url=redis_url, token_rate="2/minute").test_client() for _ in range(2)
     )
     headers = {"Authorization": tokens["clerk"]}
-    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    client = redis.Redis.from_url(redis_url)
     key = f"partsvc:rate:token:{hash_token(tokens['clerk'].removeprefix('Bearer '))[:40]}:*"
     try:
         answers = [c.get("/api/v1/parts", headers=headers).status_code for c in (first, second)]

@@ -8,7 +8,6 @@ books is committed for real and never leaks into the rolled-back tests. Screensh
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -24,8 +23,9 @@ from partsvc import create_app, migrate
 from partsvc.config import Settings
 from partsvc.db import Database
 from partsvc.demo import load_demo
+from tests import system
 
-CHROMIUM = os.environ.get("PARTSVC_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = system.CHROMIUM
 PASSWORD = "demo-password-e2e"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 # Chromium as root in a container, with no calls home (the machine's network is closed).

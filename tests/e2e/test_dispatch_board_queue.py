@@ -19,11 +19,13 @@ from partsvc.config import Settings
 from partsvc.db import Database
 from partsvc.demo import load_demo
 from tests.e2e.conftest import PASSWORD, PLAN_SECONDS, LiveServer, RunningClock, log_in, screenshot
-from tests.workers import REDIS_URL, RunningWorker, running_worker
+from tests.workers import RunningWorker, running_worker
 
 
 @pytest.fixture(scope="module")
-def queued(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, RunningWorker]]:
+def queued(
+    tmp_path_factory: pytest.TempPathFactory, redis_url: str
+) -> Iterator[tuple[LiveServer, RunningWorker]]:
     """A live server on its own demo database whose plans a ``partsvc worker`` makes."""
     folder = tmp_path_factory.mktemp("e2e-queue")
     url = f"sqlite:///{folder / 'partsvc.db'}"
@@ -32,12 +34,12 @@ def queued(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServe
     clock = RunningClock(datetime(2026, 11, 18, 1, 30, tzinfo=UTC))
     with database.unit_of_work() as session:
         load_demo(session, now=clock(), password=PASSWORD)
-    with running_worker(url, folder) as worker:
+    with running_worker(url, folder, redis_url) as worker:
         settings = Settings(
             database_url=url,
             secret_key="e2e-secret",
             plan_time_limit_s=PLAN_SECONDS,
-            redis_url=REDIS_URL,
+            redis_url=redis_url,
             plan_queue=worker.queue,
         )
         app = create_app(settings, database=database, clock=clock)

@@ -1,5 +1,5 @@
-"""Planning on a queue worker: a real ``partsvc worker`` process against Redis on
-127.0.0.1:6379 makes the plans the API and the board ask for.
+"""Planning on a queue worker: a real ``partsvc worker`` process against the run's
+own Redis makes the plans the API and the board ask for.
 
 The worker is another process, so what it reads must be committed: these tests use a
 database of their own (a new SQLite file, or a new schema in the PostgreSQL test
@@ -31,7 +31,7 @@ from partsvc.routing import planning
 from partsvc.routing.models import DayPlan
 from tests.conftest import Clock
 from tests.web.conftest import csrf_token
-from tests.workers import REDIS_URL, running_worker, wait_for
+from tests.workers import running_worker, wait_for
 
 DAY = "2026-11-20"  # the test clock's Friday, 10:00 in Shanghai
 PASSWORD = "correct horse battery"
@@ -44,15 +44,21 @@ class Planners:
     queue: str
     worker: str
     redis: Redis
+    redis_url: str
 
 
 @pytest.fixture(scope="module")
-def planners(own_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Planners]:
+def planners(
+    own_database: str, tmp_path_factory: pytest.TempPathFactory, redis_url: str
+) -> Iterator[Planners]:
     """A ``partsvc worker`` process on a queue of this run's own."""
     database = Database(own_database)
     try:
-        with running_worker(own_database, tmp_path_factory.mktemp("instance")) as worker:
-            yield Planners(own_database, database, worker.queue, worker.name, worker.redis)
+        instance = tmp_path_factory.mktemp("instance")
+        with running_worker(own_database, instance, redis_url) as worker:
+            yield Planners(
+                own_database, database, worker.queue, worker.name, worker.redis, redis_url
+            )
     finally:
         database.dispose()
 
@@ -72,7 +78,7 @@ def client(planners: Planners) -> FlaskClient:
     settings = Settings(
         database_url=planners.url,
         secret_key="test",
-        redis_url=REDIS_URL,
+        redis_url=planners.redis_url,
         plan_queue=planners.queue,
         plan_wait_margin_s=30,
         plan_time_limit_s=1,

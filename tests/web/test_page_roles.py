@@ -40,6 +40,7 @@ OPEN_TO_ALL = {
     "web.logout",
     "static",
     "swagger_ui_static",
+    "favicon",
     "healthz",
     "readyz",
     "metrics",
