@@ -13,7 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from partsvc.auth.services import Caller, create_user, issue_token, set_password
-from partsvc.calls.calls import change_call_status, record_satisfaction, report_call
+from partsvc.calls.calls import (
+    change_call_status,
+    record_satisfaction,
+    report_call,
+    target_for,
+)
 from partsvc.calls.models import Call
 from partsvc.calls.rules import DEFAULT_WARNING, CallStatus
 from partsvc.calls.services import (
@@ -333,9 +338,15 @@ CUSTOMERS = [
 def _customers_and_calls(
     session: Session, rng: random.Random, parts: list[Part], *, now: datetime
 ) -> None:
-    """A few customers of each tier with a site, installed equipment and open calls."""
+    """A few customers of each tier with a site, installed equipment and open calls.
+
+    Outside working time the faults' working-time clocks start on the next working
+    morning, the day the board then plans; a round-the-clock P1 would be missed that
+    night, so such a fault is reported as the P2 it is while the customer's site is shut.
+    """
     calendar = WorkingCalendar()
     today = now.astimezone(calendar.zone).date()
+    after_hours = calendar.next_working_instant(now) != now
     models = [part for part in parts if part.sku.startswith("LOAN-")]
     for index, (code, name, tier, engineer, address, (lat, lon)) in enumerate(CUSTOMERS):
         create_customer(
@@ -356,7 +367,9 @@ def _customers_and_calls(
             site=site,
             installed_on=today - timedelta(days=rng.randint(30, 900)),
         )
-        for priority, hours_ago in (("P1", 1), ("P3", 26)):
+        for usual, hours_ago in (("P1", 1), ("P3", 26)):
+            shut = after_hours and target_for(session, tier, usual).round_the_clock
+            priority = "P2" if shut else usual
             call = report_call(
                 session,
                 site=site,

@@ -173,6 +173,11 @@ class WorkingCalendar:
         assert hours is not None  # a working instant falls on a working day
         return datetime.combine(local.date(), hours[1], self.zone)
 
+    def planning_day(self, at: datetime) -> date:
+        """The day a dispatcher plans at ``at``: today while its working hours last, else
+        the next working day (an evening, a weekend or a holiday plans the next one)."""
+        return self.next_working_instant(at).date()
+
     def _next_working_day(self, day: date) -> date:
         for offset in range(1, MAX_DAYS_AHEAD):
             candidate = day + timedelta(days=offset)

@@ -17,6 +17,7 @@ from partsvc.db import utcnow
 from partsvc.errors import InvalidInput, PartsvcError, UnknownKey
 from partsvc.http import (
     base_calendar,
+    calendar,
     database,
     now,
     plan_queue,
@@ -50,10 +51,13 @@ class OpenCall:
 @page(*DISPATCHERS)
 def home() -> Any:
     moment = now()
-    plan = services.current_plan(db(), today())
+    day = calendar().planning_day(moment)
+    plan = services.current_plan(db(), day)
     return render_template(
         "board/home.html",
         calls=_open_calls(moment),
+        day=day,
+        today=today(),
         plan=plan,
         picture=_picture(plan) if plan is not None else None,
         now=moment,
@@ -65,12 +69,14 @@ def home() -> Any:
 @bp.post("/plans")
 @page(*DISPATCHERS, writes=False)
 def plan_the_day() -> Any:
-    """Plan today. With a planning queue the page's script follows the worker's job;
-    otherwise (or without JavaScript) the request lasts as long as the search."""
+    """Plan the board's day: today while its working hours last, else the next working
+    day. With a planning queue the page's script follows the worker's job; otherwise (or
+    without JavaScript) the request lasts as long as the search."""
+    day = calendar().planning_day(now())
     db().rollback()  # the planner reads and writes in its own transactions (rule 4)
     queue = plan_queue()
     order = jobs.PlanOrder(
-        day=today(),
+        day=day,
         now=now(),
         sent_at=utcnow(),
         time_limit_s=settings().plan_time_limit_s,

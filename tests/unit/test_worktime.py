@@ -216,3 +216,18 @@ def test_working_days_keep_the_time_of_day_and_skip_closed_days():
 def test_the_end_of_the_working_day():
     assert CALENDAR.end_of_working_day(local(2026, 11, 23, 10, 0)) == local(2026, 11, 23, 18, 0)
     assert CALENDAR.end_of_working_day(local(2026, 11, 23, 18, 30)) == local(2026, 11, 24, 18, 0)
+
+
+@pytest.mark.parametrize(
+    ("at", "planned"),
+    [
+        (local(2026, 11, 20, 17, 0), date(2026, 11, 20)),  # a Friday before closing
+        (local(2026, 11, 20, 18, 0), date(2026, 11, 23)),  # Friday at closing: Monday
+        (local(2026, 11, 22, 20, 0), date(2026, 11, 23)),  # a Sunday evening: Monday
+        (local(2026, 11, 23, 6, 30), date(2026, 11, 23)),  # Monday before opening: Monday
+        (local(2026, 9, 30, 19, 0), date(2026, 10, 8)),  # the eve of National Day week
+        (local(2026, 10, 9, 19, 0), date(2026, 10, 10)),  # a make-up Saturday is worked
+    ],
+)
+def test_the_planning_day_is_today_while_it_lasts_else_the_next_working_day(at, planned):
+    assert CALENDAR.planning_day(at) == planned
