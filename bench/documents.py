@@ -22,21 +22,21 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from partsvc import migrate
 from partsvc.auth.services import Caller
 from partsvc.calls.calls import change_call_status
 from partsvc.calls.completion import PartUsed, complete_call
 from partsvc.calls.models import Call
-from partsvc.config import Settings
-from partsvc.db import Database, utcnow
+from partsvc.core.worktime import WorkingCalendar
 from partsvc.demo import load_demo
 from partsvc.documents import papers
 from partsvc.inventory.models import Location, Part, StockLevel, Unit
+from partsvc.platform import migrate
+from partsvc.platform.config import Settings
+from partsvc.platform.db import Database, utcnow
 from partsvc.purchasing.models import VendorOrder
 from partsvc.repairs.models import RmaItem
 from partsvc.routing import planning, services
 from partsvc.routing.travel import travel_source
-from partsvc.worktime import WorkingCalendar
 
 OUT = Path(__file__).resolve().parents[1] / "build" / "documents"
 ADMIN = Caller(0, "bench", "admin")

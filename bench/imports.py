@@ -21,12 +21,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
-from partsvc import create_app, migrate
+from partsvc import create_app
 from partsvc.auth.services import create_user, issue_token
-from partsvc.config import Settings
-from partsvc.db import Database
 from partsvc.inventory import services
 from partsvc.models import Move, Part
+from partsvc.platform import migrate
+from partsvc.platform.config import Settings
+from partsvc.platform.db import Database
 
 
 def fresh_database(url: str) -> Database:

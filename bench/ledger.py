@@ -72,9 +72,9 @@ from sqlalchemy import Connection, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from partsvc.db import Database, utcnow
 from partsvc.inventory import services
 from partsvc.models import Location, Move, Part, StockLevel  # every model, so mappers resolve
+from partsvc.platform.db import Database, utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -25,12 +25,13 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, text
 
-from partsvc import create_app, http, idempotency, migrate
+from partsvc import create_app, http, idempotency
 from partsvc.auth.services import create_user, hash_token, issue_token
-from partsvc.config import Settings
-from partsvc.db import Database, utcnow
 from partsvc.inventory import ledger, schemas, services
 from partsvc.models import ApiToken, IdempotentAnswer, Location, Move, Part, User
+from partsvc.platform import migrate
+from partsvc.platform.config import Settings
+from partsvc.platform.db import Database, utcnow
 
 PARTS = 100
 STEPS: list[tuple[Any, str]] = [

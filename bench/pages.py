@@ -18,13 +18,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from partsvc import create_app, migrate
-from partsvc.config import Settings
-from partsvc.db import Database, utcnow
+from partsvc import create_app
+from partsvc.core.worktime import WorkingCalendar
 from partsvc.demo import load_demo
+from partsvc.platform import migrate
+from partsvc.platform.config import Settings
+from partsvc.platform.db import Database, utcnow
 from partsvc.routing import planning
 from partsvc.routing.travel import travel_source
-from partsvc.worktime import WorkingCalendar
 
 PASSWORD = "bench-password-1"
 PAGES = {

@@ -23,12 +23,13 @@ from typing import Any
 
 from flask import Flask
 
-from partsvc import create_app, migrate, throttle
+from partsvc import create_app, throttle
 from partsvc.auth.services import create_user, issue_token
-from partsvc.config import Settings
-from partsvc.db import Database
 from partsvc.inventory import services
-from partsvc.limits.counters import DatabaseWindows, RedisWindows, Windows
+from partsvc.platform import migrate
+from partsvc.platform.config import Settings
+from partsvc.platform.db import Database
+from partsvc.platform.limits.counters import DatabaseWindows, RedisWindows, Windows
 
 
 class Counted:

@@ -12,9 +12,8 @@ from typing import Any
 from flask import Flask, send_from_directory
 from flask_smorest import Api
 
-from partsvc import apidoc, badinput, headers, logs, operations, problems, throttle, web
-from partsvc.config import INSTANCE_DIR, Settings
-from partsvc.db import Database, utcnow
+from partsvc import apidoc, badinput, headers, operations, problems, throttle, web
+from partsvc.core.worktime import WorkingCalendar
 from partsvc.http import (
     IdConverter,
     IsoDateConverter,
@@ -22,8 +21,10 @@ from partsvc.http import (
     raise_body_limit,
     segment_schema,
 )
-from partsvc.resources import STATIC, TEMPLATES
-from partsvc.worktime import WorkingCalendar
+from partsvc.platform import logs
+from partsvc.platform.config import INSTANCE_DIR, Settings
+from partsvc.platform.db import Database, utcnow
+from partsvc.platform.resources import STATIC, TEMPLATES
 
 
 class PartsvcApi(Api):  # type: ignore[misc]

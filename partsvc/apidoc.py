@@ -12,7 +12,7 @@ from typing import Any
 from apispec import BasePlugin
 from marshmallow import INCLUDE, Schema, fields, validate
 
-from partsvc.schemas import (
+from partsvc.platform.schemas import (
     MAX_MONEY,
     MONEY_TEXT,
     SANE_DATES,

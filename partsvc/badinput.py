@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.exceptions import BadRequest
 
-from partsvc.errors import InvalidInput
+from partsvc.core.errors import InvalidInput
 
 API_PREFIX = "/api/"
 

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from partsvc.config import INSTANCE_DIR, Settings
-from partsvc.db import Database, utcnow
-from partsvc.errors import InvalidRows, PartsvcError, UnknownKey
+from partsvc.core.errors import InvalidRows, PartsvcError, UnknownKey
+from partsvc.platform.config import INSTANCE_DIR, Settings
+from partsvc.platform.db import Database, utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -60,7 +60,7 @@ def _prepare_sqlite_folder(url: str) -> None:
 @contextmanager
 def _logged_run(settings: Settings) -> Iterator[None]:
     """Log like the web app, each line carrying this run's id in place of a request id."""
-    from partsvc import logs
+    from partsvc.platform import logs
 
     logs.configure(settings.log_level, settings.log_format)
     token = logs.request_id.set("run-" + logs.new_request_id())
@@ -84,7 +84,7 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Apply the migrations up to REVISION."""
-    from partsvc import migrate
+    from partsvc.platform import migrate
 
     url = Settings.from_env().database_url
     _prepare_sqlite_folder(url)
@@ -101,7 +101,7 @@ def db_backup(target: str) -> None:
     """
     from pathlib import Path
 
-    from partsvc.backup import backup_sqlite
+    from partsvc.platform.backup import backup_sqlite
 
     try:
         size = backup_sqlite(Settings.from_env().database_url, Path(target))
@@ -352,10 +352,10 @@ def sweep() -> None:
 
     Meant for cron every few minutes; running it twice does no harm.
     """
-    from partsvc.notify import notifier_named
+    from partsvc.core.worktime import WorkingCalendar
+    from partsvc.platform.notify import notifier_named
     from partsvc.sweep import sweep as run_sweep
     from partsvc.workdays.services import working_calendar
-    from partsvc.worktime import WorkingCalendar
 
     settings = Settings.from_env()
     with _logged_run(settings):

@@ -27,15 +27,15 @@ from partsvc.calls.services import (
     create_equipment,
     create_site,
 )
+from partsvc.core.worktime import WorkingCalendar
 from partsvc.inventory import services
 from partsvc.inventory.models import Location, Part, Unit
 from partsvc.loans import services as loans
-from partsvc.notify import LogNotifier
+from partsvc.platform.notify import LogNotifier
 from partsvc.purchasing import services as purchasing
 from partsvc.purchasing.orders import LineIn
 from partsvc.repairs import services as repairs
 from partsvc.sweep import sweep
-from partsvc.worktime import WorkingCalendar
 
 VENDORS = [
     ("V-HPT", "Hanpu Printing Tech (汉普打印科技)", 31.2304, 121.4737),

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from partsvc.config import Settings
-from partsvc.logs import dict_config
+from partsvc.platform.config import Settings
+from partsvc.platform.logs import dict_config
 
 _settings = Settings.from_env()
 

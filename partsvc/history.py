@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from partsvc.calls.models import Call, Equipment
-from partsvc.errors import UnknownKey
+from partsvc.core.errors import UnknownKey
 from partsvc.inventory.catalog import hidden_from
 from partsvc.inventory.ledger import list_moves
 from partsvc.inventory.models import Unit

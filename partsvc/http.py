@@ -24,11 +24,11 @@ from partsvc import idempotency
 from partsvc.audit import services as audit
 from partsvc.auth.models import ROLE_VALUES
 from partsvc.auth.services import Caller, caller_for_token
-from partsvc.config import Settings
-from partsvc.db import Database
-from partsvc.errors import Forbidden, InvalidInput, Unauthenticated
+from partsvc.core.errors import Forbidden, InvalidInput, Unauthenticated
+from partsvc.core.worktime import WorkingCalendar
+from partsvc.platform.config import Settings
+from partsvc.platform.db import Database
 from partsvc.workdays.services import working_calendar
-from partsvc.worktime import WorkingCalendar
 
 if TYPE_CHECKING:
     from partsvc.routing.jobs import PlanQueue

@@ -24,8 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from partsvc.db import Base, UTCDateTime, advisory_lock, table_of
-from partsvc.errors import IdempotencyKeyReused, InvalidInput
+from partsvc.core.errors import IdempotencyKeyReused, InvalidInput
+from partsvc.platform.db import Base, UTCDateTime, advisory_lock, table_of
 
 MAX_KEY_LENGTH = 255
 

@@ -13,7 +13,6 @@ from partsvc.calls.models import (
     Site,
     SlaTarget,
 )
-from partsvc.db import Base
 from partsvc.idempotency import IdempotentAnswer
 from partsvc.inventory.models import (
     Location,
@@ -25,8 +24,9 @@ from partsvc.inventory.models import (
     StockLevel,
     Unit,
 )
-from partsvc.limits.models import RateCounter
 from partsvc.loans.models import Loan, LoanerReservation, LoanExtension, LoanPolicy, Reminder
+from partsvc.platform.db import Base
+from partsvc.platform.limits.models import RateCounter
 from partsvc.purchasing.models import (
     EtaChange,
     PartRequest,

@@ -15,8 +15,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from partsvc import logs, metrics, migrate
 from partsvc.http import database, settings
+from partsvc.platform import logs, metrics, migrate
 from partsvc.problems import problem
 
 log = logging.getLogger("partsvc.request")

@@ -9,7 +9,7 @@ from flask import Flask, Response, json
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from partsvc.errors import PartsvcError
+from partsvc.core.errors import PartsvcError
 
 log = logging.getLogger("partsvc")
 

@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from partsvc.calls.sweep import generate_preventive_visits, raise_alerts
+from partsvc.core.worktime import WorkingCalendar
 from partsvc.loans.reminders import deliver_reminders, record_reminders
-from partsvc.notify import Notifier
+from partsvc.platform.notify import Notifier
 from partsvc.repairs.services import escalate_overdue_rmas
 from partsvc.routing.pickups import release_stale_pickups
-from partsvc.worktime import WorkingCalendar
 
 
 @dataclass

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from flask import Flask, Response, current_app, request
 
 from partsvc.auth.services import hash_token
-from partsvc.config import Settings
-from partsvc.db import Database
 from partsvc.http import now
-from partsvc.limits.counters import (
+from partsvc.platform.config import Settings
+from partsvc.platform.db import Database
+from partsvc.platform.limits.counters import (
     DatabaseWindows,
     Decision,
     Limiter,

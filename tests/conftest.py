@@ -18,10 +18,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
-from partsvc import create_app, migrate
+from partsvc import create_app
 from partsvc.auth.services import create_user, issue_token
-from partsvc.config import Settings
-from partsvc.db import Database
+from partsvc.platform import migrate
+from partsvc.platform.config import Settings
+from partsvc.platform.db import Database
 from tests import system
 
 ROLES = ("admin", "clerk", "dispatcher", "engineer")

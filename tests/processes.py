@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from partsvc.auth.services import create_user, issue_token
-from partsvc.db import Database
+from partsvc.platform.db import Database
 
 START_TIMEOUT_S = 90.0
 

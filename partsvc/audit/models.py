@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from partsvc.db import Base, UTCDateTime
+from partsvc.platform.db import Base, UTCDateTime
 
 
 class AuditEvent(Base):

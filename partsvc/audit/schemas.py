@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from partsvc.schemas import PageQuery, page_of, sane_instant
+from partsvc.platform.schemas import PageQuery, page_of, sane_instant
 
 
 class AuditQuery(PageQuery):

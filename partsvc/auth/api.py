@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from partsvc.auth import schemas, services
 from partsvc.auth.models import Role, User
-from partsvc.errors import Forbidden
+from partsvc.core.errors import Forbidden
 from partsvc.http import ALL_ROLES, Resource, allow, current_session, current_user, now, paged
 
 blp = Blueprint("tokens", __name__, url_prefix="/api/v1", description="API tokens")

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from partsvc.db import Base, UTCDateTime, one_of, utcnow
+from partsvc.platform.db import Base, UTCDateTime, one_of, utcnow
 
 
 class Role(StrEnum):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from partsvc.schemas import InputSchema, PageQuery, page_of, sane_instant, text
+from partsvc.platform.schemas import InputSchema, PageQuery, page_of, sane_instant, text
 
 
 class TokenQuery(PageQuery):

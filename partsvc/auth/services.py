@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from partsvc.audit import services as audit
 from partsvc.auth.models import ROLE_VALUES, ApiToken, Role, User
-from partsvc.errors import Conflict, DuplicateKey, InvalidInput, UnknownKey
+from partsvc.core.errors import Conflict, DuplicateKey, InvalidInput, UnknownKey
 
 # A visible prefix that marks our tokens, not a secret.
 TOKEN_PREFIX = "psv_"  # noqa: S105  # nosec B105

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from partsvc.audit import services as audit
 from partsvc.auth.models import Role
 from partsvc.auth.services import Caller
-from partsvc.businesstime import business_time
 from partsvc.calls.models import Call, CallStatusChange, Engineer, Equipment, Site, SlaTarget
 from partsvc.calls.rules import (
     ENGINEER_STEPS,
@@ -29,9 +28,10 @@ from partsvc.calls.rules import (
     deadlines,
 )
 from partsvc.calls.services import get_customer, get_engineer, get_equipment, get_site
-from partsvc.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, UnknownKey
+from partsvc.core.businesstime import business_time
+from partsvc.core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, UnknownKey
+from partsvc.core.worktime import WorkingCalendar
 from partsvc.inventory.catalog import get_part
-from partsvc.worktime import WorkingCalendar
 
 
 @dataclass(frozen=True)

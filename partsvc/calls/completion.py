@@ -18,12 +18,12 @@ from partsvc.auth.services import Caller
 from partsvc.calls.calls import change_call_status, get_call
 from partsvc.calls.models import ServiceRecord
 from partsvc.calls.rules import CallStatus
-from partsvc.errors import Conflict, InvalidInput, InvalidTransition
+from partsvc.core.errors import Conflict, InvalidInput, InvalidTransition
+from partsvc.core.worktime import WorkingCalendar
 from partsvc.inventory.catalog import get_unit
 from partsvc.inventory.ledger import post_move
 from partsvc.loans.services import lend
 from partsvc.repairs.services import ItemIn, create_rma
-from partsvc.worktime import WorkingCalendar
 
 CONSUMED = "consumed on call"
 

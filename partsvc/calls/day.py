@@ -17,11 +17,11 @@ from partsvc.auth.services import Caller
 from partsvc.calls.calls import get_visible_engineer
 from partsvc.calls.models import Call, Engineer
 from partsvc.calls.rules import CallStatus
+from partsvc.core.worktime import WorkingCalendar
 from partsvc.inventory.ledger import list_stock
 from partsvc.inventory.models import StockLevel
 from partsvc.loans.models import Loan
 from partsvc.routing.models import DayPlan, PlanRoute
-from partsvc.worktime import WorkingCalendar
 
 VAN_LINES = 5000  # a van carries tens to hundreds of part numbers, never this many
 

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from partsvc.db import Base, UTCDateTime, one_of, utcnow
+from partsvc.platform.db import Base, UTCDateTime, one_of, utcnow
 
 TIERS = ("gold", "silver", "bronze", "none")
 PRIORITIES = ("P1", "P2", "P3")

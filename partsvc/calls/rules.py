@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from partsvc.worktime import WorkingCalendar
+from partsvc.core.worktime import WorkingCalendar
 
 
 class Priority(StrEnum):

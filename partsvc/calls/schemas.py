@@ -21,7 +21,7 @@ from partsvc.calls.models import (
 )
 from partsvc.calls.rules import call_flag
 from partsvc.http import current_session, current_user, now, sla_warning, today
-from partsvc.schemas import (
+from partsvc.platform.schemas import (
     SANE_DATES,
     InputSchema,
     PageQuery,

@@ -26,10 +26,10 @@ from partsvc.calls.rules import (
     Tier,
     add_months,
 )
-from partsvc.db import flush_or_conflict, one_by_key
-from partsvc.errors import Conflict, DuplicateKey, InvalidInput
+from partsvc.core.errors import Conflict, DuplicateKey, InvalidInput
 from partsvc.inventory.catalog import create_location, get_location, get_part
 from partsvc.inventory.rules import LocationKind
+from partsvc.platform.db import flush_or_conflict, one_by_key
 
 
 def get_customer(session: Session, code: str) -> Customer:

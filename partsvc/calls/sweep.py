@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from partsvc.calls.calls import deadline_views, record_status
 from partsvc.calls.models import Call, CallAlert, Contract, Site
 from partsvc.calls.rules import CallStatus, DeadlineState, Priority, VisitPeriod, visit_period
-from partsvc.worktime import WorkingCalendar
+from partsvc.core.worktime import WorkingCalendar
 
 log = logging.getLogger(__name__)
 

@@ -21,16 +21,16 @@ from partsvc.calls.completion import CONSUMED
 from partsvc.calls.day import engineer_day
 from partsvc.calls.figures import month_bounds, month_figures
 from partsvc.calls.models import ServiceRecord
-from partsvc.config import Settings
+from partsvc.core.drawing import Projection
+from partsvc.core.worktime import WorkingCalendar
 from partsvc.documents.render import render_pdf
-from partsvc.drawing import Projection
 from partsvc.inventory.models import Move
 from partsvc.loans.models import Loan
 from partsvc.loans.services import get_loan, loan_terms
+from partsvc.platform.config import Settings
 from partsvc.purchasing.orders import get_order, is_late
 from partsvc.repairs.models import Rma
 from partsvc.repairs.services import get_rma
-from partsvc.worktime import WorkingCalendar
 
 
 def service_record(session: Session, call_id: int, *, zone: ZoneInfo, caller: Caller) -> bytes:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from partsvc.resources import STATIC, TEMPLATES
+from partsvc.platform.resources import STATIC, TEMPLATES
 
 PRINT_CSS = STATIC / "print.css"
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import request
 from flask_smorest import Blueprint
 
-from partsvc.errors import InvalidInput
+from partsvc.core.errors import InvalidInput
 from partsvc.http import Resource, allow, current_session, current_user, now, today
 from partsvc.imports import schemas, services
 from partsvc.imports.rules import PART_COLUMNS, STOCK_COLUMNS

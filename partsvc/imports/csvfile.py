@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from partsvc.schemas import KEY_PATTERN
+from partsvc.platform.schemas import KEY_PATTERN
 
 MAX_ROWS = 50_000
 """More rows than this are refused: split the file (20,000 rows take seconds)."""

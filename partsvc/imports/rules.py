@@ -15,7 +15,7 @@ from typing import TypeVar
 from partsvc.imports import csvfile
 from partsvc.imports.csvfile import CellError, Columns, Problems, Row
 from partsvc.inventory.rules import LocationKind, holds_stock
-from partsvc.schemas import MAX_QTY
+from partsvc.platform.schemas import MAX_QTY
 
 T = TypeVar("T")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from partsvc.schemas import QuerySchema
+from partsvc.platform.schemas import QuerySchema
 
 
 class ImportQuery(QuerySchema):

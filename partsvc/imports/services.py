@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from partsvc.audit import services as audit
 from partsvc.auth.services import Caller
 from partsvc.bookings import serve_waiting_requests
-from partsvc.errors import InvalidRows
+from partsvc.core.errors import InvalidRows
 from partsvc.imports import rules
 from partsvc.imports.csvfile import Problems, read_rows
 from partsvc.inventory.catalog import adjustment_location

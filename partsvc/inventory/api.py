@@ -9,8 +9,8 @@ from flask import url_for
 from flask_smorest import Blueprint
 
 from partsvc import bookings
-from partsvc.businesstime import business_time
 from partsvc.calls.calls import only_engineer
+from partsvc.core.businesstime import business_time
 from partsvc.history import serial_history
 from partsvc.http import (
     ALL_ROLES,

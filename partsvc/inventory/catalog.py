@@ -8,10 +8,10 @@ from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.orm import Session
 
 from partsvc.calls.models import Engineer
-from partsvc.db import flush_or_conflict, one_by_key
-from partsvc.errors import Conflict, DuplicateKey, InvalidInput, UnknownKey
+from partsvc.core.errors import Conflict, DuplicateKey, InvalidInput, UnknownKey
 from partsvc.inventory.models import Location, Move, Part, StockCount, Unit
 from partsvc.inventory.rules import LocationKind
+from partsvc.platform.db import flush_or_conflict, one_by_key
 
 ADJUSTMENT_CODE = "ADJ"
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from partsvc.auth.services import Caller
-from partsvc.errors import Conflict, InvalidInput, SerialNotHere
+from partsvc.core.errors import Conflict, InvalidInput, SerialNotHere
 from partsvc.inventory.catalog import adjustment_location, get_location, get_part
 from partsvc.inventory.ledger import LocationRef, PartRef, book, units_at
 from partsvc.inventory.models import Location, Part, StockCount, StockCountLine, StockLevel, Unit

@@ -20,10 +20,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
-from partsvc import metrics
 from partsvc.auth.services import Caller
-from partsvc.db import table_of
-from partsvc.errors import (
+from partsvc.core.errors import (
     AlreadyReversed,
     Conflict,
     DuplicateKey,
@@ -42,6 +40,8 @@ from partsvc.inventory.catalog import (
 )
 from partsvc.inventory.models import Location, Move, MoveUnit, Part, StockLevel, Unit
 from partsvc.inventory.rules import holds_stock, lock_order, may_introduce_serials
+from partsvc.platform import metrics
+from partsvc.platform.db import table_of
 
 _parts, _locations, _levels = table_of(Part), table_of(Location), table_of(StockLevel)
 _moves, _move_units = table_of(Move), table_of(MoveUnit)

@@ -21,8 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from partsvc.auth.services import Caller
-from partsvc.db import table_of
-from partsvc.errors import DuplicateKey, InvalidInput, SerialNotHere, UnknownKey
+from partsvc.core.errors import DuplicateKey, InvalidInput, SerialNotHere, UnknownKey
 from partsvc.inventory.catalog import get_location
 from partsvc.inventory.ledger import (
     BookedMove,
@@ -33,6 +32,7 @@ from partsvc.inventory.ledger import (
 )
 from partsvc.inventory.models import Location, Move, MoveUnit, Part, Unit
 from partsvc.inventory.rules import holds_stock
+from partsvc.platform.db import table_of
 
 _CHUNK = 1000  # keys per IN (...) look-up
 _moves, _units, _move_units = table_of(Move), table_of(Unit), table_of(MoveUnit)

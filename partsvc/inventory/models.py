@@ -19,8 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from partsvc.db import Base, UTCDateTime, one_of, utcnow
 from partsvc.inventory.rules import LOCATION_KINDS
+from partsvc.platform.db import Base, UTCDateTime, one_of, utcnow
 
 
 class Location(Base):

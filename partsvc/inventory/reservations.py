@@ -7,9 +7,9 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from partsvc.db import table_of
-from partsvc.errors import Conflict
+from partsvc.core.errors import Conflict
 from partsvc.inventory.models import StockLevel
+from partsvc.platform.db import table_of
 
 _levels = table_of(StockLevel)
 

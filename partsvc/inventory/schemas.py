@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from partsvc.inventory.models import Move
 from partsvc.inventory.rules import LOCATION_KINDS
-from partsvc.schemas import (
+from partsvc.platform.schemas import (
     MAX_QTY,
     InputSchema,
     PageQuery,

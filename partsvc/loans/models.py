@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from partsvc.db import Base, UTCDateTime, one_of, utcnow
+from partsvc.platform.db import Base, UTCDateTime, one_of, utcnow
 
 CONDITIONS = ("ok", "damaged", "missing_accessories")
 LOAN_STATUSES = ("open", "returned")

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from partsvc.loans.models import Loan, Reminder
 from partsvc.loans.rules import LoanState, days_overdue, loan_state
 from partsvc.loans.services import loan_terms
-from partsvc.notify import Notifier
+from partsvc.platform.notify import Notifier
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from partsvc.http import current_session, now, zone
 from partsvc.loans.models import CONDITIONS, Loan
 from partsvc.loans.rules import LoanState, LoanTerms, days_overdue, loan_state
 from partsvc.loans.services import loan_terms
-from partsvc.schemas import (
+from partsvc.platform.schemas import (
     InputSchema,
     PageQuery,
     QuerySchema,

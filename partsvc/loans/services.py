@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 from partsvc.audit import services as audit
 from partsvc.auth.models import Role
 from partsvc.auth.services import Caller
-from partsvc.businesstime import business_time
 from partsvc.calls.calls import engineer_of, get_call, get_scoped, only_engineer
 from partsvc.calls.models import Call, Engineer
 from partsvc.calls.services import get_engineer, get_site
-from partsvc.errors import Conflict, Forbidden, InvalidInput, UnknownKey
+from partsvc.core.businesstime import business_time
+from partsvc.core.errors import Conflict, Forbidden, InvalidInput, UnknownKey
 from partsvc.inventory.catalog import get_location, get_part, get_unit
 from partsvc.inventory.ledger import claim_moves, post_move
 from partsvc.inventory.models import Location, Unit

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, engine_from_config, pool
 
-from partsvc.config import Settings
 from partsvc.models import metadata
+from partsvc.platform.config import Settings
 
 config = context.config
 

@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from partsvc.db import Base, UTCDateTime, one_of, utcnow
+from partsvc.platform.db import Base, UTCDateTime, one_of, utcnow
 
 ORDER_STATUSES = ("draft", "sent", "partially_received", "received", "cancelled")
 REQUEST_STATUSES = ("open", "reserved", "backordered", "issued", "cancelled")

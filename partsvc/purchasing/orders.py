@@ -13,8 +13,8 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
 from partsvc.auth.services import Caller
-from partsvc.businesstime import business_time
-from partsvc.errors import Conflict, InvalidInput, InvalidTransition, UnknownKey
+from partsvc.core.businesstime import business_time
+from partsvc.core.errors import Conflict, InvalidInput, InvalidTransition, UnknownKey
 from partsvc.inventory.catalog import get_location, get_part
 from partsvc.inventory.ledger import claim_moves, post_move, reverse_move
 from partsvc.inventory.models import Location, Part

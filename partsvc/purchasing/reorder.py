@@ -33,11 +33,11 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
 from partsvc.auth.services import Caller
-from partsvc.db import flush_or_conflict
-from partsvc.errors import InvalidInput, UnknownKey
+from partsvc.core.errors import InvalidInput, UnknownKey
 from partsvc.inventory.catalog import get_location, get_part
 from partsvc.inventory.models import Location, Part, StockLevel
 from partsvc.inventory.rules import LocationKind, reorder_quantity
+from partsvc.platform.db import flush_or_conflict
 from partsvc.purchasing.models import PartRequest, ReorderRule, VendorOrder, VendorOrderLine
 from partsvc.purchasing.orders import OPEN_STATUSES, LineIn, OrderStatus, expected_on
 from partsvc.purchasing.requests import WAITING

@@ -6,7 +6,14 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from partsvc.schemas import MAX_QTY, InputSchema, PageQuery, QuerySchema, business_key, page_of
+from partsvc.platform.schemas import (
+    MAX_QTY,
+    InputSchema,
+    PageQuery,
+    QuerySchema,
+    business_key,
+    page_of,
+)
 
 # ---------------------------------------------------------------- input
 

@@ -14,20 +14,20 @@ from sqlalchemy.orm import Session
 from partsvc.audit import services as audit
 from partsvc.auth.models import Role
 from partsvc.auth.services import Caller
-from partsvc.businesstime import business_time
 from partsvc.calls.calls import engineer_of, get_call, get_scoped, only_engineer
 from partsvc.calls.models import Call, Engineer
 from partsvc.calls.services import get_engineer
-from partsvc.db import advisory_lock
-from partsvc.errors import Conflict, Forbidden, InsufficientStock, InvalidInput, UnknownKey
+from partsvc.core.businesstime import business_time
+from partsvc.core.errors import Conflict, Forbidden, InsufficientStock, InvalidInput, UnknownKey
+from partsvc.core.worktime import WorkingCalendar
 from partsvc.inventory import reservations
 from partsvc.inventory.catalog import get_location, get_part
 from partsvc.inventory.ledger import claim_moves, post_move
 from partsvc.inventory.models import Location, Part
 from partsvc.inventory.rules import LocationKind, OpenLine, allocate
+from partsvc.platform.db import advisory_lock
 from partsvc.purchasing.models import PartRequest, ProcessingTarget, VendorOrder, VendorOrderLine
 from partsvc.purchasing.orders import OPEN_STATUSES, LineIn, OrderStatus, add_line, expected_on
-from partsvc.worktime import WorkingCalendar
 
 
 class RequestStatus:

@@ -6,9 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from partsvc.http import today
 from partsvc.inventory.models import Move
-from partsvc.purchasing.models import REQUEST_STATUSES, VendorOrder, VendorOrderLine
-from partsvc.purchasing.orders import is_late
-from partsvc.schemas import (
+from partsvc.platform.schemas import (
     SANE_DATES,
     InputSchema,
     PageQuery,
@@ -20,6 +18,8 @@ from partsvc.schemas import (
     text,
     text_for,
 )
+from partsvc.purchasing.models import REQUEST_STATUSES, VendorOrder, VendorOrderLine
+from partsvc.purchasing.orders import is_late
 
 
 class OrderLineIn(InputSchema):

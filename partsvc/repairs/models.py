@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from partsvc.db import Base, UTCDateTime, one_of
+from partsvc.platform.db import Base, UTCDateTime, one_of
 
 RMA_STATUSES = (
     "requested",

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from partsvc.calls.rules import add_months
-from partsvc.worktime import WorkingCalendar
+from partsvc.core.worktime import WorkingCalendar
 
 # ---------------------------------------------------------------- warranty (R15)
 

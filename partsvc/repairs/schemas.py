@@ -8,6 +8,16 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from partsvc.auth.models import User
 from partsvc.http import current_session, now
+from partsvc.platform.schemas import (
+    SANE_DATES,
+    InputSchema,
+    PageQuery,
+    business_key,
+    page_of,
+    quantity,
+    sane_instant,
+    text,
+)
 from partsvc.repairs.models import REPAIR_PLACES, RMA_STATUSES, Rma, RmaItem, RmaStep
 from partsvc.repairs.rules import (
     MIXED,
@@ -18,16 +28,6 @@ from partsvc.repairs.rules import (
     overall_verdict,
 )
 from partsvc.repairs.services import item_label
-from partsvc.schemas import (
-    SANE_DATES,
-    InputSchema,
-    PageQuery,
-    business_key,
-    page_of,
-    quantity,
-    sane_instant,
-    text,
-)
 
 ID = validate.Range(min=1, max=2**31 - 1)
 

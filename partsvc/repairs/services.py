@@ -30,11 +30,12 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from partsvc.auth.services import Caller
-from partsvc.businesstime import business_time
 from partsvc.calls.calls import get_call
 from partsvc.calls.models import Customer, Equipment, Site
 from partsvc.calls.services import create_equipment, get_customer, get_equipment, get_site
-from partsvc.errors import Conflict, InvalidInput, InvalidTransition, UnknownKey
+from partsvc.core.businesstime import business_time
+from partsvc.core.errors import Conflict, InvalidInput, InvalidTransition, UnknownKey
+from partsvc.core.worktime import WorkingCalendar
 from partsvc.inventory.catalog import get_location, get_part
 from partsvc.inventory.ledger import claim_moves, post_move
 from partsvc.inventory.models import Location, Move, Part, StockLevel, Unit
@@ -58,7 +59,6 @@ from partsvc.repairs.rules import (
     turnaround_due,
     warranty_verdict,
 )
-from partsvc.worktime import WorkingCalendar
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,7 @@ from flask import g, jsonify, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from partsvc.db import utcnow
-from partsvc.errors import UnknownKey
+from partsvc.core.errors import UnknownKey
 from partsvc.http import (
     Resource,
     allow,
@@ -23,6 +22,7 @@ from partsvc.http import (
     settings,
     today,
 )
+from partsvc.platform.db import utcnow
 from partsvc.routing import jobs, pickups, planning, schemas, services
 from partsvc.routing.travel import travel_source
 

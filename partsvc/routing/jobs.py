@@ -27,12 +27,12 @@ from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from partsvc.auth.services import Caller
-from partsvc.config import Settings
-from partsvc.db import Database, utcnow
-from partsvc.errors import PartsvcError, PlannerUnavailable, Relayed
+from partsvc.core.errors import PartsvcError, PlannerUnavailable, Relayed
+from partsvc.core.worktime import WorkingCalendar
+from partsvc.platform.config import Settings
+from partsvc.platform.db import Database, utcnow
 from partsvc.routing import planning
 from partsvc.routing.travel import TravelSource, travel_source
-from partsvc.worktime import WorkingCalendar
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 STATES = (QUEUED, RUNNING, DONE, FAILED)

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from partsvc.calls.models import Call, Engineer
 from partsvc.calls.rules import CallStatus
+from partsvc.core.worktime import WorkingCalendar
 from partsvc.inventory.models import Location, Part, StockLevel
 from partsvc.routing import problem as p
 from partsvc.routing.models import DayPlan, PlanRoute, PlanStop
 from partsvc.routing.travel import Point, TravelSource
-from partsvc.worktime import WorkingCalendar
 
 OPEN = (CallStatus.NEW, CallStatus.ASSIGNED)
 UNDER_WAY = (CallStatus.EN_ROUTE, CallStatus.ON_SITE)

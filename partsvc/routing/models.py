@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from partsvc.db import Base, UTCDateTime, one_of, utcnow
+from partsvc.platform.db import Base, UTCDateTime, one_of, utcnow
 
 PLAN_STATUSES = ("draft", "published", "replaced")
 STOP_KINDS = ("call", "pickup")

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from partsvc.auth.services import Caller
 from partsvc.calls.calls import only_engineer
-from partsvc.errors import Conflict, UnknownKey
+from partsvc.core.errors import Conflict, UnknownKey
 from partsvc.inventory.ledger import post_move
 from partsvc.inventory.models import Part
 from partsvc.inventory.reservations import release

@@ -14,18 +14,18 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from partsvc import metrics
 from partsvc.audit import services as audit
 from partsvc.auth.services import Caller
-from partsvc.db import Database
-from partsvc.errors import InvalidInput
+from partsvc.core.errors import InvalidInput
+from partsvc.core.worktime import WorkingCalendar
+from partsvc.platform import metrics
+from partsvc.platform.db import Database
 from partsvc.routing import loading, services
 from partsvc.routing.insertion import Candidate
 from partsvc.routing.models import DayPlan
 from partsvc.routing.solver import solve
 from partsvc.routing.travel import TravelSource
 from partsvc.workdays.services import working_calendar
-from partsvc.worktime import WorkingCalendar
 
 
 def plan_day(

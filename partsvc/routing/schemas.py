@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from partsvc.schemas import SANE_DATES, InputSchema, business_key
+from partsvc.platform.schemas import SANE_DATES, InputSchema, business_key
 
 
 class PlanIn(InputSchema):

@@ -17,7 +17,7 @@ from partsvc.auth.services import Caller
 from partsvc.calls.calls import change_call_status, reassign_call
 from partsvc.calls.models import Call
 from partsvc.calls.rules import CallStatus
-from partsvc.errors import Conflict, InvalidInput, UnknownKey
+from partsvc.core.errors import Conflict, InvalidInput, UnknownKey
 from partsvc.inventory.models import Part
 from partsvc.inventory.reservations import release, reserve
 from partsvc.routing import problem as p

@@ -10,11 +10,10 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from partsvc import drawing
 from partsvc.calls.calls import CallFilter, DeadlineView, deadline_views, list_calls
 from partsvc.calls.models import Call, Engineer
-from partsvc.db import utcnow
-from partsvc.errors import InvalidInput, PartsvcError, UnknownKey
+from partsvc.core import drawing
+from partsvc.core.errors import InvalidInput, PartsvcError, UnknownKey
 from partsvc.http import (
     base_calendar,
     calendar,
@@ -28,6 +27,7 @@ from partsvc.http import (
 )
 from partsvc.inventory.models import Location
 from partsvc.inventory.rules import LocationKind
+from partsvc.platform.db import utcnow
 from partsvc.routing import jobs, planning, services
 from partsvc.routing.models import DayPlan
 from partsvc.routing.travel import travel_source

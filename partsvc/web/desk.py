@@ -11,7 +11,7 @@ from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from partsvc import bookings
-from partsvc.errors import InvalidRows, PartsvcError
+from partsvc.core.errors import InvalidRows, PartsvcError
 from partsvc.http import larger_body, now, today
 from partsvc.imports import services as imports
 from partsvc.imports.api import MAX_FILE_BYTES

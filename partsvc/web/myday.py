@@ -14,7 +14,7 @@ from partsvc.calls.calls import change_call_status, engineer_of, get_call
 from partsvc.calls.completion import PartUsed, complete_call
 from partsvc.calls.day import engineer_day
 from partsvc.calls.rules import CallStatus
-from partsvc.errors import Forbidden, InvalidInput, PartsvcError
+from partsvc.core.errors import Forbidden, InvalidInput, PartsvcError
 from partsvc.http import calendar, now, today, zone
 from partsvc.loans.models import Loan
 from partsvc.loans.rules import days_overdue, loan_state

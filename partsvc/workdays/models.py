@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from partsvc.db import Base, UTCDateTime, utcnow
+from partsvc.platform.db import Base, UTCDateTime, utcnow
 
 
 class CalendarDay(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from partsvc.schemas import SANE_DATES, InputSchema, QuerySchema, text
+from partsvc.platform.schemas import SANE_DATES, InputSchema, QuerySchema, text
 
 
 class RangeQuery(QuerySchema):

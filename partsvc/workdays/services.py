@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from partsvc.audit import services as audit
 from partsvc.auth.services import Caller
-from partsvc.errors import InvalidInput, UnknownKey
+from partsvc.core.errors import InvalidInput, UnknownKey
+from partsvc.core.worktime import WorkingCalendar
 from partsvc.workdays.models import CalendarDay
-from partsvc.worktime import WorkingCalendar
 
 MAX_RANGE_DAYS = 366
 

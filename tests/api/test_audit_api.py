@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from partsvc.audit.models import AuditEvent
-from partsvc.errors import Conflict
+from partsvc.core.errors import Conflict
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ from sqlalchemy import inspect, text
 from werkzeug.routing import AnyConverter, IntegerConverter
 
 from partsvc import create_app
-from partsvc.config import Settings
 from partsvc.http import IsoDateConverter
-from partsvc.schemas import MONEY_TEXT
+from partsvc.platform.config import Settings
+from partsvc.platform.schemas import MONEY_TEXT
 
 PROBLEM = "application/problem+json"
 WRITING = ("POST", "PUT", "PATCH")

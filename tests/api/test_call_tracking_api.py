@@ -181,7 +181,7 @@ def test_a_bad_call_query_is_422(client, desk, query):
 
 
 def test_the_warning_time_is_configurable(app, client, desk, clock):
-    from partsvc.config import Settings
+    from partsvc.platform.config import Settings
 
     app.config["PARTSVC_SETTINGS"] = Settings(sla_warning_minutes=60)
     call = report(client, desk, "P1")  # response due 11:00, now 10:00

@@ -16,11 +16,12 @@ from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from partsvc import create_app, migrate
+from partsvc import create_app
 from partsvc.cli import main
-from partsvc.config import Settings
-from partsvc.db import Database
-from partsvc.logs import JsonFormatter, request_id
+from partsvc.platform import migrate
+from partsvc.platform.config import Settings
+from partsvc.platform.db import Database
+from partsvc.platform.logs import JsonFormatter, request_id
 from tests.conftest import Clock
 from tests.factories import NOW, make_location, make_part, receive
 

@@ -15,11 +15,11 @@ from sqlalchemy import delete
 
 from partsvc import create_app
 from partsvc.auth.services import hash_token
-from partsvc.config import Settings
-from partsvc.db import Database
-from partsvc.errors import InvalidInput
-from partsvc.limits.counters import DatabaseWindows, Limiter, Rate, RedisWindows
-from partsvc.limits.models import RateCounter
+from partsvc.core.errors import InvalidInput
+from partsvc.platform.config import Settings
+from partsvc.platform.db import Database
+from partsvc.platform.limits.counters import DatabaseWindows, Limiter, Rate, RedisWindows
+from partsvc.platform.limits.models import RateCounter
 from tests.conftest import Clock
 
 AppMaker = Callable[..., Flask]

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from partsvc.errors import InvalidInput
+from partsvc.core.errors import InvalidInput
 from partsvc.inventory.models import Location, Part
 from partsvc.inventory.reservations import reserve
 from partsvc.purchasing.models import PartRequest, VendorOrder, VendorOrderLine

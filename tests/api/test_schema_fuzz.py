@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from partsvc import create_app
-from partsvc.config import Settings
+from partsvc.platform.config import Settings
 
 EXAMPLES = int(os.environ.get("PARTSVC_FUZZ_EXAMPLES", "12"))
 

@@ -16,19 +16,20 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from partsvc import create_app, migrate
+from partsvc import create_app
 from partsvc.calls.calls import change_call_status
 from partsvc.calls.completion import PartUsed, complete_call
 from partsvc.calls.models import Call
-from partsvc.config import Settings
-from partsvc.db import Database
+from partsvc.core.worktime import WorkingCalendar
 from partsvc.demo import load_demo
 from partsvc.documents import render_pdf
 from partsvc.documents.papers import qr_svg
 from partsvc.inventory.models import Part, StockLevel
 from partsvc.loans.models import Loan
+from partsvc.platform import migrate
+from partsvc.platform.config import Settings
+from partsvc.platform.db import Database
 from partsvc.purchasing.models import VendorOrder
-from partsvc.worktime import WorkingCalendar
 
 NOW = datetime(2026, 11, 18, 2, 0, tzinfo=UTC)  # Wednesday 10:00 in Shanghai
 

@@ -19,10 +19,11 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
-from partsvc import create_app, migrate
-from partsvc.config import Settings
-from partsvc.db import Database
+from partsvc import create_app
 from partsvc.demo import load_demo
+from partsvc.platform import migrate
+from partsvc.platform.config import Settings
+from partsvc.platform.db import Database
 from tests import system
 
 CHROMIUM = system.CHROMIUM

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from partsvc.calls.calls import report_call
 from partsvc.calls.models import Call, Site
-from partsvc.worktime import WorkingCalendar
+from partsvc.core.worktime import WorkingCalendar
 from tests.e2e.conftest import LiveServer, log_in, screenshot
 
 

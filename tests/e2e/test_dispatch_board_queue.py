@@ -14,10 +14,11 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 from werkzeug.serving import make_server
 
-from partsvc import create_app, migrate
-from partsvc.config import Settings
-from partsvc.db import Database
+from partsvc import create_app
 from partsvc.demo import load_demo
+from partsvc.platform import migrate
+from partsvc.platform.config import Settings
+from partsvc.platform.db import Database
 from tests.e2e.conftest import PASSWORD, PLAN_SECONDS, LiveServer, RunningClock, log_in, screenshot
 from tests.workers import RunningWorker, running_worker
 

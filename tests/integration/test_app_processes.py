@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from partsvc.db import Database
+from partsvc.platform.db import Database
 from tests.integration.test_concurrency import CLIENTS, LiveServer, book_out_the_last_10_units
 from tests.processes import app_processes, clerk_token
 

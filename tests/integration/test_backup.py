@@ -8,11 +8,11 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from partsvc import migrate
 from partsvc.cli import main
-from partsvc.db import Database
 from partsvc.inventory import services
 from partsvc.inventory.models import Part
+from partsvc.platform import migrate
+from partsvc.platform.db import Database
 
 
 def test_a_backup_taken_while_a_writer_is_busy_holds_what_was_committed_and_restores(

@@ -18,10 +18,10 @@ from werkzeug.serving import make_server
 
 from partsvc import create_app
 from partsvc.auth.services import create_user, issue_token
-from partsvc.config import Settings
-from partsvc.db import Database
 from partsvc.inventory import services
 from partsvc.inventory.models import StockLevel
+from partsvc.platform.config import Settings
+from partsvc.platform.db import Database
 from tests.factories import NOW
 
 pytestmark = pytest.mark.concurrency

@@ -6,14 +6,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from partsvc.errors import InvalidRows
+from partsvc.core.errors import InvalidRows
+from partsvc.core.worktime import WorkingCalendar
 from partsvc.imports import services as imports
 from partsvc.inventory import ledger_bulk
 from partsvc.inventory import services as stock
 from partsvc.inventory.models import Move, Part, StockLevel, Unit
 from partsvc.purchasing.models import PartRequest
 from partsvc.purchasing.requests import request_part
-from partsvc.worktime import WorkingCalendar
 from tests.factories import NOW, make_location, make_part, receive
 
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from partsvc.errors import (
+from partsvc.core.errors import (
     AlreadyReversed,
     Conflict,
     DuplicateKey,

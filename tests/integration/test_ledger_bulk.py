@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from partsvc.errors import InvalidInput, SerialNotHere, UnknownKey
+from partsvc.core.errors import InvalidInput, SerialNotHere, UnknownKey
 from partsvc.inventory import services
 from partsvc.inventory.ledger_bulk import Arrival, post_moves_in
 from partsvc.inventory.models import Move, StockLevel, Unit

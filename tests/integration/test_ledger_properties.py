@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from partsvc.errors import PartsvcError
+from partsvc.core.errors import PartsvcError
 from partsvc.inventory import services
 from partsvc.inventory.models import Move, StockLevel, Unit
 from tests.factories import NOW, unique

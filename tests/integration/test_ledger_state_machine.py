@@ -29,16 +29,16 @@ from sqlalchemy.orm import Session
 
 from partsvc import bookings
 from partsvc.calls.services import create_customer, create_site
-from partsvc.db import Database
-from partsvc.errors import PartsvcError
+from partsvc.core.errors import PartsvcError
+from partsvc.core.worktime import WorkingCalendar
 from partsvc.inventory import services as stock
 from partsvc.inventory.models import Location, Move, MoveUnit, StockLevel, Unit
 from partsvc.loans import services as loans
 from partsvc.loans.models import Loan
+from partsvc.platform.db import Database
 from partsvc.purchasing import services as purchasing
 from partsvc.purchasing.models import PartRequest, Receipt, ReceiptLine, VendorOrderLine
 from partsvc.purchasing.requests import WAITING, RequestStatus
-from partsvc.worktime import WorkingCalendar
 from tests.factories import NOW, unique
 
 TODAY = NOW.date()

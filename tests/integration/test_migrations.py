@@ -6,9 +6,9 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from partsvc import migrate
-from partsvc.db import Database
 from partsvc.models import metadata
+from partsvc.platform import migrate
+from partsvc.platform.db import Database
 
 
 def test_models_and_migrations_agree(database):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from partsvc.calls.calls import change_call_status, record_satisfaction, report_call
 from partsvc.calls.figures import month_figures
 from partsvc.calls.services import create_customer, create_engineer, create_site
-from partsvc.worktime import WorkingCalendar
+from partsvc.core.worktime import WorkingCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TUESDAY_10 = datetime(2026, 11, 10, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai

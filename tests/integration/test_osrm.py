@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from partsvc.config import Settings
+from partsvc.platform.config import Settings
 from partsvc.routing.travel import HaversineSource, OsrmSource, Point, travel_source
 
 LOGGER = "partsvc.routing.travel"

@@ -25,8 +25,8 @@ from sqlalchemy import func, select
 
 from partsvc import create_app
 from partsvc.auth.services import create_user, issue_token, set_password
-from partsvc.config import Settings
-from partsvc.db import Database
+from partsvc.platform.config import Settings
+from partsvc.platform.db import Database
 from partsvc.routing import planning
 from partsvc.routing.models import DayPlan
 from tests.conftest import Clock

@@ -16,7 +16,7 @@ from partsvc.calls.calls import report_call
 from partsvc.calls.models import Call, CallAlert
 from partsvc.calls.services import create_customer, create_site
 from partsvc.cli import main
-from partsvc.worktime import WorkingCalendar
+from partsvc.core.worktime import WorkingCalendar
 
 MONDAY_10 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 

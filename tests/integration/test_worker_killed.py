@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from partsvc.db import Database
 from partsvc.inventory.models import Move
+from partsvc.platform.db import Database
 from tests.integration.test_concurrency import LiveServer, level_and_ledger, stocked_part
 from tests.processes import AppProcess, app_processes, clerk_token
 

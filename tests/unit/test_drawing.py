@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from partsvc.drawing import PADDING, WIDTH, Projection, timeline_around
+from partsvc.core.drawing import PADDING, WIDTH, Projection, timeline_around
 
 SHANGHAI = (31.23, 121.47)
 SUZHOU = (31.30, 120.58)

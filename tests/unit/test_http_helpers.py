@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from partsvc import idempotency
-from partsvc.errors import InvalidInput
+from partsvc.core.errors import InvalidInput
 from partsvc.http import decode_cursor, encode_cursor
 from partsvc.problems import _flatten_messages
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from partsvc import resources
+from partsvc.platform import resources
 from tests import system
 
 ROOT = Path(__file__).resolve().parents[2]

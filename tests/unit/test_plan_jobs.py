@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from partsvc.auth.services import Caller
-from partsvc.errors import PartsvcError, PlannerUnavailable
+from partsvc.core.errors import PartsvcError, PlannerUnavailable
 from partsvc.routing.jobs import DONE, FAILED, RUNNING, PlanJob, PlanOrder, plan_of
 
 

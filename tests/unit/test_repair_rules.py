@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from partsvc.core.worktime import WorkingCalendar
 from partsvc.repairs.models import RMA_STATUSES, VERDICTS
 from partsvc.repairs.rules import (
     FINISHED,
@@ -28,7 +29,6 @@ from partsvc.repairs.rules import (
     turnaround_due,
     warranty_verdict,
 )
-from partsvc.worktime import WorkingCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CALENDAR = WorkingCalendar()

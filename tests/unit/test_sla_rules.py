@@ -20,7 +20,7 @@ from partsvc.calls.rules import (
     deadlines,
     visit_period,
 )
-from partsvc.worktime import WorkingCalendar
+from partsvc.core.worktime import WorkingCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CALENDAR = WorkingCalendar()

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from partsvc import create_app
 from partsvc.calls.models import Call
 from partsvc.calls.rules import CallStatus, Priority
-from partsvc.config import Settings
-from partsvc.db import Database
 from partsvc.demo import load_demo
+from partsvc.platform.config import Settings
+from partsvc.platform.db import Database
 from partsvc.routing.models import DayPlan
 from tests.conftest import Clock
 from tests.web.conftest import PASSWORD, csrf_token, login

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from partsvc.audit.models import AuditEvent
 from partsvc.auth.models import User
 from partsvc.cli import main
-from partsvc.db import Database
+from partsvc.platform.db import Database
 from tests.conftest import Clock
 from tests.factories import make_location, make_part, receive
 from tests.web.conftest import csrf_token, login, post_form

@@ -10,13 +10,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from partsvc import create_app, migrate
+from partsvc import create_app
 from partsvc.auth.models import User
 from partsvc.auth.services import check_password
 from partsvc.cli import main
-from partsvc.config import Settings
-from partsvc.db import Database
 from partsvc.inventory.models import Move
+from partsvc.platform import migrate
+from partsvc.platform.config import Settings
+from partsvc.platform.db import Database
 from tests.conftest import Clock
 from tests.factories import make_location, make_part, receive
 from tests.web.conftest import PASSWORD, login

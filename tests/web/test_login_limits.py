@@ -9,8 +9,8 @@ from flask import Flask
 
 from partsvc import create_app
 from partsvc.auth.models import User
-from partsvc.config import Settings
-from partsvc.db import Database
+from partsvc.platform.config import Settings
+from partsvc.platform.db import Database
 from tests.conftest import Clock
 from tests.web.conftest import PASSWORD, csrf_token
 

@@ -15,12 +15,12 @@ from partsvc.auth.services import set_password
 from partsvc.calls.calls import change_call_status, report_call
 from partsvc.calls.models import Call, ServiceRecord
 from partsvc.calls.services import create_customer, create_engineer, create_equipment, create_site
+from partsvc.core.worktime import WorkingCalendar
 from partsvc.inventory.catalog import get_location
 from partsvc.inventory.models import Move, StockLevel
 from partsvc.loans.models import Loan
 from partsvc.loans.services import lend
 from partsvc.repairs.models import Rma
-from partsvc.worktime import WorkingCalendar
 from tests.conftest import Clock
 from tests.factories import make_location, make_part, receive
 from tests.web.conftest import PASSWORD, login, post_form

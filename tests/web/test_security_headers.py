@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from partsvc import create_app
-from partsvc.config import Settings
-from partsvc.db import Database
+from partsvc.platform.config import Settings
+from partsvc.platform.db import Database
 from tests.conftest import Clock
 from tests.web.conftest import login
 

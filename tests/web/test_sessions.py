@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 
 from partsvc.auth.models import User
 from partsvc.cli import main
-from partsvc.db import Database
+from partsvc.platform.db import Database
 from tests.conftest import Clock
 from tests.web.conftest import csrf_token, login
 

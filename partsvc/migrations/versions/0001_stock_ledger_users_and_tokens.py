@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import partsvc.db
+import partsvc.platform.db
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("content_type", sa.String(length=100), nullable=False),
         sa.Column("body", sa.LargeBinary(), nullable=False),
         sa.Column("location", sa.String(length=500), nullable=True),
-        sa.Column("created_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_keys")),
         sa.UniqueConstraint("user_id", "key", name=op.f("uq_idempotency_keys_user_id")),
     )
@@ -41,7 +41,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("password_hash", sa.String(length=255), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "role IN ('admin', 'clerk', 'dispatcher', 'engineer')", name=op.f("ck_users_role_known")
         ),
@@ -54,9 +54,9 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("created_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", partsvc.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("revoked_at", partsvc.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users")
         ),
@@ -87,7 +87,7 @@ def upgrade() -> None:
         sa.Column("lon", sa.Float(), nullable=True),
         sa.Column("engineer_id", sa.Integer(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "kind IN ('warehouse', 'van', 'site', 'vendor', 'repair', 'transit', 'scrap', 'adjustment')",
             name=op.f("ck_locations_kind_known"),
@@ -111,7 +111,7 @@ def upgrade() -> None:
         sa.Column("vendor_id", sa.Integer(), nullable=True),
         sa.Column("lead_time_days", sa.Integer(), nullable=True),
         sa.Column("warranty_months", sa.Integer(), nullable=True),
-        sa.Column("created_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["vendor_id"], ["locations.id"], name=op.f("fk_parts_vendor_id_locations")
         ),
@@ -126,8 +126,8 @@ def upgrade() -> None:
         "stock_counts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("location_id", sa.Integer(), nullable=False),
-        sa.Column("at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("recorded_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("note", sa.String(length=500), nullable=True),
         sa.ForeignKeyConstraint(
@@ -152,8 +152,8 @@ def upgrade() -> None:
         sa.Column("to_location_id", sa.Integer(), nullable=False),
         sa.Column("reason", sa.String(length=64), nullable=False),
         sa.Column("reference", sa.String(length=200), nullable=True),
-        sa.Column("at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("recorded_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("reverses_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
@@ -213,7 +213,7 @@ def upgrade() -> None:
         sa.Column("serial", sa.String(length=100), nullable=False),
         sa.Column("part_id", sa.Integer(), nullable=False),
         sa.Column("location_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["location_id"], ["locations.id"], name=op.f("fk_units_location_id_locations")
         ),
@@ -275,7 +275,7 @@ def upgrade() -> None:
         sa.column("name", sa.String),
         sa.column("kind", sa.String),
         sa.column("active", sa.Boolean),
-        sa.column("created_at", partsvc.db.UTCDateTime),
+        sa.column("created_at", partsvc.platform.db.UTCDateTime),
     )
     op.bulk_insert(
         locations,
@@ -285,7 +285,7 @@ def upgrade() -> None:
                 "name": "Stock count differences",
                 "kind": "adjustment",
                 "active": True,
-                "created_at": partsvc.db.utcnow(),
+                "created_at": partsvc.platform.db.utcnow(),
             }
         ],
     )

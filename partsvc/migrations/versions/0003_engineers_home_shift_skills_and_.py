@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import partsvc.db
+import partsvc.platform.db
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -29,7 +29,7 @@ def upgrade() -> None:
         sa.Column("installed_on", sa.Date(), nullable=False),
         sa.Column("warranty_until", sa.Date(), nullable=False),
         sa.Column("maintenance_until", sa.Date(), nullable=False),
-        sa.Column("created_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["part_id"], ["parts.id"], name=op.f("fk_equipment_part_id_parts")),
         sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name=op.f("fk_equipment_site_id_sites")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_equipment")),

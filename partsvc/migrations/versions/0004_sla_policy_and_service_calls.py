@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import partsvc.db
+import partsvc.platform.db
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -48,18 +48,18 @@ def upgrade() -> None:
         sa.Column("equipment_id", sa.Integer(), nullable=True),
         sa.Column("priority", sa.String(length=2), nullable=False),
         sa.Column("tier", sa.String(length=16), nullable=False),
-        sa.Column("reported_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("response_due", partsvc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("onsite_due", partsvc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("resolve_due", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("reported_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("response_due", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("onsite_due", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("resolve_due", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("skills", sa.JSON(), nullable=False),
         sa.Column("parts", sa.JSON(), nullable=False),
         sa.Column("duration_minutes", sa.Integer(), nullable=False),
-        sa.Column("window_start", partsvc.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("window_end", partsvc.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("window_start", partsvc.platform.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("window_end", partsvc.platform.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("description", sa.String(length=2000), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("created_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("priority IN ('P1', 'P2', 'P3')", name=op.f("ck_calls_priority_known")),
         sa.CheckConstraint(
             "status IN ('new', 'assigned', 'en_route', 'on_site', 'waiting_for_parts', 'resolved', 'closed')",
@@ -81,7 +81,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("call_id", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["call_id"], ["calls.id"], name=op.f("fk_call_status_changes_call_id_calls")

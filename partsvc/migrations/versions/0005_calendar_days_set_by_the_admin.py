@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import partsvc.db
+import partsvc.platform.db
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("working", sa.Boolean(), nullable=False),
         sa.Column("note", sa.String(length=200), nullable=True),
-        sa.Column("updated_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["updated_by_id"], ["users.id"], name=op.f("fk_calendar_days_updated_by_id_users")

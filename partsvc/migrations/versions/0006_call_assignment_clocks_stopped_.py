@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import partsvc.db
+import partsvc.platform.db
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("call_id", sa.Integer(), nullable=False),
         sa.Column("deadline", sa.String(length=16), nullable=False),
         sa.Column("level", sa.String(length=16), nullable=False),
-        sa.Column("at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "deadline IN ('response', 'onsite', 'resolve')",
             name=op.f("ck_call_alerts_deadline_known"),
@@ -48,18 +48,20 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("visit_period_start", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("engineer_id", sa.Integer(), nullable=True))
         batch_op.add_column(
-            sa.Column("responded_at", partsvc.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("responded_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(
-            sa.Column("onsite_at", partsvc.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("onsite_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(
-            sa.Column("resolved_at", partsvc.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("resolved_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(sa.Column("satisfaction", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("satisfaction_note", sa.String(length=2000), nullable=True))
         batch_op.add_column(
-            sa.Column("satisfaction_at", partsvc.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column(
+                "satisfaction_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=True
+            )
         )
         batch_op.create_index(batch_op.f("ix_calls_engineer_id"), ["engineer_id"], unique=False)
         batch_op.create_unique_constraint(

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import partsvc.db
+import partsvc.platform.db
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -33,9 +33,9 @@ def upgrade() -> None:
         sa.Column("deliver_to_id", sa.Integer(), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("note", sa.String(length=2000), nullable=True),
-        sa.Column("created_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
-        sa.Column("sent_at", partsvc.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "status IN ('draft', 'sent', 'partially_received', 'received', 'cancelled')",
             name=op.f("ck_vendor_orders_status_known"),
@@ -62,7 +62,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("order_id", sa.Integer(), nullable=False),
         sa.Column("location_id", sa.Integer(), nullable=False),
-        sa.Column("at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["location_id"], ["locations.id"], name=op.f("fk_receipts_location_id_locations")
@@ -84,7 +84,7 @@ def upgrade() -> None:
         sa.Column("reorder_point", sa.Integer(), nullable=False),
         sa.Column("reorder_qty", sa.Integer(), nullable=True),
         sa.Column("max_qty", sa.Integer(), nullable=True),
-        sa.Column("updated_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "(reorder_qty IS NULL) <> (max_qty IS NULL)", name=op.f("ck_reorder_rules_qty_or_max")
         ),
@@ -149,7 +149,7 @@ def upgrade() -> None:
         sa.Column("old_eta", sa.Date(), nullable=False),
         sa.Column("new_eta", sa.Date(), nullable=False),
         sa.Column("reason", sa.String(length=500), nullable=True),
-        sa.Column("at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["line_id"],
@@ -201,10 +201,10 @@ def upgrade() -> None:
         sa.Column("engineer_id", sa.Integer(), nullable=True),
         sa.Column("line_id", sa.Integer(), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("requested_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("due_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("processed_at", partsvc.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("issued_at", partsvc.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("requested_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("processed_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("issued_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("issue_move_id", sa.Integer(), nullable=True),
         sa.Column("note", sa.String(length=500), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import partsvc.db
+import partsvc.platform.db
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -36,11 +36,11 @@ def upgrade() -> None:
         sa.Column("call_id", sa.Integer(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("fault", sa.String(length=2000), nullable=False),
-        sa.Column("requested_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("due_at", partsvc.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("requested_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("spare_in_stock", sa.Boolean(), nullable=True),
         sa.Column("repair_place", sa.String(length=16), nullable=True),
-        sa.Column("escalated_at", partsvc.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("escalated_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
             "repair_place IS NULL OR repair_place IN ('in_house', 'vendor')",
@@ -75,10 +75,10 @@ def upgrade() -> None:
         sa.Column("engineer_id", sa.Integer(), nullable=True),
         sa.Column("from_location_id", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("out_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("due_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("out_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("to_collect", sa.Boolean(), server_default=sa.false(), nullable=False),
-        sa.Column("returned_at", partsvc.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("returned_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("return_location_id", sa.Integer(), nullable=True),
         sa.Column("condition", sa.String(length=32), nullable=True),
         sa.Column("return_note", sa.String(length=1000), nullable=True),
@@ -172,7 +172,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("rma_id", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("note", sa.String(length=2000), nullable=True),
         sa.CheckConstraint(
@@ -192,10 +192,10 @@ def upgrade() -> None:
         sa.Column("loan_id", sa.Integer(), nullable=False),
         sa.Column("days", sa.Integer(), nullable=False),
         sa.Column("reason", sa.String(length=500), nullable=False),
-        sa.Column("old_due_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("new_due_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("old_due_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("new_due_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("override", sa.Boolean(), nullable=False),
-        sa.Column("at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.CheckConstraint("days > 0", name=op.f("ck_loan_extensions_days_positive")),
         sa.ForeignKeyConstraint(
@@ -215,7 +215,7 @@ def upgrade() -> None:
         sa.Column("unit_id", sa.Integer(), nullable=False),
         sa.Column("call_id", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("reserved_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("reserved_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("loan_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
@@ -259,8 +259,8 @@ def upgrade() -> None:
         sa.Column("on_day", sa.Date(), nullable=False),
         sa.Column("recipient", sa.String(length=200), nullable=True),
         sa.Column("message", sa.String(length=2000), nullable=False),
-        sa.Column("created_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", partsvc.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint("kind IN ('due_soon', 'overdue')", name=op.f("ck_reminders_kind_known")),
         sa.ForeignKeyConstraint(["loan_id"], ["loans.id"], name=op.f("fk_reminders_loan_id_loans")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reminders")),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import partsvc.db
+import partsvc.platform.db
 
 revision: str = "0010"
 down_revision: str | None = "0009"
@@ -25,7 +25,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("receipts", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("reversed_at", partsvc.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("reversed_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(sa.Column("reversed_by_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(

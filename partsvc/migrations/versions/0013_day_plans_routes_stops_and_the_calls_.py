@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import partsvc.db
+import partsvc.platform.db
 
 revision: str = "0013"
 down_revision: str | None = "0012"
@@ -25,8 +25,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("planned_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("published_at", partsvc.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("planned_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("published_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("time_limit_s", sa.Float(), nullable=False),
         sa.Column("solve_seconds", sa.Float(), nullable=False),
         sa.Column("travel_source", sa.String(length=32), nullable=False),
@@ -54,8 +54,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("plan_id", sa.Integer(), nullable=False),
         sa.Column("engineer_id", sa.Integer(), nullable=False),
-        sa.Column("leave_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("back_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("leave_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("back_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("driving_seconds", sa.Integer(), nullable=False),
         sa.Column("driving_metres", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -78,13 +78,13 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("call_id", sa.Integer(), nullable=False),
         sa.Column("warehouse_id", sa.Integer(), nullable=True),
-        sa.Column("arrive_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("start_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("depart_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("arrive_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("start_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("depart_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("parts", sa.JSON(), nullable=False),
         sa.Column("frozen", sa.Boolean(), server_default=sa.false(), nullable=False),
-        sa.Column("collected_at", partsvc.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("released_at", partsvc.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("collected_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("released_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "(kind = 'pickup') = (warehouse_id IS NOT NULL)",
             name=op.f("ck_plan_stops_pickup_has_warehouse"),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import partsvc.db
+import partsvc.platform.db
 
 revision: str = "0014"
 down_revision: str | None = "0013"
@@ -27,11 +27,11 @@ def upgrade() -> None:
         sa.Column("engineer_id", sa.Integer(), nullable=True),
         sa.Column("work_done", sa.String(length=4000), nullable=False),
         sa.Column("signed_by", sa.String(length=200), nullable=False),
-        sa.Column("finished_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("loan_id", sa.Integer(), nullable=True),
         sa.Column("rma_id", sa.Integer(), nullable=True),
         sa.Column("recorded_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["call_id"], ["calls.id"], name=op.f("fk_service_records_call_id_calls")
         ),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import partsvc.db
+import partsvc.platform.db
 
 revision: str = "0015_audit"
 down_revision: str | None = "0014"
@@ -24,7 +24,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_events",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", partsvc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", partsvc.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("username", sa.String(length=64), nullable=True),
         sa.Column("action", sa.String(length=120), nullable=False),

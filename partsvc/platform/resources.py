@@ -6,7 +6,7 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parents[1]
 STATIC = PACKAGE / "static"
 MIGRATIONS = PACKAGE / "migrations"
 # templates/ sits at the top of the repository and ships as the package partsvc.templates

@@ -22,9 +22,9 @@ from redis.exceptions import RedisError
 from sqlalchemy import case, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from partsvc.db import Database, table_of
-from partsvc.errors import InvalidInput
-from partsvc.limits.models import RateCounter
+from partsvc.core.errors import InvalidInput
+from partsvc.platform.db import Database, table_of
+from partsvc.platform.limits.models import RateCounter
 
 log = logging.getLogger("partsvc.limits")
 

@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
-from partsvc.resources import MIGRATIONS
+from partsvc.platform.resources import MIGRATIONS
 
 
 def alembic_config(url: str) -> Config:

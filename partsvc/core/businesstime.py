@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from partsvc.errors import InvalidInput
+from partsvc.core.errors import InvalidInput
 
 CLOCK_SKEW = timedelta(minutes=5)  # a phone's or a laptop's clock may run a little fast
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)

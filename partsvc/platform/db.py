@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from partsvc.errors import DuplicateKey, UnknownKey
+from partsvc.core.errors import DuplicateKey, UnknownKey
 
 T = TypeVar("T")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from partsvc.errors import InvalidInput
+from partsvc.core.errors import InvalidInput
 
 
 def backup_sqlite(url: str, target: Path) -> int:

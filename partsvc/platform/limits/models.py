@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from partsvc.db import Base
+from partsvc.platform.db import Base
 
 
 class RateCounter(Base):
