@@ -24,7 +24,6 @@ from sqlalchemy import select
 
 from partsvc.auth.services import Caller
 from partsvc.calls.calls import change_call_status
-from partsvc.calls.completion import PartUsed, complete_call
 from partsvc.calls.models import Call
 from partsvc.core.worktime import WorkingCalendar
 from partsvc.demo import load_demo
@@ -35,8 +34,10 @@ from partsvc.platform.config import Settings
 from partsvc.platform.db import Database, utcnow
 from partsvc.purchasing.models import VendorOrder
 from partsvc.repairs.models import RmaItem
-from partsvc.routing import planning, services
+from partsvc.routing import services
 from partsvc.routing.travel import travel_source
+from partsvc.workflows import planning
+from partsvc.workflows.completion import PartUsed, complete_call
 
 OUT = Path(__file__).resolve().parents[1] / "build" / "documents"
 ADMIN = Caller(0, "bench", "admin")

@@ -25,9 +25,12 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, text
 
-from partsvc import create_app, http, idempotency
+from partsvc import create_app
+from partsvc.api import idempotency
+from partsvc.api import inventory_schemas as schemas
+from partsvc.api import resource as http
 from partsvc.auth.services import create_user, hash_token, issue_token
-from partsvc.inventory import ledger, schemas, services
+from partsvc.inventory import ledger, services
 from partsvc.models import ApiToken, IdempotentAnswer, Location, Move, Part, User
 from partsvc.platform import migrate
 from partsvc.platform.config import Settings

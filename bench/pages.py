@@ -24,8 +24,8 @@ from partsvc.demo import load_demo
 from partsvc.platform import migrate
 from partsvc.platform.config import Settings
 from partsvc.platform.db import Database, utcnow
-from partsvc.routing import planning
 from partsvc.routing.travel import travel_source
+from partsvc.workflows import planning
 
 PASSWORD = "bench-password-1"
 PAGES = {

@@ -23,8 +23,9 @@ from typing import Any
 
 from flask import Flask
 
-from partsvc import create_app, throttle
+from partsvc import create_app
 from partsvc.auth.services import create_user, issue_token
+from partsvc.http import throttle
 from partsvc.inventory import services
 from partsvc.platform import migrate
 from partsvc.platform.config import Settings

@@ -12,15 +12,12 @@ from typing import Any
 from flask import Flask, send_from_directory
 from flask_smorest import Api
 
-from partsvc import apidoc, badinput, headers, operations, problems, throttle, web
+from partsvc import web
+from partsvc.api import apidoc
+from partsvc.api.resource import IdConverter, IsoDateConverter, SegmentConverter, segment_schema
 from partsvc.core.worktime import WorkingCalendar
-from partsvc.http import (
-    IdConverter,
-    IsoDateConverter,
-    SegmentConverter,
-    raise_body_limit,
-    segment_schema,
-)
+from partsvc.http import badinput, headers, operations, problems, throttle
+from partsvc.http.context import raise_body_limit
 from partsvc.platform import logs
 from partsvc.platform.config import INSTANCE_DIR, Settings
 from partsvc.platform.db import Database, utcnow
@@ -103,18 +100,18 @@ def create_app(
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "description": "`partsvc users create` prints one."},
     )
-    from partsvc.audit.api import blp as audit_blp
-    from partsvc.auth.api import blp as tokens_blp
-    from partsvc.calls.api import blp as customers_blp
-    from partsvc.documents.api import blp as documents_blp
-    from partsvc.imports.api import blp as imports_blp
-    from partsvc.inventory.api import blp as stock_blp
-    from partsvc.loans.api import blp as loans_blp
-    from partsvc.purchasing.api import blp as purchasing_blp
-    from partsvc.purchasing.reorder_api import blp as reorder_blp
-    from partsvc.repairs.api import blp as repairs_blp
-    from partsvc.routing.api import blp as plans_blp
-    from partsvc.workdays.api import blp as calendar_blp
+    from partsvc.api.audit import blp as audit_blp
+    from partsvc.api.auth import blp as tokens_blp
+    from partsvc.api.calls import blp as customers_blp
+    from partsvc.api.documents import blp as documents_blp
+    from partsvc.api.imports import blp as imports_blp
+    from partsvc.api.inventory import blp as stock_blp
+    from partsvc.api.loans import blp as loans_blp
+    from partsvc.api.purchasing import blp as purchasing_blp
+    from partsvc.api.reorder import blp as reorder_blp
+    from partsvc.api.repairs import blp as repairs_blp
+    from partsvc.api.routing import blp as plans_blp
+    from partsvc.api.workdays import blp as calendar_blp
 
     api_blueprints = [
         stock_blp,
@@ -160,7 +157,7 @@ def _plan_queue(settings: Settings) -> Any:
     """The planning queue when Redis is configured (no connection is made here)."""
     if not settings.redis_url:
         return None
-    from partsvc.routing.jobs import PlanQueue
+    from partsvc.workflows.plan_jobs import PlanQueue
 
     return PlanQueue(
         settings.redis_url, settings.plan_queue, wait_margin_s=settings.plan_wait_margin_s

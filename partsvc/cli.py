@@ -282,7 +282,7 @@ def import_group() -> None:
 @click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
 def import_parts(file: BinaryIO, dry_run: bool) -> None:
     """Create the parts of a CSV FILE (sku, name, name_zh, ...), all or none."""
-    from partsvc.imports.services import import_parts as run
+    from partsvc.workflows.imports.importer import import_parts as run
 
     _import(lambda session: run(session, file.read(), dry_run=dry_run, now=_now()))
 
@@ -297,7 +297,7 @@ def import_stock(file: BinaryIO, dry_run: bool, username: str | None) -> None:
 
     from partsvc.auth.models import User
     from partsvc.auth.services import Caller
-    from partsvc.imports.services import import_stock as run
+    from partsvc.workflows.imports.importer import import_stock as run
 
     def book(session: Session) -> object:
         by = None
@@ -354,8 +354,8 @@ def sweep() -> None:
     """
     from partsvc.core.worktime import WorkingCalendar
     from partsvc.platform.notify import notifier_named
-    from partsvc.sweep import sweep as run_sweep
     from partsvc.workdays.services import working_calendar
+    from partsvc.workflows.sweep import sweep as run_sweep
 
     settings = Settings.from_env()
     with _logged_run(settings):
@@ -486,7 +486,7 @@ def worker(name: str | None, burst: bool) -> None:
     """
     import socket
 
-    from partsvc.routing.jobs import PlanQueue
+    from partsvc.workflows.plan_jobs import PlanQueue
 
     settings = Settings.from_env()
     if not settings.redis_url:

@@ -35,7 +35,7 @@ from partsvc.platform.notify import LogNotifier
 from partsvc.purchasing import services as purchasing
 from partsvc.purchasing.orders import LineIn
 from partsvc.repairs import services as repairs
-from partsvc.sweep import sweep
+from partsvc.workflows.sweep import sweep
 
 VENDORS = [
     ("V-HPT", "Hanpu Printing Tech (汉普打印科技)", 31.2304, 121.4737),

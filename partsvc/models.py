@@ -1,5 +1,6 @@
 """Imports every model so ``Base.metadata`` knows all tables (Alembic, tests)."""
 
+from partsvc.api.idempotency import IdempotentAnswer
 from partsvc.audit.models import AuditEvent
 from partsvc.auth.models import ApiToken, User
 from partsvc.calls.models import (
@@ -13,7 +14,6 @@ from partsvc.calls.models import (
     Site,
     SlaTarget,
 )
-from partsvc.idempotency import IdempotentAnswer
 from partsvc.inventory.models import (
     Location,
     Move,

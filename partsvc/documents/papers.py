@@ -17,9 +17,6 @@ from sqlalchemy.orm import Session
 
 from partsvc.auth.services import Caller
 from partsvc.calls.calls import get_call
-from partsvc.calls.completion import CONSUMED
-from partsvc.calls.day import engineer_day
-from partsvc.calls.figures import month_bounds, month_figures
 from partsvc.calls.models import ServiceRecord
 from partsvc.core.drawing import Projection
 from partsvc.core.worktime import WorkingCalendar
@@ -31,6 +28,9 @@ from partsvc.platform.config import Settings
 from partsvc.purchasing.orders import get_order, is_late
 from partsvc.repairs.models import Rma
 from partsvc.repairs.services import get_rma
+from partsvc.workflows.completion import CONSUMED
+from partsvc.workflows.engineer_day import engineer_day
+from partsvc.workflows.month_figures import month_bounds, month_figures
 
 
 def service_record(session: Session, call_id: int, *, zone: ZoneInfo, caller: Caller) -> bytes:

@@ -11,7 +11,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from partsvc.documents.render import local_text
-from partsvc.http import zone
+from partsvc.http.context import zone
 
 csrf = CSRFProtect()
 

@@ -14,7 +14,7 @@ from partsvc.calls.calls import CallFilter, DeadlineView, deadline_views, list_c
 from partsvc.calls.models import Call, Engineer
 from partsvc.core import drawing
 from partsvc.core.errors import InvalidInput, PartsvcError, UnknownKey
-from partsvc.http import (
+from partsvc.http.context import (
     base_calendar,
     calendar,
     database,
@@ -28,10 +28,12 @@ from partsvc.http import (
 from partsvc.inventory.models import Location
 from partsvc.inventory.rules import LocationKind
 from partsvc.platform.db import utcnow
-from partsvc.routing import jobs, planning, services
+from partsvc.routing import services
 from partsvc.routing.models import DayPlan
 from partsvc.routing.travel import travel_source
 from partsvc.web.pages import attempt, current_caller, db, notice, page, refused
+from partsvc.workflows import plan_jobs as jobs
+from partsvc.workflows import planning
 
 bp = Blueprint("board", __name__, url_prefix="/board")
 

@@ -10,18 +10,18 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from partsvc import bookings
+from partsvc.api.imports import MAX_FILE_BYTES
 from partsvc.core.errors import InvalidRows, PartsvcError
-from partsvc.http import larger_body, now, today
-from partsvc.imports import services as imports
-from partsvc.imports.api import MAX_FILE_BYTES
-from partsvc.imports.rules import PART_COLUMNS, STOCK_COLUMNS
+from partsvc.http.context import larger_body, now, today
 from partsvc.inventory import services as stock
 from partsvc.purchasing import orders, reorder
 from partsvc.purchasing import requests as part_requests
 from partsvc.purchasing import services as purchasing
 from partsvc.repairs.services import list_rmas
 from partsvc.web.pages import attempt, current_caller, db, notice, page, refused
+from partsvc.workflows import bookings
+from partsvc.workflows.imports import importer as imports
+from partsvc.workflows.imports.rules import PART_COLUMNS, STOCK_COLUMNS
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 

@@ -28,8 +28,8 @@ from partsvc.auth.services import (
     hash_is_weak,
     renew_hash,
 )
-from partsvc.http import database, now, settings
-from partsvc.throttle import count_login
+from partsvc.http.context import database, now, settings
+from partsvc.http.throttle import count_login
 from partsvc.web.pages import GENERATION_KEY, USER_KEY, current_caller, page
 
 bp = Blueprint("web", __name__)

@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 
-from partsvc.calls.figures import month_figures
-from partsvc.http import now, parse_month, settings, today, zone
+from partsvc.http.context import now, parse_month, settings, today, zone
 from partsvc.web.pages import db, page
+from partsvc.workflows.month_figures import month_figures
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
 

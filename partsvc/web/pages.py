@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from partsvc.audit import services as audit
 from partsvc.auth.services import Caller, caller_by_id
 from partsvc.core.errors import PartsvcError
-from partsvc.http import audit_request, database, now
+from partsvc.http.context import audit_request, database, now
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")

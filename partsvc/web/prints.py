@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, request
 
 from partsvc.documents import papers
-from partsvc.http import (
+from partsvc.http.context import (
     calendar,
     now,
     parse_date,

@@ -13,7 +13,7 @@ from sqlalchemy import inspect, text
 from werkzeug.routing import AnyConverter, IntegerConverter
 
 from partsvc import create_app
-from partsvc.http import IsoDateConverter
+from partsvc.api.resource import IsoDateConverter
 from partsvc.platform.config import Settings
 from partsvc.platform.schemas import MONEY_TEXT
 

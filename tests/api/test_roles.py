@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from partsvc.auth.models import User
 from partsvc.calls.models import Engineer
-from partsvc.routing.jobs import PlanJob
+from partsvc.workflows.plan_jobs import PlanJob
 
 ALL = {"admin", "clerk", "dispatcher", "engineer"}
 WRITERS = {"admin", "clerk"}
@@ -479,7 +479,7 @@ def test_every_api_endpoint_is_in_the_policy(app):
 
 
 def test_an_api_endpoint_missing_from_the_policy_is_caught(app):
-    from partsvc.http import Resource, allow
+    from partsvc.api.resource import Resource, allow
 
     class Forgotten(Resource):
         @allow("admin")
@@ -492,7 +492,7 @@ def test_an_api_endpoint_missing_from_the_policy_is_caught(app):
 
 
 def test_a_view_that_declares_no_roles_is_closed_to_everyone(app, client, auth):
-    from partsvc.http import Resource
+    from partsvc.api.resource import Resource
 
     class Undeclared(Resource):
         def get(self):

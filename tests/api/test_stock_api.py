@@ -353,7 +353,7 @@ def test_impossible_keys_in_the_path_are_404(client, stocked, path):
 
 
 def test_a_cursor_past_any_id_is_a_422(client, stocked):
-    from partsvc.http import encode_cursor
+    from partsvc.api.resource import encode_cursor
 
     answer = client.get(f"/api/v1/moves?cursor={encode_cursor(10**30)}", headers=stocked)
     assert answer.status_code == 422

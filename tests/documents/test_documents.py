@@ -18,7 +18,6 @@ from sqlalchemy import select
 
 from partsvc import create_app
 from partsvc.calls.calls import change_call_status
-from partsvc.calls.completion import PartUsed, complete_call
 from partsvc.calls.models import Call
 from partsvc.core.worktime import WorkingCalendar
 from partsvc.demo import load_demo
@@ -30,6 +29,7 @@ from partsvc.platform import migrate
 from partsvc.platform.config import Settings
 from partsvc.platform.db import Database
 from partsvc.purchasing.models import VendorOrder
+from partsvc.workflows.completion import PartUsed, complete_call
 
 NOW = datetime(2026, 11, 18, 2, 0, tzinfo=UTC)  # Wednesday 10:00 in Shanghai
 

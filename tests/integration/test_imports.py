@@ -8,12 +8,12 @@ from sqlalchemy.orm import Session
 
 from partsvc.core.errors import InvalidRows
 from partsvc.core.worktime import WorkingCalendar
-from partsvc.imports import services as imports
 from partsvc.inventory import ledger_bulk
 from partsvc.inventory import services as stock
 from partsvc.inventory.models import Move, Part, StockLevel, Unit
 from partsvc.purchasing.models import PartRequest
 from partsvc.purchasing.requests import request_part
+from partsvc.workflows.imports import importer as imports
 from tests.factories import NOW, make_location, make_part, receive
 
 

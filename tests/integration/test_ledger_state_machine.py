@@ -27,7 +27,6 @@ from hypothesis.stateful import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from partsvc import bookings
 from partsvc.calls.services import create_customer, create_site
 from partsvc.core.errors import PartsvcError
 from partsvc.core.worktime import WorkingCalendar
@@ -39,6 +38,7 @@ from partsvc.platform.db import Database
 from partsvc.purchasing import services as purchasing
 from partsvc.purchasing.models import PartRequest, Receipt, ReceiptLine, VendorOrderLine
 from partsvc.purchasing.requests import WAITING, RequestStatus
+from partsvc.workflows import bookings
 from tests.factories import NOW, unique
 
 TODAY = NOW.date()

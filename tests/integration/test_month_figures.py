@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from partsvc.calls.calls import change_call_status, record_satisfaction, report_call
-from partsvc.calls.figures import month_figures
 from partsvc.calls.services import create_customer, create_engineer, create_site
 from partsvc.core.worktime import WorkingCalendar
+from partsvc.workflows.month_figures import month_figures
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TUESDAY_10 = datetime(2026, 11, 10, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai

@@ -27,8 +27,8 @@ from partsvc import create_app
 from partsvc.auth.services import create_user, issue_token, set_password
 from partsvc.platform.config import Settings
 from partsvc.platform.db import Database
-from partsvc.routing import planning
 from partsvc.routing.models import DayPlan
+from partsvc.workflows import planning
 from tests.conftest import Clock
 from tests.web.conftest import csrf_token
 from tests.workers import running_worker, wait_for

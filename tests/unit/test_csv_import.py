@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from partsvc.imports import csvfile, rules
-from partsvc.imports.csvfile import Problems
+from partsvc.workflows.imports import csvfile, rules
+from partsvc.workflows.imports.csvfile import Problems
 
 
 def parts(text: str | bytes) -> tuple[list[rules.PartRow], Problems]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from partsvc import idempotency
+from partsvc.api import idempotency
+from partsvc.api.resource import decode_cursor, encode_cursor
 from partsvc.core.errors import InvalidInput
-from partsvc.http import decode_cursor, encode_cursor
-from partsvc.problems import _flatten_messages
+from partsvc.http.problems import _flatten_messages
 
 
 def test_the_same_json_spaced_or_ordered_differently_has_one_fingerprint():

@@ -9,7 +9,7 @@ import pytest
 
 from partsvc.auth.services import Caller
 from partsvc.core.errors import PartsvcError, PlannerUnavailable
-from partsvc.routing.jobs import DONE, FAILED, RUNNING, PlanJob, PlanOrder, plan_of
+from partsvc.workflows.plan_jobs import DONE, FAILED, RUNNING, PlanJob, PlanOrder, plan_of
 
 
 def job(status: str, **fields: object) -> PlanJob:

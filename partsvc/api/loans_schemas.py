@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g
 from marshmallow import Schema, fields, validate
 
-from partsvc.http import current_session, now, zone
+from partsvc.http.context import current_session, now, zone
 from partsvc.loans.models import CONDITIONS, Loan
 from partsvc.loans.rules import LoanState, LoanTerms, days_overdue, loan_state
 from partsvc.loans.services import loan_terms

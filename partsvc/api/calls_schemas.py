@@ -20,7 +20,7 @@ from partsvc.calls.models import (
     Equipment,
 )
 from partsvc.calls.rules import call_flag
-from partsvc.http import current_session, current_user, now, sla_warning, today
+from partsvc.http.context import current_session, current_user, now, sla_warning, today
 from partsvc.platform.schemas import (
     SANE_DATES,
     InputSchema,
@@ -374,4 +374,4 @@ class EngineerDayOut(Schema):
     calls = fields.List(fields.Nested(CallOut))
     van_stock = fields.List(fields.Nested(VanStockOut))
     loans = fields.List(fields.Nested(DayLoanOut))
-    route = fields.Nested("partsvc.routing.schemas.RouteOut", allow_none=True)
+    route = fields.Nested("partsvc.api.routing_schemas.RouteOut", allow_none=True)

@@ -8,11 +8,10 @@ from flask import g, jsonify, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from partsvc.api import routing_schemas as schemas
+from partsvc.api.resource import Resource, allow, authorize
 from partsvc.core.errors import UnknownKey
-from partsvc.http import (
-    Resource,
-    allow,
-    authorize,
+from partsvc.http.context import (
     base_calendar,
     current_session,
     current_user,
@@ -23,8 +22,10 @@ from partsvc.http import (
     today,
 )
 from partsvc.platform.db import utcnow
-from partsvc.routing import jobs, pickups, planning, schemas, services
+from partsvc.routing import pickups, services
 from partsvc.routing.travel import travel_source
+from partsvc.workflows import plan_jobs as jobs
+from partsvc.workflows import planning
 
 blp = Blueprint("plans", __name__, url_prefix="/api/v1", description="Day plans and dispatch")
 

@@ -7,10 +7,12 @@ from typing import Any
 from flask import request
 from flask_smorest import Blueprint
 
+from partsvc.api import imports_schemas as schemas
+from partsvc.api.resource import Resource, allow
 from partsvc.core.errors import InvalidInput
-from partsvc.http import Resource, allow, current_session, current_user, now, today
-from partsvc.imports import schemas, services
-from partsvc.imports.rules import PART_COLUMNS, STOCK_COLUMNS
+from partsvc.http.context import current_session, current_user, now, today
+from partsvc.workflows.imports import importer as services
+from partsvc.workflows.imports.rules import PART_COLUMNS, STOCK_COLUMNS
 
 blp = Blueprint(
     "imports",

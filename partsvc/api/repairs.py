@@ -7,17 +7,10 @@ from typing import Any
 from flask import url_for
 from flask_smorest import Blueprint
 
-from partsvc.http import (
-    ALL_ROLES,
-    Resource,
-    allow,
-    calendar,
-    current_session,
-    current_user,
-    now,
-    paged,
-)
-from partsvc.repairs import schemas, services
+from partsvc.api import repairs_schemas as schemas
+from partsvc.api.resource import ALL_ROLES, Resource, allow, paged
+from partsvc.http.context import calendar, current_session, current_user, now
+from partsvc.repairs import services
 from partsvc.repairs.rules import Step
 
 blp = Blueprint(

@@ -6,10 +6,12 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from partsvc.auth import schemas, services
+from partsvc.api import auth_schemas as schemas
+from partsvc.api.resource import ALL_ROLES, Resource, allow, paged
+from partsvc.auth import services
 from partsvc.auth.models import Role, User
 from partsvc.core.errors import Forbidden
-from partsvc.http import ALL_ROLES, Resource, allow, current_session, current_user, now, paged
+from partsvc.http.context import current_session, current_user, now
 
 blp = Blueprint("tokens", __name__, url_prefix="/api/v1", description="API tokens")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from partsvc.http import today
+from partsvc.http.context import today
 from partsvc.inventory.models import Move
 from partsvc.platform.schemas import (
     SANE_DATES,

@@ -15,9 +15,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from partsvc.http import database, settings
+from partsvc.http.context import database, settings
+from partsvc.http.problems import problem
 from partsvc.platform import logs, metrics, migrate
-from partsvc.problems import problem
 
 log = logging.getLogger("partsvc.request")
 

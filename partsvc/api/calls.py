@@ -7,21 +7,12 @@ from typing import Any
 from flask import url_for
 from flask_smorest import Blueprint
 
-from partsvc.calls import calls, day, schemas, services
+from partsvc.api import calls_schemas as schemas
+from partsvc.api.resource import ALL_ROLES, Resource, allow, decode_cursor, page
+from partsvc.calls import calls, services
 from partsvc.calls.rules import DeadlineState
-from partsvc.http import (
-    ALL_ROLES,
-    Resource,
-    allow,
-    calendar,
-    current_session,
-    current_user,
-    decode_cursor,
-    now,
-    page,
-    sla_warning,
-    today,
-)
+from partsvc.http.context import calendar, current_session, current_user, now, sla_warning, today
+from partsvc.workflows import engineer_day as day
 
 blp = Blueprint(
     "customers", __name__, url_prefix="/api/v1", description="Customers, contracts and sites"

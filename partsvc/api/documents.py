@@ -7,10 +7,9 @@ from typing import Any
 from flask import request
 from flask_smorest import Blueprint
 
+from partsvc.api.resource import Resource, allow
 from partsvc.documents import papers
-from partsvc.http import (
-    Resource,
-    allow,
+from partsvc.http.context import (
     calendar,
     current_session,
     current_user,

@@ -6,8 +6,10 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from partsvc.audit import schemas, services
-from partsvc.http import Resource, allow, current_session, paged
+from partsvc.api import audit_schemas as schemas
+from partsvc.api.resource import Resource, allow, paged
+from partsvc.audit import services
+from partsvc.http.context import current_session
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="Who did what, and when")
 

@@ -20,14 +20,14 @@ from sqlalchemy.orm import Session
 
 from partsvc.audit import services as audit
 from partsvc.auth.services import Caller
-from partsvc.bookings import serve_waiting_requests
 from partsvc.core.errors import InvalidRows
-from partsvc.imports import rules
-from partsvc.imports.csvfile import Problems, read_rows
 from partsvc.inventory.catalog import adjustment_location
 from partsvc.inventory.ledger_bulk import Arrival, post_moves_in
 from partsvc.inventory.models import Location, Part, StockLevel, Unit
 from partsvc.purchasing.services import waiting_at
+from partsvc.workflows.bookings import serve_waiting_requests
+from partsvc.workflows.imports import rules
+from partsvc.workflows.imports.csvfile import Problems, read_rows
 
 OPENING_STOCK = "opening stock"
 """The reason of every move an opening-stock import books."""

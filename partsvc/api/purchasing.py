@@ -7,18 +7,10 @@ from typing import Any
 from flask import url_for
 from flask_smorest import Blueprint
 
-from partsvc.http import (
-    ALL_ROLES,
-    Resource,
-    allow,
-    calendar,
-    current_session,
-    current_user,
-    now,
-    paged,
-    today,
-)
-from partsvc.purchasing import requests, schemas, services
+from partsvc.api import purchasing_schemas as schemas
+from partsvc.api.resource import ALL_ROLES, Resource, allow, paged
+from partsvc.http.context import calendar, current_session, current_user, now, today
+from partsvc.purchasing import requests, services
 
 blp = Blueprint(
     "purchasing",

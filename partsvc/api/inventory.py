@@ -8,22 +8,15 @@ from typing import Any
 from flask import url_for
 from flask_smorest import Blueprint
 
-from partsvc import bookings
+from partsvc.api import inventory_schemas as schemas
+from partsvc.api.resource import ALL_ROLES, Resource, allow, page
+from partsvc.api.resource import decode_cursor as cursor
 from partsvc.calls.calls import only_engineer
 from partsvc.core.businesstime import business_time
-from partsvc.history import serial_history
-from partsvc.http import (
-    ALL_ROLES,
-    Resource,
-    allow,
-    current_session,
-    current_user,
-    now,
-    page,
-    today,
-)
-from partsvc.http import decode_cursor as cursor
-from partsvc.inventory import schemas, services
+from partsvc.http.context import current_session, current_user, now, today
+from partsvc.inventory import services
+from partsvc.workflows import bookings
+from partsvc.workflows.history import serial_history
 
 blp = Blueprint(
     "stock", __name__, url_prefix="/api/v1", description="Parts, locations and the stock ledger"

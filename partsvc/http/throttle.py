@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from flask import Flask, Response, current_app, request
 
 from partsvc.auth.services import hash_token
-from partsvc.http import now
+from partsvc.http.context import now
+from partsvc.http.problems import problem
 from partsvc.platform.config import Settings
 from partsvc.platform.db import Database
 from partsvc.platform.limits.counters import (
@@ -24,7 +25,6 @@ from partsvc.platform.limits.counters import (
     RedisWindows,
     Windows,
 )
-from partsvc.problems import problem
 
 DATABASE_BATCH = 20
 """Without Redis, a process adds a token's hits to the database counter 1/20 of its limit

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
-from partsvc.imports import csvfile
-from partsvc.imports.csvfile import CellError, Columns, Problems, Row
 from partsvc.inventory.rules import LocationKind, holds_stock
 from partsvc.platform.schemas import MAX_QTY
+from partsvc.workflows.imports import csvfile
+from partsvc.workflows.imports.csvfile import CellError, Columns, Problems, Row
 
 T = TypeVar("T")
 

@@ -31,8 +31,8 @@ from partsvc.core.errors import PartsvcError, PlannerUnavailable, Relayed
 from partsvc.core.worktime import WorkingCalendar
 from partsvc.platform.config import Settings
 from partsvc.platform.db import Database, utcnow
-from partsvc.routing import planning
 from partsvc.routing.travel import TravelSource, travel_source
+from partsvc.workflows import planning
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 STATES = (QUEUED, RUNNING, DONE, FAILED)

@@ -7,8 +7,10 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from partsvc.http import ALL_ROLES, Resource, allow, calendar, current_session, current_user
-from partsvc.workdays import schemas, services
+from partsvc.api import workdays_schemas as schemas
+from partsvc.api.resource import ALL_ROLES, Resource, allow
+from partsvc.http.context import calendar, current_session, current_user
+from partsvc.workdays import services
 
 blp = Blueprint(
     "calendar", __name__, url_prefix="/api/v1", description="The working-time calendar (R21)"

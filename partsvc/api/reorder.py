@@ -6,18 +6,10 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from partsvc.http import (
-    Resource,
-    allow,
-    current_session,
-    current_user,
-    decode_cursor,
-    now,
-    page,
-    today,
-)
+from partsvc.api import reorder_schemas as schemas
+from partsvc.api.resource import Resource, allow, decode_cursor, page
+from partsvc.http.context import current_session, current_user, now, today
 from partsvc.purchasing import reorder
-from partsvc.purchasing import reorder_schemas as schemas
 
 blp = Blueprint(
     "reorder",

@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from partsvc.auth.models import User
-from partsvc.http import current_session, now
+from partsvc.http.context import current_session, now
 from partsvc.platform.schemas import (
     SANE_DATES,
     InputSchema,

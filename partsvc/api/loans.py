@@ -7,16 +7,10 @@ from typing import Any
 from flask import url_for
 from flask_smorest import Blueprint
 
-from partsvc.http import (
-    ALL_ROLES,
-    Resource,
-    allow,
-    current_session,
-    current_user,
-    now,
-    paged,
-)
-from partsvc.loans import schemas, services
+from partsvc.api import loans_schemas as schemas
+from partsvc.api.resource import ALL_ROLES, Resource, allow, paged
+from partsvc.http.context import current_session, current_user, now
+from partsvc.loans import services
 from partsvc.loans.rules import LoanTerms
 
 blp = Blueprint(
