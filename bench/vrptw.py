@@ -34,8 +34,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from partsvc.routing.check import check_vrptw
-from partsvc.routing.solomon import Instance, read_instance, route_distance
+from partsvc.routing.solomon import Instance, check_vrptw, read_instance, route_distance
 
 DATA = Path(__file__).resolve().parent / "data" / "solomon"
 SCALE = 1000

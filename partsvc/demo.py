@@ -35,6 +35,7 @@ from partsvc.platform.notify import LogNotifier
 from partsvc.purchasing import services as purchasing
 from partsvc.purchasing.orders import LineIn
 from partsvc.repairs import services as repairs
+from partsvc.workflows.repair_steps import take_repair_step
 from partsvc.workflows.sweep import sweep
 
 VENDORS = [
@@ -232,7 +233,7 @@ def _loans_and_repairs(session: Session, *, now: datetime, by: Caller | None) ->
             repairs.StepIn(location="REPAIR-SH", items=[repairs.StepItem(serial="EQ-0001")]),
         ),
     ):
-        repairs.take_step(session, rma.number, step, body, now=out, calendar=calendar, by=by)
+        take_repair_step(session, rma.number, step, body, now=out, calendar=calendar, by=by)
     loaners = session.scalars(
         select(Unit)
         .join(Part)
@@ -245,7 +246,7 @@ def _loans_and_repairs(session: Session, *, now: datetime, by: Caller | None) ->
         serial=loaners[0].serial,
         site="S-HUAWEI-SURVEY",
         engineer="E-LI",
-        rma=rma.number,
+        rma_id=rma.id,
         out_at=out,
         now=now,
         by=by,

@@ -12,9 +12,11 @@ from partsvc.api import inventory_schemas as schemas
 from partsvc.api.resource import ALL_ROLES, Resource, allow, page
 from partsvc.api.resource import decode_cursor as cursor
 from partsvc.calls.calls import only_engineer
+from partsvc.calls.services import get_engineer
 from partsvc.core.businesstime import business_time
 from partsvc.http.context import current_session, current_user, now, today
 from partsvc.inventory import services
+from partsvc.inventory.rules import only_a_van_has_an_engineer
 from partsvc.workflows import bookings
 from partsvc.workflows.history import serial_history
 
@@ -88,7 +90,12 @@ class Locations(Resource):
     @blp.response(201, schemas.LocationOut)
     def post(self, data: dict[str, Any]) -> Any:
         """Create a location: a warehouse, a van, a site, a vendor, ..."""
-        location = services.create_location(current_session(), **data)
+        session = current_session()
+        engineer = data.pop("engineer", None)
+        if engineer is not None:  # a van for an engineer: the calls domain knows who that is
+            only_a_van_has_an_engineer(data["kind"])
+            data["engineer_id"] = get_engineer(session, engineer).id
+        location = services.create_location(session, **data)
         return location, 201, {"Location": url_for("stock.LocationByCode", code=location.code)}
 
 

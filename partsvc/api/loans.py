@@ -12,6 +12,7 @@ from partsvc.api.resource import ALL_ROLES, Resource, allow, paged
 from partsvc.http.context import current_session, current_user, now
 from partsvc.loans import services
 from partsvc.loans.rules import LoanTerms
+from partsvc.workflows.loaners import lend_loaner
 
 blp = Blueprint(
     "loans", __name__, url_prefix="/api/v1", description="Loaners on customer sites (R10–R13)"
@@ -44,7 +45,7 @@ class Loans(Resource):
     def post(self, data: dict[str, Any]) -> Any:
         """Place a loaner on a customer's site: the unit moves there through the ledger and
         is due back in 15 days (R10, R11). A second loan of the same unit is a 409."""
-        loan = services.lend(current_session(), now=now(), by=current_user(), **data)
+        loan = lend_loaner(current_session(), now=now(), by=current_user(), **data)
         return loan, 201, {"Location": url_for("loans.LoanById", loan_id=loan.id)}
 
 

@@ -12,6 +12,7 @@ from partsvc.api.resource import ALL_ROLES, Resource, allow, paged
 from partsvc.http.context import calendar, current_session, current_user, now
 from partsvc.repairs import services
 from partsvc.repairs.rules import Step
+from partsvc.workflows.repair_steps import take_repair_step
 
 blp = Blueprint(
     "repairs",
@@ -92,6 +93,6 @@ class RmaStepView(Resource):
             else None,
             **data,
         )
-        return services.take_step(
+        return take_repair_step(
             current_session(), rma, step, body, now=now(), calendar=calendar(), by=current_user()
         )

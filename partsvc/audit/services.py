@@ -11,18 +11,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from partsvc.audit.models import AuditEvent
 
-if TYPE_CHECKING:
-    from partsvc.auth.services import Caller
-
 _CONTEXT = "partsvc.audit.context"
 _COUNT = "partsvc.audit.recorded"
+
+
+class Actor(Protocol):
+    """Who acts, as the audit trail signs it (``auth.services.Caller`` is one)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def username(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -35,7 +42,7 @@ class Context:
     now: datetime
 
 
-def begin(session: Session, *, actor: Caller | None, client: str | None, now: datetime) -> None:
+def begin(session: Session, *, actor: Actor | None, client: str | None, now: datetime) -> None:
     """Name who acts in this session's unit of work; the events recorded in it are theirs."""
     session.info[_CONTEXT] = Context(
         actor.id if actor else None, actor.username if actor else None, client, now

@@ -229,7 +229,7 @@ def create_engineer(
             kind=LocationKind.VAN,
             lat=home_lat,
             lon=home_lon,
-            engineer=code,
+            engineer_id=engineer.id,
         )
     else:
         location = get_location(session, van)

@@ -7,10 +7,9 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.orm import Session
 
-from partsvc.calls.models import Engineer
 from partsvc.core.errors import Conflict, DuplicateKey, InvalidInput, UnknownKey
 from partsvc.inventory.models import Location, Move, Part, StockCount, Unit
-from partsvc.inventory.rules import LocationKind
+from partsvc.inventory.rules import LocationKind, only_a_van_has_an_engineer
 from partsvc.platform.db import flush_or_conflict, one_by_key
 
 ADJUSTMENT_CODE = "ADJ"
@@ -137,30 +136,16 @@ def create_location(
     kind: str,
     lat: float | None = None,
     lon: float | None = None,
-    engineer: str | None = None,
+    engineer_id: int | None = None,
 ) -> Location:
+    """A location; a van may belong to an engineer (``engineer_id``, the calls domain's)."""
     if session.scalar(select(Location.id).where(Location.code == code)) is not None:
         raise DuplicateKey(f"A location with code {code!r} already exists.", location=code)
-    engineer_row = None
-    if engineer is not None:
-        if kind != LocationKind.VAN:
-            raise InvalidInput(
-                "Only a van belongs to an engineer.",
-                errors={"engineer": ["Only allowed for locations of kind van."]},
-            )
-        engineer_row = session.scalar(select(Engineer).where(Engineer.code == engineer))
-        if engineer_row is None:
-            raise UnknownKey(f"No engineer with code {engineer!r}.", engineer=engineer)
-        if session.scalar(select(Location.code).where(Location.engineer_id == engineer_row.id)):
-            raise Conflict(f"Engineer {engineer!r} already has a van.")
-    location = Location(
-        code=code,
-        name=name,
-        kind=kind,
-        lat=lat,
-        lon=lon,
-        engineer_id=engineer_row.id if engineer_row else None,
-    )
+    if engineer_id is not None:
+        only_a_van_has_an_engineer(kind)
+        if session.scalar(select(Location.code).where(Location.engineer_id == engineer_id)):
+            raise Conflict("That engineer already has a van.")
+    location = Location(code=code, name=name, kind=kind, lat=lat, lon=lon, engineer_id=engineer_id)
     session.add(location)
     flush_or_conflict(session, f"A location with code {code!r} already exists.")
     return location

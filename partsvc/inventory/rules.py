@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from partsvc.core.errors import InvalidInput
+
 
 class LocationKind(StrEnum):
     WAREHOUSE = "warehouse"
@@ -116,3 +118,12 @@ def reorder_quantity(
         raise ValueError("a reorder quantity is at least one")
     lots = (reorder_point - position) // reorder_qty + 1
     return lots * reorder_qty
+
+
+def only_a_van_has_an_engineer(kind: str) -> None:
+    """A location kept for an engineer must be a van (R2)."""
+    if kind != LocationKind.VAN:
+        raise InvalidInput(
+            "Only a van belongs to an engineer.",
+            errors={"engineer": ["Only allowed for locations of kind van."]},
+        )

@@ -4,7 +4,6 @@ extended with a reason, returned with its condition; reservations for planned vi
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -27,7 +26,6 @@ from partsvc.inventory.models import Location, Unit
 from partsvc.inventory.rules import LocationKind, holds_stock
 from partsvc.loans.models import Loan, LoanerReservation, LoanExtension, LoanPolicy
 from partsvc.loans.rules import LoanState, LoanTerms, due_at, latest_due
-from partsvc.repairs.models import Rma
 
 log = logging.getLogger(__name__)
 
@@ -73,13 +71,15 @@ def lend(
     now: datetime,
     call: int | None = None,
     engineer: str | None = None,
-    rma: str | None = None,
+    rma_id: int | None = None,
     out_at: datetime | None = None,
     by: Caller | None = None,
 ) -> Loan:
     """Place a loaner on a customer's site (R10): its serial moves there through the ledger
     and the loan is due back in 15 days (R11). A unit held for a visit is lent only for it;
-    two people lending one unit at once get one loan and one 409."""
+    two people lending one unit at once get one loan and one 409. ``rma_id`` is the RMA
+    the loan covers, already checked to be the site's customer's
+    (``workflows.loaners.lend_loaner`` looks it up by number)."""
     unit = _locked_unit(session, get_unit(session, serial))
     if not unit.part.loaner:
         raise InvalidInput(
@@ -128,7 +128,7 @@ def lend(
         unit_id=unit.id,
         site_id=place.id,
         call_id=the_call.id if the_call else None,
-        rma_id=_rma_id(session, rma, place.customer_id) if rma else None,
+        rma_id=rma_id,
         engineer_id=person.id if person else None,
         from_location_id=source.id,
         status="open",
@@ -171,22 +171,6 @@ def _engineer_may_use(session: Session, location: Location, by: Caller | None, v
             f"{location.code} is another engineer's van; an engineer may {verb} their own.",
             location=location.code,
         )
-
-
-def _rma_id(session: Session, number: str, customer_id: int) -> int:
-    """The RMA a loan covers (R13), by its number; it is the same customer's."""
-    match = _RMA_NUMBER.match(number)
-    found = session.get(Rma, int(match.group(1))) if match else None
-    if found is None:
-        raise UnknownKey(f"No RMA {number!r}.", rma=number)
-    if found.customer_id != customer_id:
-        raise InvalidInput(
-            f"{number} is another customer's RMA.", errors={"rma": ["Another customer's."]}
-        )
-    return found.id
-
-
-_RMA_NUMBER = re.compile(r"RMA-(\d{1,9})\Z")
 
 
 def _placed_by(

@@ -40,7 +40,6 @@ from partsvc.inventory.catalog import get_location, get_part
 from partsvc.inventory.ledger import claim_moves, post_move
 from partsvc.inventory.models import Location, Move, Part, StockLevel, Unit
 from partsvc.inventory.rules import LocationKind
-from partsvc.loans.services import mark_to_collect, refuse_if_on_loan
 from partsvc.repairs.models import Rma, RmaItem, RmaStep
 from partsvc.repairs.rules import (
     DEFAULT_TURNAROUND,
@@ -140,6 +139,16 @@ def get_rma(session: Session, number: str, *, for_update: bool = False) -> Rma:
         rma = session.scalar(query)
     if rma is None:
         raise UnknownKey(f"No RMA {number!r}.", rma=number)
+    return rma
+
+
+def rma_of_customer(session: Session, number: str, customer_id: int) -> Rma:
+    """The RMA a loan covers (R13), by its number; it must be that customer's."""
+    rma = get_rma(session, number)
+    if rma.customer_id != customer_id:
+        raise InvalidInput(
+            f"{number} is another customer's RMA.", errors={"rma": ["Another customer's."]}
+        )
     return rma
 
 
@@ -459,6 +468,9 @@ def take_step(
     ``items``), diagnose (``note``: the finding, required), repair (``place``), complete
     (``outcome``; for replaced the ``items`` with their ``replacement_serial``), ship
     (``location``, default where the goods were received), close.
+
+    A loaner out on the customer's site is not the repairs' business: edges take steps
+    through ``workflows.repair_steps.take_repair_step``, which keeps the loans in step.
     """
     kind = Step(step)
     takes = _STEP_FIELDS.get(kind, frozenset())
@@ -613,7 +625,6 @@ def receive(
         )
     when = _step_time(rma, at, now)
     plan = _match_receipt(rma, items)
-    refuse_if_on_loan(session, [item.serial for item, _, _ in plan if item.serial])
     booked = []
     for item, qty, received in plan:
         serials = [item.serial] if item.serial and item.part.serialized else []
@@ -936,7 +947,6 @@ def ship(
         if item.replacement_serial is not None and item.equipment is not None:
             _install_replacement(session, item, when, zone)
     claim_moves(session, booked, rma.number)
-    mark_to_collect(session, rma.id, engineer)  # R13: the loaner comes back with it
     return _record(session, rma, RmaStatus.SHIPPED, when, by, note)
 
 

@@ -9,12 +9,8 @@ from __future__ import annotations
 
 from collections import Counter
 from itertools import pairwise
-from typing import TYPE_CHECKING
 
 from partsvc.routing.problem import Plan, Problem, Route, StopKind
-
-if TYPE_CHECKING:
-    from partsvc.routing.solomon import Instance
 
 
 def check_plan(problem: Problem, plan: Plan) -> list[str]:
@@ -107,26 +103,4 @@ def _check_route(problem: Problem, route: Route, taken: Counter[tuple[str, str]]
     distance = sum(metres[a][b] for a, b in pairwise(path))
     if (driving, distance) != (route.driving_seconds, route.driving_metres):
         problems.append(f"{who} driving totals do not add up")
-    return problems
-
-
-def check_vrptw(instance: Instance, routes: list[list[int]]) -> list[str]:
-    """Every customer once, capacity, and time windows in double precision."""
-    places = (instance.depot, *instance.customers)
-    problems = []
-    seen = sorted(n for route in routes for n in route)
-    if seen != list(range(1, len(places))):
-        problems.append("customers not each served exactly once")
-    if len(routes) > instance.vehicles:
-        problems.append(f"{len(routes)} routes for {instance.vehicles} vehicles")
-    for number, route in enumerate(routes, start=1):
-        if sum(places[n].demand for n in route) > instance.capacity:
-            problems.append(f"route {number} over capacity")
-        clock, here = places[0].ready, places[0]
-        for n in [*route, 0]:
-            there = places[n]
-            clock = max(clock + here.service + instance.distance(here, there), there.ready)
-            if clock > there.due + 1e-9:
-                problems.append(f"route {number} reaches {n} at {clock:.4f} after {there.due}")
-            here = there
     return problems

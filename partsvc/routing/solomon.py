@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
 
-from partsvc.routing.check import check_vrptw
 from partsvc.routing.model import Load, Model, Search, solve_model
 
 SCALE = 1000
@@ -142,3 +141,25 @@ def route_distance(instance: Instance, routes: list[list[int]]) -> float:
         path = [0, *route, 0]
         total += sum(instance.distance(places[a], places[b]) for a, b in pairwise(path))
     return total
+
+
+def check_vrptw(instance: Instance, routes: list[list[int]]) -> list[str]:
+    """Every customer once, capacity, and time windows in double precision."""
+    places = (instance.depot, *instance.customers)
+    problems = []
+    seen = sorted(n for route in routes for n in route)
+    if seen != list(range(1, len(places))):
+        problems.append("customers not each served exactly once")
+    if len(routes) > instance.vehicles:
+        problems.append(f"{len(routes)} routes for {instance.vehicles} vehicles")
+    for number, route in enumerate(routes, start=1):
+        if sum(places[n].demand for n in route) > instance.capacity:
+            problems.append(f"route {number} over capacity")
+        clock, here = places[0].ready, places[0]
+        for n in [*route, 0]:
+            there = places[n]
+            clock = max(clock + here.service + instance.distance(here, there), there.ready)
+            if clock > there.due + 1e-9:
+                problems.append(f"route {number} reaches {n} at {clock:.4f} after {there.due}")
+            here = there
+    return problems

@@ -111,7 +111,7 @@ def complete_call(
             site=site.code,
             call=call_id,
             engineer=engineer.code,
-            rma=rma.number if rma is not None else None,
+            rma_id=rma.id if rma is not None else None,
             now=now,
             by=by,
         )
