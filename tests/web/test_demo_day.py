@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
-from flask import Flask
-from sqlalchemy import Connection, select
-from sqlalchemy.orm import Session
+import pytest
+from sqlalchemy import select
 
 from partsvc import create_app
 from partsvc.calls.models import Call
-from partsvc.calls.rules import CallStatus, Priority
+from partsvc.calls.rules import CallStatus
 from partsvc.demo import load_demo
 from partsvc.platform.config import Settings
 from partsvc.platform.db import Database
@@ -22,22 +22,33 @@ SUNDAY_EVENING = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)  # 20:00 in Shanghai
 MONDAY = date(2026, 12, 7)
 
 
-def _demo_app(session: Session, database: Database, database_url: str, at: datetime) -> Flask:
-    load_demo(session, now=at, password=PASSWORD, part_count=40)
-    session.commit()
-    settings = Settings(database_url=database_url, secret_key="test", plan_time_limit_s=1)
-    return create_app(settings, clock=Clock(at), database=database, TESTING=True)
+@pytest.fixture
+def demo(own_database: str) -> Iterator[Database]:
+    """The demo loaded on a Sunday evening into a database of its own (it loads only into
+    an empty one, and the planner reads what is committed)."""
+    database = Database(own_database)
+    try:
+        with database.unit_of_work() as session:
+            assert load_demo(session, now=SUNDAY_EVENING, password=PASSWORD, part_count=40)
+        yield database
+    finally:
+        database.dispose()
 
 
 def test_the_demo_on_a_sunday_evening_opens_and_plans_monday(
-    session: Session, database: Database, database_url: str, connection: Connection
+    demo: Database, own_database: str
 ) -> None:
-    app = _demo_app(session, database, database_url, SUNDAY_EVENING)
-    calls = session.scalars(
-        select(Call).where(Call.status.in_((CallStatus.NEW, CallStatus.ASSIGNED)))
-    ).all()
+    settings = Settings(database_url=own_database, secret_key="test", plan_time_limit_s=1)
+    app = create_app(settings, clock=Clock(SUNDAY_EVENING), database=demo, TESTING=True)
+    with demo.unit_of_work(write=False) as session:
+        calls = {
+            call.id: (call.priority, call.onsite_due)
+            for call in session.scalars(
+                select(Call).where(Call.status.in_((CallStatus.NEW, CallStatus.ASSIGNED)))
+            )
+        }
     assert calls, "the demo has open calls"
-    assert all(call.onsite_due > SUNDAY_EVENING for call in calls), "nothing is missed tonight"
+    assert all(due > SUNDAY_EVENING for _, due in calls.values()), "nothing is missed tonight"
     client = app.test_client()
     assert login(client, "dispatch").status_code == 302
     board = client.get("/board")
@@ -47,11 +58,13 @@ def test_the_demo_on_a_sunday_evening_opens_and_plans_monday(
     planned = client.post("/board/plans", data={"csrf_token": csrf_token(board.text)})
 
     assert planned.status_code == 302
-    plan = session.scalars(select(DayPlan).where(DayPlan.day == MONDAY)).one()
-    served = {stop.call_id for route in plan.routes for stop in route.stops}
-    assert len([route for route in plan.routes if route.stops]) >= 2
-    left_out = {row.call_id: row.reason for row in plan.unassigned}
-    assert {call.id for call in calls} == served | set(left_out), "each call planned or told why"
-    urgent = {call.id for call in calls if call.priority in (Priority.P1, Priority.P2)}
+    with demo.unit_of_work(write=False) as session:
+        plan = session.scalars(select(DayPlan).where(DayPlan.day == MONDAY)).one()
+        served = {stop.call_id for route in plan.routes for stop in route.stops}
+        routes = len([route for route in plan.routes if route.stops])
+        left_out = {row.call_id: row.reason for row in plan.unassigned}
+    assert routes >= 2
+    assert set(calls) == served | set(left_out), "each call planned or told why"
+    urgent = {key for key, (priority, _) in calls.items() if priority in ("P1", "P2")}
     assert urgent & served, left_out
     assert "The plan for Monday 7 December" in client.get("/board").text
