@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from partsvc.auth.services import Caller
+from partsvc.auth.identity import Caller
 from partsvc.calls.calls import change_call_status
 from partsvc.calls.models import Call
 from partsvc.core.worktime import WorkingCalendar
@@ -34,7 +34,7 @@ from partsvc.platform.config import Settings
 from partsvc.platform.db import Database, utcnow
 from partsvc.purchasing.models import VendorOrder
 from partsvc.repairs.models import RmaItem
-from partsvc.routing import services
+from partsvc.routing import plans
 from partsvc.routing.travel import travel_source
 from partsvc.workflows import planning
 from partsvc.workflows.completion import PartUsed, complete_call
@@ -60,7 +60,7 @@ def prepare(database: Database, calendar: WorkingCalendar) -> dict[str, object]:
         by=None,
     )
     with database.unit_of_work() as session:
-        services.publish_plan(session, plan_id, now=now, today=today, by=None)
+        plans.publish_plan(session, plan_id, now=now, today=today, by=None)
     with database.unit_of_work() as session:
         in_repair = set(session.scalars(select(RmaItem.serial)))
         assigned = session.scalars(select(Call).where(Call.status == "assigned").order_by(Call.id))
@@ -84,9 +84,9 @@ def prepare(database: Database, calendar: WorkingCalendar) -> dict[str, object]:
             .order_by(Unit.serial)
         ).first()
         assert level is not None and loaner is not None
-        from partsvc.inventory import services as stock
+        from partsvc.inventory import ledger
 
-        stock.post_move(
+        ledger.post_move(
             session,
             sku=loaner.part.sku,
             qty=1,

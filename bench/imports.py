@@ -22,8 +22,8 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 
 from partsvc import create_app
-from partsvc.auth.services import create_user, issue_token
-from partsvc.inventory import services
+from partsvc.auth.identity import create_user, issue_token
+from partsvc.inventory import catalog
 from partsvc.models import Move, Part
 from partsvc.platform import migrate
 from partsvc.platform.config import Settings
@@ -70,9 +70,9 @@ def main() -> None:
         with database.unit_of_work() as session:
             clerk = create_user(session, username="clerk", role="clerk")
             token = issue_token(session, clerk)
-            services.create_location(session, code="V-HPT", name="Vendor", kind="vendor")
+            catalog.create_location(session, code="V-HPT", name="Vendor", kind="vendor")
             for code, kind in (("WH-SH", "warehouse"), ("WH-SZ", "warehouse"), ("VAN-WANG", "van")):
-                services.create_location(session, code=code, name=code, kind=kind)
+                catalog.create_location(session, code=code, name=code, kind=kind)
         app = create_app(Settings(database_url=url, secret_key="bench"), database=database)
         client = app.test_client()
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/csv"}

@@ -72,7 +72,7 @@ from sqlalchemy import Connection, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from partsvc.inventory import services
+from partsvc.inventory import catalog, ledger
 from partsvc.models import Location, Move, Part, StockLevel  # every model, so mappers resolve
 from partsvc.platform.db import Database, utcnow
 
@@ -646,17 +646,17 @@ def seed_write_data(db: Database) -> int:
     """Locations, parts and opening stock for the write benchmark; returns moves booked."""
     now = utcnow()
     with db.unit_of_work() as session:
-        services.create_location(session, code=VENDOR, name="Bench vendor", kind="vendor")
+        catalog.create_location(session, code=VENDOR, name="Bench vendor", kind="vendor")
         for code in WAREHOUSES:
-            services.create_location(session, code=code, name=f"Bench {code}", kind="warehouse")
+            catalog.create_location(session, code=code, name=f"Bench {code}", kind="warehouse")
         for code in VANS:
-            services.create_location(session, code=code, name=f"Bench {code}", kind="van")
+            catalog.create_location(session, code=code, name=f"Bench {code}", kind="van")
         for sku in PARTS:
-            services.create_part(session, sku=sku, name=f"Bench part {sku}")
+            catalog.create_part(session, sku=sku, name=f"Bench part {sku}")
     with db.unit_of_work() as session:
         for sku in PARTS:
             for code in WAREHOUSES:
-                services.post_move(
+                ledger.post_move(
                     session,
                     sku=sku,
                     qty=SEED_QTY,

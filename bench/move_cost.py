@@ -29,8 +29,8 @@ from partsvc import create_app
 from partsvc.api import idempotency
 from partsvc.api import inventory_schemas as schemas
 from partsvc.api import resource as http
-from partsvc.auth.services import create_user, hash_token, issue_token
-from partsvc.inventory import ledger, services
+from partsvc.auth.identity import create_user, hash_token, issue_token
+from partsvc.inventory import catalog, ledger
 from partsvc.models import ApiToken, IdempotentAnswer, Location, Move, Part, User
 from partsvc.platform import migrate
 from partsvc.platform.config import Settings
@@ -64,10 +64,10 @@ def fresh_database(url: str) -> Database:
 def seed(database: Database) -> str:
     with database.unit_of_work() as session:
         token = issue_token(session, create_user(session, username="bench", role="clerk"))
-        services.create_location(session, code="V", name="Vendor", kind="vendor")
-        services.create_location(session, code="W", name="Warehouse", kind="warehouse")
+        catalog.create_location(session, code="V", name="Vendor", kind="vendor")
+        catalog.create_location(session, code="W", name="Warehouse", kind="warehouse")
         for n in range(PARTS):
-            services.create_part(session, sku=f"P{n}", name="Fuser")
+            catalog.create_part(session, sku=f"P{n}", name="Fuser")
     return token
 
 

@@ -24,9 +24,9 @@ from typing import Any
 from flask import Flask
 
 from partsvc import create_app
-from partsvc.auth.services import create_user, issue_token
+from partsvc.auth.identity import create_user, issue_token
 from partsvc.http import throttle
-from partsvc.inventory import services
+from partsvc.inventory import catalog
 from partsvc.platform import migrate
 from partsvc.platform.config import Settings
 from partsvc.platform.db import Database
@@ -91,9 +91,7 @@ def main() -> None:
         user = create_user(session, username=f"bench-{uuid.uuid4().hex[:8]}", role="clerk")
         tokens = [issue_token(session, user) for _ in range(4)]  # one per variant
         for number in range(5):
-            services.create_part(
-                session, sku=f"BENCH-{uuid.uuid4().hex[:8]}-{number}", name="Fuser"
-            )
+            catalog.create_part(session, sku=f"BENCH-{uuid.uuid4().hex[:8]}-{number}", name="Fuser")
     # The default rate: --requests stays under it, so the bench measures counting only.
     settings = Settings(
         database_url=url, secret_key="bench", token_rate="600/minute", log_level="WARNING"

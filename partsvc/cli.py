@@ -43,7 +43,7 @@ def _now() -> datetime:
 
 def _audited(session: Session) -> Session:
     """Audit this command's writes: no user acts, the client is the command line."""
-    from partsvc.audit import services as audit
+    from partsvc.audit import trail as audit
 
     audit.begin(session, actor=None, client="cli", now=_now())
     return session
@@ -126,7 +126,7 @@ def users() -> None:
 )
 def users_create(name: str, role: str) -> None:
     """Create a user and print a new API token, alone on the last line."""
-    from partsvc.auth.services import create_user, issue_token
+    from partsvc.auth.identity import create_user, issue_token
 
     database = _database()
     try:
@@ -147,8 +147,8 @@ def users_token(name: str) -> None:
     """Issue a new API token for an existing user (an engineer, say); printed alone last."""
     from sqlalchemy import select
 
+    from partsvc.auth.identity import issue_token
     from partsvc.auth.models import User
-    from partsvc.auth.services import issue_token
 
     with _database().unit_of_work() as session:
         _audited(session)
@@ -168,9 +168,9 @@ def users_password(name: str, password: str) -> None:
     """Set the password a user logs in to the pages with."""
     from sqlalchemy import select
 
-    from partsvc.audit import services as audit
+    from partsvc.audit import trail as audit
+    from partsvc.auth.identity import set_password
     from partsvc.auth.models import User
-    from partsvc.auth.services import set_password
 
     try:
         with _database().unit_of_work() as session:
@@ -191,7 +191,7 @@ def users_password(name: str, password: str) -> None:
 @click.argument("name")
 def users_tokens(name: str) -> None:
     """List a user's API tokens: id, name, created, expires, revoked (never the token)."""
-    from partsvc.auth.services import list_tokens, user_named
+    from partsvc.auth.identity import list_tokens, user_named
 
     try:
         with _database().unit_of_work(write=False) as session:
@@ -212,7 +212,7 @@ def users_tokens(name: str) -> None:
 @click.argument("token_id", type=click.IntRange(1, 2**31 - 1))
 def users_revoke(token_id: int) -> None:
     """Revoke an API token for good (its id from `partsvc users tokens NAME`)."""
-    from partsvc.auth.services import revoke_token
+    from partsvc.auth.identity import revoke_token
 
     try:
         with _database().unit_of_work() as session:
@@ -295,8 +295,8 @@ def import_stock(file: BinaryIO, dry_run: bool, username: str | None) -> None:
     """Book the opening stock of a CSV FILE (sku, location, qty, serials), all or none."""
     from sqlalchemy import select
 
+    from partsvc.auth.identity import Caller
     from partsvc.auth.models import User
-    from partsvc.auth.services import Caller
     from partsvc.workflows.imports.importer import import_stock as run
 
     def book(session: Session) -> object:
@@ -354,7 +354,7 @@ def sweep() -> None:
     """
     from partsvc.core.worktime import WorkingCalendar
     from partsvc.platform.notify import notifier_named
-    from partsvc.workdays.services import working_calendar
+    from partsvc.workdays.calendar_days import working_calendar
     from partsvc.workflows.sweep import sweep as run_sweep
 
     settings = Settings.from_env()

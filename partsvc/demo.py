@@ -12,28 +12,24 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from partsvc.auth.services import Caller, create_user, issue_token, set_password
+from partsvc.auth.identity import Caller, create_user, issue_token, set_password
 from partsvc.calls.calls import (
     change_call_status,
     record_satisfaction,
     report_call,
     target_for,
 )
+from partsvc.calls.customers import create_customer, create_equipment, create_site
+from partsvc.calls.engineers import create_engineer
 from partsvc.calls.models import Call
 from partsvc.calls.rules import DEFAULT_WARNING, CallStatus
-from partsvc.calls.services import (
-    create_customer,
-    create_engineer,
-    create_equipment,
-    create_site,
-)
 from partsvc.core.worktime import WorkingCalendar
-from partsvc.inventory import services
+from partsvc.inventory import catalog, ledger
 from partsvc.inventory.models import Location, Part, Unit
-from partsvc.loans import services as loans
+from partsvc.loans import lending as loans
 from partsvc.platform.notify import LogNotifier
-from partsvc.purchasing import services as purchasing
-from partsvc.purchasing.orders import LineIn
+from partsvc.purchasing import orders as purchasing
+from partsvc.purchasing.order_book import LineIn
 from partsvc.repairs import services as repairs
 from partsvc.workflows.repair_steps import take_repair_step
 from partsvc.workflows.sweep import sweep
@@ -128,19 +124,19 @@ def load_demo(
             clerk = Caller.of(user)
 
     for code, name, lat, lon in VENDORS:
-        services.create_location(session, code=code, name=name, kind="vendor", lat=lat, lon=lon)
+        catalog.create_location(session, code=code, name=name, kind="vendor", lat=lat, lon=lon)
     for code, name, lat, lon in WAREHOUSES:
-        services.create_location(session, code=code, name=name, kind="warehouse", lat=lat, lon=lon)
-    services.create_location(
+        catalog.create_location(session, code=code, name=name, kind="warehouse", lat=lat, lon=lon)
+    catalog.create_location(
         session, code="REPAIR-SH", name="Repair bench Shanghai (上海维修台)", kind="repair"
     )
-    services.create_location(session, code="SCRAP", name="Scrap (报废)", kind="scrap")
-    services.create_location(session, code="TRANSIT", name="In transit (在途)", kind="transit")
+    catalog.create_location(session, code="SCRAP", name="Scrap (报废)", kind="scrap")
+    catalog.create_location(session, code="TRANSIT", name="In transit (在途)", kind="transit")
 
     vans = []
     for code, name, username, (lat, lon), skills in ENGINEERS:
         van_code = f"VAN-{code.removeprefix('E-')}"
-        services.create_location(session, code=van_code, name=f"Van of {name}", kind="van")
+        catalog.create_location(session, code=van_code, name=f"Van of {name}", kind="van")
         engineer = create_engineer(
             session,
             code=code,
@@ -406,7 +402,7 @@ def _create_parts(session: Session, rng: random.Random, count: int) -> list[Part
         sku = f"{prefix}-{model}-{index:03d}"
         price = Decimal(cost) * Decimal(rng.uniform(0.85, 1.25)).quantize(Decimal("0.01"))
         parts.append(
-            services.create_part(
+            catalog.create_part(
                 session,
                 sku=sku,
                 name=f"{english} for {model}",
@@ -421,7 +417,7 @@ def _create_parts(session: Session, rng: random.Random, count: int) -> list[Part
         )
     for model, english, chinese in LOANER_MODELS:
         parts.append(
-            services.create_part(
+            catalog.create_part(
                 session,
                 sku=f"LOAN-{model}",
                 name=f"{english} {model}",
@@ -468,7 +464,7 @@ def _book_opening_stock(
             elif part.serialized:
                 serials = [f"SN{serial_no + i:06d}" for i in range(qty)]
                 serial_no += qty
-            services.post_move(
+            ledger.post_move(
                 session,
                 sku=part.sku,
                 qty=qty,
@@ -485,9 +481,9 @@ def _book_opening_stock(
     consumables = [p for p in parts if not p.serialized]
     for van in vans:
         for part in rng.sample(consumables, 12):
-            level = services.list_stock(session, sku=part.sku, location="WH-SH")
+            level = ledger.list_stock(session, sku=part.sku, location="WH-SH")
             if level and level[0].available >= 2:
-                services.post_move(
+                ledger.post_move(
                     session,
                     sku=part.sku,
                     qty=2,

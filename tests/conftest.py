@@ -19,7 +19,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from partsvc import create_app
-from partsvc.auth.services import create_user, issue_token
+from partsvc.auth.identity import create_user, issue_token
 from partsvc.platform import migrate
 from partsvc.platform.config import Settings
 from partsvc.platform.db import Database

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from partsvc.inventory import services
+from partsvc.inventory import catalog, ledger
 from partsvc.inventory.models import Location, Move, Part
 
 _numbers = itertools.count(1)
@@ -22,13 +22,13 @@ def unique(prefix: str) -> str:
 def make_part(session: Session, **overrides: Any) -> Part:
     values: dict[str, Any] = {"sku": unique("SKU"), "name": "Fuser unit", "name_zh": "定影组件"}
     values.update(overrides)
-    return services.create_part(session, **values)
+    return catalog.create_part(session, **values)
 
 
 def make_location(session: Session, kind: str = "warehouse", **overrides: Any) -> Location:
     values: dict[str, Any] = {"code": unique(kind.upper()), "name": f"A {kind}", "kind": kind}
     values.update(overrides)
-    return services.create_location(session, **values)
+    return catalog.create_location(session, **values)
 
 
 def receive(
@@ -36,7 +36,7 @@ def receive(
 ) -> Move:
     """Book stock in from a fresh vendor location."""
     vendor = make_location(session, "vendor")
-    return services.post_move(
+    return ledger.post_move(
         session,
         sku=part.sku,
         qty=qty,

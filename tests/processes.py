@@ -21,7 +21,7 @@ from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from partsvc.auth.services import create_user, issue_token
+from partsvc.auth.identity import create_user, issue_token
 from partsvc.platform.db import Database
 
 START_TIMEOUT_S = 90.0

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from partsvc.api import audit_schemas as schemas
 from partsvc.api.resource import Resource, allow, paged
-from partsvc.audit import services
+from partsvc.audit import trail
 from partsvc.http.context import current_session
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="Who did what, and when")
@@ -22,4 +22,4 @@ class Audit(Resource):
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Audit events, oldest first: every write but the ledger's moves (which are their own
         audit), logins, logouts and failed logins, with who, when and from where."""
-        return paged(query, services.list_events, session=current_session())
+        return paged(query, trail.list_events, session=current_session())

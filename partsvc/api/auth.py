@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from partsvc.api import auth_schemas as schemas
 from partsvc.api.resource import ALL_ROLES, Resource, allow, paged
-from partsvc.auth import services
+from partsvc.auth import identity
 from partsvc.auth.models import Role, User
 from partsvc.core.errors import Forbidden
 from partsvc.http.context import current_session, current_user, now
@@ -25,7 +25,7 @@ class Tokens(Resource):
         """The caller's tokens; an admin sees everyone's, or one user's with ``user``."""
         name = query.pop("user", None)
         user_id = _whose(name).id if name is not None else _own()
-        return paged(query, services.list_tokens, session=current_session(), user_id=user_id)
+        return paged(query, identity.list_tokens, session=current_session(), user_id=user_id)
 
     @allow(*ALL_ROLES)
     @blp.arguments(schemas.TokenIn)
@@ -34,7 +34,7 @@ class Tokens(Resource):
         """Issue a token, valid until ``expires_at`` (for ever if left out). The answer holds
         the token this once; only its hash is kept. An admin may issue one for another user."""
         user = _whose(data["user"] or current_user().username)
-        issued = services.grant_token(
+        issued = identity.grant_token(
             current_session(), user, name=data["name"], expires_at=data["expires_at"], now=now()
         )
         return issued, 201
@@ -46,7 +46,7 @@ class TokenRevocation(Resource):
     @blp.response(200, schemas.TokenOut)
     def post(self, token_id: int) -> Any:
         """Revoke a token for good (its owner or an admin); revoking it again is a 409."""
-        return services.revoke_token(current_session(), token_id, by=current_user(), now=now())
+        return identity.revoke_token(current_session(), token_id, by=current_user(), now=now())
 
 
 def _own() -> int | None:
@@ -60,4 +60,4 @@ def _whose(username: str) -> User:
     caller = current_user()
     if caller.role != Role.ADMIN and username != caller.username:
         raise Forbidden("Only an admin manages another user's tokens.", allowed_roles=["admin"])
-    return services.user_named(current_session(), username)
+    return identity.user_named(current_session(), username)

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from partsvc.api import calls_schemas as schemas
 from partsvc.api.resource import ALL_ROLES, Resource, allow, decode_cursor, page
-from partsvc.calls import calls, services
+from partsvc.calls import calls, customers, engineers
 from partsvc.calls.rules import DeadlineState
 from partsvc.http.context import calendar, current_session, current_user, now, sla_warning, today
 from partsvc.workflows import engineer_day as day
@@ -28,7 +28,7 @@ class Customers(Resource):
     @blp.response(201, schemas.CustomerOut)
     def post(self, data: dict[str, Any]) -> Any:
         """Create a customer, with a contract of its tier from today (R19)."""
-        customer = services.create_customer(current_session(), contract_starts_on=today(), **data)
+        customer = customers.create_customer(current_session(), contract_starts_on=today(), **data)
         return (
             customer,
             201,
@@ -42,7 +42,7 @@ class CustomerByCode(Resource):
     @blp.response(200, schemas.CustomerOut)
     def get(self, customer: str) -> Any:
         """One customer with its contract."""
-        return services.get_customer(current_session(), customer)
+        return customers.get_customer(current_session(), customer)
 
 
 @blp.route("/customers/<customer>/contract")
@@ -55,7 +55,7 @@ class CustomerContract(Resource):
         force ends the day before. Tier none ends the contract. Calls keep their tier."""
         day = today()
         starts_on = data.pop("starts_on", None) or day
-        return services.change_contract(
+        return customers.change_contract(
             current_session(), customer, starts_on=starts_on, today=day, **data
         )
 
@@ -67,7 +67,7 @@ class Sites(Resource):
     @blp.response(201, schemas.SiteOut)
     def post(self, data: dict[str, Any]) -> Any:
         """Create a customer's site; parts booked to it go to the location of its code."""
-        site = services.create_site(current_session(), **data)
+        site = customers.create_site(current_session(), **data)
         return site, 201, {"Location": url_for("customers.SiteByCode", site=site.code)}
 
 
@@ -77,7 +77,7 @@ class SiteByCode(Resource):
     @blp.response(200, schemas.SiteOut)
     def get(self, site: str) -> Any:
         """One site."""
-        return services.get_site(current_session(), site)
+        return customers.get_site(current_session(), site)
 
 
 @blp.route("/engineers")
@@ -87,7 +87,7 @@ class Engineers(Resource):
     @blp.response(201, schemas.EngineerOut)
     def post(self, data: dict[str, Any]) -> Any:
         """Create an engineer, their user account and their van (unless one is named)."""
-        engineer = services.create_engineer(current_session(), **data)
+        engineer = engineers.create_engineer(current_session(), **data)
         location = url_for("customers.EngineerByCode", engineer=engineer.code)
         return engineer, 201, {"Location": location}
 
@@ -121,7 +121,7 @@ class EquipmentList(Resource):
     @blp.response(201, schemas.EquipmentOut)
     def post(self, data: dict[str, Any]) -> Any:
         """Add a unit to a customer's installed base; its cover follows from the install date."""
-        unit = services.create_equipment(current_session(), **data)
+        unit = customers.create_equipment(current_session(), **data)
         return (
             unit,
             201,
@@ -135,7 +135,7 @@ class EquipmentBySerial(Resource):
     @blp.response(200, schemas.EquipmentOut)
     def get(self, equipment: str) -> Any:
         """One unit of the installed base, by serial."""
-        return services.get_equipment(current_session(), equipment)
+        return customers.get_equipment(current_session(), equipment)
 
 
 @blp.route("/calls")

@@ -11,7 +11,7 @@ from partsvc.api import imports_schemas as schemas
 from partsvc.api.resource import Resource, allow
 from partsvc.core.errors import InvalidInput
 from partsvc.http.context import current_session, current_user, now, today
-from partsvc.workflows.imports import importer as services
+from partsvc.workflows.imports import importer
 from partsvc.workflows.imports.rules import PART_COLUMNS, STOCK_COLUMNS
 
 blp = Blueprint(
@@ -82,7 +82,7 @@ class PartsImport(Resource):
         what would be created (200), writing nothing.
         """
         data, _ = uploaded_file()
-        result = services.import_parts(current_session(), data, dry_run=query["dry_run"], now=now())
+        result = importer.import_parts(current_session(), data, dry_run=query["dry_run"], now=now())
         return result, 200 if result.dry_run else 201
 
 
@@ -104,7 +104,7 @@ class StockImport(Resource):
         by row and column. `dry_run=true` checks it and says what would be booked (200).
         """
         data, name = uploaded_file()
-        result = services.import_stock(
+        result = importer.import_stock(
             current_session(),
             data,
             dry_run=query["dry_run"],

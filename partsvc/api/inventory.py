@@ -12,10 +12,10 @@ from partsvc.api import inventory_schemas as schemas
 from partsvc.api.resource import ALL_ROLES, Resource, allow, page
 from partsvc.api.resource import decode_cursor as cursor
 from partsvc.calls.calls import only_engineer
-from partsvc.calls.services import get_engineer
+from partsvc.calls.engineers import get_engineer
 from partsvc.core.businesstime import business_time
 from partsvc.http.context import current_session, current_user, now, today
-from partsvc.inventory import services
+from partsvc.inventory import catalog, counts, ledger
 from partsvc.inventory.rules import only_a_van_has_an_engineer
 from partsvc.workflows import bookings
 from partsvc.workflows.history import serial_history
@@ -41,7 +41,7 @@ class Parts(Resource):
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Search parts by SKU, barcode or name (English or Chinese)."""
         limit = query["limit"]
-        items = services.search_parts(
+        items = catalog.search_parts(
             current_session(),
             q=query.get("q"),
             after_id=cursor(query.get("cursor")),
@@ -54,7 +54,7 @@ class Parts(Resource):
     @blp.response(201, schemas.PartOut)
     def post(self, data: dict[str, Any]) -> Any:
         """Create a part."""
-        part = services.create_part(current_session(), **data)
+        part = catalog.create_part(current_session(), **data)
         return part, 201, {"Location": url_for("stock.PartBySku", sku=part.sku)}
 
 
@@ -64,7 +64,7 @@ class PartBySku(Resource):
     @blp.response(200, schemas.PartOut)
     def get(self, sku: str) -> Any:
         """One part by SKU."""
-        return services.get_part(current_session(), sku)
+        return catalog.get_part(current_session(), sku)
 
 
 @blp.route("/locations")
@@ -76,7 +76,7 @@ class Locations(Resource):
         """List locations, optionally of one kind; an engineer sees no other engineer's van."""
         limit = query["limit"]
         session = current_session()
-        items = services.list_locations(
+        items = catalog.list_locations(
             session,
             kind=query.get("kind"),
             only_engineer=only_engineer(session, current_user()),
@@ -95,7 +95,7 @@ class Locations(Resource):
         if engineer is not None:  # a van for an engineer: the calls domain knows who that is
             only_a_van_has_an_engineer(data["kind"])
             data["engineer_id"] = get_engineer(session, engineer).id
-        location = services.create_location(session, **data)
+        location = catalog.create_location(session, **data)
         return location, 201, {"Location": url_for("stock.LocationByCode", code=location.code)}
 
 
@@ -107,7 +107,7 @@ class LocationByCode(Resource):
         """One location by code; another engineer's van is unknown to an engineer (404)."""
         session = current_session()
         mine = only_engineer(session, current_user())
-        return services.get_visible_location(session, code, only_engineer=mine)
+        return catalog.get_visible_location(session, code, only_engineer=mine)
 
 
 @blp.route("/moves")
@@ -120,7 +120,7 @@ class Moves(Resource):
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """The ledger, newest first, by part, location (either side) or serial."""
         limit = query["limit"]
-        items = services.list_moves(
+        items = ledger.list_moves(
             current_session(),
             sku=query.get("sku"),
             location=query.get("location"),
@@ -162,7 +162,7 @@ class MoveById(Resource):
     @blp.response(200, schemas.MoveOut)
     def get(self, move_id: int) -> Any:
         """One move of the ledger."""
-        return services.get_move(current_session(), move_id)
+        return catalog.get_move(current_session(), move_id)
 
 
 @blp.route("/moves/<int(max=2147483647):move_id>/reversal")
@@ -195,7 +195,7 @@ class Stock(Resource):
         sees the warehouses and their own van; another engineer's van is unknown (404)."""
         limit = query["limit"]
         session = current_session()
-        items = services.list_stock(
+        items = ledger.list_stock(
             session,
             only_engineer=only_engineer(session, current_user()),
             sku=query.get("sku"),
@@ -227,7 +227,7 @@ class Counts(Resource):
     def post(self, data: dict[str, Any]) -> Any:
         """Record a stock count; each difference is booked against adjustment."""
         lines = [
-            services.CountedLine(
+            counts.CountedLine(
                 sku=line["sku"],
                 counted=line.get("counted"),
                 serials=tuple(line["serials"]) if line.get("serials") is not None else None,
@@ -253,4 +253,4 @@ class CountById(Resource):
     @blp.response(200, schemas.CountOut)
     def get(self, count_id: int) -> Any:
         """One stock count with its lines and the moves it booked."""
-        return services.get_count(current_session(), count_id)
+        return catalog.get_count(current_session(), count_id)

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from partsvc.api import loans_schemas as schemas
 from partsvc.api.resource import ALL_ROLES, Resource, allow, paged
 from partsvc.http.context import current_session, current_user, now
-from partsvc.loans import services
+from partsvc.loans import lending
 from partsvc.loans.rules import LoanTerms
 from partsvc.workflows.loaners import lend_loaner
 
@@ -32,7 +32,7 @@ class Loans(Resource):
         days overdue (R12). An engineer sees the loans they placed."""
         return paged(
             query,
-            services.list_loans,
+            lending.list_loans,
             session=current_session(),
             now=now(),
             state=query.pop("status", None),
@@ -55,7 +55,7 @@ class LoanById(Resource):
     @blp.response(200, schemas.LoanOut)
     def get(self, loan_id: int) -> Any:
         """One loan with its extensions."""
-        return services.get_loan(current_session(), loan_id, caller=current_user())
+        return lending.get_loan(current_session(), loan_id, caller=current_user())
 
 
 @blp.route(f"/loans/<{ID}:loan_id>/extensions")
@@ -67,8 +67,8 @@ class LoanExtensions(Resource):
         """Push the due date back, with a reason (R11); past the policy maximum only an
         admin with ``override: true``, and that is recorded too."""
         session = current_session()
-        services.extend(session, loan_id, now=now(), by=current_user(), **data)
-        return services.get_loan(session, loan_id)
+        lending.extend(session, loan_id, now=now(), by=current_user(), **data)
+        return lending.get_loan(session, loan_id)
 
 
 @blp.route(f"/loans/<{ID}:loan_id>/return")
@@ -78,9 +78,7 @@ class LoanReturn(Resource):
     @blp.response(200, schemas.LoanOut)
     def post(self, data: dict[str, Any], loan_id: int) -> Any:
         """Book the loaner back with its condition (R13); a damaged one goes to repair."""
-        return services.return_loan(
-            current_session(), loan_id, now=now(), by=current_user(), **data
-        )
+        return lending.return_loan(current_session(), loan_id, now=now(), by=current_user(), **data)
 
 
 @blp.route("/loaner-reservations")
@@ -90,7 +88,7 @@ class LoanerReservations(Resource):
     @blp.response(200, schemas.ReservationList)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Loaners held for planned visits (up to 500); an engineer sees their calls' only."""
-        items = services.list_reservations(current_session(), caller=current_user(), **query)
+        items = lending.list_reservations(current_session(), caller=current_user(), **query)
         return {"items": items, "next": None}
 
     @allow(*PLANNERS)
@@ -99,7 +97,7 @@ class LoanerReservations(Resource):
     def post(self, data: dict[str, Any]) -> Any:
         """Hold a loaner of a model (or a named unit) for a call's visit, so it is not lent
         elsewhere; a lent unit cannot be held."""
-        return services.reserve_loaner(current_session(), now=now(), by=current_user(), **data)
+        return lending.reserve_loaner(current_session(), now=now(), by=current_user(), **data)
 
 
 @blp.route(f"/loaner-reservations/<{ID}:reservation_id>/release")
@@ -108,7 +106,7 @@ class LoanerReservationRelease(Resource):
     @blp.response(200, schemas.ReservationOut)
     def post(self, reservation_id: int) -> Any:
         """Let the held loaner go back to the pool."""
-        return services.release_reservation(current_session(), reservation_id)
+        return lending.release_reservation(current_session(), reservation_id)
 
 
 @blp.route("/loan-policy")
@@ -117,11 +115,11 @@ class LoanPolicyView(Resource):
     @blp.response(200, schemas.LoanPolicyIO)
     def get(self) -> Any:
         """Loan length, the furthest an extension may go, the due-soon warning (R11, R12)."""
-        return services.loan_terms(current_session())
+        return lending.loan_terms(current_session())
 
     @allow("admin")
     @blp.arguments(schemas.LoanPolicyIO)
     @blp.response(200, schemas.LoanPolicyIO)
     def put(self, data: dict[str, Any]) -> Any:
         """Change the loan policy; loans already out keep their due dates."""
-        return services.set_loan_terms(current_session(), LoanTerms(**data))
+        return lending.set_loan_terms(current_session(), LoanTerms(**data))

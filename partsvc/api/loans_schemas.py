@@ -6,9 +6,9 @@ from flask import g
 from marshmallow import Schema, fields, validate
 
 from partsvc.http.context import current_session, now, zone
+from partsvc.loans.lending import loan_terms
 from partsvc.loans.models import CONDITIONS, Loan
 from partsvc.loans.rules import LoanState, LoanTerms, days_overdue, loan_state
-from partsvc.loans.services import loan_terms
 from partsvc.platform.schemas import (
     InputSchema,
     PageQuery,

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from partsvc.api import purchasing_schemas as schemas
 from partsvc.api.resource import ALL_ROLES, Resource, allow, paged
 from partsvc.http.context import calendar, current_session, current_user, now, today
-from partsvc.purchasing import requests, services
+from partsvc.purchasing import orders, requests
 
 blp = Blueprint(
     "purchasing",
@@ -32,9 +32,7 @@ class PartRequests(Resource):
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Part requests oldest first, by status, SKU, call, engineer or warehouse.
         An engineer sees their own."""
-        return paged(
-            query, services.list_requests, session=current_session(), caller=current_user()
-        )
+        return paged(query, orders.list_requests, session=current_session(), caller=current_user())
 
     @allow(*ALL_ROLES)
     @blp.arguments(schemas.PartRequestIn)
@@ -43,7 +41,7 @@ class PartRequests(Resource):
         """Request a part: reserved from the serving warehouse at once if it has it, else
         backordered on a vendor order line whose ETA it carries; processed within 4
         working hours (R7). An engineer requests for themselves."""
-        request = services.request_part(
+        request = orders.request_part(
             current_session(), calendar=calendar(), now=now(), by=current_user(), **data
         )
         location = url_for("purchasing.PartRequestById", request_id=request.id)
@@ -56,7 +54,7 @@ class PartRequestById(Resource):
     @blp.response(200, schemas.PartRequestOut)
     def get(self, request_id: int) -> Any:
         """One part request, with the ETA of the order line it waits on."""
-        return services.get_request(current_session(), request_id, caller=current_user())
+        return orders.get_request(current_session(), request_id, caller=current_user())
 
 
 @blp.route(f"/part-requests/<{ID}:request_id>/issue")
@@ -66,7 +64,7 @@ class PartRequestIssue(Resource):
     @blp.response(200, schemas.PartRequestOut)
     def post(self, data: dict[str, Any], request_id: int) -> Any:
         """Book the reserved parts out to the engineer's van (or ``to``) through the ledger."""
-        return services.issue_request(
+        return orders.issue_request(
             current_session(), request_id, now=now(), by=current_user(), **data
         )
 
@@ -77,7 +75,7 @@ class PartRequestCancel(Resource):
     @blp.response(200, schemas.PartRequestOut)
     def post(self, request_id: int) -> Any:
         """Release what was reserved and leave the order line; others waiting get it."""
-        return services.cancel_request(current_session(), request_id, now=now(), today=today())
+        return orders.cancel_request(current_session(), request_id, now=now(), today=today())
 
 
 @blp.route("/vendor-orders")
@@ -87,7 +85,7 @@ class VendorOrders(Resource):
     @blp.response(200, schemas.OrderPage)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Vendor orders oldest first; ``late=true``: those with a line past its ETA."""
-        return paged(query, services.list_orders, session=current_session(), today=today())
+        return paged(query, orders.list_orders, session=current_session(), today=today())
 
     @allow(*BUYERS)
     @blp.arguments(schemas.VendorOrderIn)
@@ -95,8 +93,8 @@ class VendorOrders(Resource):
     def post(self, data: dict[str, Any]) -> Any:
         """Order parts from a vendor, sent (default) or as a draft; requests waiting for
         want of an order line wait on it from now."""
-        lines = [services.LineIn(**line) for line in data.pop("lines")]
-        order = services.create_order(
+        lines = [orders.LineIn(**line) for line in data.pop("lines")]
+        order = orders.create_order(
             current_session(), lines=lines, now=now(), today=today(), by=current_user(), **data
         )
         location = url_for("purchasing.VendorOrderByNumber", number=order.number)
@@ -109,7 +107,7 @@ class VendorOrderByNumber(Resource):
     @blp.response(200, schemas.VendorOrderOut)
     def get(self, number: str) -> Any:
         """One vendor order with its lines, their ETAs and ETA history."""
-        return services.get_order(current_session(), number)
+        return orders.get_order(current_session(), number)
 
 
 @blp.route(f"/vendor-orders/<number>/lines/<{ID}:line_id>")
@@ -120,7 +118,7 @@ class VendorOrderLineView(Resource):
     def patch(self, data: dict[str, Any], number: str, line_id: int) -> Any:
         """A new ETA for a line; the change is kept with who and when, and the requests
         waiting on the line show it."""
-        return services.change_eta(
+        return orders.change_eta(
             current_session(), number, line_id, now=now(), today=today(), by=current_user(), **data
         )
 
@@ -134,8 +132,8 @@ class VendorOrderReceipts(Resource):
         """Receive goods, partly or wholly: stock is booked in through the ledger and
         reserved for the waiting requests, most urgent first (R8, R9). Over-receipt, or
         receiving a draft or cancelled order, is a 409."""
-        lines = [services.ReceivedLine(**line) for line in data.pop("lines")]
-        return services.receive(
+        lines = [orders.ReceivedLine(**line) for line in data.pop("lines")]
+        return orders.receive(
             current_session(),
             number,
             lines=lines,
@@ -155,7 +153,7 @@ class VendorOrderReceiptReversal(Resource):
         """Undo a receipt booked by mistake: its moves are reversed, the order expects the
         parts again, and what requests had reserved of it is taken back from the least
         urgent first. 409 if some of it was already issued."""
-        return services.reverse_receipt(
+        return orders.reverse_receipt(
             current_session(),
             number,
             receipt_id,
@@ -172,7 +170,7 @@ class VendorOrderSend(Resource):
     @blp.response(200, schemas.VendorOrderOut)
     def post(self, number: str) -> Any:
         """Send a draft order to its vendor."""
-        return services.send_order(current_session(), number, now=now(), today=today())
+        return orders.send_order(current_session(), number, now=now(), today=today())
 
 
 @blp.route("/vendor-orders/<number>/cancel")
@@ -182,7 +180,7 @@ class VendorOrderCancel(Resource):
     def post(self, number: str) -> Any:
         """Cancel an order nothing was received on; its waiting requests wait on another
         line, a new draft line, or (no vendor) for a clerk."""
-        return services.cancel_order(current_session(), number, now=now(), today=today())
+        return orders.cancel_order(current_session(), number, now=now(), today=today())
 
 
 @blp.route("/vendor-orders/<number>/close")
@@ -192,7 +190,7 @@ class VendorOrderClose(Resource):
     def post(self, number: str) -> Any:
         """Close a partly received order short: the vendor sends no more; its waiting
         requests move to another line."""
-        return services.close_order(current_session(), number, now=now(), today=today())
+        return orders.close_order(current_session(), number, now=now(), today=today())
 
 
 @blp.route("/sla-policy/part-requests")

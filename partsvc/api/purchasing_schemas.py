@@ -19,7 +19,7 @@ from partsvc.platform.schemas import (
     text_for,
 )
 from partsvc.purchasing.models import REQUEST_STATUSES, VendorOrder, VendorOrderLine
-from partsvc.purchasing.orders import is_late
+from partsvc.purchasing.order_book import is_late
 
 
 class OrderLineIn(InputSchema):

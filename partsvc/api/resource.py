@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from werkzeug.routing import BaseConverter, IntegerConverter, Map, UnicodeConverter, ValidationError
 
 from partsvc.api import idempotency
-from partsvc.audit import services as audit
+from partsvc.audit import trail as audit
+from partsvc.auth.identity import Caller, caller_for_token
 from partsvc.auth.models import ROLE_VALUES
-from partsvc.auth.services import Caller, caller_for_token
 from partsvc.core.errors import Forbidden, InvalidInput, Unauthenticated
 from partsvc.http.context import audit_request, database, now
 from partsvc.platform.db import Database

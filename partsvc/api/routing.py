@@ -22,7 +22,7 @@ from partsvc.http.context import (
     today,
 )
 from partsvc.platform.db import utcnow
-from partsvc.routing import pickups, services
+from partsvc.routing import pickups, plans
 from partsvc.routing.travel import travel_source
 from partsvc.workflows import plan_jobs as jobs
 from partsvc.workflows import planning
@@ -79,7 +79,7 @@ class Plans(MethodView):
             db, queue, order, calendar=base_calendar(), source=travel_source(settings())
         )
         with db.unit_of_work(write=False) as session:
-            body = schemas.PlanOut().dump(services.get_plan(session, plan_id))
+            body = schemas.PlanOut().dump(plans.get_plan(session, plan_id))
         # Dumped inside the transaction; a Response passes through flask-smorest as it is.
         answer = jsonify(body)
         answer.status_code = 201
@@ -115,7 +115,7 @@ class PlanById(Resource):
     @blp.response(200, schemas.PlanOut)
     def get(self, plan_id: int) -> Any:
         """One plan with its routes and the calls left out."""
-        return services.get_plan(current_session(), plan_id)
+        return plans.get_plan(current_session(), plan_id)
 
 
 @blp.route("/plans/<int:plan_id>/publish")
@@ -124,7 +124,7 @@ class PlanPublish(Resource):
     @blp.response(200, schemas.PlanOut)
     def post(self, plan_id: int) -> Any:
         """Assign the planned calls and reserve the parts to pick up; replaces the day's plan."""
-        return services.publish_plan(
+        return plans.publish_plan(
             current_session(), plan_id, now=now(), today=today(), by=current_user()
         )
 

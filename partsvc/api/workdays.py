@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from partsvc.api import workdays_schemas as schemas
 from partsvc.api.resource import ALL_ROLES, Resource, allow
 from partsvc.http.context import calendar, current_session, current_user
-from partsvc.workdays import services
+from partsvc.workdays import calendar_days
 
 blp = Blueprint(
     "calendar", __name__, url_prefix="/api/v1", description="The working-time calendar (R21)"
@@ -24,7 +24,7 @@ class Calendar(Resource):
     @blp.response(200, schemas.CalendarOut)
     def get(self, start: date, end: date) -> dict[str, Any]:
         """Each day from ``from`` to ``to``: working or not, its hours, and why."""
-        days = services.describe_days(current_session(), calendar(), start, end)
+        days = calendar_days.describe_days(current_session(), calendar(), start, end)
         return {"items": days, "next": None}
 
 
@@ -35,10 +35,10 @@ class CalendarDay(Resource):
     @blp.response(200, schemas.SetDayOut)
     def put(self, data: dict[str, Any], day: date) -> Any:
         """Close a day (``working: false``) or make it a working day; new deadlines follow."""
-        return services.set_day(current_session(), day, by=current_user(), **data)
+        return calendar_days.set_day(current_session(), day, by=current_user(), **data)
 
     @allow("admin")
     @blp.response(204)
     def delete(self, day: date) -> None:
         """Give the day back to the country's calendar."""
-        services.remove_day(current_session(), day)
+        calendar_days.remove_day(current_session(), day)

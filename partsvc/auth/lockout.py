@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from partsvc.audit import services as audit
+from partsvc.audit import trail as audit
 from partsvc.audit.models import AuditEvent
 
 LOGIN = "login"

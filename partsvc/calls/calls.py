@@ -10,9 +10,11 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from partsvc.audit import services as audit
+from partsvc.audit import trail as audit
+from partsvc.auth.identity import Caller
 from partsvc.auth.models import Role
-from partsvc.auth.services import Caller
+from partsvc.calls.customers import get_customer, get_equipment, get_site
+from partsvc.calls.engineers import get_engineer
 from partsvc.calls.models import Call, CallStatusChange, Engineer, Equipment, Site, SlaTarget
 from partsvc.calls.rules import (
     ENGINEER_STEPS,
@@ -27,7 +29,6 @@ from partsvc.calls.rules import (
     deadline_state,
     deadlines,
 )
-from partsvc.calls.services import get_customer, get_engineer, get_equipment, get_site
 from partsvc.core.businesstime import business_time
 from partsvc.core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, UnknownKey
 from partsvc.core.worktime import WorkingCalendar

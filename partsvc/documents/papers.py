@@ -15,17 +15,17 @@ import qrcode.image.svg
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from partsvc.auth.services import Caller
+from partsvc.auth.identity import Caller
 from partsvc.calls.calls import get_call
 from partsvc.calls.models import ServiceRecord
 from partsvc.core.drawing import Projection
 from partsvc.core.worktime import WorkingCalendar
 from partsvc.documents.render import render_pdf
 from partsvc.inventory.models import Move
+from partsvc.loans.lending import get_loan, loan_terms
 from partsvc.loans.models import Loan
-from partsvc.loans.services import get_loan, loan_terms
 from partsvc.platform.config import Settings
-from partsvc.purchasing.orders import get_order, is_late
+from partsvc.purchasing.order_book import get_order, is_late
 from partsvc.repairs.models import Rma
 from partsvc.repairs.services import get_rma
 from partsvc.workflows.completion import CONSUMED

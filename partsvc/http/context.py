@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 from flask import Response, current_app, g, request
 from sqlalchemy.orm import Session
 
-from partsvc.audit import services as audit
-from partsvc.auth.services import Caller
+from partsvc.audit import trail as audit
+from partsvc.auth.identity import Caller
 from partsvc.core.errors import InvalidInput
 from partsvc.core.worktime import WorkingCalendar
 from partsvc.platform.config import Settings
 from partsvc.platform.db import Database
-from partsvc.workdays.services import working_calendar
+from partsvc.workdays.calendar_days import working_calendar
 
 if TYPE_CHECKING:
     from partsvc.workflows.plan_jobs import PlanQueue

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from flask import Flask, Response, current_app, request
 
-from partsvc.auth.services import hash_token
+from partsvc.auth.identity import hash_token
 from partsvc.http.context import now
 from partsvc.http.problems import problem
 from partsvc.platform.config import Settings

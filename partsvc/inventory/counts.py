@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from partsvc.auth.services import Caller
+from partsvc.auth.identity import Caller
 from partsvc.core.errors import Conflict, InvalidInput, SerialNotHere
 from partsvc.inventory.catalog import adjustment_location, get_location, get_part
 from partsvc.inventory.ledger import LocationRef, PartRef, book, units_at

@@ -20,7 +20,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from partsvc.auth.services import Caller
+from partsvc.auth.identity import Caller
 from partsvc.core.errors import DuplicateKey, InvalidInput, SerialNotHere, UnknownKey
 from partsvc.inventory.catalog import get_location
 from partsvc.inventory.ledger import (

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from partsvc.loans.lending import loan_terms
 from partsvc.loans.models import Loan, Reminder
 from partsvc.loans.rules import LoanState, days_overdue, loan_state
-from partsvc.loans.services import loan_terms
 from partsvc.platform.notify import Notifier
 
 log = logging.getLogger(__name__)

@@ -32,16 +32,16 @@ from datetime import date, datetime
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
-from partsvc.auth.services import Caller
+from partsvc.auth.identity import Caller
 from partsvc.core.errors import InvalidInput, UnknownKey
 from partsvc.inventory.catalog import get_location, get_part
 from partsvc.inventory.models import Location, Part, StockLevel
 from partsvc.inventory.rules import LocationKind, reorder_quantity
 from partsvc.platform.db import flush_or_conflict
 from partsvc.purchasing.models import PartRequest, ReorderRule, VendorOrder, VendorOrderLine
-from partsvc.purchasing.orders import OPEN_STATUSES, LineIn, OrderStatus, expected_on
+from partsvc.purchasing.order_book import OPEN_STATUSES, LineIn, OrderStatus, expected_on
+from partsvc.purchasing.orders import create_order
 from partsvc.purchasing.requests import WAITING
-from partsvc.purchasing.services import create_order
 
 # What a part request still waits for: open (not yet processed) or backordered (R7).
 # The lead time of a part that states none: when its drafted line is expected.

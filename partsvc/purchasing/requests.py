@@ -11,12 +11,12 @@ from typing import Any
 from sqlalchemy import Select, case, or_, select
 from sqlalchemy.orm import Session
 
-from partsvc.audit import services as audit
+from partsvc.audit import trail as audit
+from partsvc.auth.identity import Caller
 from partsvc.auth.models import Role
-from partsvc.auth.services import Caller
 from partsvc.calls.calls import engineer_of, get_call, get_scoped, only_engineer
+from partsvc.calls.engineers import get_engineer
 from partsvc.calls.models import Call, Engineer
-from partsvc.calls.services import get_engineer
 from partsvc.core.businesstime import business_time
 from partsvc.core.errors import Conflict, Forbidden, InsufficientStock, InvalidInput, UnknownKey
 from partsvc.core.worktime import WorkingCalendar
@@ -27,7 +27,7 @@ from partsvc.inventory.models import Location, Part
 from partsvc.inventory.rules import LocationKind, OpenLine, allocate
 from partsvc.platform.db import advisory_lock
 from partsvc.purchasing.models import PartRequest, ProcessingTarget, VendorOrder, VendorOrderLine
-from partsvc.purchasing.orders import OPEN_STATUSES, LineIn, OrderStatus, add_line, expected_on
+from partsvc.purchasing.order_book import OPEN_STATUSES, LineIn, OrderStatus, add_line, expected_on
 
 
 class RequestStatus:

@@ -29,10 +29,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
-from partsvc.auth.services import Caller
+from partsvc.auth.identity import Caller
 from partsvc.calls.calls import get_call
+from partsvc.calls.customers import create_equipment, get_customer, get_equipment, get_site
 from partsvc.calls.models import Customer, Equipment, Site
-from partsvc.calls.services import create_equipment, get_customer, get_equipment, get_site
 from partsvc.core.businesstime import business_time
 from partsvc.core.errors import Conflict, InvalidInput, InvalidTransition, UnknownKey
 from partsvc.core.worktime import WorkingCalendar

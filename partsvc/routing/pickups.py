@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from partsvc.auth.services import Caller
+from partsvc.auth.identity import Caller
 from partsvc.calls.calls import only_engineer
 from partsvc.core.errors import Conflict, UnknownKey
 from partsvc.inventory.ledger import post_move

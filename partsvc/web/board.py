@@ -28,7 +28,7 @@ from partsvc.http.context import (
 from partsvc.inventory.models import Location
 from partsvc.inventory.rules import LocationKind
 from partsvc.platform.db import utcnow
-from partsvc.routing import services
+from partsvc.routing import plans
 from partsvc.routing.models import DayPlan
 from partsvc.routing.travel import travel_source
 from partsvc.web.pages import attempt, current_caller, db, notice, page, refused
@@ -54,7 +54,7 @@ class OpenCall:
 def home() -> Any:
     moment = now()
     day = calendar().planning_day(moment)
-    plan = services.current_plan(db(), day)
+    plan = plans.current_plan(db(), day)
     return render_template(
         "board/home.html",
         calls=_open_calls(moment),
@@ -128,7 +128,7 @@ def _back_to_board() -> Any:
 @page(*DISPATCHERS)
 def publish(plan_id: int) -> Any:
     published = attempt(
-        lambda session: services.publish_plan(
+        lambda session: plans.publish_plan(
             session, plan_id, now=now(), today=today(), by=current_caller()
         )
     )

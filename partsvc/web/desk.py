@@ -13,10 +13,11 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from partsvc.api.imports import MAX_FILE_BYTES
 from partsvc.core.errors import InvalidRows, PartsvcError
 from partsvc.http.context import larger_body, now, today
-from partsvc.inventory import services as stock
-from partsvc.purchasing import orders, reorder
+from partsvc.inventory import catalog, counts, ledger
+from partsvc.purchasing import order_book as orders
+from partsvc.purchasing import orders as purchasing
+from partsvc.purchasing import reorder
 from partsvc.purchasing import requests as part_requests
-from partsvc.purchasing import services as purchasing
 from partsvc.repairs.services import list_rmas
 from partsvc.web.pages import attempt, current_caller, db, notice, page, refused
 from partsvc.workflows import bookings
@@ -63,7 +64,7 @@ MAX_REPORTED = 1000  # problems listed on the page; the API and the command list
 def home() -> Any:
     """Search, and what needs the clerk today: reorders, late orders, RMAs to receive."""
     q = request.args.get("q", "").strip()[:200]
-    found = stock.search_parts(db(), q=q, limit=50) if q else []
+    found = catalog.search_parts(db(), q=q, limit=50) if q else []
     exact = [part for part in found if q in (part.sku, part.barcode)]
     if len(exact) == 1:  # a scanned barcode or a typed SKU goes straight to the part
         return redirect(url_for("desk.part", sku=exact[0].sku))
@@ -127,7 +128,7 @@ def count(sku: str) -> Any:
         lambda session: bookings.book_count(
             session,
             location_code=form.location.data.strip(),
-            lines=[stock.CountedLine(sku=sku, counted=form.counted.data)],
+            lines=[counts.CountedLine(sku=sku, counted=form.counted.data)],
             now=now(),
             today=today(),
             by=current_caller(),
@@ -142,7 +143,7 @@ def count(sku: str) -> Any:
 @bp.post("/moves/<int:move_id>/reversal")
 @page(*CLERKS)
 def reverse(move_id: int) -> Any:
-    original = stock.get_move(db(), move_id)
+    original = catalog.get_move(db(), move_id)
     sku = original.part.sku
     reversal = attempt(
         lambda session: bookings.book_reversal(
@@ -276,14 +277,14 @@ def _imports_page(
 def _part_page(
     sku: str, move: MoveForm, count: CountForm, refusal: PartsvcError | None = None
 ) -> str:
-    the_part = stock.get_part(db(), sku)
+    the_part = catalog.get_part(db(), sku)
     return render_template(
         "desk/part.html",
         part=the_part,
-        levels=stock.list_stock(db(), sku=sku, limit=200),
+        levels=ledger.list_stock(db(), sku=sku, limit=200),
         requests=part_requests.list_requests(db(), sku=sku, status="reserved", limit=100),
         lines=orders.open_lines_of_part(db(), the_part.id),
-        moves=stock.list_moves(db(), sku=sku, limit=30),
+        moves=ledger.list_moves(db(), sku=sku, limit=30),
         move_form=move,
         count_form=count,
         refusal=refusal,

@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from partsvc.audit import services as audit
+from partsvc.audit import trail as audit
 from partsvc.auth import lockout
-from partsvc.auth.models import Role
-from partsvc.auth.services import (
+from partsvc.auth.identity import (
     Caller,
     caller_by_id,
     check_password,
@@ -28,6 +27,7 @@ from partsvc.auth.services import (
     hash_is_weak,
     renew_hash,
 )
+from partsvc.auth.models import Role
 from partsvc.http.context import database, now, settings
 from partsvc.http.throttle import count_login
 from partsvc.web.pages import GENERATION_KEY, USER_KEY, current_caller, page

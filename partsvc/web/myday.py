@@ -14,9 +14,9 @@ from partsvc.calls.calls import change_call_status, engineer_of, get_call
 from partsvc.calls.rules import CallStatus
 from partsvc.core.errors import Forbidden, InvalidInput, PartsvcError
 from partsvc.http.context import calendar, now, today, zone
+from partsvc.loans.lending import loan_terms
 from partsvc.loans.models import Loan
 from partsvc.loans.rules import days_overdue, loan_state
-from partsvc.loans.services import loan_terms
 from partsvc.web.pages import attempt, current_caller, db, notice, page, refused
 from partsvc.workflows.completion import PartUsed, complete_call
 from partsvc.workflows.engineer_day import engineer_day

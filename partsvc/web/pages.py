@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 from flask import flash, g, redirect, render_template, request, session, url_for
 from sqlalchemy.orm import Session
 
-from partsvc.audit import services as audit
-from partsvc.auth.services import Caller, caller_by_id
+from partsvc.audit import trail as audit
+from partsvc.auth.identity import Caller, caller_by_id
 from partsvc.core.errors import PartsvcError
 from partsvc.http.context import audit_request, database, now
 

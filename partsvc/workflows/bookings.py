@@ -11,13 +11,13 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from partsvc.auth.services import Caller
-from partsvc.inventory import services as stock
+from partsvc.auth.identity import Caller
+from partsvc.inventory import catalog, counts, ledger
 from partsvc.inventory.ledger import BookedMove
 from partsvc.inventory.models import StockCount
 from partsvc.inventory.rules import LocationKind
-from partsvc.loans.services import refuse_if_on_loan
-from partsvc.purchasing import services as purchasing
+from partsvc.loans.lending import refuse_if_on_loan
+from partsvc.purchasing import orders as purchasing
 
 
 def book_move(
@@ -37,7 +37,7 @@ def book_move(
 ) -> BookedMove:
     """Book a move (R1–R4); refused with nothing written if stock would go negative."""
     refuse_if_on_loan(session, serials)
-    move = stock.post_move(
+    move = ledger.post_move(
         session,
         sku=sku,
         qty=qty,
@@ -65,8 +65,8 @@ def book_reversal(
 ) -> BookedMove:
     """Post the move that undoes ``move_id``; refused if it was reversed already, or if
     it would carry a unit now out on loan (an older move of it, from before the loan)."""
-    refuse_if_on_loan(session, stock.get_move(session, move_id).serials)
-    move = stock.reverse_move(session, move_id, reason=reason, now=now, by=by)
+    refuse_if_on_loan(session, catalog.get_move(session, move_id).serials)
+    move = ledger.reverse_move(session, move_id, reason=reason, now=now, by=by)
     serve_waiting_requests(session, move, now=now, today=today)
     return move
 
@@ -85,7 +85,7 @@ def book_count(
     session: Session,
     *,
     location_code: str,
-    lines: Sequence[stock.CountedLine],
+    lines: Sequence[counts.CountedLine],
     now: datetime,
     today: date,
     at: datetime | None = None,
@@ -98,11 +98,11 @@ def book_count(
         line.sku: len(line.serials) if line.serials is not None else line.counted or 0
         for line in lines
     }
-    place = stock.get_location(session, location_code)
+    place = catalog.get_location(session, location_code)
     at_warehouse = place.kind == LocationKind.WAREHOUSE
     if at_warehouse:
         purchasing.make_room_for_count(session, place.id, counted)
-    count = stock.post_count(
+    count = counts.post_count(
         session, location_code=location_code, lines=lines, at=at, note=note, now=now, by=by
     )
     if at_warehouse:

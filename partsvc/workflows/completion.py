@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from partsvc.auth.services import Caller
+from partsvc.auth.identity import Caller
 from partsvc.calls.calls import change_call_status, get_call
 from partsvc.calls.models import ServiceRecord
 from partsvc.calls.rules import CallStatus
@@ -22,7 +22,7 @@ from partsvc.core.errors import Conflict, InvalidInput, InvalidTransition
 from partsvc.core.worktime import WorkingCalendar
 from partsvc.inventory.catalog import get_unit
 from partsvc.inventory.ledger import post_move
-from partsvc.loans.services import lend
+from partsvc.loans.lending import lend
 from partsvc.repairs.services import ItemIn, create_rma
 
 CONSUMED = "consumed on call"

@@ -6,10 +6,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from partsvc.auth.services import Caller
-from partsvc.calls.services import get_site
+from partsvc.auth.identity import Caller
+from partsvc.calls.customers import get_site
+from partsvc.loans.lending import lend
 from partsvc.loans.models import Loan
-from partsvc.loans.services import lend
 from partsvc.repairs.services import rma_of_customer
 
 

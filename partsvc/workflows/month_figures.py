@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from partsvc.calls.models import Call
 from partsvc.calls.rules import SATISFIED_FROM, CallStatus, DeadlineState, deadline_state
+from partsvc.loans.lending import list_loans
 from partsvc.loans.models import Loan
 from partsvc.loans.rules import LoanState, days_overdue
-from partsvc.loans.services import list_loans
 from partsvc.repairs.models import Rma
 from partsvc.repairs.services import list_rmas
 

@@ -26,7 +26,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
-from partsvc.auth.services import Caller
+from partsvc.auth.identity import Caller
 from partsvc.core.errors import PartsvcError, PlannerUnavailable, Relayed
 from partsvc.core.worktime import WorkingCalendar
 from partsvc.platform.config import Settings

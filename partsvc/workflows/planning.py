@@ -14,18 +14,18 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from partsvc.audit import services as audit
-from partsvc.auth.services import Caller
+from partsvc.audit import trail as audit
+from partsvc.auth.identity import Caller
 from partsvc.core.errors import InvalidInput
 from partsvc.core.worktime import WorkingCalendar
 from partsvc.platform import metrics
 from partsvc.platform.db import Database
-from partsvc.routing import loading, services
+from partsvc.routing import loading, plans
 from partsvc.routing.insertion import Candidate
 from partsvc.routing.models import DayPlan
 from partsvc.routing.solver import solve
 from partsvc.routing.travel import TravelSource
-from partsvc.workdays.services import working_calendar
+from partsvc.workdays.calendar_days import working_calendar
 
 
 def plan_day(
@@ -63,7 +63,7 @@ def plan_day(
     stage("saving")
     with database.unit_of_work(write=True) as session:
         audit.begin(session, actor=by, client=client, now=now)
-        stored = services.save_plan(
+        stored = plans.save_plan(
             session,
             loaded,
             plan,
@@ -104,9 +104,9 @@ def rank_for_call(
     source: TravelSource,
 ) -> Ranked:
     """R29: every engineer ranked by when they could be at the call."""
-    plan = services.get_plan(session, plan_id)
+    plan = plans.get_plan(session, plan_id)
     loaded = _plan_with(session, plan, call_id, now=now, calendar=calendar, source=source)
-    ranked = services.candidates_for(loaded, plan, call_id, now=now)
+    ranked = plans.candidates_for(loaded, plan, call_id, now=now)
     return Ranked(
         ranked,
         {c.engineer: loaded.instant(c.arrive) if c.arrive is not None else None for c in ranked},
@@ -125,9 +125,9 @@ def assign_call(
     by: Caller | None,
 ) -> DayPlan:
     """Put the call into the engineer's route; the later stops shift (R29)."""
-    plan = services.get_plan(session, plan_id, for_update=True)
+    plan = plans.get_plan(session, plan_id, for_update=True)
     loaded = _plan_with(session, plan, call_id, now=now, calendar=calendar, source=source)
-    return services.assign_into_plan(session, loaded, plan, call_id, engineer, now=now, by=by)
+    return plans.assign_into_plan(session, loaded, plan, call_id, engineer, now=now, by=by)
 
 
 def _plan_with(
@@ -147,5 +147,5 @@ def _plan_with(
         calendar=working_calendar(session, calendar),
         source=source,
         extra_calls=[call_id],
-        known_calls=services.calls_in(plan),
+        known_calls=plans.calls_in(plan),
     )

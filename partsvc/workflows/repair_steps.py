@@ -7,9 +7,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from partsvc.auth.services import Caller
+from partsvc.auth.identity import Caller
 from partsvc.core.worktime import WorkingCalendar
-from partsvc.loans.services import mark_to_collect, refuse_if_on_loan
+from partsvc.loans.lending import mark_to_collect, refuse_if_on_loan
 from partsvc.repairs.models import Rma
 from partsvc.repairs.rules import Step
 from partsvc.repairs.services import StepIn, take_step

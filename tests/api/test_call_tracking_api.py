@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from partsvc.auth.identity import issue_token
 from partsvc.auth.models import User
-from partsvc.auth.services import issue_token
 
 MONDAY_10 = "2026-11-23T10:00:00+08:00"  # 02:00 UTC
 

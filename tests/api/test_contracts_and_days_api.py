@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from partsvc.auth.identity import issue_token
 from partsvc.auth.models import User
-from partsvc.auth.services import issue_token
 
 
 @pytest.fixture

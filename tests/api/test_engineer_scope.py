@@ -22,8 +22,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from partsvc.auth.identity import issue_token, set_password
 from partsvc.auth.models import ApiToken, User
-from partsvc.auth.services import issue_token, set_password
 from tests.web.conftest import PASSWORD, csrf_token, login
 
 DAY = "2026-11-20"  # the test clock's day

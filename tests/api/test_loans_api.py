@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from partsvc.auth.identity import issue_token
 from partsvc.auth.models import User
-from partsvc.auth.services import issue_token
 
 
 @pytest.fixture

@@ -57,12 +57,12 @@ def test_a_json_array_instead_of_an_object_is_a_4xx_problem(client, auth):
 def test_an_unexpected_error_is_a_500_without_trace_and_logged_with_it(
     client, auth, monkeypatch, caplog
 ):
-    from partsvc.inventory import services
+    from partsvc.inventory import catalog
 
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(services, "get_part", broken)
+    monkeypatch.setattr(catalog, "get_part", broken)
     with caplog.at_level(logging.ERROR, logger="partsvc"):
         answer = client.get("/api/v1/parts/ANY", headers=auth["clerk"])
     body = assert_problem(answer, 500)

@@ -299,8 +299,8 @@ def test_late_lists_exactly_the_orders_with_a_line_past_its_eta(client, auth, sh
 
 
 def test_an_engineer_requests_for_themselves_and_sees_their_own(client, auth, shop, session):
+    from partsvc.auth.identity import issue_token
     from partsvc.auth.models import User
-    from partsvc.auth.services import issue_token
 
     user = session.scalar(select(User).where(User.username == "e-p"))
     mine = {"Authorization": f"Bearer {issue_token(session, user)}"}

@@ -14,7 +14,7 @@ from flask import Flask
 from sqlalchemy import delete
 
 from partsvc import create_app
-from partsvc.auth.services import hash_token
+from partsvc.auth.identity import hash_token
 from partsvc.core.errors import InvalidInput
 from partsvc.platform.config import Settings
 from partsvc.platform.db import Database

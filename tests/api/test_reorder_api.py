@@ -11,7 +11,7 @@ from partsvc.core.errors import InvalidInput
 from partsvc.inventory.models import Location, Part
 from partsvc.inventory.reservations import reserve
 from partsvc.purchasing.models import PartRequest, VendorOrder, VendorOrderLine
-from partsvc.purchasing.orders import LineIn, create_vendor_order
+from partsvc.purchasing.order_book import LineIn, create_vendor_order
 from partsvc.purchasing.reorder import set_reorder_rule
 
 PROBLEM = "application/problem+json"

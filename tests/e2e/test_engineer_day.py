@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from partsvc.calls.models import Call, Engineer
-from partsvc.inventory import services as stock
+from partsvc.inventory import ledger
 from partsvc.inventory.models import Location, Part, StockLevel, Unit
 from tests.e2e.conftest import LiveServer, log_in, screenshot
 
@@ -52,7 +52,7 @@ def _a_visit(server: LiveServer) -> Visit:
             .order_by(Unit.serial)
         ).first()
         assert loaner is not None
-        stock.post_move(
+        ledger.post_move(
             session,
             sku=loaner.part.sku,
             qty=1,

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from partsvc.audit import services as audit
+from partsvc.audit import trail as audit
 from partsvc.audit.models import AuditEvent
 from partsvc.auth.models import ApiToken, User
 from partsvc.cli import main

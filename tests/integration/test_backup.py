@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from partsvc.cli import main
-from partsvc.inventory import services
+from partsvc.inventory import catalog
 from partsvc.inventory.models import Part
 from partsvc.platform import migrate
 from partsvc.platform.db import Database
@@ -22,7 +22,7 @@ def test_a_backup_taken_while_a_writer_is_busy_holds_what_was_committed_and_rest
     migrate.upgrade(url)
     live = Database(url)
     with live.unit_of_work() as session:
-        services.create_part(session, sku="KEPT", name="Fuser")
+        catalog.create_part(session, sku="KEPT", name="Fuser")
     live.dispose()
     writer = sqlite3.connect(tmp_path / "live.db", isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")  # a request halfway through its transaction

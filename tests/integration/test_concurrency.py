@@ -17,8 +17,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from partsvc import create_app
-from partsvc.auth.services import create_user, issue_token
-from partsvc.inventory import services
+from partsvc.auth.identity import create_user, issue_token
+from partsvc.inventory import catalog, ledger
 from partsvc.inventory.models import StockLevel
 from partsvc.platform.config import Settings
 from partsvc.platform.db import Database
@@ -77,10 +77,10 @@ def stocked_part(database: Database, qty: int) -> tuple[str, str, str]:
     tag = uuid.uuid4().hex[:8]
     sku, warehouse, van, vendor = f"C-{tag}", f"WH-{tag}", f"VAN-{tag}", f"V-{tag}"
     with database.unit_of_work() as session:
-        services.create_part(session, sku=sku, name="Pickup roller")
+        catalog.create_part(session, sku=sku, name="Pickup roller")
         for code, kind in [(warehouse, "warehouse"), (van, "van"), (vendor, "vendor")]:
-            services.create_location(session, code=code, name=code, kind=kind)
-        services.post_move(
+            catalog.create_location(session, code=code, name=code, kind=kind)
+        ledger.post_move(
             session,
             sku=sku,
             qty=qty,
@@ -111,9 +111,9 @@ def fire(count: int, request) -> list:
 
 def level_and_ledger(database: Database, sku: str, location: str) -> tuple[int, int]:
     with database.unit_of_work(write=False) as session:
-        part, place = services.get_part(session, sku), services.get_location(session, location)
+        part, place = catalog.get_part(session, sku), catalog.get_location(session, location)
         level = session.query(StockLevel).filter_by(part_id=part.id, location_id=place.id).one()
-        return level.on_hand, services.ledger_balance(session, part.id, place.id)
+        return level.on_hand, ledger.ledger_balance(session, part.id, place.id)
 
 
 def book_out_the_last_10_units(database: Database, servers: Sequence[LiveServer]) -> None:
@@ -229,7 +229,7 @@ def test_32_requests_for_the_last_10_units_reserve_exactly_10(live_server):
     assert statuses.count("reserved") == 10
     assert statuses.count("open") == CLIENTS - 10
     with live_server.database.unit_of_work(write=False) as session:
-        part, place = services.get_part(session, sku), services.get_location(session, warehouse)
+        part, place = catalog.get_part(session, sku), catalog.get_location(session, warehouse)
         level = session.query(StockLevel).filter_by(part_id=part.id, location_id=place.id).one()
         assert (level.on_hand, level.reserved) == (10, 10)
 
@@ -242,22 +242,22 @@ def test_32_requests_that_refuse_a_backorder_reserve_exactly_10_and_refuse_22(li
     assert codes == [201] * 10 + [409] * (CLIENTS - 10), results
     assert all(kind == "application/problem+json" for status, kind, _ in results if status == 409)
     with live_server.database.unit_of_work(write=False) as session:
-        part, place = services.get_part(session, sku), services.get_location(session, warehouse)
+        part, place = catalog.get_part(session, sku), catalog.get_location(session, warehouse)
         level = session.query(StockLevel).filter_by(part_id=part.id, location_id=place.id).one()
         assert (level.on_hand, level.reserved) == (10, 10)
 
 
 def test_two_dispatchers_lending_one_loaner_at_once_make_exactly_one_loan(live_server):
-    from partsvc.calls.services import create_customer, create_site
+    from partsvc.calls.customers import create_customer, create_site
     from partsvc.loans.models import Loan
 
     tag = uuid.uuid4().hex[:8]
     sku, warehouse, vendor, site = f"L-{tag}", f"WH-{tag}", f"V-{tag}", f"S-{tag}"
     with live_server.database.unit_of_work() as session:
-        services.create_part(session, sku=sku, name="Loaner", serialized=True, loaner=True)
+        catalog.create_part(session, sku=sku, name="Loaner", serialized=True, loaner=True)
         for code, kind in [(warehouse, "warehouse"), (vendor, "vendor")]:
-            services.create_location(session, code=code, name=code, kind=kind)
-        services.post_move(
+            catalog.create_location(session, code=code, name=code, kind=kind)
+        ledger.post_move(
             session,
             sku=sku,
             qty=1,
@@ -273,7 +273,7 @@ def test_two_dispatchers_lending_one_loaner_at_once_make_exactly_one_loan(live_s
     results = fire(2, lambda i: live_server.post("/api/v1/loans", body))
     assert sorted(status for status, _, _ in results) == [201, 409], results
     with live_server.database.unit_of_work(write=False) as session:
-        unit = services.get_unit(session, f"LN-{tag}")
+        unit = catalog.get_unit(session, f"LN-{tag}")
         loans = session.query(Loan).filter_by(unit_id=unit.id).all()
         assert len(loans) == 1
         assert unit.location.code == site

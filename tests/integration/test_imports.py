@@ -8,8 +8,7 @@ from sqlalchemy.orm import Session
 
 from partsvc.core.errors import InvalidRows
 from partsvc.core.worktime import WorkingCalendar
-from partsvc.inventory import ledger_bulk
-from partsvc.inventory import services as stock
+from partsvc.inventory import catalog, ledger, ledger_bulk
 from partsvc.inventory.models import Move, Part, StockLevel, Unit
 from partsvc.purchasing.models import PartRequest
 from partsvc.purchasing.requests import request_part
@@ -61,10 +60,10 @@ def test_a_parts_file_creates_every_part_with_its_vendor_and_chinese_name(
     ).encode()
     result = imports.import_parts(session, data, dry_run=False, now=NOW)
     assert (result.parts, result.serialized) == (2, 1)
-    head = stock.get_part(session, "IMP-PH-1")
+    head = catalog.get_part(session, "IMP-PH-1")
     assert (head.name_zh, head.serialized, str(head.unit_cost)) == ("打印头", True, "1850.00")
     assert head.vendor is not None and head.vendor.code == places["vendor"]
-    assert stock.get_part(session, "IMP-FU-1").vendor is None
+    assert catalog.get_part(session, "IMP-FU-1").vendor is None
 
 
 def test_one_bad_part_among_many_writes_no_part_and_names_its_row(
@@ -117,17 +116,17 @@ def test_opening_stock_is_booked_through_the_ledger_from_adjustment(
     assert (result.moves, result.units, result.serials) == (2, 15, 3)
     assert result.locations == {places["van"]: 3, places["warehouse"]: 12}
     assert result.reference == "opening stock import 2026-11-20 02:00 UTC (stock.csv)"
-    moves = stock.list_moves(session, sku=head.sku)
+    moves = ledger.list_moves(session, sku=head.sku)
     assert [(m.from_code, m.to_code, m.qty, m.reason, m.reference) for m in moves] == [
         ("ADJ", places["van"], 3, "opening stock", result.reference)
     ]
     assert moves[0].serials == ("IMP-SN-1", "IMP-SN-2", "IMP-SN-3")
-    assert stock.get_unit(session, "IMP-SN-2").location.code == places["van"]
+    assert catalog.get_unit(session, "IMP-SN-2").location.code == places["van"]
     for part, code in ((belt, places["warehouse"]), (head, places["van"])):
-        where = stock.get_location(session, code)
-        [level] = stock.list_stock(session, sku=part.sku, location=code)
-        assert level.on_hand == stock.ledger_balance(session, part.id, where.id)
-    assert stock.list_stock(session, sku=belt.sku)[0].on_hand == 12
+        where = catalog.get_location(session, code)
+        [level] = ledger.list_stock(session, sku=part.sku, location=code)
+        assert level.on_hand == ledger.ledger_balance(session, part.id, where.id)
+    assert ledger.list_stock(session, sku=belt.sku)[0].on_hand == 12
 
 
 def test_one_bad_stock_row_among_many_writes_nothing_at_all(
@@ -232,6 +231,6 @@ def test_existing_stock_elsewhere_does_not_stop_opening_stock_here(
     session: Session, places: dict[str, str]
 ) -> None:
     belt = make_part(session)
-    receive(session, belt, stock.get_location(session, places["warehouse"]), 3)
+    receive(session, belt, catalog.get_location(session, places["warehouse"]), 3)
     import_stock(session, f"sku,location,qty\n{belt.sku},{places['van']},2\n")
-    assert stock.list_stock(session, sku=belt.sku, location=places["van"])[0].on_hand == 2
+    assert ledger.list_stock(session, sku=belt.sku, location=places["van"])[0].on_hand == 2

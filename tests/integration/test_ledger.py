@@ -15,7 +15,7 @@ from partsvc.core.errors import (
     SerialNotHere,
     UnknownKey,
 )
-from partsvc.inventory import services
+from partsvc.inventory import catalog, counts, ledger
 from partsvc.inventory.models import Move, StockLevel
 from tests.factories import NOW, make_location, make_part, receive
 
@@ -30,7 +30,7 @@ def on_hand(session: Session, part_id: int, location_id: int) -> int:
 
 
 def move(session: Session, part, source, target, qty: int, **kwargs) -> Move:
-    return services.post_move(
+    return ledger.post_move(
         session,
         sku=part.sku,
         qty=qty,
@@ -46,7 +46,7 @@ def test_a_receipt_books_stock_in_and_the_ledger_agrees(session):
     part, warehouse = make_part(session), make_location(session)
     receive(session, part, warehouse, 7)
     assert on_hand(session, part.id, warehouse.id) == 7
-    assert services.ledger_balance(session, part.id, warehouse.id) == 7
+    assert ledger.ledger_balance(session, part.id, warehouse.id) == 7
 
 
 def test_booking_out_more_than_on_hand_is_refused_and_writes_nothing(session):
@@ -92,12 +92,12 @@ def test_a_move_to_the_same_location_is_invalid(session):
 def test_unknown_sku_and_location_are_unknown_keys(session):
     warehouse = make_location(session)
     with pytest.raises(UnknownKey):
-        services.post_move(
+        ledger.post_move(
             session, sku="NOPE", qty=1, from_code=warehouse.code, to_code="ADJ", reason="x", now=NOW
         )
     part = make_part(session)
     with pytest.raises(UnknownKey):
-        services.post_move(
+        ledger.post_move(
             session, sku=part.sku, qty=1, from_code="NOWHERE", to_code="ADJ", reason="x", now=NOW
         )
 
@@ -106,7 +106,7 @@ def test_a_reversal_undoes_the_move_and_points_at_it(session):
     part, warehouse, van = make_part(session), make_location(session), make_location(session, "van")
     receive(session, part, warehouse, 5)
     issued = move(session, part, warehouse, van, 3)
-    reversal = services.reverse_move(session, issued.id, now=NOW)
+    reversal = ledger.reverse_move(session, issued.id, now=NOW)
     assert reversal.reverses_id == issued.id
     assert (reversal.from_location_id, reversal.to_location_id) == (van.id, warehouse.id)
     assert on_hand(session, part.id, warehouse.id) == 5
@@ -117,17 +117,17 @@ def test_a_move_is_reversed_once_only(session):
     part, warehouse, van = make_part(session), make_location(session), make_location(session, "van")
     receive(session, part, warehouse, 5)
     issued = move(session, part, warehouse, van, 1)
-    services.reverse_move(session, issued.id, now=NOW)
+    ledger.reverse_move(session, issued.id, now=NOW)
     with pytest.raises(AlreadyReversed):
-        services.reverse_move(session, issued.id, now=NOW)
+        ledger.reverse_move(session, issued.id, now=NOW)
 
 
 def test_a_reversal_cannot_itself_be_reversed(session):
     part, warehouse, van = make_part(session), make_location(session), make_location(session, "van")
     receive(session, part, warehouse, 5)
-    reversal = services.reverse_move(session, move(session, part, warehouse, van, 1).id, now=NOW)
+    reversal = ledger.reverse_move(session, move(session, part, warehouse, van, 1).id, now=NOW)
     with pytest.raises(Conflict):
-        services.reverse_move(session, reversal.id, now=NOW)
+        ledger.reverse_move(session, reversal.id, now=NOW)
 
 
 def test_a_reversal_that_would_make_stock_negative_is_refused(session):
@@ -135,7 +135,7 @@ def test_a_reversal_that_would_make_stock_negative_is_refused(session):
     receipt = receive(session, part, warehouse, 5)
     move(session, part, warehouse, van, 4)
     with pytest.raises(InsufficientStock):
-        services.reverse_move(session, receipt.id, now=NOW)
+        ledger.reverse_move(session, receipt.id, now=NOW)
 
 
 def test_serialized_units_move_serial_by_serial_with_history(session):
@@ -148,15 +148,15 @@ def test_serialized_units_move_serial_by_serial_with_history(session):
     receive(session, part, warehouse, 2, serials=["LN-1", "LN-2"])
     move(session, part, warehouse, van, 1, serials=["LN-1"])
     move(session, part, van, site, 1, serials=["LN-1"])
-    unit = services.get_unit(session, "LN-1")
+    unit = catalog.get_unit(session, "LN-1")
     assert unit.location_id == site.id
-    history = services.list_moves(session, serial="LN-1")
+    history = ledger.list_moves(session, serial="LN-1")
     assert [(m.from_location.code, m.to_location.code) for m in history] == [
         (van.code, site.code),
         (warehouse.code, van.code),
         (history[-1].from_location.code, warehouse.code),
     ]
-    assert services.units_at(session, warehouse.id, part.id) == ["LN-2"]
+    assert ledger.units_at(session, warehouse.id, part.id) == ["LN-2"]
 
 
 def test_a_serial_must_be_where_the_move_says(session):
@@ -201,12 +201,12 @@ def test_a_count_books_differences_against_adjustment(session):
     other = make_part(session)
     receive(session, part, warehouse, 10)
     receive(session, other, warehouse, 3)
-    count = services.post_count(
+    count = counts.post_count(
         session,
         location_code=warehouse.code,
         lines=[
-            services.CountedLine(sku=part.sku, counted=8),
-            services.CountedLine(sku=other.sku, counted=5),
+            counts.CountedLine(sku=part.sku, counted=8),
+            counts.CountedLine(sku=other.sku, counted=5),
         ],
         now=NOW,
     )
@@ -225,10 +225,10 @@ def test_a_count_books_differences_against_adjustment(session):
 def test_a_count_that_matches_books_nothing(session):
     part, warehouse = make_part(session), make_location(session)
     receive(session, part, warehouse, 4)
-    count = services.post_count(
+    count = counts.post_count(
         session,
         location_code=warehouse.code,
-        lines=[services.CountedLine(sku=part.sku, counted=4)],
+        lines=[counts.CountedLine(sku=part.sku, counted=4)],
         now=NOW,
     )
     assert count.lines[0].move is None
@@ -238,14 +238,14 @@ def test_a_serialized_count_books_missing_and_found_serials(session):
     part = make_part(session, serialized=True)
     warehouse = make_location(session)
     receive(session, part, warehouse, 3, serials=["C-1", "C-2", "C-3"])
-    services.post_count(
+    counts.post_count(
         session,
         location_code=warehouse.code,
-        lines=[services.CountedLine(sku=part.sku, serials=("C-1", "C-3", "C-4"))],
+        lines=[counts.CountedLine(sku=part.sku, serials=("C-1", "C-3", "C-4"))],
         now=NOW,
     )
-    assert services.units_at(session, warehouse.id, part.id) == ["C-1", "C-3", "C-4"]
-    assert services.get_unit(session, "C-2").location.kind == "adjustment"
+    assert ledger.units_at(session, warehouse.id, part.id) == ["C-1", "C-3", "C-4"]
+    assert catalog.get_unit(session, "C-2").location.kind == "adjustment"
     assert on_hand(session, part.id, warehouse.id) == 3
 
 
@@ -254,10 +254,10 @@ def test_a_serial_counted_here_but_booked_at_another_warehouse_is_refused(sessio
     warehouse, other = make_location(session), make_location(session)
     receive(session, part, other, 1, serials=["X-1"])
     with pytest.raises(SerialNotHere):
-        services.post_count(
+        counts.post_count(
             session,
             location_code=warehouse.code,
-            lines=[services.CountedLine(sku=part.sku, serials=("X-1",))],
+            lines=[counts.CountedLine(sku=part.sku, serials=("X-1",))],
             now=NOW,
         )
 
@@ -265,10 +265,10 @@ def test_a_serial_counted_here_but_booked_at_another_warehouse_is_refused(sessio
 def test_only_warehouses_and_vans_are_counted(session):
     part, site = make_part(session), make_location(session, "site")
     with pytest.raises(InvalidInput):
-        services.post_count(
+        counts.post_count(
             session,
             location_code=site.code,
-            lines=[services.CountedLine(sku=part.sku, counted=1)],
+            lines=[counts.CountedLine(sku=part.sku, counted=1)],
             now=NOW,
         )
 
@@ -293,17 +293,17 @@ def test_parts_are_found_by_sku_barcode_and_either_name(session):
     part = make_part(
         session, name="Print head PX-500", name_zh="PX-500 打印头", barcode="6912345678901"
     )
-    assert part in services.search_parts(session, q="6912345678901")
-    assert part in services.search_parts(session, q="打印头")
-    assert part in services.search_parts(session, q="print head")
-    assert part in services.search_parts(session, q=part.sku.lower())
-    assert part not in services.search_parts(session, q="50%")
+    assert part in catalog.search_parts(session, q="6912345678901")
+    assert part in catalog.search_parts(session, q="打印头")
+    assert part in catalog.search_parts(session, q="print head")
+    assert part in catalog.search_parts(session, q=part.sku.lower())
+    assert part not in catalog.search_parts(session, q="50%")
 
 
 def test_stock_read_again_in_the_same_session_shows_the_moves_since(session):
     part, warehouse, van = make_part(session), make_location(session), make_location(session, "van")
     receive(session, part, warehouse, 3)
-    levels = services.list_stock(session, sku=part.sku, location=warehouse.code)
+    levels = ledger.list_stock(session, sku=part.sku, location=warehouse.code)
     assert levels[0].on_hand == 3
     move(session, part, warehouse, van, 2)
-    assert services.list_stock(session, sku=part.sku, location=warehouse.code)[0].on_hand == 1
+    assert ledger.list_stock(session, sku=part.sku, location=warehouse.code)[0].on_hand == 1

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from partsvc.core.errors import PartsvcError
-from partsvc.inventory import services
+from partsvc.inventory import catalog, counts, ledger
 from partsvc.inventory.models import Move, StockLevel, Unit
 from tests.factories import NOW, unique
 
@@ -26,19 +26,21 @@ moves = st.tuples(
     st.integers(1, 6),
 )
 reversals = st.tuples(st.just("reverse"), st.integers(0, 50))
-counts = st.tuples(st.just("count"), st.sampled_from(GUARDED), st.integers(0, 1), st.integers(0, 8))
-operations = st.lists(st.one_of(moves, moves, reversals, counts), max_size=30)
+count_steps = st.tuples(
+    st.just("count"), st.sampled_from(GUARDED), st.integers(0, 1), st.integers(0, 8)
+)
+operations = st.lists(st.one_of(moves, moves, reversals, count_steps), max_size=30)
 
 
 class World:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.parts = [
-            services.create_part(session, sku=unique("PLAIN"), name="Fuser"),
-            services.create_part(session, sku=unique("SER"), name="Loaner", serialized=True),
+            catalog.create_part(session, sku=unique("PLAIN"), name="Fuser"),
+            catalog.create_part(session, sku=unique("SER"), name="Loaner", serialized=True),
         ]
         self.locations = [
-            services.create_location(session, code=unique(kind.upper()), name=kind, kind=kind)
+            catalog.create_location(session, code=unique(kind.upper()), name=kind, kind=kind)
             for kind in KINDS
         ]
         self.posted: list[int] = []
@@ -48,14 +50,14 @@ class World:
         if part_index == 0:
             return []
         part, location = self.parts[part_index], self.locations[location_index]
-        here = services.units_at(self.session, location.id, part.id)[:qty]
+        here = ledger.units_at(self.session, location.id, part.id)[:qty]
         return here + [next(self.new_serials) for _ in range(qty - len(here))]
 
     def apply(self, operation: tuple) -> None:
         kind, *args = operation
         if kind == "move":
             part_i, source_i, target_i, qty = args
-            move = services.post_move(
+            move = ledger.post_move(
                 self.session,
                 sku=self.parts[part_i].sku,
                 qty=qty,
@@ -67,7 +69,7 @@ class World:
             )
             self.posted.append(move.id)
         elif kind == "reverse" and self.posted:
-            move = services.reverse_move(
+            move = ledger.reverse_move(
                 self.session, self.posted[args[0] % len(self.posted)], now=NOW
             )
             self.posted.append(move.id)
@@ -75,13 +77,13 @@ class World:
             location_i, part_i, counted = args
             part = self.parts[part_i]
             line = (
-                services.CountedLine(sku=part.sku, counted=counted)
+                counts.CountedLine(sku=part.sku, counted=counted)
                 if part_i == 0
-                else services.CountedLine(
+                else counts.CountedLine(
                     sku=part.sku, serials=tuple(self.serials(1, location_i, counted))
                 )
             )
-            services.post_count(
+            counts.post_count(
                 self.session, location_code=self.locations[location_i].code, lines=[line], now=NOW
             )
 

@@ -27,15 +27,15 @@ from hypothesis.stateful import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from partsvc.calls.services import create_customer, create_site
+from partsvc.calls.customers import create_customer, create_site
 from partsvc.core.errors import PartsvcError
 from partsvc.core.worktime import WorkingCalendar
-from partsvc.inventory import services as stock
+from partsvc.inventory import catalog, counts, ledger
 from partsvc.inventory.models import Location, Move, MoveUnit, StockLevel, Unit
-from partsvc.loans import services as loans
+from partsvc.loans import lending as loans
 from partsvc.loans.models import Loan
 from partsvc.platform.db import Database
-from partsvc.purchasing import services as purchasing
+from partsvc.purchasing import orders as purchasing
 from partsvc.purchasing.models import PartRequest, Receipt, ReceiptLine, VendorOrderLine
 from partsvc.purchasing.requests import WAITING, RequestStatus
 from partsvc.workflows import bookings
@@ -65,7 +65,7 @@ class Ledger(RuleBasedStateMachine):
         self.transaction = self.connection.begin()
         self.session = Session(bind=self.connection, join_transaction_mode="create_savepoint")
         session = self.session
-        make = stock.create_location
+        make = catalog.create_location
         self.vendor = make(session, code=unique("VENDOR"), name="Vendor", kind="vendor")
         self.warehouses = [
             make(session, code=unique("WH"), name="Warehouse", kind="warehouse") for _ in range(2)
@@ -76,16 +76,18 @@ class Ledger(RuleBasedStateMachine):
         site = create_site(
             session, code=unique("SITE"), customer=customer.code, address="x", lat=31.2, lon=121.4
         )
-        self.site = stock.get_location(session, site.code)
+        self.site = catalog.get_location(session, site.code)
         self.plain = [
-            stock.create_part(session, sku=unique("FUSER"), name="Fuser", vendor=self.vendor.code),
-            stock.create_part(session, sku=unique("ROLLER"), name="Roller"),
+            catalog.create_part(
+                session, sku=unique("FUSER"), name="Fuser", vendor=self.vendor.code
+            ),
+            catalog.create_part(session, sku=unique("ROLLER"), name="Roller"),
         ]
-        self.loaner = stock.create_part(
+        self.loaner = catalog.create_part(
             session, sku=unique("LOANER"), name="Loaner", serialized=True, loaner=True
         )
         for part, warehouse in itertools.product(self.plain, self.warehouses):
-            stock.post_move(
+            ledger.post_move(
                 session,
                 sku=part.sku,
                 qty=8,
@@ -208,7 +210,7 @@ class Ledger(RuleBasedStateMachine):
     @rule(serial=PICK, to=st.integers(0, 3))
     def move_a_loaner(self, serial: int, to: int) -> None:
         """A serial moved by hand, wherever it is: out on loan, it must stay there."""
-        unit = stock.get_unit(self.session, pick(self.serials, serial))
+        unit = catalog.get_unit(self.session, pick(self.serials, serial))
         places = [*self.stock_places(), self.site]
         self.book(self.loaner.sku, 1, unit.location, places[to], [unit.serial])
 
@@ -225,7 +227,7 @@ class Ledger(RuleBasedStateMachine):
 
     @rule(part=st.integers(0, 1), warehouse=st.integers(0, 1), counted=st.integers(0, 10))
     def count_a_shelf(self, part: int, warehouse: int, counted: int) -> None:
-        line = stock.CountedLine(sku=self.plain[part].sku, counted=counted)
+        line = counts.CountedLine(sku=self.plain[part].sku, counted=counted)
         self.attempt(
             lambda: bookings.book_count(
                 self.session,

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from partsvc.calls.calls import change_call_status, record_satisfaction, report_call
-from partsvc.calls.services import create_customer, create_engineer, create_site
+from partsvc.calls.customers import create_customer, create_site
+from partsvc.calls.engineers import create_engineer
 from partsvc.core.worktime import WorkingCalendar
 from partsvc.workflows.month_figures import month_figures
 

@@ -24,7 +24,7 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import func, select
 
 from partsvc import create_app
-from partsvc.auth.services import create_user, issue_token, set_password
+from partsvc.auth.identity import create_user, issue_token, set_password
 from partsvc.platform.config import Settings
 from partsvc.platform.db import Database
 from partsvc.routing.models import DayPlan

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from partsvc.calls.calls import report_call
+from partsvc.calls.customers import create_customer, create_site
 from partsvc.calls.models import Call, CallAlert
-from partsvc.calls.services import create_customer, create_site
 from partsvc.cli import main
 from partsvc.core.worktime import WorkingCalendar
 
@@ -190,8 +190,8 @@ def test_a_contract_corrected_on_its_first_day_gets_its_own_visit(
 
 
 def test_the_sweep_writes_one_reminder_per_overdue_loan_per_day(database, session, clock):
+    from partsvc.loans.lending import lend
     from partsvc.loans.models import Loan, Reminder
-    from partsvc.loans.services import lend
 
     site = loaners_at_a_site(session, clock, "LN", ["Y-1", "Y-2"])
     lend(session, serial="Y-1", site="S-LN", now=clock.now)
@@ -231,8 +231,8 @@ def test_the_sweep_writes_one_reminder_per_overdue_loan_per_day(database, sessio
 
 
 def test_a_loan_turning_overdue_during_the_day_gets_one_reminder_that_day(database, session, clock):
+    from partsvc.loans.lending import lend
     from partsvc.loans.models import Loan, Reminder
-    from partsvc.loans.services import lend
 
     site = loaners_at_a_site(session, clock, "1D", ["Z-1"])
     lend(session, serial="Z-1", site="S-1D", now=clock.now)  # due 5 December, 10:00
@@ -252,16 +252,16 @@ def test_a_loan_turning_overdue_during_the_day_gets_one_reminder_that_day(databa
 
 def loaners_at_a_site(session, clock, tag, serials):
     """A customer and site S-<tag>, and loaners of model LOAN-<tag> in warehouse WH-<tag>."""
-    from partsvc.inventory import services as stock
+    from partsvc.inventory import catalog, ledger
 
     create_customer(session, code=f"C-{tag}", name="C", contract_starts_on=date(2026, 1, 1))
     site = create_site(
         session, code=f"S-{tag}", customer=f"C-{tag}", address="上海", lat=31.2, lon=121.5
     )
-    stock.create_part(session, sku=f"LOAN-{tag}", name="Loaner", serialized=True, loaner=True)
+    catalog.create_part(session, sku=f"LOAN-{tag}", name="Loaner", serialized=True, loaner=True)
     for code, kind in [(f"WH-{tag}", "warehouse"), (f"V-{tag}", "vendor")]:
-        stock.create_location(session, code=code, name=code, kind=kind)
-    stock.post_move(
+        catalog.create_location(session, code=code, name=code, kind=kind)
+    ledger.post_move(
         session,
         sku=f"LOAN-{tag}",
         qty=len(serials),

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from partsvc.auth.services import Caller
+from partsvc.auth.identity import Caller
 from partsvc.core.errors import PartsvcError, PlannerUnavailable
 from partsvc.workflows.plan_jobs import DONE, FAILED, RUNNING, PlanJob, PlanOrder, plan_of
 

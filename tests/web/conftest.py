@@ -8,8 +8,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from partsvc.auth.identity import create_user, set_password
 from partsvc.auth.models import User
-from partsvc.auth.services import create_user, set_password
 
 PASSWORD = "correct horse battery"
 _TOKEN = re.compile(

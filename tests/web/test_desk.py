@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from partsvc.auth.models import User
 from partsvc.inventory.models import Location, Move, Part, StockLevel
-from partsvc.purchasing import services as purchasing
+from partsvc.purchasing import orders as purchasing
 from partsvc.purchasing.models import VendorOrder
-from partsvc.purchasing.orders import LineIn
+from partsvc.purchasing.order_book import LineIn
 from tests.factories import NOW, make_location, make_part, receive
 from tests.web.conftest import login, post_form
 

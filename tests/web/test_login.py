@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from partsvc import create_app
+from partsvc.auth.identity import check_password
 from partsvc.auth.models import User
-from partsvc.auth.services import check_password
 from partsvc.cli import main
 from partsvc.inventory.models import Move
 from partsvc.platform import migrate

@@ -11,15 +11,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from partsvc.auth.services import set_password
+from partsvc.auth.identity import set_password
 from partsvc.calls.calls import change_call_status, report_call
+from partsvc.calls.customers import create_customer, create_equipment, create_site
+from partsvc.calls.engineers import create_engineer
 from partsvc.calls.models import Call, ServiceRecord
-from partsvc.calls.services import create_customer, create_engineer, create_equipment, create_site
 from partsvc.core.worktime import WorkingCalendar
 from partsvc.inventory.catalog import get_location
 from partsvc.inventory.models import Move, StockLevel
+from partsvc.loans.lending import lend
 from partsvc.loans.models import Loan
-from partsvc.loans.services import lend
 from partsvc.repairs.models import Rma
 from tests.conftest import Clock
 from tests.factories import make_location, make_part, receive

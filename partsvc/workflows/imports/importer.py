@@ -18,13 +18,13 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from partsvc.audit import services as audit
-from partsvc.auth.services import Caller
+from partsvc.audit import trail as audit
+from partsvc.auth.identity import Caller
 from partsvc.core.errors import InvalidRows
 from partsvc.inventory.catalog import adjustment_location
 from partsvc.inventory.ledger_bulk import Arrival, post_moves_in
 from partsvc.inventory.models import Location, Part, StockLevel, Unit
-from partsvc.purchasing.services import waiting_at
+from partsvc.purchasing.orders import waiting_at
 from partsvc.workflows.bookings import serve_waiting_requests
 from partsvc.workflows.imports import rules
 from partsvc.workflows.imports.csvfile import Problems, read_rows

@@ -12,12 +12,13 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from partsvc.audit import services as audit
+from partsvc.audit import trail as audit
+from partsvc.auth.identity import Caller
 from partsvc.auth.models import Role
-from partsvc.auth.services import Caller
 from partsvc.calls.calls import engineer_of, get_call, get_scoped, only_engineer
+from partsvc.calls.customers import get_site
+from partsvc.calls.engineers import get_engineer
 from partsvc.calls.models import Call, Engineer
-from partsvc.calls.services import get_engineer, get_site
 from partsvc.core.businesstime import business_time
 from partsvc.core.errors import Conflict, Forbidden, InvalidInput, UnknownKey
 from partsvc.inventory.catalog import get_location, get_part, get_unit

@@ -9,8 +9,8 @@ from datetime import date, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from partsvc.audit import services as audit
-from partsvc.auth.services import Caller
+from partsvc.audit import trail as audit
+from partsvc.auth.identity import Caller
 from partsvc.core.errors import InvalidInput, UnknownKey
 from partsvc.core.worktime import WorkingCalendar
 from partsvc.workdays.models import CalendarDay

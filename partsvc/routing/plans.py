@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from partsvc.auth.services import Caller
+from partsvc.auth.identity import Caller
 from partsvc.calls.calls import change_call_status, reassign_call
 from partsvc.calls.models import Call
 from partsvc.calls.rules import CallStatus

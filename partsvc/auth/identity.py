@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from partsvc.audit import services as audit
+from partsvc.audit import trail as audit
 from partsvc.auth.models import ROLE_VALUES, ApiToken, Role, User
 from partsvc.core.errors import Conflict, DuplicateKey, InvalidInput, UnknownKey
 
