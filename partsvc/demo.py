@@ -30,7 +30,8 @@ from partsvc.loans import lending as loans
 from partsvc.platform.notify import LogNotifier
 from partsvc.purchasing import orders as purchasing
 from partsvc.purchasing.order_book import LineIn
-from partsvc.repairs import services as repairs
+from partsvc.repairs.intake import ItemIn, create_rma
+from partsvc.repairs.progress import StepIn, StepItem
 from partsvc.workflows.repair_steps import take_repair_step
 from partsvc.workflows.sweep import sweep
 
@@ -213,20 +214,20 @@ def _loans_and_repairs(session: Session, *, now: datetime, by: Caller | None) ->
     overdue; the silver customer has a loaner out for a week."""
     calendar = WorkingCalendar()
     out = now - timedelta(days=16)
-    rma = repairs.create_rma(
+    rma = create_rma(
         session,
         customer="C-HUAWEI-SURVEY",
-        items=[repairs.ItemIn(serial="EQ-0001")],
+        items=[ItemIn(serial="EQ-0001")],
         fault="开机自检失败 / fails its power-on self test",
         now=out,
         calendar=calendar,
         by=by,
     )
     for step, body in (
-        ("authorize", repairs.StepIn(note="Approved by phone")),
+        ("authorize", StepIn(note="Approved by phone")),
         (
             "receive",
-            repairs.StepIn(location="REPAIR-SH", items=[repairs.StepItem(serial="EQ-0001")]),
+            StepIn(location="REPAIR-SH", items=[StepItem(serial="EQ-0001")]),
         ),
     ):
         take_repair_step(session, rma.number, step, body, now=out, calendar=calendar, by=by)

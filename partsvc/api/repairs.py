@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from partsvc.api import repairs_schemas as schemas
 from partsvc.api.resource import ALL_ROLES, Resource, allow, paged
 from partsvc.http.context import calendar, current_session, current_user, now
-from partsvc.repairs import services
+from partsvc.repairs import intake, progress, rmas
 from partsvc.repairs.rules import Step
 from partsvc.workflows.repair_steps import take_repair_step
 
@@ -35,7 +35,7 @@ class Rmas(Resource):
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """RMAs oldest first, by status or customer; ``overdue=true``: past their
         turnaround target and not yet shipped back (R16)."""
-        return paged(query, services.list_rmas, session=current_session(), now=now())
+        return paged(query, rmas.list_rmas, session=current_session(), now=now())
 
     @allow(*STAFF)
     @blp.arguments(schemas.RmaIn)
@@ -44,8 +44,8 @@ class Rmas(Resource):
         """Request an RMA for the items to come back (serials, or SKUs and quantities),
         each with its warranty verdict and the reason (R15). It must be authorized before
         anything is received (R14)."""
-        items = [services.ItemIn(**item) for item in data.pop("items")]
-        rma = services.create_rma(
+        items = [intake.ItemIn(**item) for item in data.pop("items")]
+        rma = intake.create_rma(
             current_session(),
             items=items,
             now=now(),
@@ -62,7 +62,7 @@ class RmaByNumber(Resource):
     @blp.response(200, schemas.RmaOut)
     def get(self, rma: str) -> Any:
         """One RMA: its items with their verdicts, its target and every step."""
-        return services.get_rma(current_session(), rma)
+        return rmas.get_rma(current_session(), rma)
 
 
 @blp.route(f"/rmas/<rma>/<any({STEPS}):step>")
@@ -87,8 +87,8 @@ class RmaStepView(Resource):
         - ``ship``: books the units back to the customer's site, from ``location``
           (default: where they were received). ``close``.
         """
-        body = services.StepIn(
-            items=[services.StepItem(**item) for item in data.pop("items")]
+        body = progress.StepIn(
+            items=[progress.StepItem(**item) for item in data.pop("items")]
             if "items" in data
             else None,
             **data,

@@ -19,6 +19,7 @@ from partsvc.platform.schemas import (
     text,
 )
 from partsvc.repairs.models import REPAIR_PLACES, RMA_STATUSES, Rma, RmaItem, RmaStep
+from partsvc.repairs.rmas import item_label
 from partsvc.repairs.rules import (
     MIXED,
     OUTCOMES,
@@ -27,7 +28,6 @@ from partsvc.repairs.rules import (
     is_overdue,
     overall_verdict,
 )
-from partsvc.repairs.services import item_label
 
 ID = validate.Range(min=1, max=2**31 - 1)
 

@@ -27,7 +27,7 @@ from partsvc.loans.models import Loan
 from partsvc.platform.config import Settings
 from partsvc.purchasing.order_book import get_order, is_late
 from partsvc.repairs.models import Rma
-from partsvc.repairs.services import get_rma
+from partsvc.repairs.rmas import get_rma
 from partsvc.workflows.completion import CONSUMED
 from partsvc.workflows.engineer_day import engineer_day
 from partsvc.workflows.month_figures import month_bounds, month_figures

@@ -18,7 +18,7 @@ from partsvc.purchasing import order_book as orders
 from partsvc.purchasing import orders as purchasing
 from partsvc.purchasing import reorder
 from partsvc.purchasing import requests as part_requests
-from partsvc.repairs.services import list_rmas
+from partsvc.repairs.rmas import list_rmas
 from partsvc.web.pages import attempt, current_caller, db, notice, page, refused
 from partsvc.workflows import bookings
 from partsvc.workflows.imports import importer as imports

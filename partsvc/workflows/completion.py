@@ -23,7 +23,7 @@ from partsvc.core.worktime import WorkingCalendar
 from partsvc.inventory.catalog import get_unit
 from partsvc.inventory.ledger import post_move
 from partsvc.loans.lending import lend
-from partsvc.repairs.services import ItemIn, create_rma
+from partsvc.repairs.intake import ItemIn, create_rma
 
 CONSUMED = "consumed on call"
 

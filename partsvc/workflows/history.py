@@ -15,7 +15,7 @@ from partsvc.inventory.catalog import hidden_from
 from partsvc.inventory.ledger import list_moves
 from partsvc.inventory.models import Unit
 from partsvc.loans.models import Loan
-from partsvc.repairs.services import RmaSerialEvent, rma_events_for_serial
+from partsvc.repairs.rmas import RmaSerialEvent, rma_events_for_serial
 
 HISTORY_LIMIT = 500
 

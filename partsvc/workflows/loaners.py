@@ -10,7 +10,7 @@ from partsvc.auth.identity import Caller
 from partsvc.calls.customers import get_site
 from partsvc.loans.lending import lend
 from partsvc.loans.models import Loan
-from partsvc.repairs.services import rma_of_customer
+from partsvc.repairs.rmas import rma_of_customer
 
 
 def lend_loaner(

@@ -20,7 +20,7 @@ from partsvc.loans.lending import list_loans
 from partsvc.loans.models import Loan
 from partsvc.loans.rules import LoanState, days_overdue
 from partsvc.repairs.models import Rma
-from partsvc.repairs.services import list_rmas
+from partsvc.repairs.rmas import list_rmas
 
 PRIORITIES = ("P1", "P2", "P3")
 OVERDUE_LISTED = 1000

@@ -11,8 +11,9 @@ from partsvc.auth.identity import Caller
 from partsvc.core.worktime import WorkingCalendar
 from partsvc.loans.lending import mark_to_collect, refuse_if_on_loan
 from partsvc.repairs.models import Rma
+from partsvc.repairs.progress import StepIn
 from partsvc.repairs.rules import Step
-from partsvc.repairs.services import StepIn, take_step
+from partsvc.repairs.steps import take_step
 
 
 def take_repair_step(
@@ -25,7 +26,7 @@ def take_repair_step(
     calendar: WorkingCalendar,
     by: Caller | None = None,
 ) -> Rma:
-    """Take one step of the RMA (``repairs.services.take_step``) and keep its loans in
+    """Take one step of the RMA (``repairs.steps.take_step``) and keep its loans in
     step: a receipt refuses a unit out on loan (it moves only through its loan), and
     shipping the repaired unit back marks the loaner to collect, by the engineer named."""
     if step == Step.RECEIVE:

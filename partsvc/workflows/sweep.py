@@ -18,7 +18,7 @@ from partsvc.calls.sweep import generate_preventive_visits, raise_alerts
 from partsvc.core.worktime import WorkingCalendar
 from partsvc.loans.reminders import deliver_reminders, record_reminders
 from partsvc.platform.notify import Notifier
-from partsvc.repairs.services import escalate_overdue_rmas
+from partsvc.repairs.rmas import escalate_overdue_rmas
 from partsvc.routing.pickups import release_stale_pickups
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from partsvc.inventory.models import Move, Unit
 from partsvc.repairs.models import Rma, RmaStep
-from partsvc.repairs.services import escalate_overdue_rmas, rma_events_for_serial
+from partsvc.repairs.rmas import escalate_overdue_rmas, rma_events_for_serial
 
 # The clock starts on Friday 2026-11-20 at 10:00 in Shanghai: the failure date is 2026-11-20.
 
@@ -553,7 +553,7 @@ def test_an_rma_past_its_target_is_listed_overdue_and_escalated_once(
     assert [rma["number"] for rma in ok(rest)["items"]] == [waiting["number"]]
 
     rma_id = session.scalar(select(Rma.id).where(Rma.status == "received"))
-    with caplog.at_level(logging.WARNING, logger="partsvc.repairs.services"):
+    with caplog.at_level(logging.WARNING, logger="partsvc.repairs.rmas"):
         assert escalate_overdue_rmas(session, clock.now) == [rma_id]
         assert escalate_overdue_rmas(session, clock.now) == []
     session.commit()
