@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from partsvc.api import loans_schemas as schemas
 from partsvc.api.resource import ALL_ROLES, Resource, allow, paged
 from partsvc.http.context import current_session, current_user, now
-from partsvc.loans import lending
+from partsvc.loans import holds, lending
 from partsvc.loans.rules import LoanTerms
 from partsvc.workflows.loaners import lend_loaner
 
@@ -88,7 +88,7 @@ class LoanerReservations(Resource):
     @blp.response(200, schemas.ReservationList)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Loaners held for planned visits (up to 500); an engineer sees their calls' only."""
-        items = lending.list_reservations(current_session(), caller=current_user(), **query)
+        items = holds.list_reservations(current_session(), caller=current_user(), **query)
         return {"items": items, "next": None}
 
     @allow(*PLANNERS)
@@ -97,7 +97,7 @@ class LoanerReservations(Resource):
     def post(self, data: dict[str, Any]) -> Any:
         """Hold a loaner of a model (or a named unit) for a call's visit, so it is not lent
         elsewhere; a lent unit cannot be held."""
-        return lending.reserve_loaner(current_session(), now=now(), by=current_user(), **data)
+        return holds.reserve_loaner(current_session(), now=now(), by=current_user(), **data)
 
 
 @blp.route(f"/loaner-reservations/<{ID}:reservation_id>/release")
@@ -106,7 +106,7 @@ class LoanerReservationRelease(Resource):
     @blp.response(200, schemas.ReservationOut)
     def post(self, reservation_id: int) -> Any:
         """Let the held loaner go back to the pool."""
-        return lending.release_reservation(current_session(), reservation_id)
+        return holds.release_reservation(current_session(), reservation_id)
 
 
 @blp.route("/loan-policy")

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 from partsvc.http.context import current_session, now, zone
 from partsvc.loans.lending import loan_terms
 from partsvc.loans.models import CONDITIONS, Loan
-from partsvc.loans.rules import LoanState, LoanTerms, days_overdue, loan_state
+from partsvc.loans.rules import LoanState, LoanStatus, LoanTerms, days_overdue, loan_state
 from partsvc.platform.schemas import (
     InputSchema,
     PageQuery,
@@ -105,10 +105,10 @@ class LoanOut(Schema):
         return f"RMA-{loan.rma_id:06d}" if loan.rma_id else None
 
     def _state(self, loan: Loan) -> str:
-        return loan_state(loan.due_at, loan.status == "returned", now(), _terms()).value
+        return loan_state(loan.due_at, loan.status == LoanStatus.RETURNED, now(), _terms()).value
 
     def _days_overdue(self, loan: Loan) -> int:
-        if loan.status == "returned":
+        if loan.status == LoanStatus.RETURNED:
             return 0
         return days_overdue(loan.due_at, now(), zone())
 

@@ -1,5 +1,5 @@
 """Loans (R10–R13): a loaner placed on site through the ledger, due back in 15 days,
-extended with a reason, returned with its condition; reservations for planned visits."""
+extended with a reason, returned with its condition."""
 
 from __future__ import annotations
 
@@ -21,12 +21,13 @@ from partsvc.calls.engineers import get_engineer
 from partsvc.calls.models import Call, Engineer
 from partsvc.core.businesstime import business_time
 from partsvc.core.errors import Conflict, Forbidden, InvalidInput, UnknownKey
-from partsvc.inventory.catalog import get_location, get_part, get_unit
+from partsvc.inventory.catalog import get_location, get_unit
 from partsvc.inventory.ledger import claim_moves, post_move
 from partsvc.inventory.models import Location, Unit
 from partsvc.inventory.rules import LocationKind, holds_stock
-from partsvc.loans.models import Loan, LoanerReservation, LoanExtension, LoanPolicy
-from partsvc.loans.rules import LoanState, LoanTerms, due_at, latest_due
+from partsvc.loans.holds import active_reservation, locked_unit
+from partsvc.loans.models import Loan, LoanExtension, LoanPolicy
+from partsvc.loans.rules import HoldStatus, LoanState, LoanStatus, LoanTerms, due_at, latest_due
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +62,6 @@ def set_loan_terms(session: Session, terms: LoanTerms) -> LoanTerms:
     return terms
 
 
-# ---------------------------------------------------------------- lending
-
-
 def lend(
     session: Session,
     *,
@@ -81,7 +79,7 @@ def lend(
     two people lending one unit at once get one loan and one 409. ``rma_id`` is the RMA
     the loan covers, already checked to be the site's customer's
     (``workflows.loaners.lend_loaner`` looks it up by number)."""
-    unit = _locked_unit(session, get_unit(session, serial))
+    unit = locked_unit(session, get_unit(session, serial))
     if not unit.part.loaner:
         raise InvalidInput(
             f"{serial} is a {unit.part.sku}, which is not a loaner model.",
@@ -96,7 +94,7 @@ def lend(
             location=unit.location.code,
         )
     the_call = get_call(session, call, caller=by) if call is not None else None
-    held = _active_reservation(session, unit.id)
+    held = active_reservation(session, unit.id)
     if held is not None and (the_call is None or held.call_id != the_call.id):
         raise Conflict(
             f"Loaner {serial} is reserved for call {held.call_id}.",
@@ -132,7 +130,7 @@ def lend(
         rma_id=rma_id,
         engineer_id=person.id if person else None,
         from_location_id=source.id,
-        status="open",
+        status=LoanStatus.OPEN,
         out_at=out,
         due_at=due_at(out, loan_terms(session)),
         out_move_id=move.id,
@@ -146,19 +144,10 @@ def lend(
         raise Conflict(f"Loaner {serial} was just lent by someone else.", serial=serial) from exc
     claim_moves(session, [move.id], f"LOAN-{loan.id}")
     if held is not None:
-        held.status = "lent"
+        held.status = HoldStatus.LENT
         held.loan_id = loan.id
     session.flush()
     return loan
-
-
-def _locked_unit(session: Session, unit: Unit) -> Unit:
-    """The unit's row locked until commit (PostgreSQL): a hold and a loan of one unit
-    happen one after the other, each seeing the other's outcome."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Unit.id).where(Unit.id == unit.id).with_for_update())
-        session.refresh(unit)
-    return unit
 
 
 def _engineer_may_use(session: Session, location: Location, by: Caller | None, verb: str) -> None:
@@ -202,7 +191,7 @@ def extend(
     """Push the due date back (R11). Past the policy's furthest date only an admin with
     ``override`` may, and the override is recorded with the reason."""
     loan = get_loan(session, loan_id, for_update=True, caller=by)
-    if loan.status != "open":
+    if loan.status != LoanStatus.OPEN:
         raise Conflict(f"Loan {loan_id} is {loan.status}; it cannot be extended.")
     if override and (by is None or by.role != Role.ADMIN):
         raise Forbidden("Only an admin overrides the loan policy.", allowed_roles=["admin"])
@@ -259,7 +248,7 @@ def return_loan(
     """Book the loaner back (R13) with its condition. A damaged unit goes to a repair
     location, never to free stock: named, or the repair bench if there is one."""
     loan = get_loan(session, loan_id, for_update=True, caller=by)
-    if loan.status != "open":
+    if loan.status != LoanStatus.OPEN:
         raise Conflict(f"Loan {loan_id} was returned on {loan.returned_at}.", loan=loan_id)
     target = _return_location(session, loan, condition, location)
     _engineer_may_use(session, target, by, "return to")
@@ -280,7 +269,7 @@ def return_loan(
         by=by,
     )
     claim_moves(session, [move.id], f"LOAN-{loan.id}")
-    loan.status = "returned"
+    loan.status = LoanStatus.RETURNED
     loan.returned_at = when
     loan.return_location_id = target.id
     loan.condition = condition
@@ -330,7 +319,7 @@ def refuse_if_on_loan(session: Session, serials: Sequence[str]) -> None:
     loan = session.scalar(
         select(Loan)
         .join(Unit, Unit.id == Loan.unit_id)
-        .where(Unit.serial.in_(list(serials)), Loan.status == "open")
+        .where(Unit.serial.in_(list(serials)), Loan.status == LoanStatus.OPEN)
         .limit(1)
     )
     if loan is not None:
@@ -346,16 +335,15 @@ def mark_to_collect(session: Session, rma_id: int, collector: str | None = None)
     """The customer's repaired unit is on its way back (R13): their loaner is to collect,
     by the engineer delivering it when one is named (they see it in their day)."""
     by_whom = get_engineer(session, collector) if collector else None
-    loans = list(session.scalars(select(Loan).where(Loan.rma_id == rma_id, Loan.status == "open")))
+    loans = list(
+        session.scalars(select(Loan).where(Loan.rma_id == rma_id, Loan.status == LoanStatus.OPEN))
+    )
     for loan in loans:
         loan.to_collect = True
         if by_whom is not None:
             loan.collector_id = by_whom.id
     session.flush()
     return loans
-
-
-# ---------------------------------------------------------------- reading
 
 
 def get_loan(
@@ -394,131 +382,14 @@ def list_loans(
         query = query.where(Loan.to_collect.is_(to_collect))
     terms = loan_terms(session)
     if state == LoanState.RETURNED:
-        query = query.where(Loan.status == "returned")
+        query = query.where(Loan.status == LoanStatus.RETURNED)
     elif state == LoanState.OPEN:
-        query = query.where(Loan.status == "open")
+        query = query.where(Loan.status == LoanStatus.OPEN)
     elif state == LoanState.OVERDUE:
-        query = query.where(Loan.status == "open", Loan.due_at < now)
+        query = query.where(Loan.status == LoanStatus.OPEN, Loan.due_at < now)
     elif state == LoanState.DUE_SOON:
         soon = now + timedelta(days=terms.due_soon_days)
-        query = query.where(Loan.status == "open", and_(Loan.due_at >= now, Loan.due_at <= soon))
-    return list(session.scalars(query).unique())
-
-
-# ---------------------------------------------------------------- reservations
-
-
-def _active_reservation(session: Session, unit_id: int) -> LoanerReservation | None:
-    return session.scalar(
-        select(LoanerReservation).where(
-            LoanerReservation.unit_id == unit_id, LoanerReservation.status == "active"
-        )
-    )
-
-
-def reserve_loaner(
-    session: Session,
-    *,
-    call: int,
-    now: datetime,
-    sku: str | None = None,
-    serial: str | None = None,
-    by: Caller | None = None,
-) -> LoanerReservation:
-    """Hold a loaner for a planned visit so it is not lent elsewhere: a named unit, or any
-    free unit of the model (in a warehouse or a van, neither lent nor held)."""
-    if (sku is None) == (serial is None):
-        raise InvalidInput(
-            "Name the loaner model (sku) or the unit (serial), one of them.",
-            errors={"sku": ["Exactly one of sku, serial."]},
-        )
-    the_call = get_call(session, call)
-    unit = _named_unit(session, serial) if serial else _free_unit(session, sku or "")
-    reservation = LoanerReservation(
-        unit_id=unit.id,
-        call_id=the_call.id,
-        status="active",
-        reserved_at=now,
-        user_id=by.id if by else None,
-    )
-    session.add(reservation)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"Loaner {unit.serial} was just reserved by someone else.") from exc
-    return reservation
-
-
-def _named_unit(session: Session, serial: str) -> Unit:
-    unit = _locked_unit(session, get_unit(session, serial))
-    if not unit.part.loaner:
-        raise InvalidInput(f"{serial} is not a loaner.", errors={"serial": ["Not a loaner."]})
-    if not holds_stock(unit.location.kind):
-        raise Conflict(
-            f"Loaner {serial} is at {unit.location.code}: a lent unit cannot be reserved.",
-            serial=serial,
-            location=unit.location.code,
-        )
-    if _active_reservation(session, unit.id) is not None:
-        raise Conflict(f"Loaner {serial} is already reserved.", serial=serial)
-    return unit
-
-
-def _free_unit(session: Session, sku: str) -> Unit:
-    part = get_part(session, sku)
-    if not part.loaner:
-        raise InvalidInput(f"{sku} is not a loaner model.", errors={"sku": ["Not a loaner."]})
-    held = select(LoanerReservation.unit_id).where(LoanerReservation.status == "active")
-    query = (
-        select(Unit)
-        .join(Location, Location.id == Unit.location_id)
-        .where(
-            Unit.part_id == part.id,
-            Location.kind.in_([LocationKind.WAREHOUSE, LocationKind.VAN]),
-            Unit.id.not_in(held),
-        )
-        .order_by(Unit.id)
-        .limit(1)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        # A unit being lent or held right now is skipped, not waited for.
-        query = query.with_for_update(of=Unit, skip_locked=True)
-    unit = session.scalars(query).first()
-    if unit is None:
-        raise Conflict(f"No free loaner of {sku} to reserve.", sku=sku)
-    return unit
-
-
-def release_reservation(session: Session, reservation_id: int) -> LoanerReservation:
-    reservation = session.get(LoanerReservation, reservation_id)
-    if reservation is None:
-        raise UnknownKey(f"No loaner reservation {reservation_id}.")
-    if reservation.status != "active":
-        raise Conflict(f"Reservation {reservation_id} is {reservation.status}.")
-    reservation.status = "released"
-    session.flush()
-    return reservation
-
-
-def list_reservations(
-    session: Session,
-    *,
-    call: int | None = None,
-    active: bool | None = None,
-    caller: Caller | None = None,
-) -> list[LoanerReservation]:
-    """Loaners held for visits; an engineer sees those held for their own calls."""
-    query = select(LoanerReservation).order_by(LoanerReservation.id).limit(500)
-    mine = only_engineer(session, caller)
-    if mine is not None:
-        query = query.join(Call, Call.id == LoanerReservation.call_id).where(
-            Call.engineer_id == mine
-        )
-    if call is not None:
-        query = query.where(LoanerReservation.call_id == call)
-    if active is not None:
         query = query.where(
-            LoanerReservation.status == "active" if active else LoanerReservation.status != "active"
+            Loan.status == LoanStatus.OPEN, and_(Loan.due_at >= now, Loan.due_at <= soon)
         )
     return list(session.scalars(query).unique())

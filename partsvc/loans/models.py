@@ -18,11 +18,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from partsvc.loans.rules import HoldStatus, LoanStatus
 from partsvc.platform.db import Base, UTCDateTime, one_of, utcnow
 
 CONDITIONS = ("ok", "damaged", "missing_accessories")
-LOAN_STATUSES = ("open", "returned")
-RESERVATION_STATUSES = ("active", "lent", "released")
+LOAN_STATUSES = tuple(LoanStatus)
+RESERVATION_STATUSES = tuple(HoldStatus)
 REMINDER_KINDS = ("due_soon", "overdue")
 
 

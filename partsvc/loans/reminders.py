@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from partsvc.loans.lending import loan_terms
 from partsvc.loans.models import Loan, Reminder
-from partsvc.loans.rules import LoanState, days_overdue, loan_state
+from partsvc.loans.rules import LoanState, LoanStatus, days_overdue, loan_state
 from partsvc.platform.notify import Notifier
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,9 @@ def record_reminders(session: Session, *, now: datetime, zone: ZoneInfo) -> list
     terms = loan_terms(session)
     today = now.astimezone(zone).date()
     written = []
-    for loan in session.scalars(select(Loan).where(Loan.status == "open").order_by(Loan.id)):
+    for loan in session.scalars(
+        select(Loan).where(Loan.status == LoanStatus.OPEN).order_by(Loan.id)
+    ):
         state = loan_state(loan.due_at, False, now, terms)
         if state not in (LoanState.DUE_SOON, LoanState.OVERDUE):
             continue

@@ -17,7 +17,24 @@ class LoanTerms:
     due_soon_days: int = 2
 
 
+class LoanStatus(StrEnum):
+    """What a loan row records: out on the site, or back."""
+
+    OPEN = "open"
+    RETURNED = "returned"
+
+
+class HoldStatus(StrEnum):
+    """A loaner hold: still holding the unit, turned into a loan, or let go."""
+
+    ACTIVE = "active"
+    LENT = "lent"
+    RELEASED = "released"
+
+
 class LoanState(StrEnum):
+    """How a loan stands today (R12), computed from its status and due date."""
+
     OPEN = "open"
     DUE_SOON = "due_soon"
     OVERDUE = "overdue"

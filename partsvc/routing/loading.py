@@ -18,7 +18,7 @@ from partsvc.calls.rules import CallStatus
 from partsvc.core.worktime import WorkingCalendar
 from partsvc.inventory.models import Location, Part, StockLevel
 from partsvc.routing import problem as p
-from partsvc.routing.models import DayPlan, PlanRoute, PlanStop
+from partsvc.routing.models import DayPlan, PlanRoute, PlanStatus, PlanStop
 from partsvc.routing.travel import Point, TravelSource
 
 OPEN = (CallStatus.NEW, CallStatus.ASSIGNED)
@@ -80,7 +80,7 @@ def load_day(
         .join(PlanRoute, PlanStop.route_id == PlanRoute.id)
         .join(DayPlan, PlanRoute.plan_id == DayPlan.id)
         .where(
-            DayPlan.status == "published",
+            DayPlan.status == PlanStatus.PUBLISHED,
             DayPlan.day != day,
             DayPlan.day >= today,
             PlanStop.kind == "call",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -22,7 +23,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from partsvc.platform.db import Base, UTCDateTime, one_of, utcnow
 
-PLAN_STATUSES = ("draft", "published", "replaced")
+
+class PlanStatus(StrEnum):
+    """A plan is a draft until published; a newer published plan of its day replaces it."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    REPLACED = "replaced"
+
+
+PLAN_STATUSES = tuple(PlanStatus)
 STOP_KINDS = ("call", "pickup")
 
 
@@ -44,7 +54,7 @@ class DayPlan(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(Date, index=True)
-    status: Mapped[str] = mapped_column(String(16), default="draft")
+    status: Mapped[str] = mapped_column(String(16), default=PlanStatus.DRAFT)
     planned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     time_limit_s: Mapped[float] = mapped_column(Float)

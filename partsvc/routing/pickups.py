@@ -18,7 +18,7 @@ from partsvc.core.errors import Conflict, UnknownKey
 from partsvc.inventory.ledger import post_move
 from partsvc.inventory.models import Part
 from partsvc.inventory.reservations import release
-from partsvc.routing.models import DayPlan, PlanRoute, PlanStop
+from partsvc.routing.models import DayPlan, PlanRoute, PlanStatus, PlanStop
 
 
 def collect_pickup(
@@ -43,7 +43,7 @@ def collect_pickup(
     mine = only_engineer(session, by)
     if mine is not None and mine != route.engineer_id:
         raise unknown  # an engineer collects their own pick-ups; another's looks unknown
-    if plan.status != "published":
+    if plan.status != PlanStatus.PUBLISHED:
         raise Conflict(f"Plan {plan_id} is {plan.status}; only a published plan's pick-ups.")
     if stop.collected_at is not None:
         raise Conflict(f"Pick-up {stop_id} was collected at {stop.collected_at.isoformat()}.")
@@ -79,7 +79,7 @@ def release_stale_pickups(session: Session, *, today: date, now: datetime) -> in
         .join(PlanRoute, PlanStop.route_id == PlanRoute.id)
         .join(DayPlan, PlanRoute.plan_id == DayPlan.id)
         .where(
-            DayPlan.status == "published",
+            DayPlan.status == PlanStatus.PUBLISHED,
             DayPlan.day < today,
             PlanStop.kind == "pickup",
             PlanStop.collected_at.is_(None),

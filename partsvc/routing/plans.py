@@ -23,7 +23,7 @@ from partsvc.inventory.reservations import release, reserve
 from partsvc.routing import problem as p
 from partsvc.routing.insertion import Candidate, insert_call, rank_candidates
 from partsvc.routing.loading import OPEN, Loaded
-from partsvc.routing.models import DayPlan, PlanRoute, PlanStop, PlanUnassigned
+from partsvc.routing.models import DayPlan, PlanRoute, PlanStatus, PlanStop, PlanUnassigned
 
 
 def save_plan(
@@ -40,7 +40,7 @@ def save_plan(
     """Store a solved plan as a draft."""
     stored = DayPlan(
         day=loaded.day,
-        status="draft",
+        status=PlanStatus.DRAFT,
         planned_at=now,
         time_limit_s=time_limit_s,
         solve_seconds=solve_seconds,
@@ -118,18 +118,18 @@ def publish_plan(
     the plan was made, or a part is no longer there (409).
     """
     plan = get_plan(session, plan_id, for_update=True)
-    if plan.status != "draft":
+    if plan.status != PlanStatus.DRAFT:
         raise Conflict(f"Plan {plan_id} is {plan.status}; only a draft is published.")
     if plan.day < today:
         raise Conflict(f"Plan {plan_id} is for {plan.day}, a day that is over.")
     kept = {stop.call_id for route in plan.routes for stop in route.stops if stop.kind == "call"}
     for older in session.scalars(
         select(DayPlan)
-        .where(DayPlan.day == plan.day, DayPlan.status == "published")
+        .where(DayPlan.day == plan.day, DayPlan.status == PlanStatus.PUBLISHED)
         .with_for_update()
     ):
         _release_pickups(session, older.routes, now)
-        older.status = "replaced"
+        older.status = PlanStatus.REPLACED
         for route in older.routes:
             for stop in route.stops:
                 if stop.kind == "call" and stop.call_id not in kept:
@@ -141,7 +141,7 @@ def publish_plan(
                 _reserve_pickup(session, stop)
             elif not stop.frozen:
                 _assign(session, stop.call_id, route.engineer.code, now=now, by=by)
-    plan.status = "published"
+    plan.status = PlanStatus.PUBLISHED
     plan.published_at = now
     session.flush()
     return plan
@@ -264,7 +264,7 @@ def candidates_for(
 
 
 def _still_current(plan: DayPlan) -> None:
-    if plan.status not in ("draft", "published"):
+    if plan.status not in (PlanStatus.DRAFT, PlanStatus.PUBLISHED):
         raise Conflict(
             f"Plan {plan.id} is {plan.status}; work on the day's current plan.", plan=plan.id
         )
@@ -316,7 +316,7 @@ def assign_into_plan(
                 raise Conflict(f"Call {call_id} is already in plan {plan.id}.", call=call_id)
     old = next((row for row in plan.routes if row.engineer_id == loaded.engineers[engineer]), None)
     if old is not None:
-        if plan.status == "published":
+        if plan.status == PlanStatus.PUBLISHED:
             _release_pickups(session, [old], now)
         plan.routes.remove(old)
         session.flush()
@@ -330,7 +330,7 @@ def assign_into_plan(
     plan.routes.append(new)
     plan.unassigned = [u for u in plan.unassigned if u.call_id != call_id]
     session.flush()
-    if plan.status == "published":
+    if plan.status == PlanStatus.PUBLISHED:
         for stop in new.stops:
             if stop.kind == "pickup" and stop.collected_at is None:
                 _reserve_pickup(session, stop)
@@ -348,7 +348,7 @@ def current_plan(session: Session, day: date) -> DayPlan | None:
     """The day's newest plan still in play: a draft being looked at, or the published one."""
     return session.scalar(
         select(DayPlan)
-        .where(DayPlan.day == day, DayPlan.status.in_(("draft", "published")))
+        .where(DayPlan.day == day, DayPlan.status.in_((PlanStatus.DRAFT, PlanStatus.PUBLISHED)))
         .order_by(DayPlan.id.desc())
         .limit(1)
     )

@@ -21,7 +21,8 @@ from partsvc.core.worktime import WorkingCalendar
 from partsvc.inventory.ledger import list_stock
 from partsvc.inventory.models import StockLevel
 from partsvc.loans.models import Loan
-from partsvc.routing.models import DayPlan, PlanRoute
+from partsvc.loans.rules import LoanStatus
+from partsvc.routing.models import DayPlan, PlanRoute, PlanStatus
 
 VAN_LINES = 5000  # a van carries tens to hundreds of part numbers, never this many
 
@@ -67,7 +68,7 @@ def engineer_day(
         select(Loan)
         .where(
             or_(Loan.engineer_id == engineer.id, Loan.collector_id == engineer.id),
-            Loan.status == "open",
+            Loan.status == LoanStatus.OPEN,
         )
         .order_by(Loan.to_collect.desc(), Loan.due_at, Loan.id)
     ).unique()
@@ -76,7 +77,7 @@ def engineer_day(
         .join(DayPlan, PlanRoute.plan_id == DayPlan.id)
         .where(
             DayPlan.day == day,
-            DayPlan.status == "published",
+            DayPlan.status == PlanStatus.PUBLISHED,
             PlanRoute.engineer_id == engineer.id,
         )
     ).first()
