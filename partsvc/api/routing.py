@@ -17,11 +17,11 @@ from partsvc.http.context import (
     current_user,
     database,
     now,
+    plan_order,
     plan_queue,
     settings,
     today,
 )
-from partsvc.platform.db import utcnow
 from partsvc.routing import pickups, plans
 from partsvc.routing.travel import travel_source
 from partsvc.workflows import plan_jobs as jobs
@@ -59,14 +59,7 @@ class Plans(MethodView):
             user = authorize(session, frozenset(PLANNERS))
         g.pop("session", None)
         queue = plan_queue()
-        order = jobs.PlanOrder(
-            day=data["date"],
-            now=now(),
-            sent_at=utcnow(),
-            time_limit_s=data["time_limit_s"] or settings().plan_time_limit_s,
-            by=user,
-            client=request.remote_addr,
-        )
+        order = plan_order(data["date"], by=user, time_limit_s=data["time_limit_s"])
         if queue is not None and _prefers_async():
             planning.check_day(order.day, today())
             job = queue.submit(order)

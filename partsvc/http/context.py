@@ -18,8 +18,9 @@ from partsvc.auth.identity import Caller
 from partsvc.core.errors import InvalidInput
 from partsvc.core.worktime import WorkingCalendar
 from partsvc.platform.config import Settings
-from partsvc.platform.db import Database
+from partsvc.platform.db import Database, utcnow
 from partsvc.workdays.calendar_days import working_calendar
+from partsvc.workflows.plan_jobs import PlanOrder
 
 if TYPE_CHECKING:
     from partsvc.workflows.plan_jobs import PlanQueue
@@ -154,4 +155,18 @@ def audit_request(session: Session, *, created: str | None = None) -> None:
         route=rule.rule if rule is not None else request.path,
         args=dict(request.view_args or {}),
         created=created,
+    )
+
+
+def plan_order(day: date, *, by: Caller, time_limit_s: float | None = None) -> PlanOrder:
+    """An order to plan ``day`` as this request asks it, for the board and the API alike:
+    the business clock and the real one, the time limit (the deployment's unless given),
+    who asks and from where."""
+    return PlanOrder(
+        day=day,
+        now=now(),
+        sent_at=utcnow(),
+        time_limit_s=time_limit_s or settings().plan_time_limit_s,
+        by=by,
+        client=request.remote_addr,
     )

@@ -19,6 +19,7 @@ from partsvc.http.context import (
     calendar,
     database,
     now,
+    plan_order,
     plan_queue,
     settings,
     sla_warning,
@@ -27,7 +28,6 @@ from partsvc.http.context import (
 )
 from partsvc.inventory.models import Location
 from partsvc.inventory.rules import LocationKind
-from partsvc.platform.db import utcnow
 from partsvc.routing import plans
 from partsvc.routing.models import DayPlan
 from partsvc.routing.travel import travel_source
@@ -77,14 +77,7 @@ def plan_the_day() -> Any:
     day = calendar().planning_day(now())
     db().rollback()  # the planner reads and writes in its own transactions (rule 4)
     queue = plan_queue()
-    order = jobs.PlanOrder(
-        day=day,
-        now=now(),
-        sent_at=utcnow(),
-        time_limit_s=settings().plan_time_limit_s,
-        by=current_caller(),
-        client=request.remote_addr,
-    )
+    order = plan_order(day, by=current_caller())
     try:
         if queue is not None and request.headers.get("X-Requested-With") == "fetch":
             job = queue.submit(order)
