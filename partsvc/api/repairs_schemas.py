@@ -6,8 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from partsvc.auth.models import User
-from partsvc.http.context import current_session, now
+from partsvc.http.context import now
 from partsvc.platform.schemas import (
     SANE_DATES,
     InputSchema,
@@ -18,7 +17,7 @@ from partsvc.platform.schemas import (
     sane_instant,
     text,
 )
-from partsvc.repairs.models import REPAIR_PLACES, RMA_STATUSES, Rma, RmaItem, RmaStep
+from partsvc.repairs.models import REPAIR_PLACES, RMA_STATUSES, Rma, RmaItem
 from partsvc.repairs.rmas import item_label
 from partsvc.repairs.rules import (
     MIXED,
@@ -159,14 +158,11 @@ class RmaItemOut(Schema):
 class RmaStepOut(Schema):
     status = fields.String()
     at = fields.AwareDateTime()
-    by = fields.Method("_by", metadata={"type": "string", "nullable": True})
+    by = fields.Function(
+        lambda step: step.user.username if step.user else None,
+        metadata={"type": "string", "nullable": True},
+    )
     note = fields.String(allow_none=True)
-
-    def _by(self, step: RmaStep) -> str | None:
-        if step.user_id is None:
-            return None
-        user = current_session().get(User, step.user_id)
-        return user.username if user else None
 
 
 def _warranty(rma: Rma) -> dict[str, str] | None:
