@@ -4,6 +4,11 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export PARTSVC_DATABASE_URL ?= sqlite:///$(CURDIR)/instance/partsvc.db
 export PARTSVC_INSTANCE_DIR ?= $(CURDIR)/instance
+# The suite runs on this many processes (pytest-xdist), each test file on one of them.
+TEST_WORKERS ?= 2
+# schemathesis reports its operations as subtests under pytest-xdist and then runs far
+# fewer examples: the API fuzz runs on its own, in one process.
+FUZZ := tests/api/test_schema_fuzz.py
 
 .PHONY: demo test lint install clean-demo bench wheel-check
 
@@ -24,7 +29,8 @@ demo: install
 
 ## make test: lint, types, architecture contracts, security checks, then the whole test suite
 test: install lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15 --ignore=$(FUZZ)
+	$(BIN)/python -m pytest $(FUZZ)
 
 lint: install
 	$(BIN)/ruff check .

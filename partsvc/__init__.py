@@ -69,7 +69,7 @@ def create_app(
         OPENAPI_SWAGGER_UI_URL="/api/v1/docs/static/",
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,  # a count of thousands of serials fits
-        # (CSV imports take more: partsvc.imports.api.MAX_FILE_BYTES, see raise_body_limit)
+        # (CSV imports take more: partsvc.api.imports.MAX_FILE_BYTES, see raise_body_limit)
         PARTSVC_SETTINGS=settings,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 from partsvc import create_app
@@ -71,8 +71,26 @@ def _reset_postgres(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = os.environ.get("PARTSVC_TEST_DATABASE_URL")
+def postgres_url() -> str | None:
+    """PARTSVC_TEST_DATABASE_URL; under pytest-xdist, a database of each worker's own
+    beside it (``test_gw0``, ``test_gw1``, made afresh), so workers never share rows."""
+    base = os.environ.get("PARTSVC_TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not base or not worker:
+        return base
+    url = make_url(base)
+    name = f"{url.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory, postgres_url: str | None) -> str:
+    url = postgres_url
     if url:
         _reset_postgres(url)
     else:
@@ -149,11 +167,13 @@ def auth(tokens: dict[str, str]) -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def own_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def own_database(
+    tmp_path_factory: pytest.TempPathFactory, postgres_url: str | None
+) -> Iterator[str]:
     """A migrated database of the module's own, for tests whose other processes commit
     for real (servers, workers): a new SQLite file, or a new PostgreSQL schema dropped
     afterwards. The shared test database stays as the rolled-back tests expect it."""
-    base = os.environ.get("PARTSVC_TEST_DATABASE_URL")
+    base = postgres_url
     if not base:
         url = f"sqlite:///{tmp_path_factory.mktemp('own') / 'partsvc.db'}"
         migrate.upgrade(url)

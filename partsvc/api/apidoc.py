@@ -31,7 +31,7 @@ TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
 
 
 class ProblemSchema(Schema):
-    """An RFC 9457 problem, as ``partsvc.problems`` renders every error."""
+    """An RFC 9457 problem, as ``partsvc.http.problems`` renders every error."""
 
     class Meta:
         unknown = INCLUDE  # a problem may carry more members (allowed_roles, sku, ...)

@@ -23,7 +23,7 @@ _COUNT = "partsvc.audit.recorded"
 
 
 class Actor(Protocol):
-    """Who acts, as the audit trail signs it (``auth.services.Caller`` is one)."""
+    """Who acts, as the audit trail signs it (``auth.identity.Caller`` is one)."""
 
     @property
     def id(self) -> int: ...

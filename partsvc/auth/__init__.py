@@ -1,4 +1,5 @@
-"""Users, roles and API tokens; ``partsvc.auth.http`` checks them on each request."""
+"""Users, roles, API tokens and passwords; ``partsvc.api.resource`` checks a token on each
+API request, ``partsvc.web.pages`` the login cookie on each page."""
 
 from partsvc.auth.models import ROLE_VALUES, ApiToken, Role, User
 

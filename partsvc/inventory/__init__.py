@@ -1,1 +1,1 @@
-"""Parts, locations and the stock ledger; later vendor orders, part requests, loaners, RMAs."""
+"""Parts, locations and the stock ledger: the tier every other domain moves stock through."""

@@ -45,7 +45,7 @@ class TravelSource(Protocol):
 
 
 class TravelSettings(Protocol):
-    """The part of `partsvc.config.Settings` that `travel_source` reads."""
+    """The part of `partsvc.platform.config.Settings` that `travel_source` reads."""
 
     @property
     def osrm_url(self) -> str | None: ...
