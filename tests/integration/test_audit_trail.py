@@ -60,11 +60,14 @@ def _cli(database, clock, *args):
     return result
 
 
-def _actions(session, key):
+def _token_actions(session, key):
+    """The audit actions on one token (other tests' committed rows may share its key)."""
     session.expire_all()
     return list(
         session.scalars(
-            select(AuditEvent.action).where(AuditEvent.subject_key == key).order_by(AuditEvent.id)
+            select(AuditEvent.action)
+            .where(AuditEvent.subject_kind == "token", AuditEvent.subject_key == key)
+            .order_by(AuditEvent.id)
         )
     )
 
@@ -79,7 +82,7 @@ def test_creating_a_user_on_the_command_line_is_audited(database, session, clock
         "cli",
     )
     token = session.scalar(select(ApiToken).join(User).where(User.username == "li.na"))
-    assert _actions(session, str(token.id)) == ["token.issued"]
+    assert _token_actions(session, str(token.id)) == ["token.issued"]
 
 
 def test_the_command_line_lists_and_revokes_a_users_tokens(database, session, clock):
@@ -96,5 +99,5 @@ def test_the_command_line_lists_and_revokes_a_users_tokens(database, session, cl
     assert "revoked already" in again.output
     session.expire_all()
     assert session.get(ApiToken, token.id).revoked_at == clock.now
-    assert _actions(session, str(token.id)) == ["token.issued", "token.revoked"]
+    assert _token_actions(session, str(token.id)) == ["token.issued", "token.revoked"]
     assert "revoked 2026-11-20" in _cli(database, clock, "users", "tokens", "zhao").output
