@@ -34,7 +34,7 @@ class TokenOut(Schema):
 
 
 class IssuedTokenOut(Schema):
-    """A token just issued (``services.IssuedToken``): its row's fields and the token."""
+    """A token just issued (``auth.identity.IssuedToken``): its row's fields and the token."""
 
     id = fields.Integer(attribute="row.id")
     user = fields.String(attribute="row.user.username")

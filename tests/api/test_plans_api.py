@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.test_sweep import run_sweep
+from tests.workflows.test_sweep import run_sweep
 
 DAY = "2026-11-20"  # the test clock's Friday, 10:00 in Shanghai
 

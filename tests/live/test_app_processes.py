@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from partsvc.platform.db import Database
-from tests.integration.test_concurrency import CLIENTS, LiveServer, book_out_the_last_10_units
+from tests.live.test_concurrency import CLIENTS, LiveServer, book_out_the_last_10_units
 from tests.processes import app_processes, clerk_token
 
 pytestmark = pytest.mark.concurrency

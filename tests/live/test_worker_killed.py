@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from partsvc.inventory.models import Move
 from partsvc.platform.db import Database
-from tests.integration.test_concurrency import LiveServer, level_and_ledger, stocked_part
+from tests.live.test_concurrency import LiveServer, level_and_ledger, stocked_part
 from tests.processes import AppProcess, app_processes, clerk_token
 
 pytestmark = pytest.mark.concurrency

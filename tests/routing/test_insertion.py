@@ -8,7 +8,7 @@ from partsvc.routing.check import check_plan
 from partsvc.routing.insertion import insert_call, rank_candidates
 from partsvc.routing.problem import Plan, Problem, StopKind, Warehouse
 from partsvc.routing.solver import solve
-from tests.unit.test_planner import HOUR, TOWN, call, engineer
+from tests.routing.test_planner import HOUR, TOWN, call, engineer
 
 NOON = 12 * HOUR
 
