@@ -47,8 +47,10 @@ def create_customer(
     tier: str = Tier.NONE,
     designated_engineer: str | None = None,
     regional_fee: bool = False,
+    visit_every_months: int | None = None,
 ) -> Customer:
-    """A customer, and from ``contract_starts_on`` a contract of ``tier`` unless it is none."""
+    """A customer, and from ``contract_starts_on`` a contract of ``tier`` unless it is none
+    (visits as often as the tier says, R19, unless ``visit_every_months`` is given)."""
     if session.scalar(select(Customer.id).where(Customer.code == code)) is not None:
         raise DuplicateKey(f"A customer with code {code!r} already exists.", customer=code)
     customer = Customer(code=code, name=name)
@@ -62,6 +64,7 @@ def create_customer(
         today=contract_starts_on,
         designated_engineer=designated_engineer,
         regional_fee=regional_fee,
+        visit_every_months=visit_every_months,
     )
 
 

@@ -64,9 +64,11 @@ DEFAULT_POLICY: Mapping[tuple[Tier, Priority], Target] = {
 }
 
 
-# R19: a preventive visit every month (gold), every 2 months (silver), every quarter (bronze).
+# R19: a preventive visit every quarter (bronze), every 2 months (silver); gold has what
+# silver has plus its own extras, none about visits, so every 2 months too (the service
+# commitment; earlier drafts said monthly). A contract may set its own interval.
 DEFAULT_VISIT_EVERY_MONTHS: Mapping[Tier, int | None] = {
-    Tier.GOLD: 1,
+    Tier.GOLD: 2,
     Tier.SILVER: 2,
     Tier.BRONZE: 3,
     Tier.NONE: None,

@@ -35,7 +35,7 @@ def test_an_upgrade_starts_a_new_contract_and_ends_the_old_the_day_before(
         ("gold", "2026-12-01", None),
         ("bronze", "2026-11-20", "2026-11-30"),
     ]
-    assert body["contracts"][0]["visit_every_months"] == 1
+    assert body["contracts"][0]["visit_every_months"] == 2
 
     clock.now = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
     shown = client.get(f"/api/v1/customers/{customer}", headers=auth["clerk"]).json

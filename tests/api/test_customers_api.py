@@ -22,7 +22,7 @@ def test_a_gold_customer_gets_a_contract_from_today_with_its_designated_engineer
     assert body["name"] == "华威测绘"
     assert body["tier"] == "gold"
     assert body["contract"]["designated_engineer"] == "E-GOLD"
-    assert body["contract"]["visit_every_months"] == 1
+    assert body["contract"]["visit_every_months"] == 2  # R19, as the commitment says
     assert body["contract"]["starts_on"] == "2026-11-20"  # the test clock's day in Shanghai
 
 

@@ -75,8 +75,9 @@ def test_the_sweep_makes_each_visit_due_once_however_often_it_runs(
     gold = visits["S-C-GOLD-0"]
     assert (gold.priority, gold.tier, gold.status) == ("P3", "gold", "new")
     assert gold.visit_period_start == date(2026, 11, 15)
-    # The period ends on Monday 14 December; the visit is due when that day closes.
-    assert gold.onsite_due == datetime(2026, 12, 14, 10, 0, tzinfo=UTC)
+    # Gold visits every 2 months (R19): the period ends on Thursday 14 January; the visit is
+    # due when that day closes.
+    assert gold.onsite_due == datetime(2027, 1, 14, 10, 0, tzinfo=UTC)
     assert gold.window_start == MONDAY_10
     assert visits["S-C-SILVER-0"].visit_period_start == date(2026, 11, 23)
     # Bronze's quarter runs from 1 November to 31 January, a Sunday: due Friday 29 January.
@@ -84,7 +85,9 @@ def test_the_sweep_makes_each_visit_due_once_however_often_it_runs(
     assert bronze.visit_period_start == date(2026, 11, 1)
     assert bronze.onsite_due == datetime(2027, 1, 29, 10, 0, tzinfo=UTC)
 
-    clock.now = datetime(2026, 12, 15, 1, 0, tzinfo=UTC)  # gold's next month has begun
+    clock.now = datetime(2026, 12, 15, 1, 0, tzinfo=UTC)  # gold's period runs on
+    assert run_sweep(database, clock).startswith("sweep: 0 preventive visit(s) created")
+    clock.now = datetime(2027, 1, 15, 1, 0, tzinfo=UTC)  # gold's next period has begun
     assert run_sweep(database, clock).startswith("sweep: 2 preventive visit(s) created")
     assert run_sweep(database, clock).startswith("sweep: 0 preventive visit(s) created")
     assert len(preventive(session)) == 6
@@ -148,10 +151,15 @@ def test_alerts_and_visits_show_on_the_call(client, auth, database, customers, c
 
 
 def test_a_visit_made_after_its_period_closed_gets_a_deadline_it_can_meet(database, session, clock):
-    """Gold, monthly from the 30th: the period 30 October to 29 November ends on a Sunday;
+    """Monthly visits from the 30th: the period 30 October to 29 November ends on a Sunday;
     the sweep first runs on that Sunday morning."""
     create_customer(
-        session, code="C-LATE", name="Late", tier="gold", contract_starts_on=date(2026, 10, 30)
+        session,
+        code="C-LATE",
+        name="Late",
+        tier="gold",
+        contract_starts_on=date(2026, 10, 30),
+        visit_every_months=1,
     )
     create_site(session, code="S-LATE", customer="C-LATE", address="上海", lat=31.2, lon=121.5)
     session.commit()
@@ -186,7 +194,7 @@ def test_a_contract_corrected_on_its_first_day_gets_its_own_visit(
     run_sweep(database, clock)
     (visit,) = preventive(session)
     assert visit.tier == "gold"
-    assert visit.onsite_due == datetime(2026, 12, 22, 10, 0, tzinfo=UTC)  # Tuesday 22 December
+    assert visit.onsite_due == datetime(2027, 1, 22, 10, 0, tzinfo=UTC)  # Friday 22 January
 
 
 def test_the_sweep_writes_one_reminder_per_overdue_loan_per_day(database, session, clock):
