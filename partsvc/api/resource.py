@@ -12,7 +12,7 @@ import binascii
 import json
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from flask import Response, current_app, g, request
 from flask.views import MethodView
@@ -26,9 +26,6 @@ from partsvc.auth.models import ROLE_VALUES
 from partsvc.core.errors import Forbidden, InvalidInput, Unauthenticated
 from partsvc.http.context import audit_request, database, now
 from partsvc.platform.db import Database
-
-if TYPE_CHECKING:
-    pass
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -416,3 +416,56 @@ def test_reversing_an_older_move_of_a_loaner_out_on_loan_is_refused(client, auth
     assert answer.content_type == "application/problem+json"
     assert answer.json["loan"] == loan["id"]
     assert where(client, auth, "LN-1") == "S-L"
+
+
+def test_a_loan_names_only_an_rma_of_the_site_s_customer(client, auth, pool):
+    """R13, through the workflow that looks the RMA up: an unknown number is a 404, another
+    customer's RMA a 422, and nothing is lent either way."""
+    admin, clerk = auth["admin"], auth["clerk"]
+    client.post("/api/v1/customers", json={"code": "C-O", "name": "Other"}, headers=admin)
+    client.post(
+        "/api/v1/parts", json={"sku": "PRN", "name": "Printer", "serialized": True}, headers=admin
+    )
+    site = {"code": "S-O", "customer": "C-O", "address": "苏州", "lat": 31.3, "lon": 120.6}
+    client.post("/api/v1/sites", json=site, headers=admin)
+    unit = {"serial": "PRN-O", "sku": "PRN", "site": "S-O", "installed_on": "2025-01-10"}
+    client.post("/api/v1/equipment", json=unit, headers=admin)
+    other = client.post(
+        "/api/v1/rmas",
+        json={"customer": "C-O", "fault": "Jam", "items": [{"serial": "PRN-O"}]},
+        headers=clerk,
+    ).json["number"]
+    body = {"site": "S-L", "serial": "LN-1", "call": pool["call"]}
+
+    unknown = client.post("/api/v1/loans", json={**body, "rma": "RMA-999999"}, headers=admin)
+    theirs = client.post("/api/v1/loans", json={**body, "rma": other}, headers=admin)
+
+    assert unknown.status_code == 404, unknown.json
+    assert (theirs.status_code, theirs.json["errors"]) == (422, {"rma": ["Another customer's."]})
+    assert where(client, auth, "LN-1") == "WH-L"
+
+
+def test_a_unit_out_on_loan_is_not_received_under_an_rma(client, auth, pool):
+    """A unit on loan moves only through its loan: its receipt under an RMA is a 409."""
+    lend(client, pool["E-L1"], serial="LN-1", call=pool["call"])
+    clerk = auth["clerk"]
+    rma = client.post(
+        "/api/v1/rmas",
+        json={"customer": "C-L", "fault": "Broken", "items": [{"serial": "LN-1"}]},
+        headers=clerk,
+    )
+    assert rma.status_code == 201, rma.json
+    number = rma.json["number"]
+    assert (
+        client.post(f"/api/v1/rmas/{number}/authorize", json={}, headers=clerk).status_code == 200
+    )
+
+    received = client.post(
+        f"/api/v1/rmas/{number}/receive",
+        json={"location": "REPAIR-L", "items": [{"serial": "LN-1"}]},
+        headers=clerk,
+    )
+
+    assert received.status_code == 409, received.json
+    assert "out on loan" in received.json["detail"]
+    assert where(client, auth, "LN-1") == "S-L"
