@@ -6,8 +6,8 @@ one instance at a time; with `--processes 2`, the default, a second differently 
 search runs in a second process on the other core and the cheaper plan wins), then PyVRP
 (hybrid genetic search) on the same instance for the same time, in this process. Both
 solutions are re-measured the same way: routes checked by
-`partsvc.routing.check.check_vrptw` and their length summed in double precision by
-`partsvc.routing.solomon.route_distance`. Gap = (distance − reference) / reference against
+`partsvc_bench.solomon.check_vrptw` and their length summed in double precision by
+`partsvc_bench.solomon.route_distance`. Gap = (distance − reference) / reference against
 the `distance_only_distance` column of `reference.csv`.
 
     .venv/bin/python bench/vrptw.py                          # all 56, 10 s each, both solvers
@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from partsvc.routing.solomon import Instance, check_vrptw, read_instance, route_distance
+from partsvc_bench.solomon import Instance, check_vrptw, read_instance, route_distance
 
 DATA = Path(__file__).resolve().parent / "data" / "solomon"
 SCALE = 1000

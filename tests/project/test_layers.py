@@ -42,6 +42,8 @@ def _lint_with(tmp_path: Path, module: str, line: str) -> subprocess.CompletedPr
         ("partsvc.calls.rules", "partsvc.api.calls", "calls.rules -> partsvc.api.calls"),
         # two modules side by side importing each other
         ("partsvc.routing.problem", "partsvc.routing.screening", "No cycles are allowed"),
+        # the product reaching for the benchmark's code
+        ("partsvc.routing.solver", "partsvc_bench.solomon", "solver -> partsvc_bench.solomon"),
     ],
 )
 def test_a_forbidden_import_breaks_the_lint(

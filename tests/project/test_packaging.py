@@ -21,11 +21,16 @@ def _folders(top: Path, package: str) -> set[str]:
     }
 
 
-def test_every_folder_of_the_package_and_of_templates_is_listed_for_the_wheel() -> None:
+def test_every_folder_of_the_package_templates_and_benchmark_is_listed_for_the_wheel() -> None:
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    assert setuptools["package-dir"] == {"partsvc.templates": "templates"}
-    folders = _folders(ROOT / "partsvc", "partsvc") | _folders(
-        ROOT / "templates", "partsvc.templates"
+    assert setuptools["package-dir"] == {
+        "partsvc.templates": "templates",
+        "partsvc_bench": "bench/partsvc_bench",
+    }
+    folders = (
+        _folders(ROOT / "partsvc", "partsvc")
+        | _folders(ROOT / "templates", "partsvc.templates")
+        | _folders(ROOT / "bench" / "partsvc_bench", "partsvc_bench")
     )
     assert set(setuptools["packages"]) == folders
 

@@ -15,7 +15,7 @@ import pytest
 
 from partsvc.routing import model as routing_model
 from partsvc.routing.model import Model, Search, Solution, solve_model
-from partsvc.routing.solomon import Customer, Instance, build_model
+from partsvc_bench.solomon import Customer, Instance, build_model
 
 CRASH = 99
 """A seed on which the stand-in's process dies without answering."""

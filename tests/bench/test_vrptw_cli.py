@@ -105,9 +105,9 @@ def test_partner_searches_are_taken_from_json(tmp_path: Path) -> None:
 
 
 def test_operator_switches_from_json_keep_the_heavy_operators_off() -> None:
-    from partsvc.cli import _search_from
+    from partsvc_bench.cli import search_from
 
-    search = _search_from({"operators": {"use_two_opt": False}})
+    search = search_from({"operators": {"use_two_opt": False}})
     switches = dict(search.operators)
     assert switches["use_two_opt"] is False
     assert switches["use_lin_kernighan"] is False
