@@ -7,7 +7,8 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from partsvc.calls.calls import deadline_views, only_engineer
+from partsvc.auth.scope import only_engineer
+from partsvc.calls.calls import deadline_views
 from partsvc.calls.models import (
     ALERT_LEVELS,
     CALL_KINDS,

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from partsvc.api import inventory_schemas as schemas
 from partsvc.api.resource import ALL_ROLES, Resource, allow, page
 from partsvc.api.resource import decode_cursor as cursor
-from partsvc.calls.calls import only_engineer
+from partsvc.auth.scope import only_engineer
 from partsvc.calls.engineers import get_engineer
 from partsvc.core.businesstime import business_time
 from partsvc.http.context import current_session, current_user, now, today

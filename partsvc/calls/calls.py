@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 from partsvc.audit import trail as audit
 from partsvc.auth.identity import Caller
 from partsvc.auth.models import Role
+from partsvc.auth.scope import get_scoped, only_engineer
 from partsvc.calls.customers import get_customer, get_equipment, get_site
 from partsvc.calls.engineers import get_engineer
 from partsvc.calls.models import Call, CallStatusChange, Engineer, Equipment, Site, SlaTarget
@@ -274,18 +274,6 @@ def engineer_of(session: Session, caller: Caller) -> Engineer | None:
     return session.scalar(select(Engineer).where(Engineer.user_id == caller.id))
 
 
-NO_ENGINEER = -1  # matches no row: an engineer role without an engineer sees nothing
-
-
-def only_engineer(session: Session, caller: Caller | None) -> int | None:
-    """The engineer id a caller's view is limited to: engineers see their own calls and
-    requests; anyone else (None) sees all."""
-    if caller is None or caller.role != Role.ENGINEER:
-        return None
-    mine = engineer_of(session, caller)
-    return mine.id if mine else NO_ENGINEER
-
-
 def get_visible_engineer(session: Session, code: str, *, caller: Caller | None) -> Engineer:
     """An engineer by code; to an engineer, every other engineer looks unknown (404): their
     home, van and day are not a colleague's to read."""
@@ -294,36 +282,6 @@ def get_visible_engineer(session: Session, code: str, *, caller: Caller | None) 
     if mine is not None and mine != engineer.id:
         raise UnknownKey(f"No engineer {code!r}.", engineer=code)
     return engineer
-
-
-class EngineersOwn(Protocol):
-    id: Any
-    engineer_id: Any
-
-
-Own = TypeVar("Own", bound=EngineersOwn)
-
-
-def get_scoped(
-    session: Session,
-    model: type[Own],
-    row_id: int,
-    *,
-    unknown: UnknownKey,
-    for_update: bool = False,
-    caller: Caller | None = None,
-) -> Own:
-    """One row of something engineers own (a call, a loan, a part request), locked for
-    update if asked (PostgreSQL). An engineer sees only their own; others look unknown
-    (404), so ids cannot be probed."""
-    query = select(model).where(model.id == row_id)
-    if for_update and session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(of=model)
-    row = session.scalar(query)
-    mine = only_engineer(session, caller)
-    if row is None or (mine is not None and row.engineer_id != mine):
-        raise unknown
-    return row
 
 
 def get_call(

@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from partsvc.auth.identity import Caller
-from partsvc.calls.calls import get_call, only_engineer
+from partsvc.auth.scope import only_engineer
+from partsvc.calls.calls import get_call
 from partsvc.calls.models import Call
 from partsvc.core.errors import Conflict, InvalidInput, UnknownKey
 from partsvc.inventory.catalog import get_part, get_unit

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from partsvc.audit import trail as audit
 from partsvc.auth.identity import Caller
 from partsvc.auth.models import Role
-from partsvc.calls.calls import engineer_of, get_call, get_scoped, only_engineer
+from partsvc.auth.scope import get_scoped, only_engineer
+from partsvc.calls.calls import engineer_of, get_call
 from partsvc.calls.engineers import get_engineer
 from partsvc.calls.models import Call, Engineer
 from partsvc.core.businesstime import business_time

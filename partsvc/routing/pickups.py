@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from partsvc.auth.identity import Caller
-from partsvc.calls.calls import only_engineer
+from partsvc.auth.scope import only_engineer
 from partsvc.core.errors import Conflict, UnknownKey
 from partsvc.inventory.ledger import post_move
 from partsvc.inventory.models import Part
