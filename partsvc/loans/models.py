@@ -9,17 +9,15 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
-    Index,
     Integer,
     String,
     UniqueConstraint,
     false,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from partsvc.loans.rules import HoldStatus, LoanStatus
-from partsvc.platform.db import Base, UTCDateTime, one_of, utcnow
+from partsvc.platform.db import Base, UTCDateTime, one_of, unique_while, utcnow
 
 CONDITIONS = ("ok", "damaged", "missing_accessories")
 LOAN_STATUSES = tuple(LoanStatus)
@@ -37,13 +35,7 @@ class Loan(Base):
             "condition IS NULL OR " + one_of("condition", CONDITIONS), name="condition_known"
         ),
         # A unit is out on one loan at a time, whatever races the ledger lets through.
-        Index(
-            "uq_loans_one_open_loan_per_unit",
-            "unit_id",
-            unique=True,
-            sqlite_where=text("status = 'open'"),
-            postgresql_where=text("status = 'open'"),
-        ),
+        unique_while("uq_loans_one_open_loan_per_unit", "unit_id", status="open"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -103,13 +95,7 @@ class LoanerReservation(Base):
     __tablename__ = "loaner_reservations"
     __table_args__ = (
         CheckConstraint(one_of("status", RESERVATION_STATUSES), name="status_known"),
-        Index(
-            "uq_loaner_reservations_one_active_per_unit",
-            "unit_id",
-            unique=True,
-            sqlite_where=text("status = 'active'"),
-            postgresql_where=text("status = 'active'"),
-        ),
+        unique_while("uq_loaner_reservations_one_active_per_unit", "unit_id", status="active"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -23,6 +23,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Engine,
+    Index,
     MetaData,
     Table,
     create_engine,
@@ -176,6 +177,13 @@ def one_of(column: str, values: tuple[str, ...]) -> str:
     """SQL text for a CHECK that ``column`` holds one of ``values``."""
     quoted = ", ".join(f"'{v}'" for v in values)
     return f"{column} IN ({quoted})"
+
+
+def unique_while(name: str, *columns: str, status: str) -> Index:
+    """A unique index over ``columns`` among the rows whose status is ``status`` only (a
+    partial index, on SQLite and on PostgreSQL alike): one open loan per unit, say."""
+    condition = text(f"status = '{status}'")
+    return Index(name, *columns, unique=True, sqlite_where=condition, postgresql_where=condition)
 
 
 def table_of(model: type[Base]) -> Table:

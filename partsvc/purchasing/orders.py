@@ -9,7 +9,8 @@ the caller's one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 
 from sqlalchemy import bindparam, select
@@ -84,6 +85,18 @@ def _hold(session: Session, order: VendorOrder) -> None:
         hold_requests(session, {line.part_id for line in order.lines}, destination)
 
 
+@contextmanager
+def _requests_follow(
+    session: Session, number: str, now: datetime, today: date
+) -> Iterator[VendorOrder]:
+    """Hold the requests waiting on order ``number``'s parts, let the body change the
+    order, then lay the requests over its lines again."""
+    order = get_order(session, number)
+    _hold(session, order)
+    yield order
+    _rebalance_order(session, order, now, today)
+
+
 def create_order(
     session: Session,
     *,
@@ -115,11 +128,8 @@ def create_order(
 def send_order(session: Session, number: str, *, now: datetime, today: date) -> VendorOrder:
     """Send a draft; a line whose ETA the vendor's lead time can no longer meet is moved to
     today + lead time (kept as an ETA change), and its requests follow."""
-    order = get_order(session, number)
-    _hold(session, order)
-    order = orders.send_order(session, number, now=now, today=today)
-    _rebalance_order(session, order, now, today)
-    return order
+    with _requests_follow(session, number, now, today):
+        return orders.send_order(session, number, now=now, today=today)
 
 
 def change_eta(
@@ -135,11 +145,8 @@ def change_eta(
 ) -> VendorOrderLine:
     """A new ETA for a line; the requests waiting on it show it, and the queue is laid
     over the lines again (the most urgent request waits on the soonest)."""
-    order = get_order(session, number)
-    _hold(session, order)
-    line = orders.change_eta(session, number, line_id, eta=eta, now=now, reason=reason, by=by)
-    _rebalance_order(session, order, now, today)
-    return line
+    with _requests_follow(session, number, now, today):
+        return orders.change_eta(session, number, line_id, eta=eta, now=now, reason=reason, by=by)
 
 
 def receive(
@@ -155,30 +162,23 @@ def receive(
 ) -> Receipt:
     """Book a receipt in (R8), then reserve it for the requests waiting at that warehouse,
     most urgent first, whichever order they waited on (R9)."""
-    order = get_order(session, number)
-    _hold(session, order)
-    receipt = orders.receive(session, number, location=location, lines=lines, now=now, at=at, by=by)
-    _rebalance_order(session, order, now, today)
-    return receipt
+    with _requests_follow(session, number, now, today):
+        return orders.receive(
+            session, number, location=location, lines=lines, now=now, at=at, by=by
+        )
 
 
 def cancel_order(session: Session, number: str, *, now: datetime, today: date) -> VendorOrder:
     """Cancel an order nothing was received on; its requests wait on another line, a new
     draft line, or (no vendor) for a clerk."""
-    order = get_order(session, number)
-    _hold(session, order)
-    order = orders.cancel_order(session, number)
-    _rebalance_order(session, order, now, today)
-    return order
+    with _requests_follow(session, number, now, today):
+        return orders.cancel_order(session, number)
 
 
 def close_order(session: Session, number: str, *, now: datetime, today: date) -> VendorOrder:
     """Close a partly received order short: the vendor will not send the rest."""
-    order = get_order(session, number)
-    _hold(session, order)
-    order = orders.close_short(session, number)
-    _rebalance_order(session, order, now, today)
-    return order
+    with _requests_follow(session, number, now, today):
+        return orders.close_short(session, number)
 
 
 def reverse_receipt(
@@ -194,18 +194,15 @@ def reverse_receipt(
     """Undo a receipt booked by mistake. What requests had reserved of it is taken back
     from the least urgent first (they wait again, on this order's line if it has room);
     parts already issued must come back before the receipt can be undone (409)."""
-    order = get_order(session, number)
-    _hold(session, order)
-    receipt = session.get(Receipt, receipt_id)
-    if receipt is not None and receipt.order_id == order.id and receipt.reversed_at is None:
-        for received in receipt.lines:
-            line = next(line for line in order.lines if line.id == received.line_id)
-            make_room(
-                session, line.part_id, receipt.location_id, received.qty, reason="the reversal"
-            )
-    receipt = orders.reverse_receipt(session, number, receipt_id, now=now, reason=reason, by=by)
-    _rebalance_order(session, order, now, today)
-    return receipt
+    with _requests_follow(session, number, now, today) as order:
+        receipt = session.get(Receipt, receipt_id)
+        if receipt is not None and receipt.order_id == order.id and receipt.reversed_at is None:
+            for received in receipt.lines:
+                line = next(line for line in order.lines if line.id == received.line_id)
+                make_room(
+                    session, line.part_id, receipt.location_id, received.qty, reason="the reversal"
+                )
+        return orders.reverse_receipt(session, number, receipt_id, now=now, reason=reason, by=by)
 
 
 def make_room_for_count(session: Session, location_id: int, counted: Mapping[str, int]) -> None:

@@ -12,16 +12,14 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
-    Index,
     Integer,
     String,
     UniqueConstraint,
     false,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from partsvc.platform.db import Base, UTCDateTime, one_of, utcnow
+from partsvc.platform.db import Base, UTCDateTime, one_of, unique_while, utcnow
 
 
 class PlanStatus(StrEnum):
@@ -43,13 +41,7 @@ class DayPlan(Base):
     __table_args__ = (
         CheckConstraint(one_of("status", PLAN_STATUSES), name="status_known"),
         # One published plan per day, whatever two dispatchers publishing at once do.
-        Index(
-            "uq_plans_one_published_per_day",
-            "day",
-            unique=True,
-            sqlite_where=text("status = 'published'"),
-            postgresql_where=text("status = 'published'"),
-        ),
+        unique_while("uq_plans_one_published_per_day", "day", status="published"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
