@@ -47,6 +47,24 @@ def _audited(session: Session) -> Session:
     return session
 
 
+@contextmanager
+def _command_work(*, write: bool = True) -> Iterator[Session]:
+    """One unit of work for a command, its writes audited; a refusal is printed as
+    ``error: …`` (an import's bad rows first, one line each) and the command exits 1 with
+    nothing written."""
+    try:
+        with _database().unit_of_work(write=write) as session:
+            yield _audited(session) if write else session
+    except PartsvcError as error:
+        if isinstance(error, InvalidRows):
+            for row, columns in (error.errors or {}).items():
+                for column, messages in columns.items():
+                    for message in messages:
+                        click.echo(f"row {row}, {column}: {message}", err=True)
+        click.echo(f"error: {error.detail}", err=True)
+        sys.exit(1)
+
+
 def _prepare_sqlite_folder(url: str) -> None:
     if url.startswith("sqlite:///"):
         path = url.removeprefix("sqlite:///")
@@ -148,15 +166,9 @@ def users_create(name: str, role: str) -> None:
     """Create a user and print a new API token, alone on the last line."""
     from partsvc.auth.identity import create_user, issue_token
 
-    database = _database()
-    try:
-        with database.unit_of_work() as session:
-            _audited(session)
-            user = create_user(session, username=name, role=role)
-            token = issue_token(session, user, name="cli")
-    except PartsvcError as error:
-        click.echo(f"error: {error.detail}", err=True)
-        sys.exit(1)
+    with _command_work() as session:
+        user = create_user(session, username=name, role=role)
+        token = issue_token(session, user, name="cli")
     click.echo(f"created {role} {name}; API token (shown once):")
     click.echo(token)
 
@@ -165,18 +177,10 @@ def users_create(name: str, role: str) -> None:
 @click.argument("name")
 def users_token(name: str) -> None:
     """Issue a new API token for an existing user (an engineer, say); printed alone last."""
-    from sqlalchemy import select
+    from partsvc.auth.identity import issue_token, user_named
 
-    from partsvc.auth.identity import issue_token
-    from partsvc.auth.models import User
-
-    with _database().unit_of_work() as session:
-        _audited(session)
-        user = session.scalar(select(User).where(User.username == name))
-        if user is None:
-            click.echo(f"error: no user named {name!r}", err=True)
-            sys.exit(1)
-        token = issue_token(session, user, name="cli")
+    with _command_work() as session:
+        token = issue_token(session, user_named(session, name), name="cli")
     click.echo(f"new API token for {name} (shown once):")
     click.echo(token)
 
@@ -186,24 +190,12 @@ def users_token(name: str) -> None:
 @click.password_option(help="The new password (asked twice when not given).")
 def users_password(name: str, password: str) -> None:
     """Set the password a user logs in to the pages with."""
-    from sqlalchemy import select
-
     from partsvc.audit import trail as audit
-    from partsvc.auth.identity import set_password
-    from partsvc.auth.models import User
+    from partsvc.auth.identity import set_password, user_named
 
-    try:
-        with _database().unit_of_work() as session:
-            _audited(session)
-            user = session.scalar(select(User).where(User.username == name))
-            if user is None:
-                click.echo(f"error: no user named {name!r}", err=True)
-                sys.exit(1)
-            set_password(user, password)
-            audit.record(session, "user.password_set", kind="user", key=name)
-    except PartsvcError as error:
-        click.echo(f"error: {error.detail}", err=True)
-        sys.exit(1)
+    with _command_work() as session:
+        set_password(user_named(session, name), password)
+        audit.record(session, "user.password_set", kind="user", key=name)
     click.echo(f"password set for {name}")
 
 
@@ -213,18 +205,14 @@ def users_tokens(name: str) -> None:
     """List a user's API tokens: id, name, created, expires, revoked (never the token)."""
     from partsvc.auth.identity import list_tokens, user_named
 
-    try:
-        with _database().unit_of_work(write=False) as session:
-            user = user_named(session, name)
-            rows = list_tokens(session, user_id=user.id, limit=10_000)
-            lines = [
-                f"{row.id:>6}  {row.name or '-':<20} created {_when(row.created_at)}"
-                f"  expires {_when(row.expires_at)}  revoked {_when(row.revoked_at)}"
-                for row in rows
-            ]
-    except PartsvcError as error:
-        click.echo(f"error: {error.detail}", err=True)
-        sys.exit(1)
+    with _command_work(write=False) as session:
+        user = user_named(session, name)
+        rows = list_tokens(session, user_id=user.id, limit=10_000)
+        lines = [
+            f"{row.id:>6}  {row.name or '-':<20} created {_when(row.created_at)}"
+            f"  expires {_when(row.expires_at)}  revoked {_when(row.revoked_at)}"
+            for row in rows
+        ]
     click.echo("\n".join(lines) if lines else f"{name} has no API tokens")
 
 
@@ -234,13 +222,8 @@ def users_revoke(token_id: int) -> None:
     """Revoke an API token for good (its id from `partsvc users tokens NAME`)."""
     from partsvc.auth.identity import revoke_token
 
-    try:
-        with _database().unit_of_work() as session:
-            _audited(session)
-            revoke_token(session, token_id, by=None, now=_now())
-    except PartsvcError as error:
-        click.echo(f"error: {error.detail}", err=True)
-        sys.exit(1)
+    with _command_work() as session:
+        revoke_token(session, token_id, by=None, now=_now())
     click.echo(f"API token {token_id} revoked")
 
 
@@ -250,8 +233,8 @@ def users_unlock(name: str) -> None:
     """Let a username locked after failed logins log in again now."""
     from partsvc.auth.lockout import unlock
 
-    with _database().unit_of_work() as session:
-        unlock(_audited(session), name)
+    with _command_work() as session:
+        unlock(session, name)
     click.echo(f"{name} may log in again")
 
 
@@ -345,19 +328,8 @@ def _import(action: Callable[[Session], object]) -> None:
     """Run an import in one unit of work; print what it did, or every bad row and exit 1."""
     from dataclasses import asdict
 
-    try:
-        with _database().unit_of_work() as session:
-            result = action(_audited(session))
-    except InvalidRows as error:
-        for row, columns in (error.errors or {}).items():
-            for column, messages in columns.items():
-                for message in messages:
-                    click.echo(f"row {row}, {column}: {message}", err=True)
-        click.echo(f"error: {error.detail}", err=True)
-        sys.exit(1)
-    except PartsvcError as error:
-        click.echo(f"error: {error.detail}", err=True)
-        sys.exit(1)
+    with _command_work() as session:
+        result = action(session)
     done = asdict(result)  # type: ignore[call-overload]
     verb = "would import" if done.pop("dry_run") else "imported"
     per_location = done.pop("locations", {})
