@@ -31,7 +31,7 @@ from partsvc.platform.notify import LogNotifier
 from partsvc.purchasing import orders as purchasing
 from partsvc.purchasing.order_book import LineIn
 from partsvc.repairs.intake import ItemIn, create_rma
-from partsvc.repairs.progress import StepIn, StepItem
+from partsvc.repairs.progress import ReceiveStepIn, StepIn, StepItem
 from partsvc.workflows.repair_steps import take_repair_step
 from partsvc.workflows.sweep import sweep
 
@@ -225,10 +225,7 @@ def _loans_and_repairs(session: Session, *, now: datetime, by: Caller | None) ->
     )
     for step, body in (
         ("authorize", StepIn(note="Approved by phone")),
-        (
-            "receive",
-            StepIn(location="REPAIR-SH", items=[StepItem(serial="EQ-0001")]),
-        ),
+        ("receive", ReceiveStepIn(location="REPAIR-SH", items=[StepItem(serial="EQ-0001")])),
     ):
         take_repair_step(session, rma.number, step, body, now=out, calendar=calendar, by=by)
     loaners = session.scalars(

@@ -24,7 +24,6 @@ blp = Blueprint(
 
 # Who runs the repair desk: dispatchers authorize and reject, clerks receive and ship.
 STAFF = ("admin", "clerk", "dispatcher")
-STEPS = ", ".join(str(step) for step in Step)
 
 
 @blp.route("/rmas")
@@ -65,34 +64,55 @@ class RmaByNumber(Resource):
         return rmas.get_rma(current_session(), rma)
 
 
-@blp.route(f"/rmas/<rma>/<any({STEPS}):step>")
-class RmaStepView(Resource):
-    @allow(*STAFF)
-    @blp.arguments(schemas.StepIn)
-    @blp.response(200, schemas.RmaOut)
-    def post(self, data: dict[str, Any], rma: str, step: str) -> Any:
-        """Take a step of the RMA's life (R17): requested → authorized (or rejected) →
-        received → diagnosed → repairing (in house or at the vendor) → repaired or
-        replaced → shipped → closed. A step out of order is a 409 and writes nothing.
+STEP_DOCS: dict[Step, str] = {
+    Step.AUTHORIZE: "Authorize the RMA: the customer may send the goods (optional `note`).",
+    Step.REJECT: "Reject the RMA; `note` says why.",
+    Step.RECEIVE: (
+        "Receive the goods into a repair `location`: the `items` that came in, each with "
+        "`accessories_complete` if a list came with it, booked from the customer's site "
+        "through the ledger; 409 for an item not on the RMA or more than it lists. The first "
+        "receipt sets `due_at`: 2 working days if the spares are in our stock, else 30 (R16)."
+    ),
+    Step.DIAGNOSE: "Record the diagnosis; `note` is the finding.",
+    Step.REPAIR: "Start the repair: `place` in_house or vendor.",
+    Step.COMPLETE: (
+        "Finish the repair: `outcome` repaired or replaced; replaced units in `items` with "
+        "their `replacement_serial`. A unit dead on arrival is replaced, not repaired."
+    ),
+    Step.SHIP: (
+        "Ship the units back to the customer's site, from `location` (default: where they "
+        "were received), delivered by `engineer`, who collects the loaner (R13)."
+    ),
+    Step.CLOSE: "Close the RMA.",
+}
 
-        - ``authorize``: optional ``note``. ``reject``: ``note``, why.
-        - ``receive``: ``location`` (a repair location) and the ``items`` that came in,
-          each with ``accessories_complete`` if a list came with it; booked from the
-          customer's site through the ledger; 409 for an item not on the RMA or more than
-          it lists. The first receipt sets ``due_at``: 2 working days if the spares are
-          in our stock, else 30 (R16).
-        - ``diagnose``: ``note``, the finding. ``repair``: ``place``, in_house or vendor.
-        - ``complete``: ``outcome`` repaired or replaced; replaced units in ``items`` with
-          their ``replacement_serial``. A unit dead on arrival is replaced, not repaired.
-        - ``ship``: books the units back to the customer's site, from ``location``
-          (default: where they were received). ``close``.
-        """
-        body = progress.StepIn(
-            items=[progress.StepItem(**item) for item in data.pop("items")]
-            if "items" in data
-            else None,
-            **data,
-        )
-        return take_repair_step(
-            current_session(), rma, step, body, now=now(), calendar=calendar(), by=current_user()
-        )
+
+def _step_endpoint(step: Step) -> None:
+    """``POST /rmas/<rma>/<step>``, with that step's own input schema."""
+
+    class RmaStep(Resource):
+        @allow(*STAFF)
+        @blp.arguments(schemas.STEP_SCHEMAS[step])
+        @blp.response(200, schemas.RmaOut)
+        def post(self, body: progress.StepIn, rma: str) -> Any:
+            return take_repair_step(
+                current_session(),
+                rma,
+                step,
+                body,
+                now=now(),
+                calendar=calendar(),
+                by=current_user(),
+            )
+
+    RmaStep.post.__doc__ = (
+        f"{STEP_DOCS[step]}\n\nA step of the RMA's life (R17): requested → authorized (or "
+        "rejected) → received → diagnosed → repairing (in house or at the vendor) → repaired "
+        "or replaced → shipped → closed. A step out of order is a 409 and writes nothing."
+    )
+    RmaStep.__name__ = RmaStep.__qualname__ = f"Rma{step.value.title()}"
+    blp.route(f"/rmas/<rma>/{step.value}")(RmaStep)
+
+
+for _step in Step:
+    _step_endpoint(_step)

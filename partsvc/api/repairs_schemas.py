@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from partsvc.http.context import now
 from partsvc.platform.schemas import (
@@ -17,11 +17,13 @@ from partsvc.platform.schemas import (
     sane_instant,
     text,
 )
+from partsvc.repairs import progress
 from partsvc.repairs.models import REPAIR_PLACES, RMA_STATUSES, Rma, RmaItem
 from partsvc.repairs.rmas import item_label
 from partsvc.repairs.rules import (
     MIXED,
     OUTCOMES,
+    Step,
     Verdict,
     WarrantyVerdict,
     is_overdue,
@@ -93,36 +95,76 @@ class StepItemIn(InputSchema):
 
 
 class StepIn(InputSchema):
-    """Each step takes only what it needs; anything else is a 422."""
+    """What every step may carry. Each step has its own schema: anything a step does not
+    take is a 422, and it loads into that step's input (``repairs.progress``)."""
+
+    makes: type[progress.StepIn] = progress.StepIn
 
     at = fields.AwareDateTime(metadata={"description": "When it happened; default now."})
+    note = text(2000)
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> progress.StepIn:
+        if "items" in data:
+            data["items"] = [progress.StepItem(**item) for item in data["items"]]
+        return self.makes(**data)
+
+
+class ReasonedStepIn(StepIn):
+    makes = progress.ReasonedStepIn
     note = text(
-        2000, metadata={"description": "Required by reject (why) and diagnose (the finding)."}
+        2000, required=True, metadata={"description": "reject: why; diagnose: the finding."}
     )
-    location = business_key(
-        metadata={
-            "description": "receive: the repair location it goes into (required); ship: "
-            "where it ships from (default: where it was received)."
-        }
-    )
-    items = fields.List(
+
+
+def _items(description: str, **kwargs: Any) -> fields.List[Any]:
+    return fields.List(
         fields.Nested(StepItemIn),
         validate=validate.Length(min=1, max=200),
-        metadata={
-            "description": "receive: what came in (required); complete: serial and "
-            "replacement_serial of each unit replaced."
-        },
+        metadata={"description": description},
+        **kwargs,
     )
-    place = fields.String(
-        validate=validate.OneOf(REPAIR_PLACES), metadata={"description": "repair: required."}
+
+
+class ReceiveStepIn(StepIn):
+    makes = progress.ReceiveStepIn
+    location = business_key(
+        required=True, metadata={"description": "The repair location the goods go into."}
     )
-    outcome = fields.String(
-        validate=validate.OneOf([str(o) for o in OUTCOMES]),
-        metadata={"description": "complete: required."},
+    items = _items("What came in.", required=True)
+
+
+class RepairStepIn(StepIn):
+    makes = progress.RepairStepIn
+    place = fields.String(required=True, validate=validate.OneOf(REPAIR_PLACES))
+
+
+class CompleteStepIn(StepIn):
+    makes = progress.CompleteStepIn
+    outcome = fields.String(required=True, validate=validate.OneOf([str(o) for o in OUTCOMES]))
+    items = _items("replaced: serial and replacement_serial of each unit replaced.")
+
+
+class ShipStepIn(StepIn):
+    makes = progress.ShipStepIn
+    location = business_key(
+        metadata={"description": "Where it ships from; default: where it was received."}
     )
     engineer = business_key(
-        metadata={"description": "ship: who delivers it, and collects the loaner (R13)."}
+        metadata={"description": "Who delivers it, and collects the loaner (R13)."}
     )
+
+
+STEP_SCHEMAS: dict[Step, type[StepIn]] = {
+    Step.AUTHORIZE: StepIn,
+    Step.REJECT: ReasonedStepIn,
+    Step.RECEIVE: ReceiveStepIn,
+    Step.DIAGNOSE: ReasonedStepIn,
+    Step.REPAIR: RepairStepIn,
+    Step.COMPLETE: CompleteStepIn,
+    Step.SHIP: ShipStepIn,
+    Step.CLOSE: StepIn,
+}
 
 
 class RmaQuery(PageQuery):

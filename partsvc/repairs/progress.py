@@ -34,25 +34,52 @@ class StepItem:
     replacement_serial: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StepIn:
-    """The body of a step; each step takes only the fields it needs (see ``take_step``)."""
+    """What every step may carry: when it happened (default now) and a note. Authorize
+    and close take no more."""
 
     at: datetime | None = None
     note: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReasonedStepIn(StepIn):
+    """Reject (why) and diagnose (the finding): the note is required."""
+
+    note: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReceiveStepIn(StepIn):
+    """What came in, into which repair location."""
+
+    location: str
+    items: Sequence[StepItem]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepairStepIn(StepIn):
+    """Where it is repaired: in house or at the vendor."""
+
+    place: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompleteStepIn(StepIn):
+    """Repaired or replaced; for replaced, each swapped unit and its replacement."""
+
+    outcome: str
+    items: Sequence[StepItem] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShipStepIn(StepIn):
+    """Back to the customer, from ``location`` (default: where it was received),
+    delivered by ``engineer``, who collects the loaner (R13)."""
+
     location: str | None = None
-    items: Sequence[StepItem] | None = None
-    place: str | None = None
-    outcome: str | None = None
     engineer: str | None = None
-
-
-def required_field(value: str | None, name: str, step: str) -> str:
-    if value is None:
-        raise InvalidInput(
-            f"The {step} step needs {name}.", errors={name: [f"Required by {step}."]}
-        )
-    return value
 
 
 def check_step(rma: Rma, new: RmaStatus) -> None:

@@ -11,8 +11,7 @@ from partsvc.auth.identity import Caller
 from partsvc.core.worktime import WorkingCalendar
 from partsvc.loans.lending import mark_to_collect, refuse_if_on_loan
 from partsvc.repairs.models import Rma
-from partsvc.repairs.progress import StepIn
-from partsvc.repairs.rules import Step
+from partsvc.repairs.progress import ReceiveStepIn, ShipStepIn, StepIn
 from partsvc.repairs.steps import take_step
 
 
@@ -29,9 +28,9 @@ def take_repair_step(
     """Take one step of the RMA (``repairs.steps.take_step``) and keep its loans in
     step: a receipt refuses a unit out on loan (it moves only through its loan), and
     shipping the repaired unit back marks the loaner to collect, by the engineer named."""
-    if step == Step.RECEIVE:
-        refuse_if_on_loan(session, [item.serial for item in body.items or () if item.serial])
+    if isinstance(body, ReceiveStepIn):
+        refuse_if_on_loan(session, [item.serial for item in body.items if item.serial])
     rma = take_step(session, number, step, body, now=now, calendar=calendar, by=by)
-    if step == Step.SHIP:
+    if isinstance(body, ShipStepIn):
         mark_to_collect(session, rma.id, body.engineer)
     return rma

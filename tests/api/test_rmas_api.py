@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from partsvc.inventory.models import Move, Unit
 from partsvc.repairs.models import Rma, RmaStep
 from partsvc.repairs.rmas import escalate_overdue_rmas, rma_events_for_serial
+from partsvc.repairs.rules import Step
 
 # The clock starts on Friday 2026-11-20 at 10:00 in Shanghai: the failure date is 2026-11-20.
 
@@ -674,3 +675,20 @@ def test_the_installed_base_follows_a_swap(client, auth, desk, clock):
         "2027-11-21",
     )
     assert new["replaced_by"] is None
+
+
+def test_each_step_schema_builds_the_input_its_step_takes() -> None:
+    from partsvc.api.repairs_schemas import STEP_SCHEMAS
+    from partsvc.repairs.steps import STEP_INPUTS
+
+    assert set(STEP_SCHEMAS) == set(STEP_INPUTS) == set(Step)
+    for step, schema in STEP_SCHEMAS.items():
+        assert schema.makes is STEP_INPUTS[step], step
+
+
+def test_a_step_refuses_fields_it_does_not_take(client, auth) -> None:
+    answer = client.post(
+        "/api/v1/rmas/RMA-999999/authorize", json={"place": "in_house"}, headers=auth["clerk"]
+    )
+    assert answer.status_code == 422
+    assert answer.json["errors"] == {"place": ["Unknown field."]}

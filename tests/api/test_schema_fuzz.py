@@ -54,8 +54,10 @@ BUSINESS_RULES: dict[str, set[str]] = {
     "PUT /api/v1/reorder-rules/{sku}/{location}": {"reorder_qty", "max_qty"},  # exactly one
     "POST /api/v1/loaner-reservations": {"sku", "serial"},  # exactly one
     "POST /api/v1/rmas": {"items"},  # each: a serial, or a sku and a quantity
-    # each step takes only the fields it needs
-    "POST /api/v1/rmas/{rma}/{step}": {"engineer", "items", "location", "note", "outcome", "place"},
+    # a receipt's items must be on the RMA; a swap names units that exist
+    "POST /api/v1/rmas/{rma}/receive": {"items", "location"},
+    "POST /api/v1/rmas/{rma}/complete": {"items"},
+    "POST /api/v1/rmas/{rma}/ship": {"engineer", "location"},
     "POST /api/v1/plans": {"date"},  # today or a day ahead
     "GET /api/v1/calendar": {"to"},  # not before from
     "POST /api/v1/tokens": {"expires_at"},  # in the future
