@@ -34,6 +34,9 @@ class StopOut(Schema):
     id = fields.Integer()
     frozen = fields.Boolean()
     collected_at = fields.DateTime(allow_none=True)
+    late_minutes = fields.Integer(
+        metadata={"description": "Minutes past a P1/P2 call's on-site deadline; 0 on time."}
+    )
 
 
 class RouteOut(Schema):

@@ -69,8 +69,13 @@ def _check_route(problem: Problem, route: Route, taken: Counter[tuple[str, str]]
             start, service = max(arrive, call.earliest), call.service
             if stop.place != call.place:
                 problems.append(f"{who} call {call.key} is not at its place")
-            if start > call.latest:
-                problems.append(f"{who} reaches {call.key} at {start}, after {call.latest}")
+            if start > call.closes:
+                problems.append(f"{who} reaches {call.key} at {start}, after {call.closes}")
+            if stop.late_by != call.late_by(start):
+                problems.append(
+                    f"{who} call {call.key} says {stop.late_by} s late, "
+                    f"the matrix says {call.late_by(start)}"
+                )
             if not call.skills <= engineer.skills:
                 problems.append(f"{who} lacks skills {sorted(call.skills - engineer.skills)}")
             for sku, qty in call.parts.items():

@@ -120,7 +120,7 @@ def _best_insertion(
                 if position
                 else (resume.place, resume.clock)
             )
-            if free + seconds[place][call.place] > call.latest:
+            if free + seconds[place][call.place] > call.closes:
                 continue  # too late even driving straight there
         for tried, sequence in enumerate(_with_call(problem, rest, position, call)):
             timed = _timed(day, engineer, resume, sequence)
@@ -191,10 +191,21 @@ def _timed(
             call = item if isinstance(item, Call) else calls[item.key]
             arrive = clock + seconds[here][call.place]
             start = max(arrive, call.earliest)
-            if start > call.latest or any(van[s] < q for s, q in call.parts.items()):
+            # The new call may be late within its window; one already planned may not be
+            # made later than on time, or than it was.
+            limit = call.closes if isinstance(item, Call) else max(call.latest, item.start)
+            if start > limit or any(van[s] < q for s, q in call.parts.items()):
                 return None
             van.subtract(call.parts)
-            stop = Stop(StopKind.CALL, call.key, call.place, arrive, start, start + call.service)
+            stop = Stop(
+                StopKind.CALL,
+                call.key,
+                call.place,
+                arrive,
+                start,
+                start + call.service,
+                late_by=call.late_by(start),
+            )
         else:
             parts: Mapping[str, int]
             for_call: str | None
@@ -219,6 +230,14 @@ def _timed(
     if clock + seconds[here][engineer.end] > engineer.shift_end:
         return None
     return timed
+
+
+def retimed(problem: Problem, engineer: Engineer, stops: Sequence[Stop]) -> Route | None:
+    """A route of these stops, timed from the start of the engineer's day; None if a
+    window, a part or the shift end breaks."""
+    day = _Day.of(problem)
+    timed = _timed(day, engineer, _resume(day, engineer, None, (), -1), stops)
+    return None if timed is None else _route(problem, engineer, None, timed)
 
 
 def _driving(problem: Problem, engineer: Engineer, stops: Sequence[Stop]) -> int:

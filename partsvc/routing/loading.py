@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -114,8 +114,10 @@ def load_day(
     at = max(loaded.seconds(now), 0)
     engineers = []
     working = calendar.is_working_day(day)
+    off_shift = []
     for engineer in session.scalars(select(Engineer).order_by(Engineer.code)).unique():
         if not working:
+            off_shift.append(frozenset(engineer.skills or ()))
             continue
         home = place(engineer.home_lat, engineer.home_lon)
         start, ready = home, at
@@ -152,7 +154,7 @@ def load_day(
     for call in calls:
         key = str(call.id)
         loaded.calls[key] = call.id
-        planned.append(_call(loaded, call, place(call.site.lat, call.site.lon), at))
+        planned.append(_call(loaded, call, place(call.site.lat, call.site.lon), at, calendar.zone))
     planned_keys = {c.key for c in planned}
     for call in session.scalars(select(Call).where(Call.id.in_(list(known_calls)))).unique():
         if str(call.id) not in planned_keys:
@@ -161,7 +163,11 @@ def load_day(
             if call.status not in OPEN:
                 loaded.finished.add(str(call.id))
     loaded.problem = p.Problem(
-        tuple(engineers), tuple(planned), tuple(warehouses), source.travel(points)
+        tuple(engineers),
+        tuple(planned),
+        tuple(warehouses),
+        source.travel(points),
+        off_shift=tuple(off_shift),
     )
     return loaded
 
@@ -170,27 +176,35 @@ def _seconds_of(moment: time) -> int:
     return moment.hour * 3600 + moment.minute * 60
 
 
-def _call(loaded: Loaded, call: Call, place: int, now: int) -> p.Call:
-    """R27: P1/P2 by their on-site deadline, P3 in the day or the customer's window."""
+def _call(loaded: Loaded, call: Call, place: int, now: int, zone: tzinfo) -> p.Call:
+    """R27: P1/P2 by their on-site deadline, served late rather than not at all (R28);
+    P3 in the day or the customer's window, worth less the further its deadline."""
     day_end = 24 * 3600
     earliest = loaded.seconds(call.window_start) if call.window_start else 0
-    latest = loaded.seconds(call.window_end) if call.window_end else day_end
+    closes = min(loaded.seconds(call.window_end) if call.window_end else day_end, day_end)
     due = loaded.seconds(call.onsite_due)
-    if due >= now:
-        latest = min(latest, due)  # already late: still to be served, soonest
+    priority = int(call.priority[1])
     contract = call.site.customer.contract_on(loaded.day)
     designated = contract.designated_engineer if contract else None
     preferred = call.engineer or designated
+    if priority <= 2:
+        # Late from its deadline, even one already past: the plan says by how much.
+        latest, late_until = min(closes, due), max(closes, 0)
+    else:
+        # A routine call already overdue is still served, soonest, in its window.
+        latest, late_until = max(min(closes, due) if due >= now else closes, 0), None
     return p.Call(
         key=str(call.id),
         place=place,
         service=call.duration_minutes * 60,
         earliest=max(earliest, 0),
-        latest=max(min(latest, day_end), 0),
-        priority=int(call.priority[1]),
+        latest=latest,
+        priority=priority,
         skills=frozenset(call.skills or ()),
         parts={str(line["sku"]): int(str(line["qty"])) for line in call.parts},
         preferred=preferred.code if preferred else None,
+        late_until=late_until,
+        due_in_days=max((call.onsite_due.astimezone(zone).date() - loaded.day).days, 0),
     )
 
 

@@ -66,6 +66,9 @@ class Model:
     mismatch: Sequence[Sequence[int]] = ()
     """Per vehicle, 1 at each node that prefers another vehicle (a designated engineer)."""
     mismatch_cost: int = 0
+    soft_latest: dict[int, tuple[int, int]] = field(default_factory=dict)
+    """Per node, (time, cost per unit of time) for arriving past that time within its
+    window: a deadline that may be missed at a price (an urgent call served late)."""
 
     @property
     def size(self) -> int:
@@ -201,6 +204,8 @@ def _solve_model(
     for node in model.visits:
         earliest, latest = model.windows[node]
         clock.CumulVar(manager.NodeToIndex(node)).SetRange(earliest, latest)
+    for node, (soft, per_unit) in model.soft_latest.items():
+        clock.SetCumulVarSoftUpperBound(manager.NodeToIndex(node), soft, per_unit)
     for vehicle, (leave, back) in enumerate(model.vehicle_spans):
         clock.CumulVar(routing.Start(vehicle)).SetRange(leave, back)
         clock.CumulVar(routing.End(vehicle)).SetRange(leave, back)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -113,6 +114,15 @@ class PlanStop(Base):
 
     call = relationship("Call", lazy="joined")
     warehouse = relationship("Location", lazy="joined")
+
+    @property
+    def late_minutes(self) -> int:
+        """How late the work begins past a P1/P2 call's on-site deadline (R28: served late
+        rather than not at all); 0 when on time, for a pick-up, and for routine work."""
+        if self.kind != "call" or self.call.priority not in ("P1", "P2"):
+            return 0
+        late: float = (self.start_at - self.call.onsite_due).total_seconds()
+        return max(0, math.ceil(late / 60))
 
 
 class PlanUnassigned(Base):

@@ -58,7 +58,12 @@ class Engineer:
 
 @dataclass(frozen=True)
 class Call:
-    """A visit to make: arrive between `earliest` and `latest`, stay `service` seconds."""
+    """A visit to make: start between `earliest` and `latest` to be on time, stay
+    `service` seconds.
+
+    A P1 or P2 call (R26–R28) that nobody can reach on time is still served, as early as
+    possible and marked late: `late_until` is the last start the plan may give it then.
+    """
 
     key: str
     place: int
@@ -69,6 +74,20 @@ class Call:
     skills: frozenset[str] = frozenset()
     parts: Parts = field(default_factory=dict)
     preferred: str | None = None
+    late_until: int | None = None
+    """None: `latest` is a hard limit (a customer's window, a routine call's day)."""
+    due_in_days: int = 0
+    """Whole days from the planned day to the call's deadline: a routine call due weeks
+    ahead is worth less each day it is from due, and never displaces one due today."""
+
+    @property
+    def closes(self) -> int:
+        """The last start the plan may give it, late or not."""
+        return self.latest if self.late_until is None else max(self.latest, self.late_until)
+
+    def late_by(self, start: int) -> int:
+        """Seconds past its deadline at which it starts; 0 when on time."""
+        return max(0, start - self.latest)
 
 
 @dataclass(frozen=True)
@@ -88,6 +107,9 @@ class Problem:
     calls: tuple[Call, ...]
     warehouses: tuple[Warehouse, ...]
     travel: Travel
+    off_shift: tuple[frozenset[str], ...] = ()
+    """The skills of each engineer who does not work that day: whether anybody at all has
+    a call's skills tells "nobody has them" from "nobody who has them works"."""
 
 
 class StopKind(StrEnum):
@@ -109,6 +131,8 @@ class Stop:
     parts: Parts = field(default_factory=dict)
     for_call: str | None = None
     """The call a pick-up is made for."""
+    late_by: int = 0
+    """Seconds past the call's deadline at which the work begins; 0 when on time."""
 
 
 @dataclass(frozen=True)
@@ -122,14 +146,15 @@ class Route:
 
 
 class Reason(StrEnum):
-    """Why a call is left out of the plan."""
+    """Why a call is left out of the plan: the first that holds, checked in this order."""
 
-    NOBODY_ON_SHIFT = "no engineer works that day"
     NO_SKILL = "no engineer has the skills"
     NO_PARTS = "parts nowhere in stock"
+    NOBODY_ON_SHIFT = "no engineer works that day"
     TOO_LATE = "cannot be reached in time"
     OUT_OF_SHIFT = "out of shift time"
-    NO_ROOM = "no room left in any route"
+    PARTS_TAKEN = "its parts go to calls as or more urgent"
+    NO_ROOM = "fits only by dropping work as or more urgent"
     NO_PLAN = "the search found no plan in its time"
 
 

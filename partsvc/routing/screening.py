@@ -47,18 +47,30 @@ def screen(problem: Problem) -> Screening:
             able[call.key] = done
             pickups[call.key] = offered
         else:
-            reasons[call.key] = (
-                Reason.NOBODY_ON_SHIFT
-                if not problem.engineers
-                else Reason.NO_SKILL
-                if not skilled
-                else Reason.NO_PARTS
-                if not stocked
-                else Reason.TOO_LATE
-                if not timely
-                else Reason.OUT_OF_SHIFT
-            )
+            reasons[call.key] = _first_reason(problem, call, skilled, offered, timely)
     return Screening(able, reasons, pickups)
+
+
+def _first_reason(
+    problem: Problem, call: Call, skilled: list[int], offered: list[int], timely: list[int]
+) -> Reason:
+    """Why nobody can serve the call, the first that holds in `Reason`'s order."""
+    if call.skills and not any(
+        call.skills <= skills
+        for skills in (*(e.skills for e in problem.engineers), *problem.off_shift)
+    ):
+        return Reason.NO_SKILL
+    if (
+        call.parts
+        and not offered
+        and not any(van_covers(problem.engineers[i], call) for i in skilled)
+    ):
+        return Reason.NO_PARTS
+    if not skilled:
+        return Reason.NOBODY_ON_SHIFT
+    if not timely:
+        return Reason.TOO_LATE
+    return Reason.OUT_OF_SHIFT
 
 
 def carried(warehouse: Warehouse, call: Call) -> dict[str, int]:
@@ -103,12 +115,12 @@ def _ways(problem: Problem, engineer: Engineer, call: Call, offered: list[int]) 
 
 
 def _reaches(problem: Problem, engineer: Engineer, call: Call, offered: list[int]) -> bool:
-    return any(start <= call.latest for start in _ways(problem, engineer, call, offered))
+    return any(start <= call.closes for start in _ways(problem, engineer, call, offered))
 
 
 def _returns(problem: Problem, engineer: Engineer, call: Call, offered: list[int]) -> bool:
     home = problem.travel.seconds[call.place][engineer.end]
     return any(
-        start <= call.latest and start + call.service + home <= engineer.shift_end
+        start <= call.closes and start + call.service + home <= engineer.shift_end
         for start in _ways(problem, engineer, call, offered)
     )

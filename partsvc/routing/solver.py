@@ -38,9 +38,26 @@ from partsvc.routing.problem import (
     Warehouse,
 )
 from partsvc.routing.screening import Screening, carried, screen, van_covers
+from partsvc.routing.settling import settle
 
 DROP_PENALTY = {1: 10**13, 2: 10**10, 3: 10**7}
-"""What leaving a call out costs, per priority, in seconds of driving."""
+"""What leaving a call out costs, per priority, in seconds of driving. A P3 or preventive
+call due days ahead is worth `DROP_PENALTY[3] / (1 + days)`: less for each day, and never
+as much as one due today (R28)."""
+LATE_COST = {1: 10**6, 2: 10**5}
+"""What each second late costs a P1 or P2 call. A whole day late costs less than leaving
+the call out (86,400 × 10⁶ < 10¹³; 86,400 × 10⁵ < 10¹⁰), so it is served late rather than
+not at all; a P1 a few seconds late costs more than a P3 left out (10⁷), so routine work
+yields first (R26–R28)."""
+
+
+def drop_penalty(call: Call) -> int:
+    """What leaving `call` out costs the plan (see `DROP_PENALTY`)."""
+    if call.priority <= 2:
+        return DROP_PENALTY[call.priority]
+    return DROP_PENALTY[3] // (1 + max(call.due_in_days, 0))
+
+
 PREFERENCE_SECONDS = 1800
 """Driving worth saving before a call goes to someone other than its designated engineer."""
 
@@ -70,7 +87,7 @@ def solve(problem: Problem, *, time_limit_s: float = 10.0, seed: int = 0) -> Pla
             screening = screening.nothing_found()
         else:
             routes = solution.routes
-    return layout.plan(routes, screening)
+    return settle(problem, layout.plan(routes, screening), screening.able)
 
 
 WRAP_UP_S = 0.5
@@ -238,12 +255,18 @@ class _Layout:
             for i, a in enumerate(places)
         ]
         windows = [(0, BIG)] * first + [
-            (v.call.earliest, v.call.latest) if v.kind is _Kind.CALL else (0, BIG)
+            (v.call.earliest, v.call.closes) if v.kind is _Kind.CALL else (0, BIG)
             for v in self.visits
         ]
+        soft_latest = {
+            # Already overdue: late from midnight on, the same price for every plan.
+            first + n: (max(v.call.latest, 0), LATE_COST.get(v.call.priority, LATE_COST[2]))
+            for n, v in enumerate(self.visits)
+            if v.kind is _Kind.CALL and v.call.closes > v.call.latest
+        }
         paired = {node for sources, _ in self.pairs for node in sources}
         penalties = {
-            first + n: DROP_PENALTY.get(v.call.priority, DROP_PENALTY[3])
+            first + n: drop_penalty(v.call)
             for n, v in enumerate(self.visits)
             if first + n not in paired
         }
@@ -261,6 +284,7 @@ class _Layout:
             pairs=self.pairs,
             mismatch=self._mismatch(first),
             mismatch_cost=PREFERENCE_SECONDS,
+            soft_latest=soft_latest,
         )
 
     def _van_loads(self, first: int) -> list[Load]:
@@ -294,10 +318,11 @@ class _Layout:
 
     def plan(self, routes: Sequence[Sequence[int]], screening: Screening) -> Plan:
         """The routes with their times; calls left out get the screening's reason, or
-        NO_PARTS if the stock they could use went to more urgent calls, or NO_ROOM."""
+        PARTS_TAKEN if the stock they could use went to more urgent calls, or NO_ROOM
+        (which `settle` then checks)."""
         first = 2 * len(self.problem.engineers)
         modelled = {v.call.key for v in self.calls}
-        short = {key: Reason.NO_PARTS for key in screening.able if key not in modelled}
+        short = {key: Reason.PARTS_TAKEN for key in screening.able if key not in modelled}
         served: set[str] = set()
         planned = []
         for engineer, nodes in zip(self.problem.engineers, routes, strict=True):
@@ -335,16 +360,7 @@ def schedule(problem: Problem, engineer: Engineer, visits: Sequence[_Visit]) -> 
         wait = stops[0].start - stops[0].arrive
         leave += wait
         first = stops[0]
-        stops[0] = Stop(
-            first.kind,
-            first.key,
-            first.place,
-            first.arrive + wait,
-            first.start,
-            first.depart,
-            first.parts,
-            first.for_call,
-        )
+        stops[0] = replace(first, arrive=first.arrive + wait)
     path = [engineer.start, *(stop.place for stop in stops), engineer.end]
     return Route(
         engineer=engineer.key,
@@ -358,7 +374,16 @@ def schedule(problem: Problem, engineer: Engineer, visits: Sequence[_Visit]) -> 
 
 def _stop(visit: _Visit, arrive: int, start: int, depart: int) -> Stop:
     if visit.warehouse is None or visit.kind is _Kind.CALL:
-        return Stop(StopKind.CALL, visit.call.key, visit.place, arrive, start, depart)
+        call = visit.call
+        return Stop(
+            StopKind.CALL,
+            call.key,
+            visit.place,
+            arrive,
+            start,
+            depart,
+            late_by=call.late_by(start),
+        )
     return Stop(
         StopKind.PICKUP,
         visit.warehouse.key,

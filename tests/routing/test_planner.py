@@ -119,7 +119,7 @@ def test_a_warehouse_gives_out_no_more_than_it_has() -> None:
     )
     plan = planned(problem)
     assert len(plan.unassigned) == 1
-    assert plan.unassigned[0].reason is Reason.NO_PARTS
+    assert plan.unassigned[0].reason is Reason.PARTS_TAKEN
 
 
 def test_arrivals_keep_the_windows_and_an_early_engineer_waits_for_the_window() -> None:

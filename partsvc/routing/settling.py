@@ -1,0 +1,133 @@
+"""After the search: every call it left out that someone could serve is tried once more.
+
+Most urgent first, each such call goes where it fits as the routes stand; failing that, in
+place of less urgent work on the route of an engineer who could serve it (the work it
+displaces goes elsewhere if it fits, or is left out in its turn). A call still left out
+after this truly fits only by dropping work as or more urgent, so its reason is checked,
+not guessed (R26–R28). Pure: standard library only.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from partsvc.routing.insertion import insert_call, retimed
+from partsvc.routing.problem import (
+    Call,
+    Engineer,
+    Plan,
+    Problem,
+    Reason,
+    Route,
+    StopKind,
+    Unassigned,
+)
+
+RETRIED = (Reason.NO_ROOM, Reason.PARTS_TAKEN)
+"""Left-out reasons that depend on the other routes, so another try may find room."""
+
+
+def urgency(call: Call) -> tuple[int, int]:
+    """Smaller is more urgent: the priority, then how many days until it is due."""
+    return (call.priority, max(call.due_in_days, 0))
+
+
+def settle(problem: Problem, plan: Plan, able: Mapping[str, Sequence[int]]) -> Plan:
+    """The plan with the calls it left out for want of room placed where they can be."""
+    calls = {call.key: call for call in problem.calls}
+    routes = {route.engineer: route for route in plan.routes}
+    left = {entry.call: entry.reason for entry in plan.unassigned}
+    waiting = sorted(
+        (calls[key] for key, reason in left.items() if reason in RETRIED and key in able),
+        key=lambda call: (urgency(call), call.key),
+    )
+    for call in waiting:
+        engineers = [problem.engineers[i] for i in able[call.key]]
+        if _place(problem, routes, engineers, call):
+            del left[call.key]
+            continue
+        displaced = _displace(problem, routes, engineers, call)
+        if displaced is None:
+            continue  # its parts went to calls as urgent, or it fits only in their place
+        del left[call.key]
+        for key in sorted(displaced, key=lambda key: (urgency(calls[key]), key)):
+            others = [problem.engineers[i] for i in able.get(key, ())]
+            if not _place(problem, routes, others, calls[key]):
+                left[key] = Reason.NO_ROOM
+    return Plan(
+        tuple(routes[engineer.key] for engineer in problem.engineers),
+        tuple(Unassigned(call.key, left[call.key]) for call in problem.calls if call.key in left),
+    )
+
+
+def _place(
+    problem: Problem, routes: dict[str, Route], engineers: Sequence[Engineer], call: Call
+) -> bool:
+    """Put the call where it starts soonest on one of these engineers' routes as they
+    stand; False if it fits on none."""
+    stocked = _with_stock_left(problem, routes)
+    best: Route | None = None
+    for engineer in engineers:
+        found = insert_call(stocked, routes[engineer.key], engineer, call, now=-1)
+        if found is not None and (best is None or _start(found, call) < _start(best, call)):
+            best = found
+    if best is None:
+        return False
+    routes[best.engineer] = best
+    return True
+
+
+def _displace(
+    problem: Problem, routes: dict[str, Route], engineers: Sequence[Engineer], call: Call
+) -> list[str] | None:
+    """Put the call on the route of one of these engineers in place of less urgent work,
+    taking off as few calls as will do; the keys of the calls taken off, or None."""
+    calls = {c.key: c for c in problem.calls}
+    best: tuple[int, Route, list[str]] | None = None
+    for engineer in engineers:
+        route = routes[engineer.key]
+        lesser = [
+            stop.key
+            for stop in route.stops
+            if stop.kind is StopKind.CALL and urgency(calls[stop.key]) > urgency(call)
+        ]
+        if not lesser:
+            continue
+        kept = [
+            stop
+            for stop in route.stops
+            if stop.key not in lesser and (stop.for_call is None or stop.for_call not in lesser)
+        ]
+        reduced = retimed(problem, engineer, kept)
+        if reduced is None:
+            continue
+        stocked = _with_stock_left(problem, {**routes, engineer.key: reduced})
+        found = insert_call(stocked, reduced, engineer, call, now=-1)
+        if found is not None and (best is None or len(lesser) < best[0]):
+            best = (len(lesser), found, lesser)
+    if best is None:
+        return None
+    _, found, lesser = best
+    routes[found.engineer] = found
+    return lesser
+
+
+def _with_stock_left(problem: Problem, routes: Mapping[str, Route]) -> Problem:
+    """The problem with each warehouse holding what the routes' pick-ups leave in it."""
+    taken: Counter[tuple[str, str]] = Counter()
+    for route in routes.values():
+        for stop in route.stops:
+            if stop.kind is StopKind.PICKUP:
+                for sku, qty in stop.parts.items():
+                    taken[(stop.key, sku)] += qty
+    warehouses = tuple(
+        replace(w, stock={sku: qty - taken[(w.key, sku)] for sku, qty in w.stock.items()})
+        for w in problem.warehouses
+    )
+    return replace(problem, warehouses=warehouses)
+
+
+def _start(route: Route, call: Call) -> int:
+    return next(stop.start for stop in route.stops if stop.key == call.key)
