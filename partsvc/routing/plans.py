@@ -113,8 +113,9 @@ def publish_plan(
     """Assign each planned call to its engineer and reserve the parts to pick up.
 
     The day's previous published plan is replaced: its pick-up reservations not yet
-    collected are released, and the calls it assigned that this plan leaves out go back to
-    the dispatcher (new). Nothing is written if the day is over, a call has moved on since
+    collected are released. Every call this plan leaves out that is assigned, by an older
+    plan or by hand, goes back to the dispatcher (new), so the board, the plan and the
+    engineers' days agree. Nothing is written if the day is over, a call has moved on since
     the plan was made, or a part is no longer there (409).
     """
     plan = get_plan(session, plan_id, for_update=True)
@@ -134,6 +135,12 @@ def publish_plan(
             for stop in route.stops:
                 if stop.kind == "call" and stop.call_id not in kept:
                     _hand_back(session, stop.call_id, route.engineer_id, now=now, by=by)
+    for left_out in plan.unassigned:
+        # One truth after publishing: a call the plan leaves out is nobody's, whoever had
+        # it before, so no engineer's day lists it and the board shows it to place.
+        call = session.get(Call, left_out.call_id)
+        if call is not None and call.status == CallStatus.ASSIGNED:
+            change_call_status(session, call.id, CallStatus.NEW, now=now, by=by)
     session.flush()
     for route in plan.routes:
         for stop in route.stops:

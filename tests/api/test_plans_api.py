@@ -304,3 +304,22 @@ def test_without_a_planning_queue_the_day_is_planned_in_process_even_when_asked_
     job = client.get("/api/v1/plan-jobs/plan-0123456789abcdef", headers=town)
     assert job.status_code == 404
     assert job.content_type == "application/problem+json"
+
+
+def test_publishing_hands_back_a_call_the_plan_leaves_out_even_one_assigned_by_hand(client, town):
+    # Assigned by hand to an engineer who lacks the skill; the plan cannot route it.
+    nobody = report(client, town, "FAR", "P3", skills=["plumbing"])
+    answer = client.post(
+        f"/api/v1/calls/{nobody}/status",
+        json={"status": "assigned", "engineer": "E-EAST"},
+        headers=town,
+    )
+    assert answer.status_code == 200, answer.json
+    body = plan(client, town)
+    assert body["unassigned"] == [{"call": nobody, "reason": "no engineer has the skills"}]
+    assert client.post(f"/api/v1/plans/{body['id']}/publish", headers=town).status_code == 200
+    call = client.get(f"/api/v1/calls/{nobody}", headers=town).json
+    assert (call["status"], call["engineer"]) == ("new", None)
+    day = client.get("/api/v1/engineers/E-EAST/day", query_string={"date": DAY}, headers=town)
+    assert day.status_code == 200, day.json
+    assert nobody not in [c["id"] for c in day.json["calls"]]
