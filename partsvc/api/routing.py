@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import g, jsonify, request, url_for
@@ -145,6 +146,7 @@ class PlanCandidates(Resource):
                     "feasible": c.feasible,
                     "arrive": ranked.arrivals[c.engineer],
                     "extra_minutes": round(c.extra_seconds / 60) if c.feasible else None,
+                    "late_minutes": math.ceil(c.late_by / 60),
                     "reason": c.reason,
                 }
                 for c in ranked.candidates

@@ -71,6 +71,9 @@ class CandidateOut(Schema):
     feasible = fields.Boolean()
     arrive = fields.DateTime(allow_none=True)
     extra_minutes = fields.Integer(allow_none=True)
+    late_minutes = fields.Integer(
+        metadata={"description": "Minutes past the call's deadline they would start; 0 on time."}
+    )
     reason = fields.String(allow_none=True)
 
 

@@ -29,6 +29,8 @@ class Candidate:
     reason: str | None = None
     stops: tuple[Stop, ...] = ()
     """Their route's stops with the call put in."""
+    late_by: int = 0
+    """Seconds past the call's deadline they would start it (a P1/P2 may be served late)."""
 
 
 def rank_candidates(
@@ -39,7 +41,8 @@ def rank_candidates(
     now: int,
     finished: AbstractSet[str] = frozenset(),
 ) -> list[Candidate]:
-    """Every engineer, those who can take the call first, soonest arrival first."""
+    """Every engineer, those who can take the call first, soonest arrival first: on time
+    before late (an urgent call may be served late, R28), then those who cannot."""
     day = _Day.of(problem)
     found = [
         _best_insertion(day, engineer, routes.get(engineer.key), call, now, finished)
@@ -129,7 +132,8 @@ def _best_insertion(
             arrive = next(s.start for s in timed if s.kind is StopKind.CALL and s.key == call.key)
             extra = _driving(problem, engineer, (*done, *timed)) - before
             if best is None or (arrive, extra) < (best.arrive or 0, best.extra_seconds):
-                best = Candidate(engineer.key, True, arrive, extra, None, (*done, *timed))
+                late = call.late_by(arrive)
+                best = Candidate(engineer.key, True, arrive, extra, None, (*done, *timed), late)
             if tried == 0:
                 break  # it fits straight in: a pick-up first can only make it later
     return best or Candidate(engineer.key, False, None, reason="cannot fit it in time")

@@ -7,12 +7,14 @@ read, runs `solver.solve` and stores the result with `save_plan` in a new transa
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from partsvc.audit import trail as audit
 from partsvc.auth.identity import Caller
 from partsvc.calls.calls import change_call_status, reassign_call
 from partsvc.calls.models import Call
@@ -342,6 +344,10 @@ def assign_into_plan(
             if stop.kind == "pickup" and stop.collected_at is None:
                 _reserve_pickup(session, stop)
         _assign(session, call_id, engineer, now=now, by=by)
+    start = next(s.start for s in route.stops if s.kind is p.StopKind.CALL and s.key == call.key)
+    late_minutes = math.ceil(call.late_by(start) / 60)
+    details = {"plan": plan.id, "engineer": engineer, "late_minutes": late_minutes}
+    audit.record(session, "plan.call_assigned", kind="call", key=call_id, details=details)
     session.flush()
     return plan
 

@@ -89,3 +89,13 @@ def test_inserting_shifts_the_later_stops_and_keeps_what_was_done():
     assert inserted.stops[0] == route.stops[0]  # done in the morning: untouched
     assert inserted.stops[1].start >= NOON
     assert check_plan(whole, Plan(routes=(inserted,), unassigned=())) == []
+
+
+def test_an_urgent_call_nobody_reaches_in_time_ranks_everyone_late_soonest_first():
+    problem = day_with(engineers=(engineer("ann", 0), engineer("bob", 1)))
+    late = call("urgent", 5, priority=1, earliest=NOON, latest=NOON + 10 * 60, late_until=18 * HOUR)
+    ranked = rank_candidates(replace(problem, calls=(late,)), {}, late, now=NOON)
+    assert [(c.engineer, c.feasible) for c in ranked] == [("bob", True), ("ann", True)]
+    for candidate in ranked:
+        assert candidate.arrive is not None
+        assert candidate.late_by == candidate.arrive - (NOON + 10 * 60) > 0
