@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, abort, g, redirect, request, session, url_for
 from flask_babel import Babel, get_locale, lazy_gettext
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from partsvc.auth.models import Role, User
@@ -52,6 +53,7 @@ def init(app: Flask) -> None:
     app.add_template_filter(countdown, "countdown")
     app.add_template_filter(percent, "percent")
     app.add_template_filter(role_text, "role")
+    app.add_template_filter(move_reason, "move_reason")
     app.add_template_filter(refusal_title, "refusal_title")
     app.add_template_filter(refusal_detail, "refusal_detail")
 
@@ -274,6 +276,22 @@ REASONS: Mapping[str, Any] = {
 }
 """Why the planner left a call out, or an engineer cannot take it."""
 
+MOVE_REASONS: Mapping[str, Any] = {
+    "receipt": _l("receipt"),
+    "reversal": _l("reversal"),
+    "count": _l("count"),
+    "issue": _l("issue"),
+    "issue to van": _l("issue to van"),
+    "loan": _l("loan"),
+    "loan return": _l("loan return"),
+    "consumed on call": _l("consumed on call"),
+    "opening stock": _l("opening stock"),
+    "rma receipt": _l("RMA receipt"),
+    "rma shipment": _l("RMA shipment"),
+    "adjustment": _l("adjustment"),
+}
+"""The reasons partsvc itself books moves for; a reason a clerk typed is shown as typed."""
+
 ROLES: Mapping[str, Any] = {
     "admin": _l("admin"),
     "clerk": _l("clerk"),
@@ -294,6 +312,13 @@ def reason_text(value: str | None) -> str:
         return ""
     word = REASONS.get(str(value))
     return str(word) if word is not None else str(value).replace("_", " ")
+
+
+def move_reason(value: str) -> Markup:
+    word = MOVE_REASONS.get(value)
+    if word is not None:
+        return Markup.escape(str(word))
+    return Markup('<span translate="no">%s</span>') % value
 
 
 def role_text(value: str) -> str:
