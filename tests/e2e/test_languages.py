@@ -3,7 +3,8 @@ text is Chinese but for data and codes, with en it is English; refusals too. Eac
 saved under build/screenshots/ as ``lang-<page>-<zh|en>.png`` (a phone's for the engineer).
 
 What counts as data: an element marked ``translate="no"`` (names, reasons typed by users)
-or with a ``lang`` of its own (customers' and parts' Chinese names), and <code>. What
+or with a ``lang`` of its own (customers' and parts' Chinese names), <code>, and what was
+typed into a form. What
 counts as a code: a word with a digit, a hyphen or an underscore (SKUs, serials, order
 numbers, WH-SH), or in capitals (RMA, PDF, CSV, P1).
 """
@@ -30,7 +31,7 @@ LANGUAGES = ("zh", "en")
 
 VISIBLE_TEXT = """() => {
   const texts = [];
-  const skip = 'script, style, title, code, #language-switch, [translate="no"]';
+  const skip = 'script, style, title, code, textarea, #language-switch, [translate="no"]';
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
     const node = walker.currentNode;
@@ -263,3 +264,56 @@ def test_the_switch_in_the_header_changes_the_language_and_keeps_it(
         with live_server.database.unit_of_work() as session:
             clerk = session.scalars(select(User).where(User.username == "clerk")).one()
             clerk.locale = None
+
+
+STEPS = {
+    "zh": ("出发", "已到场", "完工并签字"),
+    "en": ("Set off", "Arrived on site", "Complete and sign"),
+}
+NOT_ON_VAN = {
+    "zh": "{van} 的 {sku} 仅有 {on_van} 件可用，无法出库 {asked} 件。",
+    "en": "Only {on_van} of {sku} available at {van}; cannot book out {asked}.",
+}
+
+
+def test_completing_with_more_than_the_van_holds_is_refused_in_the_pages_language(
+    phone_in: Page, live_server: LiveServer, language: str
+) -> None:
+    """On the phone: the engineer sets off, arrives, and asks for more of a part than the
+    van holds (the last assigned call, so the engineer's own test keeps the first)."""
+    with live_server.database.unit_of_work(write=False) as session:
+        call = session.scalars(
+            select(Call)
+            .where(Call.status.in_(["assigned", "en_route", "on_site"]))
+            .order_by(Call.id.desc())
+        ).first()
+        assert call is not None and call.engineer is not None and call.engineer.user
+        van = call.engineer.van.code
+        level = session.scalars(
+            select(StockLevel)
+            .join(Part, Part.id == StockLevel.part_id)
+            .join(Location, Location.id == StockLevel.location_id)
+            .where(Location.code == van, Part.serialized.is_(False))
+            .order_by(Part.sku)
+        ).first()
+        assert level is not None
+        username, call_id, sku, on_van = (
+            call.engineer.user.username,
+            call.id,
+            level.part.sku,
+            level.available,
+        )
+    set_off, arrived, complete = STEPS[language]
+    log_in(phone_in, live_server, username, start=f"/my/calls/{call_id}", language=language)
+    for step in (set_off, arrived):
+        button = phone_in.get_by_role("button", name=step, exact=True)
+        if button.count():
+            button.click()
+    form = phone_in.locator("#complete-form")
+    form.locator("textarea[name=work_done]").fill("更换零件")
+    form.locator("textarea[name=parts]").fill(f"{sku} {on_van + 50}")
+    form.locator("input[name=signed_by]").fill("王建国")
+    phone_in.get_by_role("button", name=complete).click()
+    expected = NOT_ON_VAN[language].format(van=van, sku=sku, on_van=on_van, asked=on_van + 50)
+    expect(phone_in.get_by_role("alert")).to_contain_text(expected)
+    assert_speaks(phone_in, language, "mycall-refused")
