@@ -7,7 +7,9 @@
                                           # every catalogue (new ones come untranslated)
     python tools/translations.py compile  # write each messages.mo from its messages.po
 
-The messages are extracted with pybabel (``babel.cfg``) from partsvc/ and templates/.
+The messages are extracted with pybabel (``babel.cfg``) from partsvc/ and templates/, by
+the names ``_``, ``gettext``, ``ngettext``, ``_l`` and ``lazy_gettext``: a message given to
+gettext under another name is not seen (nor checked), so import it by one of these.
 English is the source language; each other language has
 ``partsvc/translations/<locale>/LC_MESSAGES/messages.po`` and its compiled ``messages.mo``,
 both committed and both shipped in the wheel (docs/DECISIONS.md).

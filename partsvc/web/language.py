@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, abort, g, redirect, request, session, url_for
 from flask_babel import Babel, get_locale, lazy_gettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
@@ -376,6 +377,12 @@ def refusal_detail(error: PartsvcError | Mapping[str, Any]) -> str:
             "Call %(call)s is %(status)s: that step cannot be taken now.",
             call=extra["call"],
             status=status_text(extra["current_status"]),
+        )
+    elif slug == "invalid-rows" and isinstance(error, PartsvcError) and error.errors:
+        words = ngettext(
+            "%(num)d row with errors (listed below, by row and column); nothing was imported.",
+            "%(num)d rows with errors (listed below, by row and column); nothing was imported.",
+            len(error.errors),
         )
     return str(words)
 

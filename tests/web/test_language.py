@@ -16,6 +16,7 @@ from partsvc.platform.config import Settings
 from partsvc.web.language import countdown, day_text
 from tests.factories import make_location, make_part, receive
 from tests.web.conftest import csrf_token, login, post_form
+from tests.web.test_imports_page import upload
 from tests.web.test_myday import Visit, _complete, visit  # noqa: F401 - the fixture
 
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9"}
@@ -172,3 +173,16 @@ def test_dates_and_countdowns_the_chinese_way(app: Flask) -> None:
         assert day_text(date(2026, 12, 7)) == "Monday 7 December"
         assert countdown(93 * 60 + 5) == "in 1 h 33 min"
         assert countdown(-18 * 60) == "missed by 18 min"
+
+
+def test_a_file_with_bad_rows_is_refused_in_chinese_with_its_count(
+    client: FlaskClient, users: dict[str, User]
+) -> None:
+    login(client, "clerk")
+    client.environ_base.update(ZH)
+    answer = upload(
+        client, "parts", "sku,name,unit_cost\nWEB-1,Head,12\nWEB-2,Belt,-3\nWEB-1,Fan,1\n"
+    )
+    assert answer.status_code == 422
+    assert "文件有错误，未导入任何内容" in answer.text
+    assert "2 行有错误（按行和列列在下方），未导入任何内容。" in answer.text
