@@ -14,9 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, g, redirect, request, session, url_for
-from flask_babel import Babel, get_locale, lazy_gettext
+from flask_babel import Babel, get_locale, lazy_gettext, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
