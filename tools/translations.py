@@ -8,7 +8,8 @@
     python tools/translations.py compile  # write each messages.mo from its messages.po
 
 The messages are extracted with pybabel (``babel.cfg``) from partsvc/ and templates/, by
-the names ``_``, ``gettext``, ``ngettext``, ``_l`` and ``lazy_gettext``: a message given to
+the names ``_``, ``gettext``, ``ngettext``, ``pgettext``, ``_l``, ``lazy_gettext`` and
+``lazy_pgettext``: a message given to
 gettext under another name is not seen (nor checked), so import it by one of these.
 English is the source language; each other language has
 ``partsvc/translations/<locale>/LC_MESSAGES/messages.po`` and its compiled ``messages.mo``,
@@ -30,7 +31,7 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "partsvc" / "translations"
-KEYWORDS = ("_l", "lazy_gettext")  # besides pybabel's own: _, gettext, ngettext, ...
+KEYWORDS = ("_l", "lazy_gettext", "lazy_pgettext:1c,2")  # besides pybabel's own (_, gettext, ...)
 
 
 def extract(root: Path = ROOT) -> Catalog:
@@ -75,11 +76,11 @@ def problems(template: Catalog, po_path: Path) -> list[str]:
         catalog = read_po(handle)
     name = po_path.relative_to(po_path.parents[4])  # partsvc/translations/<locale>/...
     found = []
-    wanted = {message.id for message in template if message.id}
+    wanted = {(_key(message.id), message.context) for message in template if message.id}
     for message in template:
         if not message.id:
             continue
-        entry = catalog.get(message.id)
+        entry = catalog.get(message.id, context=message.context)
         if entry is None:
             found.append(f"{name}: no translation of {_key(message.id)}")
         elif entry.fuzzy:
@@ -87,7 +88,7 @@ def problems(template: Catalog, po_path: Path) -> list[str]:
         elif not _translated(entry.string):
             found.append(f"{name}: empty translation of {_key(message.id)}")
     for entry in catalog:
-        if entry.id and entry.id not in wanted:
+        if entry.id and (_key(entry.id), entry.context) not in wanted:
             found.append(f"{name}: stale entry {_key(entry.id)} (no longer used)")
     if catalog.obsolete:
         found.append(f"{name}: {len(catalog.obsolete)} obsolete (#~) entries: remove them")

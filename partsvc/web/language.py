@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, g, redirect, request, session, url_for
-from flask_babel import Babel, get_locale, lazy_gettext, ngettext
+from flask_babel import Babel, get_locale, lazy_gettext, lazy_pgettext, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy.orm import Session
@@ -223,12 +223,12 @@ STATUSES: Mapping[str, Mapping[str, Any]] = {
         "closed": _l("closed"),
     },
     "plan": {
-        "draft": _l("draft plan"),
+        "draft": lazy_pgettext("plan", "draft"),
         "published": _l("published"),
         "replaced": _l("replaced"),
     },
     "order": {
-        "draft": _l("draft order"),
+        "draft": lazy_pgettext("vendor order", "draft"),
         "sent": _l("sent"),
         "partially_received": _l("partially received"),
         "received": _l("received"),
