@@ -54,6 +54,7 @@ def init(app: Flask) -> None:
     app.add_template_filter(percent, "percent")
     app.add_template_filter(role_text, "role")
     app.add_template_filter(move_reason, "move_reason")
+    app.add_template_filter(csrf_reason, "csrf_reason")
     app.add_template_filter(refusal_title, "refusal_title")
     app.add_template_filter(refusal_detail, "refusal_detail")
 
@@ -292,6 +293,17 @@ MOVE_REASONS: Mapping[str, Any] = {
 }
 """The reasons partsvc itself books moves for; a reason a clerk typed is shown as typed."""
 
+CSRF_REASONS: Mapping[str, Any] = {
+    "The CSRF token is missing.": _l("The CSRF token is missing."),
+    "The CSRF session token is missing.": _l("The CSRF session token is missing."),
+    "The CSRF token has expired.": _l("The CSRF token has expired."),
+    "The CSRF token is invalid.": _l("The CSRF token is invalid."),
+    "The CSRF tokens do not match.": _l("The CSRF tokens do not match."),
+    "The referrer header is missing.": _l("The referrer header is missing."),
+    "The referrer does not match the host.": _l("The referrer does not match the host."),
+}
+"""Why Flask-WTF refused a form (its own English words)."""
+
 ROLES: Mapping[str, Any] = {
     "admin": _l("admin"),
     "clerk": _l("clerk"),
@@ -319,6 +331,11 @@ def move_reason(value: str) -> Markup:
     if word is not None:
         return Markup.escape(str(word))
     return Markup('<span translate="no">%s</span>') % value
+
+
+def csrf_reason(value: str) -> str:
+    word = CSRF_REASONS.get(value)
+    return str(word) if word is not None else value
 
 
 def role_text(value: str) -> str:

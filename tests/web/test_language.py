@@ -186,3 +186,12 @@ def test_a_file_with_bad_rows_is_refused_in_chinese_with_its_count(
     assert answer.status_code == 422
     assert "文件有错误，未导入任何内容" in answer.text
     assert "2 行有错误（按行和列列在下方），未导入任何内容。" in answer.text
+
+
+def test_a_form_without_its_token_is_refused_in_chinese(
+    client: FlaskClient, users: dict[str, User]
+) -> None:
+    login(client, "clerk")
+    answer = client.post("/desk/parts/ANY/moves", data={"qty": 1}, environ_base=ZH)
+    assert answer.status_code == 400
+    assert "表单缺少有效的安全令牌（缺少安全令牌）" in answer.text
