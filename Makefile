@@ -37,6 +37,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python tools/translations.py check
 	$(BIN)/bandit -c pyproject.toml -r partsvc -q
 	$(BIN)/python tools/audit_dependencies.py
 

@@ -137,7 +137,8 @@ def clock() -> Clock:
 @pytest.fixture
 def app(database: Database, database_url: str, connection: Connection, clock: Clock) -> Flask:
     return create_app(
-        Settings(database_url=database_url, secret_key="test"),
+        # The pages' tests read English unless they ask for Chinese (tests/web/test_language.py).
+        Settings(database_url=database_url, secret_key="test", default_locale="en"),
         clock=clock,
         database=database,
         TESTING=True,

@@ -109,8 +109,11 @@ class Visitor:
         links.feed(body.decode())
         form = {"username": username, "password": password, "csrf_token": links.csrf or ""}
         status, _, body = self.open("/login", form)
-        if status != 200 or b"Log out" not in body:
+        if status != 200 or b'action="/logout"' not in body:
             raise SystemExit(f"FAIL: {username} could not log in ({status})")
+        # No Accept-Language: the deployment's default, Chinese, from the wheel's catalogue.
+        if "退出登录".encode() not in body:
+            raise SystemExit("FAIL: the pages are not in Chinese: is messages.mo in the wheel?")
 
 
 def kind_of(path: str) -> str | None:

@@ -34,6 +34,8 @@ class User(Base):
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """Kept in the login cookie too; logging out or a new password raises it, so a copied
     cookie of an older login no longer works."""
+    locale: Mapped[str | None] = mapped_column(String(16))
+    """The language the user chose for the pages (``zh_CN``, ``en``); None: the browser's."""
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 

@@ -54,6 +54,9 @@ class Settings:
     """Requests with an unknown, expired or revoked token per client address."""
     metrics_token: str | None = None
     """When set, ``/metrics`` answers only ``Authorization: Bearer <this>``."""
+    default_locale: str = "zh_CN"
+    """The pages' language for a user who chose none and whose browser asks for none we
+    have (``zh_CN`` or ``en``)."""
 
     @classmethod
     def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -85,6 +88,7 @@ class Settings:
             token_rate=env.get("PARTSVC_TOKEN_RATE", "600/minute"),
             token_failure_rate=env.get("PARTSVC_TOKEN_FAILURE_RATE", "20/minute"),
             metrics_token=env.get("PARTSVC_METRICS_TOKEN") or None,
+            default_locale=env.get("PARTSVC_DEFAULT_LOCALE") or "zh_CN",
         )
 
     def replace(self, **changes: Any) -> Settings:

@@ -9,6 +9,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1]
 STATIC = PACKAGE / "static"
 MIGRATIONS = PACKAGE / "migrations"
+TRANSLATIONS = PACKAGE / "translations"
+"""The gettext catalogues of the pages: ``<locale>/LC_MESSAGES/messages.po`` and its .mo."""
 # templates/ sits at the top of the repository and ships as the package partsvc.templates
 # (pyproject.toml maps it; docs/DECISIONS.md says why).
 TEMPLATES = Path(str(files("partsvc.templates")))

@@ -9,15 +9,28 @@ document.addEventListener("submit", (event) => {
   }
 });
 
-// Countdowns to call deadlines: "in 1 h 05 min", "missed by 12 min"; near and missed in colour.
+// Countdowns to call deadlines: "in 1 h 05 min", "missed by 12 min" (还剩 1 小时 05 分,
+// 已超时 12 分钟); near and missed in colour. The words come from the page, in its language.
+const wordsHolder = document.querySelector("[data-words]");
+const words = wordsHolder ? JSON.parse(wordsHolder.dataset.words) : {};
+
+function fill(template, values) {
+  return template.replace(/%\((\w+)\)s/g, (_, name) => String(values[name]));
+}
+
 function describe(seconds) {
   const minutes = Math.floor(Math.abs(seconds) / 60);
-  const text = minutes >= 48 * 60
-    ? `${Math.floor(minutes / 1440)} days`
-    : minutes >= 60
-    ? `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`
-    : `${minutes} min`;
-  return seconds >= 0 ? `in ${text}` : `missed by ${text}`;
+  const side = seconds >= 0 ? "left" : "missed";
+  if (minutes >= 48 * 60) {
+    return fill(words[`${side}_days`] || "%(days)s d", { days: Math.floor(minutes / 1440) });
+  }
+  if (minutes >= 60) {
+    return fill(words[`${side}_hours`] || "%(hours)s h %(minutes)s min", {
+      hours: Math.floor(minutes / 60),
+      minutes: String(minutes % 60).padStart(2, "0"),
+    });
+  }
+  return fill(words[`${side}_minutes`] || "%(minutes)s min", { minutes });
 }
 
 // The server's clock, not the device's: a phone set five minutes wrong must not lie.
@@ -63,12 +76,14 @@ if (planForm) {
     const step = () => {
       if (job && job.status === "queued") {
         bar.value = 0;
-        status.textContent = "Waiting for a free planner…";
+        status.textContent = planForm.dataset.waiting;
         return;
       }
       const spent = (Date.now() - began) / 1000;
       bar.value = job && job.progress != null ? job.progress * limit : Math.min(spent, limit);
-      status.textContent = `Planning… ${Math.floor(spent)} s of about ${limit} s`;
+      status.textContent = planForm.dataset.planning
+        .replace("{spent}", Math.floor(spent))
+        .replace("{limit}", limit);
     };
     step();
     const timer = setInterval(step, 250);
@@ -93,7 +108,7 @@ if (planForm) {
       window.location.assign(answer.next);
     } catch (error) {
       clearInterval(timer);
-      status.textContent = "The planner did not answer. Nothing was saved; try again.";
+      status.textContent = planForm.dataset.failed;
       button.disabled = false;
     }
   });

@@ -3,23 +3,20 @@ manager's view. Server-rendered Jinja with a few lines of plain JavaScript."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, g, render_template, request
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, CSRFProtect
-
-from partsvc.documents.render import local_text
-from partsvc.http.context import zone
 
 csrf = CSRFProtect()
 
 NAV = (
-    ("desk.home", "Clerk desk", {"clerk", "admin"}),
-    ("board.home", "Dispatch board", {"dispatcher", "admin"}),
-    ("myday.home", "My day", {"engineer"}),
-    ("manager.home", "Manager", {"admin"}),
+    ("desk.home", _l("Clerk desk"), {"clerk", "admin"}),
+    ("board.home", _l("Dispatch board"), {"dispatcher", "admin"}),
+    ("myday.home", _l("My day"), {"engineer"}),
+    ("manager.home", _l("Manager"), {"admin"}),
 )
 """The pages each role works in, in the header of every page."""
 
@@ -33,7 +30,7 @@ class SessionCookies(SecureCookieSessionInterface):
 
 def register(app: Flask, api_blueprints: list[Blueprint]) -> None:
     """Pages, login cookies and CSRF checks; the bearer-token API needs no CSRF token."""
-    from partsvc.web import board, desk, login, manager, myday, prints
+    from partsvc.web import board, desk, language, login, manager, myday, prints
 
     app.session_interface = SessionCookies()
     csrf.init_app(app)
@@ -41,7 +38,7 @@ def register(app: Flask, api_blueprints: list[Blueprint]) -> None:
         csrf.exempt(blueprint)
     app.register_error_handler(CSRFError, _form_expired)
     app.context_processor(_navigation)
-    app.add_template_filter(_local, "local")
+    language.init(app)
     app.register_blueprint(login.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(myday.bp)
@@ -65,8 +62,3 @@ def _navigation() -> dict[str, Any]:
             if user.role in roles and endpoint in current_app.view_functions
         ]
     }
-
-
-def _local(moment: datetime | None, style: str = "%Y-%m-%d %H:%M") -> str:
-    """A time as the deployment's clocks show it."""
-    return local_text(moment, zone(), style)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from partsvc.calls.calls import CallFilter, DeadlineView, deadline_views, list_calls
@@ -248,9 +249,9 @@ def _picture(plan: DayPlan) -> Picture:
                 s.arrive_at.astimezone(local),
                 s.depart_at.astimezone(local),
                 s.kind,
-                f"{s.kind} {s.warehouse.code if s.warehouse else ''}".strip()
+                f"{_('pick-up')} {s.warehouse.code if s.warehouse else ''}".strip()
                 if s.kind == "pickup"
-                else f"call {s.call_id}",
+                else _("call %(call)s", call=s.call_id),
             )
             for s in route.stops
         ]

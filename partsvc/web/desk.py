@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, IntegerField, StringField
@@ -33,26 +35,28 @@ MAX_QTY = 1_000_000
 class MoveForm(FlaskForm):  # type: ignore[misc]
     """Book out (to a van, to a call's site), transfer, or book in: one move of the ledger."""
 
-    qty = IntegerField("Quantity", validators=[DataRequired(), NumberRange(1, MAX_QTY)])
-    from_code = StringField("From", validators=[DataRequired(), Length(max=64)])
-    to_code = StringField("To", validators=[DataRequired(), Length(max=64)])
-    reason = StringField("Reason", validators=[DataRequired(), Length(max=64)])
-    reference = StringField("Reference (call, job)", validators=[Optional(), Length(max=200)])
-    serials = StringField("Serials (one per line or comma)", validators=[Length(max=4000)])
+    qty = IntegerField(_l("Quantity"), validators=[DataRequired(), NumberRange(1, MAX_QTY)])
+    from_code = StringField(_l("From"), validators=[DataRequired(), Length(max=64)])
+    to_code = StringField(_l("To"), validators=[DataRequired(), Length(max=64)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=64)])
+    reference = StringField(_l("Reference (call, job)"), validators=[Optional(), Length(max=200)])
+    serials = StringField(_l("Serials (one per line or comma)"), validators=[Length(max=4000)])
 
 
 class CountForm(FlaskForm):  # type: ignore[misc]
-    location = StringField("Location", validators=[DataRequired(), Length(max=64)])
-    counted = IntegerField("Counted", validators=[NumberRange(0, MAX_QTY)])
+    location = StringField(_l("Location"), validators=[DataRequired(), Length(max=64)])
+    counted = IntegerField(_l("Counted"), validators=[NumberRange(0, MAX_QTY)])
 
 
 class ReceiptForm(FlaskForm):  # type: ignore[misc]
-    location = StringField("Into warehouse", validators=[DataRequired(), Length(max=64)])
+    location = StringField(_l("Into warehouse"), validators=[DataRequired(), Length(max=64)])
 
 
 class ImportForm(FlaskForm):  # type: ignore[misc]
-    file = FileField("CSV file", validators=[FileRequired("Choose the CSV file to import.")])
-    dry_run = BooleanField("Only check the file; import nothing")
+    file = FileField(
+        _l("CSV file"), validators=[FileRequired(_l("Choose the CSV file to import."))]
+    )
+    dry_run = BooleanField(_l("Only check the file; import nothing"))
 
 
 IMPORT_COLUMNS = {"parts": PART_COLUMNS, "stock": STOCK_COLUMNS}
@@ -172,7 +176,7 @@ def receive(number: str) -> Any:
     wanted, problems = _received_quantities()
     if not form.validate() or problems or not wanted:
         if not wanted and not problems:
-            problems = {0: "Enter the quantity received on at least one line."}
+            problems = {0: _("Enter the quantity received on at least one line.")}
         return _order_page(number, form, problems), 422
     receipt = attempt(
         lambda session: purchasing.receive(
@@ -326,10 +330,10 @@ def _received_quantities() -> tuple[dict[int, int], dict[int, str]]:
         try:
             qty = int(value)
         except ValueError:
-            problems[int(line)] = "A whole number."
+            problems[int(line)] = _("A whole number.")
             continue
         if not 0 <= qty <= MAX_QTY:
-            problems[int(line)] = "Between 0 and the quantity still to come."
+            problems[int(line)] = _("Between 0 and the quantity still to come.")
         elif qty:
             wanted[int(line)] = qty
     return wanted, problems

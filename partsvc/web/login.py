@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import PasswordField, StringField
@@ -30,6 +31,7 @@ from partsvc.auth.identity import (
 from partsvc.auth.models import Role
 from partsvc.http.context import database, now, settings
 from partsvc.http.throttle import count_login
+from partsvc.web.language import CHOICE_KEY
 from partsvc.web.pages import GENERATION_KEY, USER_KEY, current_caller, page
 
 bp = Blueprint("web", __name__)
@@ -44,8 +46,8 @@ HOME = {
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
-    username = StringField("Username", validators=[DataRequired(), Length(max=64)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -69,7 +71,10 @@ def login() -> Any:
                 audit.record(db_session, lockout.LOGIN, kind="user", key=caller.username)
                 if weak:
                     renew_hash(db_session, caller.id, form.password.data)
+            chosen = session.get(CHOICE_KEY)  # the language picked on the login page
             session.clear()
+            if chosen is not None:
+                session[CHOICE_KEY] = chosen
             session.permanent = True
             session[USER_KEY] = caller.id
             session[GENERATION_KEY] = caller.generation
@@ -96,7 +101,10 @@ def logout() -> Any:
                 _begin(db_session, caller)
                 audit.record(db_session, lockout.LOGOUT, kind="user", key=caller.username)
                 end_sessions(db_session, caller.id)
+    chosen = session.get(CHOICE_KEY)
     session.clear()
+    if chosen is not None:
+        session[CHOICE_KEY] = chosen
     return redirect(url_for("web.login"))
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -24,7 +26,7 @@ from partsvc.workflows.engineer_day import engineer_day
 bp = Blueprint("myday", __name__)
 
 VIEWERS = ("engineer", "dispatcher", "admin")
-STEPS = {CallStatus.EN_ROUTE: "Set off", CallStatus.ON_SITE: "Arrived on site"}
+STEPS = {CallStatus.EN_ROUTE: _l("Set off"), CallStatus.ON_SITE: _l("Arrived on site")}
 """The visit's steps an engineer takes from the page, by the status they lead to."""
 MAX_PART_LINES = 20
 
@@ -39,16 +41,18 @@ class LoanRow:
 
 
 class CompletionForm(FlaskForm):  # type: ignore[misc]
-    work_done = TextAreaField("Work done", validators=[DataRequired(), Length(max=4000)])
+    work_done = TextAreaField(_l("Work done"), validators=[DataRequired(), Length(max=4000)])
     parts = TextAreaField(
-        "Parts used from the van (SKU and quantity, one per line)",
+        _l("Parts used from the van (SKU and quantity, one per line)"),
         validators=[Optional(), Length(max=2000)],
     )
-    loaner = StringField("Loaner placed (serial)", validators=[Optional(), Length(max=100)])
+    loaner = StringField(_l("Loaner placed (serial)"), validators=[Optional(), Length(max=100)])
     taken_back = StringField(
-        "Unit taken back for repair (serial)", validators=[Optional(), Length(max=100)]
+        _l("Unit taken back for repair (serial)"), validators=[Optional(), Length(max=100)]
     )
-    signed_by = StringField("Customer's name (signs)", validators=[DataRequired(), Length(max=200)])
+    signed_by = StringField(
+        _l("Customer's name (signs)"), validators=[DataRequired(), Length(max=200)]
+    )
 
 
 @bp.get("/my/day")
@@ -56,7 +60,7 @@ class CompletionForm(FlaskForm):  # type: ignore[misc]
 def home() -> Any:
     engineer = engineer_of(db(), current_caller())
     if engineer is None:
-        raise Forbidden("Your login is not an engineer's.")
+        raise Forbidden(_("Your login is not an engineer's."))
     return redirect(url_for("myday.day", code=engineer.code))
 
 
@@ -154,10 +158,14 @@ def _parts_used(text: str | None) -> list[PartUsed]:
         sku, qty = words[0], words[1] if len(words) > 1 else "1"
         if len(words) > 2 or not qty.isdigit() or not 1 <= int(qty) <= 10_000:
             raise InvalidInput(
-                f"Line {number} of the parts used: write the SKU, then how many (e.g. FU-100 2).",
-                errors={"parts": [f"Line {number}."]},
+                _(
+                    "Line %(number)s of the parts used: write the SKU, then how many "
+                    "(e.g. FU-100 2).",
+                    number=number,
+                ),
+                errors={"parts": [_("Line %(number)s.", number=number)]},
             )
         used.append(PartUsed(sku=sku, qty=int(qty)))
     if len(used) > MAX_PART_LINES:
-        raise InvalidInput(f"At most {MAX_PART_LINES} parts per completion.")
+        raise InvalidInput(_("At most %(lines)s parts per completion.", lines=MAX_PART_LINES))
     return used

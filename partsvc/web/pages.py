@@ -95,7 +95,10 @@ def notice(key: str, **values: object) -> None:
 
 def refused(error: PartsvcError) -> None:
     """Tell the user on the next page what was refused, and why."""
-    flash({"key": "refused", "title": error.title, "detail": error.detail}, "refused")  # type: ignore[arg-type]
+    # Its code and parameters too, so the next page says it in the user's language.
+    extra = {k: v for k, v in error.extra.items() if isinstance(v, str | int | float)}
+    refusal = {"slug": error.slug, "title": error.title, "detail": error.detail, "extra": extra}
+    flash({"key": "refused", **refusal}, "refused")  # type: ignore[arg-type]
 
 
 def current_caller() -> Caller:

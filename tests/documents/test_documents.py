@@ -156,6 +156,11 @@ def test_the_monthly_report_shows_the_months_figures(demo: Demo) -> None:
     text = squeeze(text_of(demo.get("/api/v1/reports/monthly.pdf?month=2026-11")))
     for expected in ("2026-11", "SLAcompliance", "Partsreplaced", "Repairs", "Loans"):
         assert expected in text, expected
+    # The charts' and tables' labels are bilingual, like the rest of the documents.
+    for expected in ("P1answered响应", "P1onsite到场", "P1fixed修复", "First-timefix一次修复"):
+        assert expected in text, expected
+    for expected in ("Same-dayfix当天修复", "Satisfied满意", "Lentthismonth本月借出"):
+        assert expected in text, expected
 
 
 def test_an_engineer_cannot_print_another_engineers_day(demo: Demo) -> None:

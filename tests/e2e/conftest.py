@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -103,30 +104,39 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}}
+PHONE: dict[str, Any] = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+"""A phone-sized screen, as engineers use."""
+LOCALES = {"zh": "zh-CN", "en": "en-US"}
+"""The browser's language, sent as Accept-Language: the pages answer in it."""
+
+
+@contextmanager
+def browser_page(browser: Browser, screen: dict[str, Any], language: str) -> Iterator[Page]:
+    context = browser.new_context(**screen, locale=LOCALES[language])
     opened = context.new_page()
     opened.set_default_timeout(15_000)
     with refusals_of_the_policy(opened):
         yield opened
     context.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A desktop browser whose language is English (tests/e2e/test_languages.py: Chinese)."""
+    with browser_page(browser, DESKTOP, "en") as opened:
+        yield opened
 
 
 @pytest.fixture
 def phone(browser: Browser) -> Iterator[Page]:
-    """A phone-sized screen, as engineers use."""
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
-    opened = context.new_page()
-    opened.set_default_timeout(15_000)
-    with refusals_of_the_policy(opened):
+    with browser_page(browser, PHONE, "en") as opened:
         yield opened
-    context.close()
 
 
 @contextmanager
@@ -144,12 +154,21 @@ def refusals_of_the_policy(page: Page) -> Iterator[None]:
     assert not refused, refused
 
 
-def log_in(page: Page, server: LiveServer, username: str, start: str = "/") -> None:
+LOGIN_WORDS = {
+    "en": ("Log in", "Username", "Password"),
+    "zh": ("登录", "用户名", "密码"),
+}
+
+
+def log_in(
+    page: Page, server: LiveServer, username: str, start: str = "/", language: str = "en"
+) -> None:
+    log_in_words, username_label, password_label = LOGIN_WORDS[language]
     page.goto(server.url + start)
-    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name=log_in_words)).to_be_visible()
+    page.get_by_label(username_label).fill(username)
+    page.get_by_label(password_label).fill(PASSWORD)
+    page.get_by_role("button", name=log_in_words).click()
     expect(page.get_by_text(f"{username} (")).to_be_visible()
 
 

@@ -38,7 +38,9 @@ def demo(own_database: str) -> Iterator[Database]:
 def test_the_demo_on_a_sunday_evening_opens_and_plans_monday(
     demo: Database, own_database: str
 ) -> None:
-    settings = Settings(database_url=own_database, secret_key="test", plan_time_limit_s=1)
+    settings = Settings(
+        database_url=own_database, secret_key="test", plan_time_limit_s=1, default_locale="en"
+    )
     app = create_app(settings, clock=Clock(SUNDAY_EVENING), database=demo, TESTING=True)
     with demo.unit_of_work(write=False) as session:
         calls = {

@@ -180,7 +180,11 @@ def test_the_demo_prints_a_fresh_password_every_demo_user_logs_in_with(
         with demo_db.unit_of_work() as session:
             for username in ("clerk", "dispatch", "admin", "wang"):
                 assert check_password(session, username, password) is not None, username
-        app = create_app(Settings(database_url=url, secret_key="t"), database=demo_db, clock=clock)
+        app = create_app(
+            Settings(database_url=url, secret_key="t", default_locale="en"),
+            database=demo_db,
+            clock=clock,
+        )
         assert login(app.test_client(), "clerk", password).headers["Location"] == "/desk"
         assert password in (tmp_path / "demo-tokens.txt").read_text()
     finally:

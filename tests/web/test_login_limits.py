@@ -22,7 +22,9 @@ def make_app(database: Database, database_url: str, connection: object, clock: C
     """Apps on the test database (so sharing its counters), with the given limits."""
 
     def make(**limits: str) -> Flask:
-        settings = Settings(database_url=database_url, secret_key="test", **limits)
+        settings = Settings(
+            database_url=database_url, secret_key="test", default_locale="en", **limits
+        )
         return create_app(settings, clock=clock, database=database, TESTING=True)
 
     return make

@@ -38,6 +38,7 @@ def test_the_app_has_the_pages_of_each_area(app: Flask) -> None:
 OPEN_TO_ALL = {
     "web.login",
     "web.logout",
+    "language.choose",
     "static",
     "swagger_ui_static",
     "favicon",
@@ -45,8 +46,9 @@ OPEN_TO_ALL = {
     "readyz",
     "metrics",
 }
-"""Views anyone may reach: logging in and out, static files, the API's docs, health,
-readiness and metrics (closed by PARTSVC_METRICS_TOKEN when set, see test_operations)."""
+"""Views anyone may reach: logging in and out, choosing the pages' language, static files,
+the API's docs, health, readiness and metrics (closed by PARTSVC_METRICS_TOKEN when set, see
+test_operations)."""
 
 
 def test_every_view_outside_the_api_is_a_page_with_roles(app: Flask) -> None:
