@@ -6,6 +6,7 @@ import itertools
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from partsvc.inventory import catalog, ledger
@@ -46,3 +47,8 @@ def receive(
         serials=serials or [],
         now=NOW,
     )
+
+
+def count_moves(session: Session) -> int:
+    """How many moves the ledger holds."""
+    return session.scalar(select(func.count(Move.id))) or 0

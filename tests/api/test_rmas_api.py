@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from partsvc.inventory.models import Move, Unit
 from partsvc.repairs.models import Rma, RmaStep
 from partsvc.repairs.rmas import escalate_overdue_rmas, rma_events_for_serial
+from tests.factories import count_moves
 
 # The clock starts on Friday 2026-11-20 at 10:00 in Shanghai: the failure date is 2026-11-20.
 
@@ -74,10 +75,6 @@ def stock_in(client, auth, sku, qty=1, serials=None, to="WH-Q"):
     if serials:
         body["serials"] = serials
     ok(client.post("/api/v1/moves", json=body, headers=auth["admin"]), 201)
-
-
-def count_moves(session):
-    return session.scalar(select(func.count()).select_from(Move))
 
 
 # ---------------------------------------------------------------- R15: verdicts and reasons
