@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import pytest
 from flask.testing import FlaskClient
@@ -53,8 +53,7 @@ def users(session: Session) -> dict[str, User]:
     return made
 
 
-@dataclass
-class Shelf:
+class Shelf(NamedTuple):
     """A part on a warehouse shelf, and a van the clerk may issue it to."""
 
     part: Part

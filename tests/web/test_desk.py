@@ -54,7 +54,7 @@ def test_searching_by_chinese_name_lists_the_part(
 def test_booking_out_to_a_van_moves_the_stock_and_says_so(
     client: FlaskClient, users: dict[str, User], session: Session, five_on_a_shelf: Shelf
 ) -> None:
-    part, shelf, van = five_on_a_shelf.part, five_on_a_shelf.shelf, five_on_a_shelf.van
+    part, shelf, van = five_on_a_shelf
     login(client, "clerk")
 
     answer = issue_to_van(client, five_on_a_shelf, 2)
@@ -69,7 +69,7 @@ def test_booking_out_to_a_van_moves_the_stock_and_says_so(
 def test_booking_more_than_the_shelf_holds_is_refused_with_the_form_kept(
     client: FlaskClient, users: dict[str, User], session: Session, five_on_a_shelf: Shelf
 ) -> None:
-    part, shelf, van = five_on_a_shelf.part, five_on_a_shelf.shelf, five_on_a_shelf.van
+    part, shelf, van = five_on_a_shelf
     moves = count_moves(session)
     login(client, "clerk")
 

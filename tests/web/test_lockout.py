@@ -126,7 +126,7 @@ def test_logins_failures_the_lock_and_logouts_are_audited(
 def test_a_pages_form_leaves_one_event_a_refused_one_none_and_a_move_none(
     client: FlaskClient, users: dict[str, User], session: Session, five_on_a_shelf: Shelf
 ) -> None:
-    part, shelf = five_on_a_shelf.part, five_on_a_shelf.shelf
+    part, shelf, _ = five_on_a_shelf
     login(client, "clerk")
     page, action = f"/desk/parts/{part.sku}", f"/desk/parts/{part.sku}/counts"
     refused = post_form(client, page, action, {"location": "NO-SUCH", "counted": 4})

@@ -107,9 +107,9 @@ def test_after_login_only_a_path_on_this_site_is_followed(
 def test_a_form_posted_without_its_csrf_token_is_refused_and_books_nothing(
     client: FlaskClient, users: dict[str, User], session: Session, five_on_a_shelf: Shelf
 ) -> None:
-    part, shelf, van = five_on_a_shelf.part, five_on_a_shelf.shelf, five_on_a_shelf.van
-    moves = count_moves(session)
+    part, shelf, van = five_on_a_shelf
     login(client, "clerk")
+    moves = count_moves(session)
 
     answer = client.post(
         f"/desk/parts/{part.sku}/moves",
