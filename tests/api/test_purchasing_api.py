@@ -164,8 +164,9 @@ def test_stock_on_the_shelf_is_reserved_at_once(client, auth, shop):
     assert stock(client, auth["clerk"]) == {"on_hand": 3, "reserved": 2, "available": 1}
 
 
-def test_a_request_on_friday_at_16_30_is_to_be_processed_by_monday_11_30(client, auth, shop):
-    made = request(
+def _one_fuser_asked_on_friday_at_16_30(client, auth):
+    """A dispatcher's request for one fuser from WH-P, made on Friday at 16:30 in Shanghai."""
+    return request(
         client,
         auth["dispatcher"],
         sku="FUSER",
@@ -173,6 +174,10 @@ def test_a_request_on_friday_at_16_30_is_to_be_processed_by_monday_11_30(client,
         warehouse="WH-P",
         requested_at="2026-11-20T16:30:00+08:00",
     )
+
+
+def test_a_request_on_friday_at_16_30_is_to_be_processed_by_monday_11_30(client, auth, shop):
+    made = _one_fuser_asked_on_friday_at_16_30(client, auth)
     assert made["due_at"] == "2026-11-23T03:30:00+00:00"  # Monday 11:30 in Shanghai
 
 
@@ -321,14 +326,7 @@ def test_an_admin_changes_the_processing_time_for_new_requests(client, auth, sho
     assert client.put(path, json={"working_minutes": 0}, headers=auth["admin"]).status_code == 422
     changed = client.put(path, json={"working_minutes": 120}, headers=auth["admin"])
     assert changed.json == {"name": "part_request", "working_minutes": 120}
-    made = request(
-        client,
-        auth["dispatcher"],
-        sku="FUSER",
-        qty=1,
-        warehouse="WH-P",
-        requested_at="2026-11-20T16:30:00+08:00",
-    )
+    made = _one_fuser_asked_on_friday_at_16_30(client, auth)
     assert made["due_at"] == "2026-11-23T01:30:00+00:00"  # Monday 09:30
 
 
