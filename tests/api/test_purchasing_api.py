@@ -14,15 +14,11 @@ FRIDAY_17 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # 17:00 in Shanghai
 
 
 @pytest.fixture
-def shop(client, auth, clock):
+def shop(client, auth, clock, post_as_admin):
     """A warehouse, a vendor, a part it sells, a customer site with a P1 and a P3 call
     for engineer E-P; the clock at Friday 17:00."""
     admin = auth["admin"]
-
-    def post(path, body):
-        answer = client.post(path, json=body, headers=admin)
-        assert answer.status_code == 201, answer.json
-        return answer.json
+    post = post_as_admin
 
     post(
         "/api/v1/locations",

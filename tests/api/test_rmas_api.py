@@ -17,16 +17,12 @@ from tests.factories import count_moves
 
 
 @pytest.fixture
-def desk(client, auth):
+def desk(post_as_admin):
     """A warehouse, a vendor, a repair bench; a printer model (serialized, the default
     12-month warranty), a print head with its own 3 months, a belt with no warranty;
     customer C-Q at site S-Q with three printers: installed 3 days ago, this March, and
     in January 2024."""
-
-    def post(path, body):
-        answer = client.post(path, json=body, headers=auth["admin"])
-        assert answer.status_code == 201, answer.json
-        return answer.json
+    post = post_as_admin
 
     for code, kind in [("WH-Q", "warehouse"), ("V-Q", "vendor"), ("REPAIR-Q", "repair")]:
         post("/api/v1/locations", {"code": code, "name": code, "kind": kind})
