@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -60,7 +61,7 @@ def complete_on_site(
     *,
     now: datetime,
     calendar: WorkingCalendar,
-    **more: object,
+    **more: Any,
 ) -> None:
     """Set off to the call, arrive, and complete it with one ``sku`` used, signed by 王建国."""
     for status in ("en_route", "on_site"):
@@ -73,5 +74,5 @@ def complete_on_site(
         consumed=[PartUsed(sku, 1)],
         now=now,
         calendar=calendar,
-        **more,  # type: ignore[arg-type]
+        **more,
     )
