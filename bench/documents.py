@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -23,12 +24,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from partsvc.auth.identity import Caller
-from partsvc.calls.calls import change_call_status
 from partsvc.calls.models import Call
 from partsvc.core.worktime import WorkingCalendar
 from partsvc.demo import load_demo
 from partsvc.documents import papers
-from partsvc.inventory.models import Location, Part, StockLevel, Unit
 from partsvc.platform import migrate
 from partsvc.platform.config import Settings
 from partsvc.platform.db import Database, utcnow
@@ -37,9 +36,12 @@ from partsvc.repairs.models import RmaItem
 from partsvc.routing import plans
 from partsvc.routing.travel import travel_source
 from partsvc.workflows import planning
-from partsvc.workflows.completion import PartUsed, complete_call
 
-OUT = Path(__file__).resolve().parents[1] / "build" / "documents"
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # for the picks from the demo data that the tests make too
+from tests.demo_data import complete_on_site, issue_a_loaner, spare_on_van  # noqa: E402
+
+OUT = ROOT / "build" / "documents"
 ADMIN = Caller(0, "bench", "admin")
 
 
@@ -69,41 +71,13 @@ def prepare(database: Database, calendar: WorkingCalendar) -> dict[str, object]:
         )
         assert call.engineer is not None and call.engineer.van is not None
         van = call.engineer.van
-        level = session.scalars(
-            select(StockLevel)
-            .join(Part, Part.id == StockLevel.part_id)
-            .where(
-                StockLevel.location_id == van.id, Part.serialized.is_(False), StockLevel.on_hand > 0
-            )
-        ).first()
-        loaner = session.scalars(
-            select(Unit)
-            .join(Part, Part.id == Unit.part_id)
-            .join(Location, Location.id == Unit.location_id)
-            .where(Part.loaner.is_(True), Location.code == "WH-SH")
-            .order_by(Unit.serial)
-        ).first()
-        assert level is not None and loaner is not None
-        from partsvc.inventory import ledger
-
-        ledger.post_move(
-            session,
-            sku=loaner.part.sku,
-            qty=1,
-            from_code="WH-SH",
-            to_code=van.code,
-            reason="issue to van",
-            serials=[loaner.serial],
-            now=now,
-        )
-        for status in ("en_route", "on_site"):
-            change_call_status(session, call.id, status, now=now)
-        complete_call(
+        level = spare_on_van(session, van)
+        loaner = issue_a_loaner(session, van, now)
+        complete_on_site(
             session,
             call.id,
-            work_done="更换定影组件，清洁走纸通道，测试打印正常 / replaced the fuser",
-            signed_by="王建国",
-            consumed=[PartUsed(level.part.sku, 1)],
+            level.part.sku,
+            "更换定影组件，清洁走纸通道，测试打印正常 / replaced the fuser",
             loaner=loaner.serial,
             taken_back=call.equipment.serial if call.equipment else None,
             now=now,

@@ -19,28 +19,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import func, select, text
+from move_cost import fresh_database  # bench/move_cost.py, beside this script
+from sqlalchemy import func, select
 
 from partsvc import create_app
 from partsvc.auth.identity import create_user, issue_token
 from partsvc.inventory import catalog
 from partsvc.models import Move, Part
-from partsvc.platform import migrate
 from partsvc.platform.config import Settings
-from partsvc.platform.db import Database
-
-
-def fresh_database(url: str) -> Database:
-    if url.startswith("postgresql"):
-        if url.rsplit("/", 1)[-1] in {"test", "postgres"}:
-            raise SystemExit("refusing to empty the test or postgres database")
-        database = Database(url)
-        with database.engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        database.dispose()
-    migrate.upgrade(url)
-    return Database(url)
 
 
 def files(rows: int) -> tuple[bytes, bytes]:

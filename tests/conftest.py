@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -134,15 +134,27 @@ def clock() -> Clock:
     return Clock(datetime(2026, 11, 20, 2, 0, tzinfo=UTC))
 
 
+AppMaker = Callable[..., Flask]
+
+
 @pytest.fixture
-def app(database: Database, database_url: str, connection: Connection, clock: Clock) -> Flask:
-    return create_app(
-        # The pages' tests read English unless they ask for Chinese (tests/web/test_language.py).
-        Settings(database_url=database_url, secret_key="test", default_locale="en"),
-        clock=clock,
-        database=database,
-        TESTING=True,
-    )
+def make_app(
+    database: Database, database_url: str, connection: Connection, clock: Clock
+) -> AppMaker:
+    """Apps on the test database (so sharing its counters), with the given settings."""
+
+    def make(**settings: str) -> Flask:
+        # The pages' tests read English unless they ask for Chinese (test_language.py).
+        settings = {"default_locale": "en", **settings}
+        config = Settings(database_url=database_url, secret_key="test", **settings)
+        return create_app(config, clock=clock, database=database, TESTING=True)
+
+    return make
+
+
+@pytest.fixture
+def app(make_app: AppMaker) -> Flask:
+    return make_app()
 
 
 @pytest.fixture

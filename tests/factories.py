@@ -6,6 +6,7 @@ import itertools
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from partsvc.inventory import catalog, ledger
@@ -31,18 +32,36 @@ def make_location(session: Session, kind: str = "warehouse", **overrides: Any) -
     return catalog.create_location(session, **values)
 
 
+def book_move(
+    session: Session,
+    part: Part,
+    source: Location,
+    target: Location,
+    qty: int,
+    reason: str = "transfer",
+    **details: Any,
+) -> Move:
+    """Book ``qty`` of the part from one location to another at NOW, through the ledger."""
+    return ledger.post_move(
+        session,
+        sku=part.sku,
+        qty=qty,
+        from_code=source.code,
+        to_code=target.code,
+        reason=reason,
+        now=NOW,
+        **details,
+    )
+
+
 def receive(
     session: Session, part: Part, location: Location, qty: int, *, serials: list[str] | None = None
 ) -> Move:
     """Book stock in from a fresh vendor location."""
     vendor = make_location(session, "vendor")
-    return ledger.post_move(
-        session,
-        sku=part.sku,
-        qty=qty,
-        from_code=vendor.code,
-        to_code=location.code,
-        reason="receipt",
-        serials=serials or [],
-        now=NOW,
-    )
+    return book_move(session, part, vendor, location, qty, "receipt", serials=serials or [])
+
+
+def count_moves(session: Session) -> int:
+    """How many moves the ledger holds."""
+    return session.scalar(select(func.count(Move.id))) or 0

@@ -42,6 +42,16 @@ def clerk_token(database: Database) -> str:
         return issue_token(session, user)
 
 
+@contextmanager
+def clerk_on(database_url: str) -> Iterator[tuple[Database, str]]:
+    """The database the processes will serve and a new clerk's token on it, disposed of after."""
+    database = Database(database_url)
+    try:
+        yield database, clerk_token(database)
+    finally:
+        database.dispose()
+
+
 @dataclass
 class AppProcess:
     """One gunicorn master and its workers."""

@@ -9,32 +9,18 @@ from sqlalchemy import func, select
 
 from partsvc.audit.models import AuditEvent
 from partsvc.core.errors import Conflict
+from tests.api.conftest import serial_receipt
 
 
 @pytest.fixture
-def floor(client, auth):
+def floor(post_as_admin):
     """A warehouse with a loaner, a site, an engineer, and a call assigned to them."""
-    admin = auth["admin"]
-
-    def post(path, body):
-        answer = client.post(path, json=body, headers=admin)
-        assert answer.status_code == 201, answer.json
-        return answer.json
+    post = post_as_admin
 
     post("/api/v1/locations", {"code": "WH-A", "name": "Main", "kind": "warehouse"})
     post("/api/v1/locations", {"code": "V-A", "name": "Vendor", "kind": "vendor"})
     post("/api/v1/parts", {"sku": "LOAN-A", "name": "Loaner", "serialized": True, "loaner": True})
-    post(
-        "/api/v1/moves",
-        {
-            "sku": "LOAN-A",
-            "qty": 1,
-            "from": "V-A",
-            "to": "WH-A",
-            "reason": "receipt",
-            "serials": ["LA-1"],
-        },
-    )
+    post("/api/v1/moves", serial_receipt("LOAN-A", ["LA-1"], "V-A", "WH-A"))
     post("/api/v1/customers", {"code": "C-A", "name": "Customer"})
     post(
         "/api/v1/sites",

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
-
-from partsvc.auth.identity import issue_token
-from partsvc.auth.models import User
 
 MONDAY_10 = "2026-11-23T10:00:00+08:00"  # 02:00 UTC
 
 
 @pytest.fixture
-def desk(client, auth, session, clock):
+def desk(client, auth, session, clock, add_engineers):
     """A customer with a site, two engineers with their own tokens; the clock at Monday 10:00."""
     admin = auth["admin"]
     assert (
@@ -23,13 +19,7 @@ def desk(client, auth, session, clock):
     )
     site = {"code": "S-T", "customer": "C-T", "address": "上海", "lat": 31.2, "lon": 121.5}
     assert client.post("/api/v1/sites", json=site, headers=admin).status_code == 201
-    headers = {}
-    for code in ("E-A", "E-B"):
-        body = {"code": code, "name": code, "home_lat": 31.2, "home_lon": 121.4}
-        assert client.post("/api/v1/engineers", json=body, headers=admin).status_code == 201
-        user = session.scalar(select(User).where(User.username == code.lower()))
-        headers[code] = {"Authorization": f"Bearer {issue_token(session, user)}"}
-    session.commit()
+    headers = add_engineers("E-A", "E-B")
     clock.now = clock.now.replace(day=23, hour=2)
     return {"dispatcher": auth["dispatcher"], **headers}
 

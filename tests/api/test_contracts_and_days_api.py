@@ -5,10 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
-
-from partsvc.auth.identity import issue_token
-from partsvc.auth.models import User
 
 
 @pytest.fixture
@@ -94,16 +90,10 @@ def test_a_units_technical_file_lists_its_calls(client, auth, customer):
 
 
 @pytest.fixture
-def engineers(client, auth, session):
+def engineers(client, auth, session, add_engineers):
     """Two engineers with their own tokens; E-D1's van holds two parts."""
     admin = auth["admin"]
-    headers = {}
-    for code in ("E-D1", "E-D2"):
-        body = {"code": code, "name": code, "home_lat": 31.2, "home_lon": 121.4}
-        assert client.post("/api/v1/engineers", json=body, headers=admin).status_code == 201
-        user = session.scalar(select(User).where(User.username == code.lower()))
-        headers[code] = {"Authorization": f"Bearer {issue_token(session, user)}"}
-    session.commit()
+    headers = add_engineers("E-D1", "E-D2")
     client.post(
         "/api/v1/locations", json={"code": "V-D", "name": "V", "kind": "vendor"}, headers=admin
     )

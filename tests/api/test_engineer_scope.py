@@ -214,6 +214,14 @@ def _codes(answer: Any) -> set[Any]:
     return {item["code"] for item in answer["items"]}
 
 
+def _own_ids(path: str, key: str) -> list[Probe]:
+    """A list read plain and for one engineer: either way it shows only the caller's ``key``."""
+    return [
+        Probe(path, listed=_ids, listed_key=key),
+        Probe(path, query=lambda k: {"engineer": k["engineer"]}, listed=_ids, listed_key=key),
+    ]
+
+
 SCOPED: dict[tuple[str, str], list[Probe]] = {
     # API tokens: each user manages their own (admins everyone's).
     ("GET", "/api/v1/tokens"): [Probe("/api/v1/tokens", listed=_ids, listed_key="token_id")],
@@ -247,15 +255,7 @@ SCOPED: dict[tuple[str, str], list[Probe]] = {
     ("GET", "/api/v1/engineers/{engineer}/day.pdf"): [
         Probe("/api/v1/engineers/{engineer}/day.pdf", query=lambda k: {"date": DAY})
     ],
-    ("GET", "/api/v1/calls"): [
-        Probe("/api/v1/calls", listed=_ids, listed_key="call_id"),
-        Probe(
-            "/api/v1/calls",
-            query=lambda k: {"engineer": k["engineer"]},
-            listed=_ids,
-            listed_key="call_id",
-        ),
-    ],
+    ("GET", "/api/v1/calls"): _own_ids("/api/v1/calls", "call_id"),
     ("GET", "/api/v1/calls/{call_id}"): [Probe("/api/v1/calls/{call_id}")],
     ("POST", "/api/v1/calls/{call_id}/status"): [
         Probe("/api/v1/calls/{call_id}/status", body=lambda k: {"status": "en_route"})
@@ -263,15 +263,7 @@ SCOPED: dict[tuple[str, str], list[Probe]] = {
     ("GET", "/api/v1/calls/{call_id}/service-record.pdf"): [
         Probe("/api/v1/calls/{call_id}/service-record.pdf")
     ],
-    ("GET", "/api/v1/part-requests"): [
-        Probe("/api/v1/part-requests", listed=_ids, listed_key="request_id"),
-        Probe(
-            "/api/v1/part-requests",
-            query=lambda k: {"engineer": k["engineer"]},
-            listed=_ids,
-            listed_key="request_id",
-        ),
-    ],
+    ("GET", "/api/v1/part-requests"): _own_ids("/api/v1/part-requests", "request_id"),
     ("POST", "/api/v1/part-requests"): [
         Probe(
             "/api/v1/part-requests",
@@ -286,15 +278,7 @@ SCOPED: dict[tuple[str, str], list[Probe]] = {
         ),
     ],
     ("GET", "/api/v1/part-requests/{request_id}"): [Probe("/api/v1/part-requests/{request_id}")],
-    ("GET", "/api/v1/loans"): [
-        Probe("/api/v1/loans", listed=_ids, listed_key="loan_id"),
-        Probe(
-            "/api/v1/loans",
-            query=lambda k: {"engineer": k["engineer"]},
-            listed=_ids,
-            listed_key="loan_id",
-        ),
-    ],
+    ("GET", "/api/v1/loans"): _own_ids("/api/v1/loans", "loan_id"),
     ("POST", "/api/v1/loans"): [
         # lending a loaner out of a van: only out of one's own
         Probe(

@@ -3,60 +3,29 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
-from partsvc.auth.identity import issue_token
-from partsvc.auth.models import User
+from tests.api.conftest import serial_receipt
 
 
 @pytest.fixture
-def pool(client, auth, session):
+def pool(client, auth, session, post_as_admin, add_engineers):
     """Two loaners LN-1, LN-2 of model LOAN-X in WH-L, a printer part, a site, two
     engineers with their own tokens and a call assigned to E-L1."""
     admin = auth["admin"]
-
-    def post(path, body):
-        answer = client.post(path, json=body, headers=admin)
-        assert answer.status_code == 201, answer.json
-        return answer.json
+    post = post_as_admin
 
     for code, kind in [("WH-L", "warehouse"), ("V-L", "vendor"), ("REPAIR-L", "repair")]:
         post("/api/v1/locations", {"code": code, "name": code, "kind": kind})
     post("/api/v1/parts", {"sku": "LOAN-X", "name": "Loaner", "serialized": True, "loaner": True})
     post("/api/v1/parts", {"sku": "HEAD", "name": "Print head", "serialized": True})
-    post(
-        "/api/v1/moves",
-        {
-            "sku": "LOAN-X",
-            "qty": 2,
-            "from": "V-L",
-            "to": "WH-L",
-            "reason": "receipt",
-            "serials": ["LN-1", "LN-2"],
-        },
-    )
-    post(
-        "/api/v1/moves",
-        {
-            "sku": "HEAD",
-            "qty": 1,
-            "from": "V-L",
-            "to": "WH-L",
-            "reason": "receipt",
-            "serials": ["PH-1"],
-        },
-    )
+    post("/api/v1/moves", serial_receipt("LOAN-X", ["LN-1", "LN-2"], "V-L", "WH-L"))
+    post("/api/v1/moves", serial_receipt("HEAD", ["PH-1"], "V-L", "WH-L"))
     post("/api/v1/customers", {"code": "C-L", "name": "Customer"})
     post(
         "/api/v1/sites",
         {"code": "S-L", "customer": "C-L", "address": "上海", "lat": 31.2, "lon": 121.4},
     )
-    tokens = {}
-    for code in ("E-L1", "E-L2"):
-        post("/api/v1/engineers", {"code": code, "name": code, "home_lat": 31.2, "home_lon": 121.4})
-        user = session.scalar(select(User).where(User.username == code.lower()))
-        tokens[code] = {"Authorization": f"Bearer {issue_token(session, user)}"}
-    session.commit()
+    tokens = add_engineers("E-L1", "E-L2")
     call = post("/api/v1/calls", {"site": "S-L", "priority": "P1"})
     client.post(
         f"/api/v1/calls/{call['id']}/status",
@@ -70,6 +39,18 @@ def lend(client, headers, **body):
     answer = client.post("/api/v1/loans", json={"site": "S-L", **body}, headers=headers)
     assert answer.status_code == 201, answer.json
     return answer.json
+
+
+def listed_loans(client, headers, **query):
+    """The loans the caller's list shows, narrowed by ``query``."""
+    return client.get("/api/v1/loans", query_string=query, headers=headers).json["items"]
+
+
+def day_of(client, engineer, headers):
+    """The engineer's day on the test clock's Friday, 2026-11-20."""
+    return client.get(
+        f"/api/v1/engineers/{engineer}/day", query_string={"date": "2026-11-20"}, headers=headers
+    ).json
 
 
 def where(client, auth, serial):
@@ -126,17 +107,13 @@ def test_a_loan_three_days_past_due_is_overdue_in_the_placing_engineers_list(
 ):
     loan = lend(client, pool["E-L1"], serial="LN-1", call=pool["call"])
     clock.advance(days=18)
-    listed = client.get(
-        "/api/v1/loans", query_string={"status": "overdue"}, headers=pool["E-L1"]
-    ).json["items"]
+    listed = listed_loans(client, pool["E-L1"], status="overdue")
     assert [(item["id"], item["status"], item["days_overdue"]) for item in listed] == [
         (loan["id"], "overdue", 3)
     ]
-    assert client.get("/api/v1/loans", headers=pool["E-L2"]).json["items"] == []
+    assert listed_loans(client, pool["E-L2"]) == []
     assert client.get(f"/api/v1/loans/{loan['id']}", headers=pool["E-L2"]).status_code == 404
-    everyone = client.get(
-        "/api/v1/loans", query_string={"status": "overdue"}, headers=auth["dispatcher"]
-    ).json["items"]
+    everyone = listed_loans(client, auth["dispatcher"], status="overdue")
     assert [item["id"] for item in everyone] == [loan["id"]]
 
 
@@ -145,14 +122,9 @@ def test_loans_due_within_two_days_are_flagged_due_soon(client, auth, pool, cloc
     clock.advance(days=5)
     later = lend(client, auth["dispatcher"], serial="LN-2")
     clock.advance(days=8, hours=1)  # the first is due in 1 day 23 hours
-    states = {
-        item["id"]: item["status"]
-        for item in client.get("/api/v1/loans", headers=auth["dispatcher"]).json["items"]
-    }
+    states = {item["id"]: item["status"] for item in listed_loans(client, auth["dispatcher"])}
     assert states == {soon["id"]: "due_soon", later["id"]: "open"}
-    listed = client.get(
-        "/api/v1/loans", query_string={"status": "due_soon"}, headers=auth["dispatcher"]
-    ).json["items"]
+    listed = listed_loans(client, auth["dispatcher"], status="due_soon")
     assert [item["id"] for item in listed] == [soon["id"]]
 
 
@@ -263,9 +235,7 @@ def test_an_admin_changes_the_loan_policy_for_new_loans(client, auth, pool):
 
 def test_the_engineers_day_lists_the_loans_they_placed(client, auth, pool):
     loan = lend(client, pool["E-L1"], serial="LN-1", call=pool["call"])
-    day = client.get(
-        "/api/v1/engineers/E-L1/day", query_string={"date": "2026-11-20"}, headers=pool["E-L1"]
-    ).json
+    day = day_of(client, "E-L1", pool["E-L1"])
     assert day["loans"] == [
         {
             "id": loan["id"],
@@ -309,22 +279,14 @@ def test_a_loaner_covering_an_rma_is_to_collect_when_the_repaired_unit_ships(cli
 
     shown = client.get(f"/api/v1/loans/{loan['id']}", headers=pool["E-L1"]).json
     assert (shown["to_collect"], shown["collector"]) == (True, "E-L2")
-    collector_day = client.get(
-        "/api/v1/engineers/E-L2/day", query_string={"date": "2026-11-20"}, headers=pool["E-L2"]
-    ).json
+    collector_day = day_of(client, "E-L2", pool["E-L2"])
     assert [(item["serial"], item["to_collect"]) for item in collector_day["loans"]] == [
         ("LN-1", True)
     ]
-    assert [
-        item["id"] for item in client.get("/api/v1/loans", headers=pool["E-L2"]).json["items"]
-    ] == [loan["id"]]
-    day = client.get(
-        "/api/v1/engineers/E-L1/day", query_string={"date": "2026-11-20"}, headers=pool["E-L1"]
-    ).json
+    assert [item["id"] for item in listed_loans(client, pool["E-L2"])] == [loan["id"]]
+    day = day_of(client, "E-L1", pool["E-L1"])
     assert [(item["serial"], item["to_collect"]) for item in day["loans"]] == [("LN-1", True)]
-    listed = client.get(
-        "/api/v1/loans", query_string={"to_collect": "true"}, headers=auth["dispatcher"]
-    ).json["items"]
+    listed = listed_loans(client, auth["dispatcher"], to_collect="true")
     assert [item["id"] for item in listed] == [loan["id"]]
 
     printer = client.get("/api/v1/serials/PRN-1", headers=clerk).json

@@ -10,14 +10,9 @@ DAY = "2026-11-20"  # the test clock's Friday, 10:00 in Shanghai
 
 
 @pytest.fixture
-def town(client, auth):
+def town(auth, post_as_admin):
     """Two engineers across town, a warehouse with fusers, a customer with three sites."""
-    admin = auth["admin"]
-
-    def post(path, body):
-        answer = client.post(path, json=body, headers=admin)
-        assert answer.status_code == 201, answer.json
-        return answer.json
+    post = post_as_admin
 
     for code, kind, lat, lon in [("WH-N", "warehouse", 31.30, 121.45), ("VEN", "vendor", 0, 0)]:
         post(
@@ -80,6 +75,12 @@ def reserved(client, headers):
     )
     assert answer.status_code == 200, answer.json
     return answer.json["items"][0]["reserved"]
+
+
+def assign(client, headers, plan_id, call, engineer):
+    """Put the call into the engineer's route of the plan; the answer."""
+    body = {"call": call, "engineer": engineer}
+    return client.post(f"/api/v1/plans/{plan_id}/assign", json=body, headers=headers)
 
 
 def stops_of(plan_body, engineer):
@@ -145,20 +146,12 @@ def test_candidates_rank_engineers_by_arrival_and_assign_puts_the_call_in(client
     ranked = answer.json["candidates"]
     assert [c["engineer"] for c in ranked] == ["E-EAST", "E-WEST"]
     assert ranked[0]["feasible"] and ranked[0]["arrive"] < ranked[1]["arrive"]
-    assigned = client.post(
-        f"/api/v1/plans/{body['id']}/assign",
-        json={"call": urgent, "engineer": "E-EAST"},
-        headers=town,
-    )
+    assigned = assign(client, town, body["id"], urgent, "E-EAST")
     assert assigned.status_code == 200, assigned.json
     assert ("call", urgent, None) in stops_of(assigned.json, "E-EAST")
     call = client.get(f"/api/v1/calls/{urgent}", headers=town).json
     assert (call["status"], call["engineer"]) == ("assigned", "E-EAST")
-    twice = client.post(
-        f"/api/v1/plans/{body['id']}/assign",
-        json={"call": urgent, "engineer": "E-WEST"},
-        headers=town,
-    )
+    twice = assign(client, town, body["id"], urgent, "E-WEST")
     assert twice.status_code == 409
 
 
@@ -169,11 +162,7 @@ def test_an_engineer_without_the_skill_is_listed_as_not_feasible(client, town):
         f"/api/v1/plans/{body['id']}/candidates", json={"call": laser}, headers=town
     ).json["candidates"]
     assert [(c["engineer"], c["feasible"]) for c in ranked] == [("E-WEST", True), ("E-EAST", False)]
-    refused = client.post(
-        f"/api/v1/plans/{body['id']}/assign",
-        json={"call": laser, "engineer": "E-EAST"},
-        headers=town,
-    )
+    refused = assign(client, town, body["id"], laser, "E-EAST")
     assert refused.status_code == 409
     assert refused.content_type == "application/problem+json"
 
@@ -259,11 +248,7 @@ def test_a_replaced_plan_takes_no_more_assignments_and_its_left_out_calls_go_bac
     back = client.get(f"/api/v1/calls/{narrow}", headers=town).json
     assert (back["status"], back["engineer"]) == ("new", None)
     urgent = report(client, town, "WEST", "P1")
-    stale = client.post(
-        f"/api/v1/plans/{first['id']}/assign",
-        json={"call": urgent, "engineer": "E-WEST"},
-        headers=town,
-    )
+    stale = assign(client, town, first["id"], urgent, "E-WEST")
     assert stale.status_code == 409
 
 

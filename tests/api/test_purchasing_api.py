@@ -14,15 +14,11 @@ FRIDAY_17 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # 17:00 in Shanghai
 
 
 @pytest.fixture
-def shop(client, auth, clock):
+def shop(client, auth, clock, post_as_admin):
     """A warehouse, a vendor, a part it sells, a customer site with a P1 and a P3 call
     for engineer E-P; the clock at Friday 17:00."""
     admin = auth["admin"]
-
-    def post(path, body):
-        answer = client.post(path, json=body, headers=admin)
-        assert answer.status_code == 201, answer.json
-        return answer.json
+    post = post_as_admin
 
     post(
         "/api/v1/locations",
@@ -69,6 +65,15 @@ def order(client, headers, **body):
     answer = client.post("/api/v1/vendor-orders", json=body, headers=headers)
     assert answer.status_code == 201, answer.json
     return answer.json
+
+
+def receive(client, headers, number, line, qty, location="WH-P", **body):
+    """A receipt on one line of vendor order ``number``: ``qty`` arrive at ``location``."""
+    return client.post(
+        f"/api/v1/vendor-orders/{number}/receipts",
+        json={"location": location, "lines": [{"line": line, "qty": qty}], **body},
+        headers=headers,
+    )
 
 
 def stock(client, headers, sku="FUSER", location="WH-P"):
@@ -118,11 +123,7 @@ def test_the_whole_story_backorder_eta_change_and_receipts_most_urgent_first(cli
     assert (p1["status"], p1["line"]) == ("backordered", line)
 
     # Two arrive: the P1 request is served first, though it was made later.
-    first = client.post(
-        f"/api/v1/vendor-orders/{number}/receipts",
-        json={"location": "WH-P", "lines": [{"line": line, "qty": 2}]},
-        headers=clerk,
-    )
+    first = receive(client, clerk, number, line, 2)
     assert first.status_code == 201, first.json
     assert first.json["order"]["status"] == "partially_received"
     p1 = client.get(f"/api/v1/part-requests/{p1['id']}", headers=clerk).json
@@ -132,11 +133,7 @@ def test_the_whole_story_backorder_eta_change_and_receipts_most_urgent_first(cli
     assert stock(client, clerk) == {"on_hand": 2, "reserved": 2, "available": 0}
 
     # The rest arrives: the order is received, P3 is served, one unit stays free.
-    second = client.post(
-        f"/api/v1/vendor-orders/{number}/receipts",
-        json={"location": "WH-P", "lines": [{"line": line, "qty": 3}]},
-        headers=clerk,
-    )
+    second = receive(client, clerk, number, line, 3)
     assert second.status_code == 201
     assert second.json["order"]["status"] == "received"
     assert client.get(f"/api/v1/part-requests/{p3['id']}", headers=clerk).json["status"] == (
@@ -156,19 +153,16 @@ def test_stock_on_the_shelf_is_reserved_at_once(client, auth, shop):
     vo = order(
         client, auth["clerk"], vendor="V-P", lines=[{"sku": "FUSER", "qty": 3, "eta": "2026-11-19"}]
     )
-    client.post(
-        f"/api/v1/vendor-orders/{vo['number']}/receipts",
-        json={"location": "WH-P", "lines": [{"line": vo["lines"][0]["id"], "qty": 3}]},
-        headers=auth["clerk"],
-    )
+    receive(client, auth["clerk"], vo["number"], vo["lines"][0]["id"], 3)
     made = request(client, auth["dispatcher"], sku="FUSER", qty=2, engineer="E-P")
     assert (made["status"], made["reserved_qty"], made["eta"]) == ("reserved", 2, None)
     assert made["processed_at"] == "2026-11-20T09:00:00+00:00"
     assert stock(client, auth["clerk"]) == {"on_hand": 3, "reserved": 2, "available": 1}
 
 
-def test_a_request_on_friday_at_16_30_is_to_be_processed_by_monday_11_30(client, auth, shop):
-    made = request(
+def _one_fuser_asked_on_friday_at_16_30(client, auth):
+    """A dispatcher's request for one fuser from WH-P, made on Friday at 16:30 in Shanghai."""
+    return request(
         client,
         auth["dispatcher"],
         sku="FUSER",
@@ -176,6 +170,10 @@ def test_a_request_on_friday_at_16_30_is_to_be_processed_by_monday_11_30(client,
         warehouse="WH-P",
         requested_at="2026-11-20T16:30:00+08:00",
     )
+
+
+def test_a_request_on_friday_at_16_30_is_to_be_processed_by_monday_11_30(client, auth, shop):
+    made = _one_fuser_asked_on_friday_at_16_30(client, auth)
     assert made["due_at"] == "2026-11-23T03:30:00+00:00"  # Monday 11:30 in Shanghai
 
 
@@ -228,11 +226,7 @@ def test_over_receipt_a_cancelled_order_and_over_reservation_are_409_and_write_n
     line = vo["lines"][0]["id"]
     before = counts(session)
 
-    over = client.post(
-        f"/api/v1/vendor-orders/{vo['number']}/receipts",
-        json={"location": "WH-P", "lines": [{"line": line, "qty": 3}]},
-        headers=clerk,
-    )
+    over = receive(client, clerk, vo["number"], line, 3)
     assert over.status_code == 409
     assert over.content_type == "application/problem+json"
     assert (over.json["open_qty"], over.json["received_qty"]) == (2, 3)
@@ -240,11 +234,7 @@ def test_over_receipt_a_cancelled_order_and_over_reservation_are_409_and_write_n
 
     client.post(f"/api/v1/vendor-orders/{vo['number']}/cancel", headers=clerk)
     before = counts(session)
-    late = client.post(
-        f"/api/v1/vendor-orders/{vo['number']}/receipts",
-        json={"location": "WH-P", "lines": [{"line": line, "qty": 1}]},
-        headers=clerk,
-    )
+    late = receive(client, clerk, vo["number"], line, 1)
     assert late.status_code == 409
     assert late.content_type == "application/problem+json"
     assert counts(session) == before
@@ -264,7 +254,7 @@ def test_over_receipt_a_cancelled_order_and_over_reservation_are_409_and_write_n
 def test_late_lists_exactly_the_orders_with_a_line_past_its_eta(client, auth, shop):
     clerk = auth["clerk"]
 
-    def make(eta, status="sent", receive=0):
+    def make(eta, status="sent", arrived=0):
         made = order(
             client,
             clerk,
@@ -272,15 +262,8 @@ def test_late_lists_exactly_the_orders_with_a_line_past_its_eta(client, auth, sh
             lines=[{"sku": "FUSER", "qty": 2, "eta": eta}],
             status=status,
         )
-        if receive:
-            answer = client.post(
-                f"/api/v1/vendor-orders/{made['number']}/receipts",
-                json={
-                    "location": "WH-P",
-                    "lines": [{"line": made["lines"][0]["id"], "qty": receive}],
-                },
-                headers=clerk,
-            )
+        if arrived:
+            answer = receive(client, clerk, made["number"], made["lines"][0]["id"], arrived)
             assert answer.status_code == 201
         return made["number"]
 
@@ -288,8 +271,8 @@ def test_late_lists_exactly_the_orders_with_a_line_past_its_eta(client, auth, sh
     late = make("2026-11-19")
     make("2026-11-20")  # due today: not late yet
     make("2026-11-01", status="draft")  # never sent: the vendor cannot be late
-    make("2026-11-10", receive=2)  # all received
-    partly = make("2026-11-18", receive=1)
+    make("2026-11-10", arrived=2)  # all received
+    partly = make("2026-11-18", arrived=1)
     listed = client.get("/api/v1/vendor-orders", query_string={"late": "true"}, headers=clerk).json
     assert [o["number"] for o in listed["items"]] == [late, partly]
     assert all(o["late"] for o in listed["items"])
@@ -320,11 +303,7 @@ def test_an_engineer_requests_for_themselves_and_sees_their_own(client, auth, sh
 def test_cancelling_a_reservation_passes_the_stock_to_the_next_waiting(client, auth, shop):
     clerk = auth["clerk"]
     vo = order(client, clerk, vendor="V-P", lines=[{"sku": "FUSER", "qty": 1, "eta": "2026-11-19"}])
-    client.post(
-        f"/api/v1/vendor-orders/{vo['number']}/receipts",
-        json={"location": "WH-P", "lines": [{"line": vo["lines"][0]["id"], "qty": 1}]},
-        headers=clerk,
-    )
+    receive(client, clerk, vo["number"], vo["lines"][0]["id"], 1)
     first = request(client, auth["dispatcher"], sku="FUSER", qty=1, warehouse="WH-P")
     second = request(client, auth["dispatcher"], sku="FUSER", qty=1, warehouse="WH-P")
     assert (first["status"], second["status"]) == ("reserved", "backordered")
@@ -343,24 +322,8 @@ def test_an_admin_changes_the_processing_time_for_new_requests(client, auth, sho
     assert client.put(path, json={"working_minutes": 0}, headers=auth["admin"]).status_code == 422
     changed = client.put(path, json={"working_minutes": 120}, headers=auth["admin"])
     assert changed.json == {"name": "part_request", "working_minutes": 120}
-    made = request(
-        client,
-        auth["dispatcher"],
-        sku="FUSER",
-        qty=1,
-        warehouse="WH-P",
-        requested_at="2026-11-20T16:30:00+08:00",
-    )
+    made = _one_fuser_asked_on_friday_at_16_30(client, auth)
     assert made["due_at"] == "2026-11-23T01:30:00+00:00"  # Monday 09:30
-
-
-def receive(client, headers, number, line, qty, location="WH-P"):
-    answer = client.post(
-        f"/api/v1/vendor-orders/{number}/receipts",
-        json={"location": location, "lines": [{"line": line, "qty": qty}]},
-        headers=headers,
-    )
-    return answer
 
 
 def shown(client, headers, request_id):
@@ -507,14 +470,8 @@ def test_a_receipt_dated_in_the_future_is_refused_and_issue_goes_to_a_van_or_sit
     vo = order(
         client, auth["clerk"], vendor="V-P", lines=[{"sku": "FUSER", "qty": 2, "eta": "2026-11-23"}]
     )
-    future = client.post(
-        f"/api/v1/vendor-orders/{vo['number']}/receipts",
-        json={
-            "location": "WH-P",
-            "lines": [{"line": vo["lines"][0]["id"], "qty": 1}],
-            "at": "2030-01-01T00:00:00Z",
-        },
-        headers=auth["clerk"],
+    future = receive(
+        client, auth["clerk"], vo["number"], vo["lines"][0]["id"], 1, at="2030-01-01T00:00:00Z"
     )
     assert future.status_code == 422
     receive(client, auth["clerk"], vo["number"], vo["lines"][0]["id"], 2)

@@ -5,35 +5,19 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
-from flask import Flask
 from sqlalchemy import delete
 
-from partsvc import create_app
 from partsvc.auth.identity import hash_token
 from partsvc.core.errors import InvalidInput
-from partsvc.platform.config import Settings
 from partsvc.platform.db import Database
 from partsvc.platform.limits.counters import DatabaseWindows, Limiter, Rate, RedisWindows
 from partsvc.platform.limits.models import RateCounter
-from tests.conftest import Clock
-
-AppMaker = Callable[..., Flask]
-
-
-@pytest.fixture
-def make_app(database: Database, database_url: str, connection: object, clock: Clock) -> AppMaker:
-    """Apps on the test database (so sharing its counters), with the given limits."""
-
-    def make(**limits: str) -> Flask:
-        settings = Settings(database_url=database_url, secret_key="test", **limits)
-        return create_app(settings, clock=clock, database=database, TESTING=True)
-
-    return make
+from tests.conftest import AppMaker, Clock
 
 
 def test_rates_are_read_as_hits_per_period() -> None:

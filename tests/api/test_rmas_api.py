@@ -12,21 +12,18 @@ from partsvc.inventory.models import Move, Unit
 from partsvc.repairs.models import Rma, RmaStep
 from partsvc.repairs.rmas import escalate_overdue_rmas, rma_events_for_serial
 from partsvc.repairs.rules import Step
+from tests.factories import count_moves
 
 # The clock starts on Friday 2026-11-20 at 10:00 in Shanghai: the failure date is 2026-11-20.
 
 
 @pytest.fixture
-def desk(client, auth):
+def desk(post_as_admin):
     """A warehouse, a vendor, a repair bench; a printer model (serialized, the default
     12-month warranty), a print head with its own 3 months, a belt with no warranty;
     customer C-Q at site S-Q with three printers: installed 3 days ago, this March, and
     in January 2024."""
-
-    def post(path, body):
-        answer = client.post(path, json=body, headers=auth["admin"])
-        assert answer.status_code == 201, answer.json
-        return answer.json
+    post = post_as_admin
 
     for code, kind in [("WH-Q", "warehouse"), ("V-Q", "vendor"), ("REPAIR-Q", "repair")]:
         post("/api/v1/locations", {"code": code, "name": code, "kind": kind})
@@ -59,7 +56,13 @@ def step(client, headers, number, name, **body):
     return client.post(f"/api/v1/rmas/{number}/{name}", json=body, headers=headers)
 
 
+def receive_at_bench(client, headers, number, items, **body):
+    """The RMA's receive step: its items arrive at the repair bench REPAIR-Q."""
+    return step(client, headers, number, "receive", location="REPAIR-Q", items=items, **body)
+
+
 def ok(answer, status=200):
+    """The answer's JSON, once its status is the one expected."""
     assert answer.status_code == status, answer.json
     return answer.json
 
@@ -69,10 +72,6 @@ def stock_in(client, auth, sku, qty=1, serials=None, to="WH-Q"):
     if serials:
         body["serials"] = serials
     ok(client.post("/api/v1/moves", json=body, headers=auth["admin"]), 201)
-
-
-def count_moves(session):
-    return session.scalar(select(func.count()).select_from(Move))
 
 
 # ---------------------------------------------------------------- R15: verdicts and reasons
@@ -213,14 +212,7 @@ def test_a_receipt_against_an_unauthorized_rma_is_409_and_writes_nothing(
 ):
     rma = create(client, auth["clerk"], [{"serial": "EQ-IN"}])
     before = count_moves(session)
-    answer = step(
-        client,
-        auth["clerk"],
-        rma["number"],
-        "receive",
-        location="REPAIR-Q",
-        items=[{"serial": "EQ-IN"}],
-    )
+    answer = receive_at_bench(client, auth["clerk"], rma["number"], [{"serial": "EQ-IN"}])
     assert answer.status_code == 409, answer.json
     assert answer.content_type == "application/problem+json"
     assert answer.json["current_status"] == "requested"
@@ -231,14 +223,7 @@ def test_a_receipt_against_an_unauthorized_rma_is_409_and_writes_nothing(
     assert shown["items"][0]["received_qty"] == 0
 
     ok(step(client, auth["dispatcher"], rma["number"], "reject", note="Not our product"))
-    refused = step(
-        client,
-        auth["clerk"],
-        rma["number"],
-        "receive",
-        location="REPAIR-Q",
-        items=[{"serial": "EQ-IN"}],
-    )
+    refused = receive_at_bench(client, auth["clerk"], rma["number"], [{"serial": "EQ-IN"}])
     assert refused.status_code == 409
     assert count_moves(session) == before
 
@@ -256,7 +241,7 @@ def test_a_receipt_of_an_item_not_on_the_rma_is_409_and_writes_nothing(client, a
         [{"sku": "BELT", "qty": 1}, {"sku": "BELT", "qty": 2}],
         [{"serial": "EQ-IN"}, {"serial": "EQ-IN"}],
     ):
-        answer = step(client, auth["clerk"], number, "receive", location="REPAIR-Q", items=items)
+        answer = receive_at_bench(client, auth["clerk"], number, items)
         assert answer.status_code == 409, (items, answer.json)
         assert answer.content_type == "application/problem+json"
         details.append(answer.json["detail"])
@@ -285,13 +270,11 @@ def test_a_partial_receipt_lists_what_is_missing_and_the_rest_may_follow(
     number = rma["number"]
     ok(step(client, auth["dispatcher"], number, "authorize"))
     first = ok(
-        step(
+        receive_at_bench(
             client,
             auth["clerk"],
             number,
-            "receive",
-            location="REPAIR-Q",
-            items=[{"sku": "BELT", "qty": 2, "accessories_complete": False}],
+            [{"sku": "BELT", "qty": 2, "accessories_complete": False}],
         )
     )
     assert first["status"] == "received"
@@ -307,13 +290,11 @@ def test_a_partial_receipt_lists_what_is_missing_and_the_rest_may_follow(
     due = first["due_at"]
 
     rest = ok(
-        step(
+        receive_at_bench(
             client,
             auth["clerk"],
             number,
-            "receive",
-            location="REPAIR-Q",
-            items=[{"serial": "EQ-IN", "accessories_complete": True}, {"sku": "BELT", "qty": 1}],
+            [{"serial": "EQ-IN", "accessories_complete": True}, {"sku": "BELT", "qty": 1}],
         )
     )
     assert rest["missing"] == []
@@ -334,9 +315,7 @@ def test_a_partial_receipt_lists_what_is_missing_and_the_rest_may_follow(
     undo = client.post(f"/api/v1/moves/{moves[0].id}/reversal", json={}, headers=auth["admin"])
     assert undo.status_code == 409, undo.json
 
-    nothing_left = step(
-        client, auth["clerk"], number, "receive", location="REPAIR-Q", items=[{"serial": "EQ-IN"}]
-    )
+    nothing_left = receive_at_bench(client, auth["clerk"], number, [{"serial": "EQ-IN"}])
     assert nothing_left.status_code == 409
 
 
@@ -372,27 +351,17 @@ def test_steps_take_only_what_they_need(client, auth, desk):
     assert step(client, auth["admin"], number, "reject").status_code == 422  # why?
     assert step(client, auth["admin"], number, "authorize", place="vendor").status_code == 422
     assert step(client, auth["admin"], number, "repaint").status_code == 404
-    nowhere = step(
-        client, auth["admin"], "RMA-999999", "receive", location="REPAIR-Q", items=[{"sku": "PH"}]
-    )
+    nowhere = receive_at_bench(client, auth["admin"], "RMA-999999", [{"sku": "PH"}])
     assert nowhere.status_code == 422  # an item is a serial, or a SKU and a quantity
     no_rma = [{"sku": "PH", "qty": 1}]
-    nowhere = step(
-        client, auth["admin"], "RMA-999999", "receive", location="REPAIR-Q", items=no_rma
-    )
+    nowhere = receive_at_bench(client, auth["admin"], "RMA-999999", no_rma)
     assert nowhere.status_code == 404  # a receipt against no RMA
     ok(step(client, auth["admin"], number, "authorize", note="OK by phone"))
     assert step(client, auth["admin"], number, "receive", items=[]).status_code == 422
     no_place = step(client, auth["admin"], number, "receive", items=[{"serial": "EQ-IN"}])
     assert no_place.status_code == 422
-    future = step(
-        client,
-        auth["admin"],
-        number,
-        "receive",
-        location="REPAIR-Q",
-        items=[{"serial": "EQ-IN"}],
-        at="2026-12-01T00:00:00+00:00",
+    future = receive_at_bench(
+        client, auth["admin"], number, [{"serial": "EQ-IN"}], at="2026-12-01T00:00:00+00:00"
     )
     assert future.status_code == 422
 
@@ -403,13 +372,8 @@ def test_the_whole_life_of_a_repair_with_who_and_when(client, auth, desk, sessio
     ok(step(client, auth["dispatcher"], number, "authorize"))
     clock.advance(hours=1)
     received = ok(
-        step(
-            client,
-            auth["clerk"],
-            number,
-            "receive",
-            location="REPAIR-Q",
-            items=[{"serial": "EQ-IN", "accessories_complete": False}],
+        receive_at_bench(
+            client, auth["clerk"], number, [{"serial": "EQ-IN", "accessories_complete": False}]
         )
     )
     assert "Accessories incomplete: EQ-IN." in received["steps"][-1]["note"]
@@ -463,7 +427,7 @@ def test_a_dead_on_arrival_unit_is_replaced_not_repaired(client, auth, desk, ses
     number = create(client, auth["clerk"], [{"serial": "EQ-NEW"}])["number"]
     ok(step(client, auth["dispatcher"], number, "authorize"))
     items = [{"serial": "EQ-NEW"}]
-    ok(step(client, auth["clerk"], number, "receive", location="REPAIR-Q", items=items))
+    ok(receive_at_bench(client, auth["clerk"], number, items))
     ok(step(client, auth["clerk"], number, "diagnose", note="Dead on arrival"))
     refused = step(client, auth["clerk"], number, "repair", place="in_house")
     assert refused.status_code == 409, refused.json
@@ -496,7 +460,7 @@ def receive_one(client, auth, serial="EQ-IN"):
     number = create(client, auth["clerk"], [{"serial": serial}])["number"]
     ok(step(client, auth["dispatcher"], number, "authorize"))
     items = [{"serial": serial}]
-    return ok(step(client, auth["clerk"], number, "receive", location="REPAIR-Q", items=items))
+    return ok(receive_at_bench(client, auth["clerk"], number, items))
 
 
 def test_with_the_spare_in_stock_the_target_is_two_working_days(client, auth, desk):
@@ -518,7 +482,7 @@ def test_the_spare_is_in_stock_only_if_there_are_enough(client, auth, desk):
     number = create(client, auth["clerk"], [{"sku": "BELT", "qty": 2}])["number"]
     ok(step(client, auth["dispatcher"], number, "authorize"))
     items = [{"sku": "BELT", "qty": 2}]
-    rma = ok(step(client, auth["clerk"], number, "receive", location="REPAIR-Q", items=items))
+    rma = ok(receive_at_bench(client, auth["clerk"], number, items))
     assert rma["spare_in_stock"] is False  # one in stock, two needed
 
 
@@ -576,7 +540,7 @@ def test_a_retried_request_or_step_writes_nothing_twice(client, auth, desk, sess
     keyed = {**auth["clerk"], "Idempotency-Key": "rma-receive-1"}
     items = [{"serial": "EQ-IN"}]
     for _ in range(2):
-        ok(step(client, keyed, first["number"], "receive", location="REPAIR-Q", items=items))
+        ok(receive_at_bench(client, keyed, first["number"], items))
     assert count_moves(session) == 1
 
 
@@ -589,7 +553,7 @@ def test_a_replacement_from_the_warehouse_ships_from_there_and_must_be_in_stock(
     number = create(client, auth["clerk"], [{"serial": "EQ-NEW"}, {"serial": "EQ-IN"}])["number"]
     ok(step(client, auth["dispatcher"], number, "authorize"))
     items = [{"serial": "EQ-NEW"}, {"serial": "EQ-IN"}]
-    ok(step(client, auth["clerk"], number, "receive", location="REPAIR-Q", items=items))
+    ok(receive_at_bench(client, auth["clerk"], number, items))
     ok(step(client, auth["clerk"], number, "diagnose", note="One dead, one worn"))
     unknown = [{"serial": "EQ-NEW", "replacement_serial": "NEVER-SEEN"}]
     refused = step(client, auth["clerk"], number, "complete", outcome="replaced", items=unknown)
@@ -627,9 +591,7 @@ def test_a_unit_out_on_loan_moves_only_through_its_loan(client, auth, desk):
     ).json
     number = create(client, auth["clerk"], [{"serial": "LQ-1"}])["number"]
     ok(step(client, auth["dispatcher"], number, "authorize"))
-    refused = step(
-        client, auth["clerk"], number, "receive", location="REPAIR-Q", items=[{"serial": "LQ-1"}]
-    )
+    refused = receive_at_bench(client, auth["clerk"], number, [{"serial": "LQ-1"}])
     assert refused.status_code == 409
     assert refused.json["loan"] == loan["id"]
     moved = client.post(
@@ -650,16 +612,7 @@ def test_a_unit_out_on_loan_moves_only_through_its_loan(client, auth, desk):
 def test_the_installed_base_follows_a_swap(client, auth, desk, clock):
     number = create(client, auth["clerk"], [{"serial": "EQ-NEW"}])["number"]
     ok(step(client, auth["dispatcher"], number, "authorize"))
-    ok(
-        step(
-            client,
-            auth["clerk"],
-            number,
-            "receive",
-            location="REPAIR-Q",
-            items=[{"serial": "EQ-NEW"}],
-        )
-    )
+    ok(receive_at_bench(client, auth["clerk"], number, [{"serial": "EQ-NEW"}]))
     ok(step(client, auth["clerk"], number, "diagnose", note="Dead on arrival"))
     stock_in(client, auth, "PRN", serials=["PRN-SWAP"])
     swap = [{"serial": "EQ-NEW", "replacement_serial": "PRN-SWAP"}]

@@ -238,17 +238,13 @@ PUBLIC = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/static/<path:fil
 
 
 @pytest.fixture
-def world(client, auth, session):
+def world(client, auth, session, post_as_admin):
     """Data for every endpoint; fresh per test, so each call has something to act on.
 
     The engineer E-R is the test engineer user, and the call is assigned to them.
     """
     admin = auth["admin"]
-
-    def post(path, body):
-        answer = client.post(path, json=body, headers=admin)
-        assert answer.status_code == 201, answer.json
-        return answer.json
+    post = post_as_admin
 
     for code, kind in [("WH-R", "warehouse"), ("VAN-R", "van"), ("V-R", "vendor")]:
         post("/api/v1/locations", {"code": code, "name": code, "kind": kind})

@@ -33,26 +33,17 @@ def stocked(client, auth):
         json={"sku": "LOAN-1", "name": "Loaner printer", "serialized": True},
         headers=clerk,
     )
-    booked = client.post(
-        "/api/v1/moves",
-        json={"sku": "FUS-1", "qty": 5, "from": "V-T", "to": "WH-T", "reason": "receipt"},
-        headers=clerk,
-    )
+    booked = book(client, clerk, "FUS-1", 5, "V-T", "WH-T", "receipt")
     assert booked.status_code == 201, booked.json
-    booked = client.post(
-        "/api/v1/moves",
-        json={
-            "sku": "LOAN-1",
-            "qty": 2,
-            "from": "V-T",
-            "to": "WH-T",
-            "reason": "receipt",
-            "serials": ["L-1", "L-2"],
-        },
-        headers=clerk,
-    )
+    booked = book(client, clerk, "LOAN-1", 2, "V-T", "WH-T", "receipt", serials=["L-1", "L-2"])
     assert booked.status_code == 201, booked.json
     return clerk
+
+
+def book(client, headers, sku, qty, source, target, reason, **more):
+    """POST a move of ``qty`` x ``sku`` from ``source`` to ``target``; the answer."""
+    body = {"sku": sku, "qty": qty, "from": source, "to": target, "reason": reason, **more}
+    return client.post("/api/v1/moves", json=body, headers=headers)
 
 
 def stock_of(client, headers, sku, location):
@@ -83,18 +74,7 @@ def test_a_part_is_created_and_read_back_by_sku(client, auth):
 
 
 def test_booking_out_books_and_stock_shows_on_hand_reserved_available(client, stocked):
-    answer = client.post(
-        "/api/v1/moves",
-        json={
-            "sku": "FUS-1",
-            "qty": 2,
-            "from": "WH-T",
-            "to": "VAN-T",
-            "reason": "issue to van",
-            "reference": "call 7",
-        },
-        headers=stocked,
-    )
+    answer = book(client, stocked, "FUS-1", 2, "WH-T", "VAN-T", "issue to van", reference="call 7")
     assert answer.status_code == 201
     assert answer.json["from"] == "WH-T" and answer.json["to"] == "VAN-T"
     assert answer.json["by"] == "test-clerk"
@@ -116,11 +96,7 @@ def test_stock_without_a_location_lists_only_where_stock_is_held(client, stocked
 
 
 def test_booking_out_more_than_on_hand_is_a_409_problem(client, stocked):
-    answer = client.post(
-        "/api/v1/moves",
-        json={"sku": "FUS-1", "qty": 6, "from": "WH-T", "to": "VAN-T", "reason": "issue"},
-        headers=stocked,
-    )
+    answer = book(client, stocked, "FUS-1", 6, "WH-T", "VAN-T", "issue")
     assert answer.status_code == 409
     assert answer.content_type == PROBLEM
     assert answer.json["type"] == "/problems/insufficient-stock"
@@ -130,11 +106,7 @@ def test_booking_out_more_than_on_hand_is_a_409_problem(client, stocked):
 
 def test_the_ledger_lists_newest_first_and_pages_with_a_cursor(client, stocked):
     for _ in range(3):
-        client.post(
-            "/api/v1/moves",
-            json={"sku": "FUS-1", "qty": 1, "from": "WH-T", "to": "VAN-T", "reason": "issue"},
-            headers=stocked,
-        )
+        book(client, stocked, "FUS-1", 1, "WH-T", "VAN-T", "issue")
     first = client.get("/api/v1/moves?sku=FUS-1&limit=2", headers=stocked).json
     assert len(first["items"]) == 2 and first["next"]
     assert first["items"][0]["id"] > first["items"][1]["id"]
@@ -157,11 +129,7 @@ def test_a_bad_cursor_is_a_422(client, stocked):
 
 
 def test_a_reversal_is_201_then_409(client, stocked):
-    issued = client.post(
-        "/api/v1/moves",
-        json={"sku": "FUS-1", "qty": 2, "from": "WH-T", "to": "VAN-T", "reason": "issue"},
-        headers=stocked,
-    ).json
+    issued = book(client, stocked, "FUS-1", 2, "WH-T", "VAN-T", "issue").json
     reversal = client.post(
         f"/api/v1/moves/{issued['id']}/reversal", json={"reason": "wrong van"}, headers=stocked
     )
@@ -182,18 +150,7 @@ def test_reversing_an_unknown_move_is_404(client, stocked):
 
 
 def test_a_serial_shows_where_it_is_and_its_history(client, stocked):
-    client.post(
-        "/api/v1/moves",
-        json={
-            "sku": "LOAN-1",
-            "qty": 1,
-            "from": "WH-T",
-            "to": "SITE-T",
-            "reason": "loan",
-            "serials": ["L-2"],
-        },
-        headers=stocked,
-    )
+    book(client, stocked, "LOAN-1", 1, "WH-T", "SITE-T", "loan", serials=["L-2"])
     unit = client.get("/api/v1/serials/L-2", headers=stocked).json
     assert unit["location"] == "SITE-T"
     assert [(m["from"], m["to"]) for m in unit["history"]] == [("WH-T", "SITE-T"), ("V-T", "WH-T")]
@@ -202,18 +159,7 @@ def test_a_serial_shows_where_it_is_and_its_history(client, stocked):
 
 
 def test_a_serial_not_at_the_source_is_a_409(client, stocked):
-    answer = client.post(
-        "/api/v1/moves",
-        json={
-            "sku": "LOAN-1",
-            "qty": 1,
-            "from": "VAN-T",
-            "to": "SITE-T",
-            "reason": "loan",
-            "serials": ["L-1"],
-        },
-        headers=stocked,
-    )
+    answer = book(client, stocked, "LOAN-1", 1, "VAN-T", "SITE-T", "loan", serials=["L-1"])
     assert answer.status_code == 409
     assert answer.json["type"] == "/problems/serial-not-here"
     assert answer.json["location"] == "WH-T"
@@ -292,18 +238,7 @@ def test_a_move_dated_in_the_future_is_refused(client, stocked, clock):
 
 
 def test_a_move_dated_earlier_keeps_its_business_time(client, stocked):
-    answer = client.post(
-        "/api/v1/moves",
-        json={
-            "sku": "FUS-1",
-            "qty": 1,
-            "from": "WH-T",
-            "to": "VAN-T",
-            "reason": "x",
-            "at": "2026-11-19T09:30:00+08:00",
-        },
-        headers=stocked,
-    )
+    answer = book(client, stocked, "FUS-1", 1, "WH-T", "VAN-T", "x", at="2026-11-19T09:30:00+08:00")
     assert answer.json["at"] == "2026-11-19T01:30:00+00:00"
     assert answer.json["recorded_at"] == "2026-11-20T02:00:00+00:00"
 

@@ -17,19 +17,17 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from partsvc import create_app
-from partsvc.calls.calls import change_call_status
 from partsvc.calls.models import Call
 from partsvc.core.worktime import WorkingCalendar
 from partsvc.demo import load_demo
 from partsvc.documents import render_pdf
 from partsvc.documents.papers import qr_svg
-from partsvc.inventory.models import Part, StockLevel
 from partsvc.loans.models import Loan
 from partsvc.platform import migrate
 from partsvc.platform.config import Settings
 from partsvc.platform.db import Database
 from partsvc.purchasing.models import VendorOrder
-from partsvc.workflows.completion import PartUsed, complete_call
+from tests.demo_data import SIGNED_BY, complete_on_site, spare_on_van
 
 NOW = datetime(2026, 11, 18, 2, 0, tzinfo=UTC)  # Wednesday 10:00 in Shanghai
 
@@ -76,30 +74,19 @@ def test_the_service_record_shows_the_call_the_parts_and_the_signature(demo: Dem
             select(Call).where(Call.status == "assigned").order_by(Call.id)
         ).first()
         assert call is not None and call.engineer is not None
-        van = call.engineer.van
-        level = session.scalars(
-            select(StockLevel)
-            .join(Part, Part.id == StockLevel.part_id)
-            .where(
-                StockLevel.location_id == van.id, Part.serialized.is_(False), StockLevel.on_hand > 0
-            )
-        ).first()
-        assert level is not None
+        level = spare_on_van(session, call.engineer.van)
         sku, customer = level.part.sku, call.site.customer.name
-        for status in ("en_route", "on_site"):
-            change_call_status(session, call.id, status, now=NOW)
-        complete_call(
+        complete_on_site(
             session,
             call.id,
-            work_done="更换定影组件，测试打印正常",
-            signed_by="王建国",
-            consumed=[PartUsed(sku, 1)],
+            sku,
+            "更换定影组件，测试打印正常",
             now=NOW + timedelta(hours=1),
             calendar=WorkingCalendar(),
         )
         call_id = call.id
     text = squeeze(text_of(demo.get(f"/api/v1/calls/{call_id}/service-record.pdf")))
-    for expected in (customer, "王建国", sku, "更换定影组件，测试打印正常", f"call{call_id}"):
+    for expected in (customer, SIGNED_BY, sku, "更换定影组件，测试打印正常", f"call{call_id}"):
         assert squeeze(expected) in text, expected
 
 

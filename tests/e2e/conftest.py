@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
@@ -65,14 +66,34 @@ class LiveServer:
         self.clock = clock
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'partsvc.db'}"
+def demo_database(url: str) -> tuple[Database, RunningClock]:
+    """A new database at ``url`` holding the demo, and the running clock it was loaded at."""
     migrate.upgrade(url)
     database = Database(url)
     clock = RunningClock(datetime(2026, 11, 18, 1, 30, tzinfo=UTC))
     with database.unit_of_work() as session:
         load_demo(session, now=clock(), password=PASSWORD)
+    return database, clock
+
+
+@contextmanager
+def serving(app: Flask, database: Database, clock: RunningClock) -> Iterator[LiveServer]:
+    """The app served from a thread on a free port; the database disposed of afterwards."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", database, clock)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        database.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'partsvc.db'}"
+    database, clock = demo_database(url)
     app = create_app(
         Settings(
             database_url=url,
@@ -83,15 +104,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         database=database,
         clock=clock,
     )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", database, clock)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        database.dispose()
+    with serving(app, database, clock) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import Page, expect
 from rq import Queue
 from rq.job import Job
 from rq.serializers import JSONSerializer
-from werkzeug.serving import make_server
 
 from partsvc import create_app
-from partsvc.demo import load_demo
-from partsvc.platform import migrate
 from partsvc.platform.config import Settings
-from partsvc.platform.db import Database
-from tests.e2e.conftest import PASSWORD, PLAN_SECONDS, LiveServer, RunningClock, log_in, screenshot
+from tests.e2e.conftest import PLAN_SECONDS, LiveServer, demo_database, log_in, screenshot, serving
 from tests.workers import RunningWorker, running_worker
 
 
@@ -30,11 +24,7 @@ def queued(
     """A live server on its own demo database whose plans a ``partsvc worker`` makes."""
     folder = tmp_path_factory.mktemp("e2e-queue")
     url = f"sqlite:///{folder / 'partsvc.db'}"
-    migrate.upgrade(url)
-    database = Database(url)
-    clock = RunningClock(datetime(2026, 11, 18, 1, 30, tzinfo=UTC))
-    with database.unit_of_work() as session:
-        load_demo(session, now=clock(), password=PASSWORD)
+    database, clock = demo_database(url)
     with running_worker(url, folder, redis_url) as worker:
         settings = Settings(
             database_url=url,
@@ -44,15 +34,8 @@ def queued(
             plan_queue=worker.queue,
         )
         app = create_app(settings, database=database, clock=clock)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield LiveServer(f"http://127.0.0.1:{server.server_port}", database, clock), worker
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            database.dispose()
+        with serving(app, database, clock) as server:
+            yield server, worker
 
 
 def test_the_board_shows_the_worker_s_progress_and_opens_with_its_plan(

@@ -10,8 +10,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from partsvc.calls.models import Call, Engineer
-from partsvc.inventory import ledger
-from partsvc.inventory.models import Location, Part, StockLevel, Unit
+from tests.demo_data import issue_a_loaner, spare_on_van
 from tests.e2e.conftest import LiveServer, log_in, screenshot
 
 CUSTOMER_SIGNS = "王建国"
@@ -35,33 +34,8 @@ def _a_visit(server: LiveServer) -> Visit:
         ).first()
         assert call is not None and call.engineer is not None
         engineer: Engineer = call.engineer
-        van = engineer.van.code
-        level = session.scalars(
-            select(StockLevel)
-            .join(Part, Part.id == StockLevel.part_id)
-            .join(Location, Location.id == StockLevel.location_id)
-            .where(Location.code == van, Part.serialized.is_(False), StockLevel.on_hand > 0)
-            .order_by(Part.sku)
-        ).first()
-        assert level is not None
-        loaner = session.scalars(
-            select(Unit)
-            .join(Part, Part.id == Unit.part_id)
-            .join(Location, Location.id == Unit.location_id)
-            .where(Part.loaner.is_(True), Location.code == "WH-SH")
-            .order_by(Unit.serial)
-        ).first()
-        assert loaner is not None
-        ledger.post_move(
-            session,
-            sku=loaner.part.sku,
-            qty=1,
-            from_code="WH-SH",
-            to_code=van,
-            reason="issue to van",
-            serials=[loaner.serial],
-            now=server.clock(),
-        )
+        level = spare_on_van(session, engineer.van)
+        loaner = issue_a_loaner(session, engineer.van, server.clock())
         assert engineer.user is not None
         return Visit(
             engineer.user.username,

@@ -17,7 +17,7 @@ from partsvc.core.errors import (
 )
 from partsvc.inventory import catalog, counts, ledger
 from partsvc.inventory.models import Move, StockLevel
-from tests.factories import NOW, make_location, make_part, receive
+from tests.factories import NOW, book_move, make_location, make_part, receive
 
 
 def on_hand(session: Session, part_id: int, location_id: int) -> int:
@@ -27,19 +27,6 @@ def on_hand(session: Session, part_id: int, location_id: int) -> int:
         )
     )
     return value or 0
-
-
-def move(session: Session, part, source, target, qty: int, **kwargs) -> Move:
-    return ledger.post_move(
-        session,
-        sku=part.sku,
-        qty=qty,
-        from_code=source.code,
-        to_code=target.code,
-        reason=kwargs.pop("reason", "transfer"),
-        now=NOW,
-        **kwargs,
-    )
 
 
 def test_a_receipt_books_stock_in_and_the_ledger_agrees(session):
@@ -54,7 +41,7 @@ def test_booking_out_more_than_on_hand_is_refused_and_writes_nothing(session):
     receive(session, part, warehouse, 2)
     moves_before = session.scalar(select(Move.id).order_by(Move.id.desc()).limit(1))
     with pytest.raises(InsufficientStock) as refused, session.begin_nested():
-        move(session, part, warehouse, van, 3)
+        book_move(session, part, warehouse, van, 3)
     assert "Only 2" in refused.value.detail
     assert refused.value.extra["available"] == 2
     assert on_hand(session, part.id, warehouse.id) == 2
@@ -69,7 +56,7 @@ def test_a_van_cannot_go_negative_either(session):
         make_location(session, "site"),
     )
     with pytest.raises(InsufficientStock):
-        move(session, part, van, site, 1)
+        book_move(session, part, van, site, 1)
 
 
 def test_counterparty_locations_may_run_negative(session):
@@ -78,7 +65,7 @@ def test_counterparty_locations_may_run_negative(session):
         make_location(session, "vendor"),
         make_location(session),
     )
-    move(session, part, vendor, warehouse, 4, reason="receipt")
+    book_move(session, part, vendor, warehouse, 4, reason="receipt")
     assert on_hand(session, part.id, vendor.id) == -4
     assert on_hand(session, part.id, warehouse.id) == 4
 
@@ -86,7 +73,7 @@ def test_counterparty_locations_may_run_negative(session):
 def test_a_move_to_the_same_location_is_invalid(session):
     part, warehouse = make_part(session), make_location(session)
     with pytest.raises(InvalidInput):
-        move(session, part, warehouse, warehouse, 1)
+        book_move(session, part, warehouse, warehouse, 1)
 
 
 def test_unknown_sku_and_location_are_unknown_keys(session):
@@ -105,7 +92,7 @@ def test_unknown_sku_and_location_are_unknown_keys(session):
 def test_a_reversal_undoes_the_move_and_points_at_it(session):
     part, warehouse, van = make_part(session), make_location(session), make_location(session, "van")
     receive(session, part, warehouse, 5)
-    issued = move(session, part, warehouse, van, 3)
+    issued = book_move(session, part, warehouse, van, 3)
     reversal = ledger.reverse_move(session, issued.id, now=NOW)
     assert reversal.reverses_id == issued.id
     assert (reversal.from_location_id, reversal.to_location_id) == (van.id, warehouse.id)
@@ -116,7 +103,7 @@ def test_a_reversal_undoes_the_move_and_points_at_it(session):
 def test_a_move_is_reversed_once_only(session):
     part, warehouse, van = make_part(session), make_location(session), make_location(session, "van")
     receive(session, part, warehouse, 5)
-    issued = move(session, part, warehouse, van, 1)
+    issued = book_move(session, part, warehouse, van, 1)
     ledger.reverse_move(session, issued.id, now=NOW)
     with pytest.raises(AlreadyReversed):
         ledger.reverse_move(session, issued.id, now=NOW)
@@ -125,7 +112,7 @@ def test_a_move_is_reversed_once_only(session):
 def test_a_reversal_cannot_itself_be_reversed(session):
     part, warehouse, van = make_part(session), make_location(session), make_location(session, "van")
     receive(session, part, warehouse, 5)
-    reversal = ledger.reverse_move(session, move(session, part, warehouse, van, 1).id, now=NOW)
+    reversal = ledger.reverse_move(session, book_move(session, part, warehouse, van, 1).id, now=NOW)
     with pytest.raises(Conflict):
         ledger.reverse_move(session, reversal.id, now=NOW)
 
@@ -133,7 +120,7 @@ def test_a_reversal_cannot_itself_be_reversed(session):
 def test_a_reversal_that_would_make_stock_negative_is_refused(session):
     part, warehouse, van = make_part(session), make_location(session), make_location(session, "van")
     receipt = receive(session, part, warehouse, 5)
-    move(session, part, warehouse, van, 4)
+    book_move(session, part, warehouse, van, 4)
     with pytest.raises(InsufficientStock):
         ledger.reverse_move(session, receipt.id, now=NOW)
 
@@ -146,8 +133,8 @@ def test_serialized_units_move_serial_by_serial_with_history(session):
         make_location(session, "site"),
     )
     receive(session, part, warehouse, 2, serials=["LN-1", "LN-2"])
-    move(session, part, warehouse, van, 1, serials=["LN-1"])
-    move(session, part, van, site, 1, serials=["LN-1"])
+    book_move(session, part, warehouse, van, 1, serials=["LN-1"])
+    book_move(session, part, van, site, 1, serials=["LN-1"])
     unit = catalog.get_unit(session, "LN-1")
     assert unit.location_id == site.id
     history = ledger.list_moves(session, serial="LN-1")
@@ -169,7 +156,7 @@ def test_a_serial_must_be_where_the_move_says(session):
     receive(session, part, warehouse, 1, serials=["LN-9"])
     receive(session, part, other, 1, serials=["LN-10"])
     with pytest.raises(SerialNotHere) as refused:
-        move(session, part, warehouse, van, 1, serials=["LN-10"])
+        book_move(session, part, warehouse, van, 1, serials=["LN-10"])
     assert other.code in refused.value.detail
 
 
@@ -193,7 +180,7 @@ def test_a_serial_of_another_part_is_refused(session):
     warehouse, van = make_location(session), make_location(session, "van")
     receive(session, head, warehouse, 1, serials=["PH-1"])
     with pytest.raises(InvalidInput):
-        move(session, board, warehouse, van, 1, serials=["PH-1"])
+        book_move(session, board, warehouse, van, 1, serials=["PH-1"])
 
 
 def test_a_count_books_differences_against_adjustment(session):
@@ -305,5 +292,5 @@ def test_stock_read_again_in_the_same_session_shows_the_moves_since(session):
     receive(session, part, warehouse, 3)
     levels = ledger.list_stock(session, sku=part.sku, location=warehouse.code)
     assert levels[0].on_hand == 3
-    move(session, part, warehouse, van, 2)
+    book_move(session, part, warehouse, van, 2)
     assert ledger.list_stock(session, sku=part.sku, location=warehouse.code)[0].on_hand == 1

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from partsvc.platform.db import Database
 from tests.live.test_concurrency import CLIENTS, LiveServer, book_out_the_last_10_units
-from tests.processes import app_processes, clerk_token
+from tests.processes import app_processes, clerk_on
 
 pytestmark = pytest.mark.concurrency
 
@@ -18,13 +17,9 @@ pytestmark = pytest.mark.concurrency
 def test_32_clerks_split_over_two_app_processes_book_exactly_10_of_the_last_10(
     own_database: str, tmp_path: Path
 ) -> None:
-    database = Database(own_database)
-    try:
-        token = clerk_token(database)
+    with clerk_on(own_database) as (database, token):
         threads = CLIENTS // 2
         with app_processes(own_database, tmp_path, count=2, threads=threads) as (first, second):
             assert first.port != second.port
             servers = [LiveServer(app.port, database, token) for app in (first, second)]
             book_out_the_last_10_units(database, servers)
-    finally:
-        database.dispose()

@@ -7,7 +7,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,17 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import free_port
+
 pytestmark = pytest.mark.concurrency
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUESTS = 40
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _get(port: int, path: str) -> tuple[int, bytes]:
@@ -78,7 +72,7 @@ def _ask(port: int, count: int) -> list[int]:
 def test_two_workers_share_one_set_of_metrics_and_log_json(
     own_database: str, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     samples = tmp_path / "metrics"
     log = tmp_path / "serve.log"
     environment = {

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from partsvc.inventory.models import Move
 from partsvc.platform.db import Database
 from tests.live.test_concurrency import LiveServer, level_and_ledger, stocked_part
-from tests.processes import AppProcess, app_processes, clerk_token
+from tests.processes import AppProcess, app_processes, clerk_on
 
 pytestmark = pytest.mark.concurrency
 
@@ -35,9 +35,7 @@ OPENING = 10_000
 def test_a_worker_killed_mid_burst_leaves_each_posting_whole_or_absent_and_retries_book_once(
     own_database: str, tmp_path: Path
 ) -> None:
-    database = Database(own_database)
-    try:
-        token = clerk_token(database)
+    with clerk_on(own_database) as (database, token):
         sku, warehouse, van = stocked_part(database, OPENING)
         tag = uuid.uuid4().hex[:8]
         keys = [f"{tag}-key-{i}" for i in range(REQUESTS)]
@@ -108,8 +106,6 @@ def test_a_worker_killed_mid_burst_leaves_each_posting_whole_or_absent_and_retri
             assert (move.qty, move.reason) == (quantities[i], "issue")
         assert_levels_are_the_ledger(database, sku, warehouse, van, booked)
         assert sum(move.qty for (move,) in booked.values()) == sum(quantities)
-    finally:
-        database.dispose()
 
 
 def busy_worker(app: AppProcess) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 import pytest
 from flask.testing import FlaskClient
@@ -10,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from partsvc.auth.identity import create_user, set_password
 from partsvc.auth.models import User
+from partsvc.inventory.models import Location, Part
+from tests.factories import make_location, make_part, receive
 
 PASSWORD = "correct horse battery"
 _TOKEN = re.compile(
@@ -48,3 +51,38 @@ def users(session: Session) -> dict[str, User]:
         made[role] = user
     session.commit()
     return made
+
+
+class Shelf(NamedTuple):
+    """A part on a warehouse shelf, and a van the clerk may issue it to."""
+
+    part: Part
+    shelf: Location
+    van: Location
+
+
+@pytest.fixture
+def five_on_a_shelf(session: Session) -> Shelf:
+    """Five of a new part received onto a new warehouse shelf, and a new van, committed."""
+    part = make_part(session)
+    shelf = make_location(session)
+    van = make_location(session, "van")
+    receive(session, part, shelf, 5)
+    session.commit()
+    return Shelf(part, shelf, van)
+
+
+def issue_to_van(client: FlaskClient, stock: Shelf, qty: int):  # type: ignore[no-untyped-def]
+    """Send the part page's move form: ``qty`` from the shelf to the van."""
+    sku = stock.part.sku
+    return post_form(
+        client,
+        f"/desk/parts/{sku}",
+        f"/desk/parts/{sku}/moves",
+        {
+            "qty": qty,
+            "from_code": stock.shelf.code,
+            "to_code": stock.van.code,
+            "reason": "issue to van",
+        },
+    )

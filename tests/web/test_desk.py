@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import date
 
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from partsvc.auth.models import User
-from partsvc.inventory.models import Location, Move, Part, StockLevel
+from partsvc.inventory.models import Location, Part, StockLevel
 from partsvc.purchasing import orders as purchasing
 from partsvc.purchasing.models import VendorOrder
 from partsvc.purchasing.order_book import LineIn
-from tests.factories import NOW, make_location, make_part, receive
-from tests.web.conftest import login, post_form
+from tests.factories import NOW, count_moves, make_location, make_part, receive
+from tests.web.conftest import Shelf, issue_to_van, login, post_form
 
 
 def _on_hand(session: Session, part_id: int, location_id: int) -> int:
@@ -52,21 +52,12 @@ def test_searching_by_chinese_name_lists_the_part(
 
 
 def test_booking_out_to_a_van_moves_the_stock_and_says_so(
-    client: FlaskClient, users: dict[str, User], session: Session
+    client: FlaskClient, users: dict[str, User], session: Session, five_on_a_shelf: Shelf
 ) -> None:
-    part = make_part(session)
-    shelf = make_location(session)
-    van = make_location(session, "van")
-    receive(session, part, shelf, 5)
-    session.commit()
+    part, shelf, van = five_on_a_shelf
     login(client, "clerk")
 
-    answer = post_form(
-        client,
-        f"/desk/parts/{part.sku}",
-        f"/desk/parts/{part.sku}/moves",
-        {"qty": 2, "from_code": shelf.code, "to_code": van.code, "reason": "issue to van"},
-    )
+    answer = issue_to_van(client, five_on_a_shelf, 2)
 
     assert answer.status_code == 302
     page = client.get(answer.headers["Location"])
@@ -76,29 +67,20 @@ def test_booking_out_to_a_van_moves_the_stock_and_says_so(
 
 
 def test_booking_more_than_the_shelf_holds_is_refused_with_the_form_kept(
-    client: FlaskClient, users: dict[str, User], session: Session
+    client: FlaskClient, users: dict[str, User], session: Session, five_on_a_shelf: Shelf
 ) -> None:
-    part = make_part(session)
-    shelf = make_location(session)
-    van = make_location(session, "van")
-    receive(session, part, shelf, 5)
-    session.commit()
-    moves = session.scalar(select(func.count(Move.id)))
+    part, shelf, van = five_on_a_shelf
+    moves = count_moves(session)
     login(client, "clerk")
 
-    answer = post_form(
-        client,
-        f"/desk/parts/{part.sku}",
-        f"/desk/parts/{part.sku}/moves",
-        {"qty": 9, "from_code": shelf.code, "to_code": van.code, "reason": "issue to van"},
-    )
+    answer = issue_to_van(client, five_on_a_shelf, 9)
 
     assert answer.status_code == 409
     assert "Nothing was booked." in answer.text
     assert 'value="9"' in answer.text
     assert f'value="{van.code}"' in answer.text
     assert "Traceback" not in answer.text
-    assert session.scalar(select(func.count(Move.id))) == moves
+    assert count_moves(session) == moves
     assert _on_hand(session, part.id, shelf.id) == 5
 
 

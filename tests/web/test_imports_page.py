@@ -77,14 +77,20 @@ def test_a_bad_file_shows_every_bad_row_and_imports_nothing(
     assert added(Part.id) == 0
 
 
-def test_checking_a_stock_file_says_what_would_be_booked_and_books_nothing(
-    client: FlaskClient, users: dict[str, User], session: Session, added: Callable[[object], int]
-) -> None:
+def upload_four_on_a_shelf(client: FlaskClient, session: Session, **fields: str):  # type: ignore[no-untyped-def]
+    """As the clerk, upload a stock file of 4 of a new part on a new shelf; and the shelf."""
     part = make_part(session)
     shelf = make_location(session)
     session.commit()
     login(client, "clerk")
-    answer = upload(client, "stock", f"sku,location,qty\n{part.sku},{shelf.code},4\n", dry_run="y")
+    text = f"sku,location,qty\n{part.sku},{shelf.code},4\n"
+    return upload(client, "stock", text, **fields), shelf
+
+
+def test_checking_a_stock_file_says_what_would_be_booked_and_books_nothing(
+    client: FlaskClient, users: dict[str, User], session: Session, added: Callable[[object], int]
+) -> None:
+    answer, shelf = upload_four_on_a_shelf(client, session, dry_run="y")
     assert answer.status_code == 200
     assert "importing it would book 4 units" in answer.text
     assert f"{shelf.code} 4" in answer.text
@@ -94,11 +100,7 @@ def test_checking_a_stock_file_says_what_would_be_booked_and_books_nothing(
 def test_opening_stock_is_booked_and_the_page_gives_the_reference(
     client: FlaskClient, users: dict[str, User], session: Session, added: Callable[[object], int]
 ) -> None:
-    part = make_part(session)
-    shelf = make_location(session)
-    session.commit()
-    login(client, "clerk")
-    answer = upload(client, "stock", f"sku,location,qty\n{part.sku},{shelf.code},4\n")
+    answer, _ = upload_four_on_a_shelf(client, session)
     assert answer.status_code == 302
     page = client.get(answer.headers["Location"])
     assert "Booked 4 units of opening stock (0 with serials) in 1 moves" in page.text

@@ -13,8 +13,7 @@ from partsvc.auth.models import User
 from partsvc.cli import main
 from partsvc.platform.db import Database
 from tests.conftest import Clock
-from tests.factories import make_location, make_part, receive
-from tests.web.conftest import csrf_token, login, post_form
+from tests.web.conftest import Shelf, csrf_token, issue_to_van, login, post_form
 
 WRONG = "not the password at all"
 
@@ -125,13 +124,9 @@ def test_logins_failures_the_lock_and_logouts_are_audited(
 
 
 def test_a_pages_form_leaves_one_event_a_refused_one_none_and_a_move_none(
-    client: FlaskClient, users: dict[str, User], session: Session
+    client: FlaskClient, users: dict[str, User], session: Session, five_on_a_shelf: Shelf
 ) -> None:
-    part = make_part(session)
-    shelf = make_location(session)
-    van = make_location(session, "van")
-    receive(session, part, shelf, 5)
-    session.commit()
+    part, shelf, _ = five_on_a_shelf
     login(client, "clerk")
     page, action = f"/desk/parts/{part.sku}", f"/desk/parts/{part.sku}/counts"
     refused = post_form(client, page, action, {"location": "NO-SUCH", "counted": 4})
@@ -141,11 +136,6 @@ def test_a_pages_form_leaves_one_event_a_refused_one_none_and_a_move_none(
     )
     route = "POST /desk/parts/<path:sku>/counts"
     assert _actions(session, action=route) == [("clerk", route)]
-    booked = post_form(
-        client,
-        page,
-        f"/desk/parts/{part.sku}/moves",
-        {"qty": 1, "from_code": shelf.code, "to_code": van.code, "reason": "issue to van"},
-    )
+    booked = issue_to_van(client, five_on_a_shelf, 1)
     assert booked.status_code == 302  # a move of the ledger is its own audit
     assert [a for _, a in _actions(session, username="clerk") if a != "login"] == [route]

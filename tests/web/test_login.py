@@ -7,20 +7,18 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from partsvc import create_app
 from partsvc.auth.identity import check_password
 from partsvc.auth.models import User
 from partsvc.cli import main
-from partsvc.inventory.models import Move
 from partsvc.platform import migrate
 from partsvc.platform.config import Settings
 from partsvc.platform.db import Database
 from tests.conftest import Clock
-from tests.factories import make_location, make_part, receive
-from tests.web.conftest import PASSWORD, login
+from tests.factories import count_moves
+from tests.web.conftest import PASSWORD, Shelf, login
 
 
 def test_a_page_sends_someone_not_logged_in_to_the_login_page(client: FlaskClient) -> None:
@@ -107,15 +105,11 @@ def test_after_login_only_a_path_on_this_site_is_followed(
 
 
 def test_a_form_posted_without_its_csrf_token_is_refused_and_books_nothing(
-    client: FlaskClient, users: dict[str, User], session: Session
+    client: FlaskClient, users: dict[str, User], session: Session, five_on_a_shelf: Shelf
 ) -> None:
-    part = make_part(session)
-    shelf = make_location(session)
-    van = make_location(session, "van")
-    receive(session, part, shelf, 5)
-    session.commit()
-    moves = session.scalar(select(func.count(Move.id)))
+    part, shelf, van = five_on_a_shelf
     login(client, "clerk")
+    moves = count_moves(session)
 
     answer = client.post(
         f"/desk/parts/{part.sku}/moves",
@@ -124,7 +118,7 @@ def test_a_form_posted_without_its_csrf_token_is_refused_and_books_nothing(
 
     assert answer.status_code == 400
     assert "without a valid security token" in answer.text
-    assert session.scalar(select(func.count(Move.id))) == moves
+    assert count_moves(session) == moves
 
 
 def test_a_login_posted_without_its_csrf_token_is_refused(

@@ -2,32 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import pytest
-from flask import Flask
-
-from partsvc import create_app
 from partsvc.auth.models import User
-from partsvc.platform.config import Settings
-from partsvc.platform.db import Database
-from tests.conftest import Clock
+from tests.conftest import AppMaker, Clock
 from tests.web.conftest import PASSWORD, csrf_token
-
-AppMaker = Callable[..., Flask]
-
-
-@pytest.fixture
-def make_app(database: Database, database_url: str, connection: object, clock: Clock) -> AppMaker:
-    """Apps on the test database (so sharing its counters), with the given limits."""
-
-    def make(**limits: str) -> Flask:
-        settings = Settings(
-            database_url=database_url, secret_key="test", default_locale="en", **limits
-        )
-        return create_app(settings, clock=clock, database=database, TESTING=True)
-
-    return make
 
 
 def _attempt(client, username: str, password: str, address: str = "127.0.0.1"):  # type: ignore[no-untyped-def]
