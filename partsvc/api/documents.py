@@ -4,20 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
 from flask_smorest import Blueprint
 
 from partsvc.api.resource import Resource, allow
-from partsvc.documents import papers
+from partsvc.documents import asked, papers
 from partsvc.http.context import (
-    calendar,
     current_session,
     current_user,
-    now,
-    parse_date,
-    parse_month,
     pdf_response,
-    settings,
     today,
     zone,
 )
@@ -84,11 +78,7 @@ class DaySheetPdf(Resource):
     @blp.doc(**AS_PDF)
     def get(self, engineer: str) -> Any:
         """An engineer's day sheet (`date`, default today); an engineer prints their own."""
-        day = parse_date(request.args.get("date")) or today()
-        body = papers.day_sheet(
-            current_session(), engineer, day, calendar=calendar(), caller=current_user()
-        )
-        return pdf_response(body, f"day-{engineer}-{day}")
+        return asked.day_sheet_pdf(current_session(), engineer, current_user())
 
 
 @blp.route("/reports/monthly.pdf")
@@ -98,12 +88,4 @@ class MonthlyReportPdf(Resource):
     @blp.doc(**AS_PDF)
     def get(self) -> Any:
         """The month's report (`month=YYYY-MM`, default this month)."""
-        month = parse_month(request.args.get("month")) or today().replace(day=1)
-        body = papers.monthly_report(
-            current_session(),
-            month,
-            now=now(),
-            zone=zone(),
-            settings=settings(),
-        )
-        return pdf_response(body, f"report-{month:%Y-%m}")
+        return asked.monthly_report_pdf(current_session())

@@ -29,6 +29,7 @@ from partsvc.repairs.rules import (
     is_overdue,
     overall_verdict,
 )
+from partsvc.repairs.steps import STEP_INPUTS
 
 ID = validate.Range(min=1, max=2**31 - 1)
 
@@ -155,16 +156,14 @@ class ShipStepIn(StepIn):
     )
 
 
-STEP_SCHEMAS: dict[Step, type[StepIn]] = {
-    Step.AUTHORIZE: StepIn,
-    Step.REJECT: ReasonedStepIn,
-    Step.RECEIVE: ReceiveStepIn,
-    Step.DIAGNOSE: ReasonedStepIn,
-    Step.REPAIR: RepairStepIn,
-    Step.COMPLETE: CompleteStepIn,
-    Step.SHIP: ShipStepIn,
-    Step.CLOSE: StepIn,
+_SCHEMA_OF = {
+    schema.makes: schema
+    for schema in (StepIn, ReasonedStepIn, ReceiveStepIn, RepairStepIn, CompleteStepIn, ShipStepIn)
 }
+STEP_SCHEMAS: dict[Step, type[StepIn]] = {
+    step: _SCHEMA_OF[made] for step, made in STEP_INPUTS.items()
+}
+"""Each step's schema: the one that loads into the input the step takes."""
 
 
 class RmaQuery(PageQuery):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -64,7 +65,7 @@ def take_step(
             f"The {kind} step takes a {STEP_INPUTS[kind].__name__}, not a {type(body).__name__}."
         )
     rma = get_rma(session, number, for_update=True)
-    at, note = body.at, body.note
+    taken: dict[str, Any] = {"now": now, "by": by, "at": body.at, "note": body.note}
     match body:
         case ReceiveStepIn():
             return receive(
@@ -72,26 +73,14 @@ def take_step(
                 rma,
                 location=body.location,
                 items=body.items,
-                now=now,
                 calendar=calendar,
-                by=by,
-                at=at,
-                note=note,
                 turnaround=turnaround,
+                **taken,
             )
         case RepairStepIn():
-            return start_repair(session, rma, place=body.place, now=now, by=by, at=at, note=note)
+            return start_repair(session, rma, place=body.place, **taken)
         case CompleteStepIn():
-            return complete(
-                session,
-                rma,
-                outcome=body.outcome,
-                items=body.items,
-                now=now,
-                by=by,
-                at=at,
-                note=note,
-            )
+            return complete(session, rma, outcome=body.outcome, items=body.items, **taken)
         case ShipStepIn():
             return ship(
                 session,
@@ -99,9 +88,6 @@ def take_step(
                 location=body.location,
                 engineer=body.engineer,
                 zone=calendar.zone,
-                now=now,
-                by=by,
-                at=at,
-                note=note,
+                **taken,
             )
-    return advance(session, rma, step_status(kind), now=now, by=by, at=at, note=note)
+    return advance(session, rma, step_status(kind), **taken)

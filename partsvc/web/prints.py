@@ -5,16 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint
 
-from partsvc.documents import papers
+from partsvc.documents import asked, papers
 from partsvc.http.context import (
-    calendar,
-    now,
-    parse_date,
-    parse_month,
     pdf_response,
-    settings,
     today,
     zone,
 )
@@ -52,20 +47,10 @@ def vendor_order(number: str) -> Any:
 @bp.get("/engineers/<code>/day.pdf")
 @page("admin", "dispatcher", "engineer")
 def day_sheet(code: str) -> Any:
-    day = parse_date(request.args.get("date")) or today()
-    body = papers.day_sheet(db(), code, day, calendar=calendar(), caller=current_caller())
-    return pdf_response(body, f"day-{code}-{day}")
+    return asked.day_sheet_pdf(db(), code, current_caller())
 
 
 @bp.get("/reports/monthly.pdf")
 @page("admin")
 def monthly_report() -> Any:
-    month = parse_month(request.args.get("month")) or today().replace(day=1)
-    body = papers.monthly_report(
-        db(),
-        month,
-        now=now(),
-        zone=zone(),
-        settings=settings(),
-    )
-    return pdf_response(body, f"report-{month:%Y-%m}")
+    return asked.monthly_report_pdf(db())

@@ -19,9 +19,13 @@ from typing import Any
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from partsvc import create_app
+from partsvc.calls.calls import report_call
+from partsvc.calls.models import Site
+from partsvc.core.worktime import WorkingCalendar
 from partsvc.demo import load_demo
 from partsvc.platform import migrate
 from partsvc.platform.config import Settings
@@ -189,3 +193,18 @@ def log_in(
 def screenshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def an_urgent_printer_call(server: LiveServer) -> int:
+    """A customer in Shanghai phones in a P1: the printer is down. Its call id."""
+    with server.database.unit_of_work() as session:
+        site = session.scalars(select(Site).where(Site.code == "S-PUDONG-PRINT")).one()
+        return report_call(
+            session,
+            site=site.code,
+            priority="P1",
+            calendar=WorkingCalendar(),
+            now=server.clock(),
+            skills=["printer"],
+            description="打印机停机 / printer down",
+        ).id

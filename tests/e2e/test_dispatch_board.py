@@ -6,29 +6,9 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import Page, expect
-from sqlalchemy import select
 
-from partsvc.calls.calls import report_call
-from partsvc.calls.models import Call, Site
-from partsvc.core.worktime import WorkingCalendar
-from tests.e2e.conftest import LiveServer, log_in, screenshot
-
-
-def _an_urgent_call(server: LiveServer) -> int:
-    """A customer in Shanghai phones in a P1: the printer is down."""
-    with server.database.unit_of_work() as session:
-        site = session.scalars(select(Site).where(Site.code == "S-PUDONG-PRINT")).first()
-        assert site is not None
-        call = report_call(
-            session,
-            site=site.code,
-            priority="P1",
-            calendar=WorkingCalendar(),
-            now=server.clock(),
-            skills=["printer"],
-            description="打印机停机 / printer down",
-        )
-        return call.id
+from partsvc.calls.models import Call
+from tests.e2e.conftest import LiveServer, an_urgent_printer_call, log_in, screenshot
 
 
 def test_the_dispatcher_plans_the_day_and_assigns_an_urgent_call(
@@ -52,7 +32,7 @@ def test_the_dispatcher_plans_the_day_and_assigns_an_urgent_call(
     page.get_by_role("button", name="Publish the plan").click()
     expect(page.get_by_role("status").first).to_contain_text("published")
 
-    call_id = _an_urgent_call(live_server)
+    call_id = an_urgent_printer_call(live_server)
     page.reload()
     row = page.locator(f"#calls tr[data-call='{call_id}']")
     expect(row).to_contain_text("P1")

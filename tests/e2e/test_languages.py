@@ -20,12 +20,18 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from partsvc.auth.models import User
-from partsvc.calls.calls import report_call
-from partsvc.calls.models import Call, Site
-from partsvc.core.worktime import WorkingCalendar
+from partsvc.calls.models import Call
 from partsvc.inventory.models import Location, Part, StockLevel
 from partsvc.purchasing.models import VendorOrder
-from tests.e2e.conftest import DESKTOP, PHONE, LiveServer, browser_page, log_in, screenshot
+from tests.e2e.conftest import (
+    DESKTOP,
+    PHONE,
+    LiveServer,
+    an_urgent_printer_call,
+    browser_page,
+    log_in,
+    screenshot,
+)
 
 LANGUAGES = ("zh", "en")
 
@@ -195,20 +201,6 @@ def test_a_refused_booking_says_why_in_the_pages_language(
     assert_speaks(desktop, language, "part-refused")
 
 
-def _an_urgent_call(server: LiveServer) -> int:
-    with server.database.unit_of_work() as session:
-        site = session.scalars(select(Site).where(Site.code == "S-PUDONG-PRINT")).one()
-        return report_call(
-            session,
-            site=site.code,
-            priority="P1",
-            calendar=WorkingCalendar(),
-            now=server.clock(),
-            skills=["printer"],
-            description="打印机停机 / printer down",
-        ).id
-
-
 PLAN_BUTTON = {"zh": re.compile("规划当天"), "en": re.compile("Plan the day")}
 CANDIDATES = {"zh": "候选工程师", "en": "Candidates"}
 
@@ -221,7 +213,7 @@ def test_the_dispatch_board_and_the_candidates(
     if not desktop.locator("#timeline").count():
         desktop.get_by_role("button", name=PLAN_BUTTON[language]).click(no_wait_after=True)
         expect(desktop.locator("#timeline")).to_be_visible(timeout=60_000)
-    call_id = _an_urgent_call(live_server)
+    call_id = an_urgent_printer_call(live_server)
     desktop.reload()
     assert_speaks(desktop, language, "board-plan")
     row = desktop.locator(f"#calls tr[data-call='{call_id}']")
