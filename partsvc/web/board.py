@@ -4,7 +4,7 @@ timeline and a map, the calls left out, and an urgent call's ranked candidates."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -50,16 +50,48 @@ class OpenCall:
     next: DeadlineView | None
 
 
+PLANNABLE_DAYS = 10
+"""Working days offered in the board's day picker, from the first one still to plan."""
+
+
+def _plannable_days() -> list[date]:
+    """The board's day picker: the first day still to plan (today while its working hours
+    last, else the next working day), then the working days after it."""
+    working = calendar()
+    days = [working.planning_day(now())]
+    while len(days) < PLANNABLE_DAYS:
+        following = days[-1] + timedelta(days=1)
+        while not working.is_working_day(following):
+            following += timedelta(days=1)
+        days.append(following)
+    return days
+
+
+def _chosen_day(asked: str | None) -> date:
+    """The day the dispatcher picked, if it is one the picker offers; else the first."""
+    days = _plannable_days()
+    if asked:
+        try:
+            picked = date.fromisoformat(asked)
+        except ValueError:
+            picked = None
+        if picked in days:
+            return picked
+        refused(InvalidInput(_("Pick a working day from the list."), day=asked[:10]))
+    return days[0]
+
+
 @bp.get("")
 @page(*DISPATCHERS)
 def home() -> Any:
     moment = now()
-    day = calendar().planning_day(moment)
+    day = _chosen_day(request.args.get("day"))
     plan = plans.current_plan(db(), day)
     return render_template(
         "board/home.html",
         calls=_open_calls(moment),
         day=day,
+        days=_plannable_days(),
         today=today(),
         plan=plan,
         picture=_picture(plan) if plan is not None else None,
@@ -72,10 +104,11 @@ def home() -> Any:
 @bp.post("/plans")
 @page(*DISPATCHERS, writes=False)
 def plan_the_day() -> Any:
-    """Plan the board's day: today while its working hours last, else the next working
-    day. With a planning queue the page's script follows the worker's job; otherwise (or
-    without JavaScript) the request lasts as long as the search."""
-    day = calendar().planning_day(now())
+    """Plan the day picked on the board (by default today while its working hours last,
+    else the next working day). With a planning queue the page's script follows the
+    worker's job; otherwise (or without JavaScript) the request lasts as long as the
+    search."""
+    day = _chosen_day(request.form.get("day"))
     db().rollback()  # the planner reads and writes in its own transactions (rule 4)
     queue = plan_queue()
     order = plan_order(day, by=current_caller())
@@ -88,9 +121,9 @@ def plan_the_day() -> Any:
         )
     except PartsvcError as error:
         refused(error)
-        return _back_to_board()
+        return _back_to_board(day)
     notice("plan_ready", plan=plan_id)
-    return _back_to_board()
+    return _back_to_board(day)
 
 
 @bp.get("/plan-jobs/<job_id>")
@@ -111,11 +144,13 @@ def plan_job(job_id: str) -> Any:
     return answer
 
 
-def _back_to_board() -> Any:
-    """The board again; the page's script, which sent the form itself, is told where to go."""
+def _back_to_board(day: date | None = None) -> Any:
+    """The board again, on that day; the page's script, which sent the form itself, is
+    told where to go."""
+    where = url_for("board.home", day=day.isoformat()) if day else url_for("board.home")
     if request.headers.get("X-Requested-With") == "fetch":
-        return {"next": url_for("board.home")}
-    return redirect(url_for("board.home"))
+        return {"next": where}
+    return redirect(where)
 
 
 @bp.post("/plans/<int:plan_id>/publish")
@@ -130,7 +165,7 @@ def publish(plan_id: int) -> Any:
         refused(published)
     else:
         notice("plan_published", plan=plan_id)
-    return redirect(url_for("board.home"))
+    return _back_to_board(_day_of(plan_id))
 
 
 @bp.get("/plans/<int:plan_id>/calls/<int:call_id>")
@@ -177,7 +212,13 @@ def assign(plan_id: int) -> Any:
         refused(assigned)
         return redirect(url_for("board.candidates", plan_id=plan_id, call_id=call_id))
     notice("assigned", call=call_id, engineer=engineer)
-    return redirect(url_for("board.home"))
+    return _back_to_board(_day_of(plan_id))
+
+
+def _day_of(plan_id: int) -> date | None:
+    """The day a plan is for, to show the board on it again."""
+    plan = db().get(DayPlan, plan_id)
+    return plan.day if plan is not None else None
 
 
 def _open_calls(moment: datetime) -> list[OpenCall]:
