@@ -8,7 +8,7 @@ reasons, countdowns and refusals are put into words here, in the page's language
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,18 +45,8 @@ def init(app: Flask) -> None:
     )
     app.register_blueprint(bp)
     app.context_processor(_language_context)
-    app.add_template_filter(local, "local")
-    app.add_template_filter(day_text, "day")
-    app.add_template_filter(month_text, "month")
-    app.add_template_filter(status_text, "status")
-    app.add_template_filter(reason_text, "reason")
-    app.add_template_filter(countdown, "countdown")
-    app.add_template_filter(percent, "percent")
-    app.add_template_filter(role_text, "role")
-    app.add_template_filter(move_reason, "move_reason")
-    app.add_template_filter(csrf_reason, "csrf_reason")
-    app.add_template_filter(refusal_title, "refusal_title")
-    app.add_template_filter(refusal_detail, "refusal_detail")
+    for name, words in _FILTERS.items():
+        app.add_template_filter(words, name)
 
 
 def select_locale() -> str:
@@ -411,3 +401,20 @@ def _slug_and(error: PartsvcError | Mapping[str, Any], what: str) -> tuple[str, 
     if isinstance(error, PartsvcError):
         return error.slug, str(getattr(error, what))
     return str(error.get("slug", "")), str(error.get(what, ""))
+
+
+_FILTERS: Mapping[str, Callable[..., Any]] = {
+    "local": local,
+    "day": day_text,
+    "month": month_text,
+    "status": status_text,
+    "reason": reason_text,
+    "countdown": countdown,
+    "percent": percent,
+    "role": role_text,
+    "move_reason": move_reason,
+    "csrf_reason": csrf_reason,
+    "refusal_title": refusal_title,
+    "refusal_detail": refusal_detail,
+}
+"""The templates' filters that put values in the page's language, by their name there."""
