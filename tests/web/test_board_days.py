@@ -6,38 +6,27 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 
-from partsvc import create_app
-from partsvc.demo import load_demo
-from partsvc.platform.config import Settings
 from partsvc.platform.db import Database
 from partsvc.routing.models import DayPlan
-from tests.conftest import Clock
-from tests.web.conftest import PASSWORD, csrf_token, login
-from tests.web.test_demo_day import MONDAY
+from tests.web.conftest import csrf_token, login
+from tests.web.test_demo_day import MONDAY, demo_loaded
 
 FRIDAY_AFTERNOON = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)  # 17:00 in Shanghai
 
 
 @pytest.fixture
-def friday_demo(own_database: str) -> Iterator[Database]:
-    database = Database(own_database)
-    try:
-        with database.unit_of_work() as session:
-            assert load_demo(session, now=FRIDAY_AFTERNOON, password=PASSWORD, part_count=40)
-        yield database
-    finally:
-        database.dispose()
+def friday_demo(own_database: str) -> Iterator[tuple[Database, Flask]]:
+    with demo_loaded(own_database, FRIDAY_AFTERNOON) as loaded:
+        yield loaded
 
 
 def test_on_a_friday_afternoon_the_dispatcher_picks_monday_and_plans_it(
-    friday_demo: Database, own_database: str
+    friday_demo: tuple[Database, Flask],
 ) -> None:
-    settings = Settings(
-        database_url=own_database, secret_key="test", plan_time_limit_s=1, default_locale="en"
-    )
-    app = create_app(settings, clock=Clock(FRIDAY_AFTERNOON), database=friday_demo, TESTING=True)
+    demo_database, app = friday_demo
     client = app.test_client()
     assert login(client, "dispatch").status_code == 302
     board = client.get("/board")
@@ -53,7 +42,7 @@ def test_on_a_friday_afternoon_the_dispatcher_picks_monday_and_plans_it(
 
     assert planned.status_code == 302
     assert planned.headers["Location"].endswith("/board?day=2026-12-07")
-    with friday_demo.unit_of_work(write=False) as session:
+    with demo_database.unit_of_work(write=False) as session:
         days = set(session.scalars(select(DayPlan.day)))
     assert days == {MONDAY}
     past = client.get("/board", query_string={"day": "2026-12-03"})

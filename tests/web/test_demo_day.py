@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 
 from partsvc import create_app
@@ -22,27 +24,33 @@ SUNDAY_EVENING = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)  # 20:00 in Shanghai
 MONDAY = date(2026, 12, 7)
 
 
-@pytest.fixture
-def demo(own_database: str) -> Iterator[Database]:
-    """The demo loaded on a Sunday evening into a database of its own (it loads only into
-    an empty one, and the planner reads what is committed)."""
-    database = Database(own_database)
+@contextmanager
+def demo_loaded(url: str, at: datetime) -> Iterator[tuple[Database, Flask]]:
+    """The demo loaded at ``at`` into a database of its own (it loads only into an empty
+    one, and the planner reads what is committed), and the pages on it, in English."""
+    database = Database(url)
     try:
         with database.unit_of_work() as session:
-            assert load_demo(session, now=SUNDAY_EVENING, password=PASSWORD, part_count=40)
-        yield database
+            assert load_demo(session, now=at, password=PASSWORD, part_count=40)
+        settings = Settings(
+            database_url=url, secret_key="test", plan_time_limit_s=1, default_locale="en"
+        )
+        yield database, create_app(settings, clock=Clock(at), database=database, TESTING=True)
     finally:
         database.dispose()
 
 
+@pytest.fixture
+def demo(own_database: str) -> Iterator[tuple[Database, Flask]]:
+    with demo_loaded(own_database, SUNDAY_EVENING) as loaded:
+        yield loaded
+
+
 def test_the_demo_on_a_sunday_evening_opens_and_plans_monday(
-    demo: Database, own_database: str
+    demo: tuple[Database, Flask],
 ) -> None:
-    settings = Settings(
-        database_url=own_database, secret_key="test", plan_time_limit_s=1, default_locale="en"
-    )
-    app = create_app(settings, clock=Clock(SUNDAY_EVENING), database=demo, TESTING=True)
-    with demo.unit_of_work(write=False) as session:
+    demo_database, app = demo
+    with demo_database.unit_of_work(write=False) as session:
         calls = {
             call.id: (call.priority, call.onsite_due)
             for call in session.scalars(
@@ -60,7 +68,7 @@ def test_the_demo_on_a_sunday_evening_opens_and_plans_monday(
     planned = client.post("/board/plans", data={"csrf_token": csrf_token(board.text)})
 
     assert planned.status_code == 302
-    with demo.unit_of_work(write=False) as session:
+    with demo_database.unit_of_work(write=False) as session:
         plan = session.scalars(select(DayPlan).where(DayPlan.day == MONDAY)).one()
         served = {stop.call_id for route in plan.routes for stop in route.stops}
         routes = len([route for route in plan.routes if route.stops])
