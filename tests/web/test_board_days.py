@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -17,16 +15,14 @@ from tests.web.test_demo_day import MONDAY, demo_loaded
 FRIDAY_AFTERNOON = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)  # 17:00 in Shanghai
 
 
-@pytest.fixture
-def friday_demo(own_database: str) -> Iterator[tuple[Database, Flask]]:
-    with demo_loaded(own_database, FRIDAY_AFTERNOON) as loaded:
-        yield loaded
-
-
 def test_on_a_friday_afternoon_the_dispatcher_picks_monday_and_plans_it(
-    friday_demo: tuple[Database, Flask],
+    own_database: str,
 ) -> None:
-    demo_database, app = friday_demo
+    with demo_loaded(own_database, FRIDAY_AFTERNOON) as (demo_database, app):
+        _pick_monday_and_plan_it(demo_database, app)
+
+
+def _pick_monday_and_plan_it(demo_database: Database, app: Flask) -> None:
     client = app.test_client()
     assert login(client, "dispatch").status_code == 302
     board = client.get("/board")
