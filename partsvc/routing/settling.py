@@ -13,28 +13,19 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from partsvc.routing import problem as p
 from partsvc.routing.insertion import insert_call, retimed
-from partsvc.routing.problem import (
-    Call,
-    Engineer,
-    Plan,
-    Problem,
-    Reason,
-    Route,
-    StopKind,
-    Unassigned,
-)
 
-RETRIED = (Reason.NO_ROOM, Reason.PARTS_TAKEN)
+RETRIED = (p.Reason.NO_ROOM, p.Reason.PARTS_TAKEN)
 """Left-out reasons that depend on the other routes, so another try may find room."""
 
 
-def urgency(call: Call) -> tuple[int, int]:
+def urgency(call: p.Call) -> tuple[int, int]:
     """Smaller is more urgent: the priority, then how many days until it is due."""
     return (call.priority, max(call.due_in_days, 0))
 
 
-def settle(problem: Problem, plan: Plan, able: Mapping[str, Sequence[int]]) -> Plan:
+def settle(problem: p.Problem, plan: p.Plan, able: Mapping[str, Sequence[int]]) -> p.Plan:
     """The plan with the calls it left out for want of room placed where they can be."""
     calls = {call.key: call for call in problem.calls}
     routes = {route.engineer: route for route in plan.routes}
@@ -55,20 +46,20 @@ def settle(problem: Problem, plan: Plan, able: Mapping[str, Sequence[int]]) -> P
         for key in sorted(displaced, key=lambda key: (urgency(calls[key]), key)):
             others = [problem.engineers[i] for i in able.get(key, ())]
             if not _place(problem, routes, others, calls[key]):
-                left[key] = Reason.NO_ROOM
-    return Plan(
+                left[key] = p.Reason.NO_ROOM
+    return p.Plan(
         tuple(routes[engineer.key] for engineer in problem.engineers),
-        tuple(Unassigned(call.key, left[call.key]) for call in problem.calls if call.key in left),
+        tuple(p.Unassigned(call.key, left[call.key]) for call in problem.calls if call.key in left),
     )
 
 
 def _place(
-    problem: Problem, routes: dict[str, Route], engineers: Sequence[Engineer], call: Call
+    problem: p.Problem, routes: dict[str, p.Route], engineers: Sequence[p.Engineer], call: p.Call
 ) -> bool:
     """Put the call where it starts soonest on one of these engineers' routes as they
     stand; False if it fits on none."""
     stocked = _with_stock_left(problem, routes)
-    best: Route | None = None
+    best: p.Route | None = None
     for engineer in engineers:
         found = insert_call(stocked, routes[engineer.key], engineer, call, now=-1)
         if found is not None and (best is None or _start(found, call) < _start(best, call)):
@@ -80,18 +71,18 @@ def _place(
 
 
 def _displace(
-    problem: Problem, routes: dict[str, Route], engineers: Sequence[Engineer], call: Call
+    problem: p.Problem, routes: dict[str, p.Route], engineers: Sequence[p.Engineer], call: p.Call
 ) -> list[str] | None:
     """Put the call on the route of one of these engineers in place of less urgent work,
     taking off as few calls as will do; the keys of the calls taken off, or None."""
     calls = {c.key: c for c in problem.calls}
-    best: tuple[int, Route, list[str]] | None = None
+    best: tuple[int, p.Route, list[str]] | None = None
     for engineer in engineers:
         route = routes[engineer.key]
         lesser = [
             stop.key
             for stop in route.stops
-            if stop.kind is StopKind.CALL and urgency(calls[stop.key]) > urgency(call)
+            if stop.kind is p.StopKind.CALL and urgency(calls[stop.key]) > urgency(call)
         ]
         if not lesser:
             continue
@@ -114,12 +105,12 @@ def _displace(
     return lesser
 
 
-def _with_stock_left(problem: Problem, routes: Mapping[str, Route]) -> Problem:
+def _with_stock_left(problem: p.Problem, routes: Mapping[str, p.Route]) -> p.Problem:
     """The problem with each warehouse holding what the routes' pick-ups leave in it."""
     taken: Counter[tuple[str, str]] = Counter()
     for route in routes.values():
         for stop in route.stops:
-            if stop.kind is StopKind.PICKUP:
+            if stop.kind is p.StopKind.PICKUP:
                 for sku, qty in stop.parts.items():
                     taken[(stop.key, sku)] += qty
     warehouses = tuple(
@@ -129,5 +120,5 @@ def _with_stock_left(problem: Problem, routes: Mapping[str, Route]) -> Problem:
     return replace(problem, warehouses=warehouses)
 
 
-def _start(route: Route, call: Call) -> int:
+def _start(route: p.Route, call: p.Call) -> int:
     return next(stop.start for stop in route.stops if stop.key == call.key)
