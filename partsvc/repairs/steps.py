@@ -81,13 +81,8 @@ def take_step(
             return start_repair(session, rma, place=body.place, **taken)
         case CompleteStepIn():
             return complete(session, rma, outcome=body.outcome, items=body.items, **taken)
-        case ShipStepIn():
+        case ShipStepIn(location=origin, engineer=courier):
             return ship(
-                session,
-                rma,
-                location=body.location,
-                engineer=body.engineer,
-                zone=calendar.zone,
-                **taken,
+                session, rma, location=origin, engineer=courier, zone=calendar.zone, **taken
             )
     return advance(session, rma, step_status(kind), **taken)
