@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from partsvc.auth.models import User
-from partsvc.inventory.models import Location, Part, StockLevel
+from partsvc.inventory.models import Location, Move, Part, StockLevel
 from partsvc.purchasing import orders as purchasing
 from partsvc.purchasing.models import VendorOrder
 from partsvc.purchasing.order_book import LineIn
-from tests.factories import NOW, count_moves, make_location, make_part, receive
+from tests.factories import NOW, count_moves, make_location, make_part
 from tests.web.conftest import Shelf, issue_to_van, login, post_form
 
 
@@ -162,12 +162,10 @@ def test_a_receipt_with_no_quantity_asks_for_one(
 
 
 def test_reversing_a_move_from_the_ledger(
-    client: FlaskClient, users: dict[str, User], session: Session
+    client: FlaskClient, users: dict[str, User], session: Session, five_on_a_shelf: Shelf
 ) -> None:
-    part = make_part(session)
-    shelf = make_location(session)
-    move = receive(session, part, shelf, 5)
-    session.commit()
+    part, shelf = five_on_a_shelf.part, five_on_a_shelf.shelf
+    move = session.scalars(select(Move).where(Move.part_id == part.id)).one()
     login(client, "clerk")
     url = f"/desk/parts/{part.sku}"
     answer = post_form(client, url, f"/desk/moves/{move.id}/reversal", {})

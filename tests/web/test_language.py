@@ -15,7 +15,7 @@ from partsvc.auth.models import User
 from partsvc.platform.config import Settings
 from partsvc.web.language import countdown, day_text
 from tests.factories import make_location, make_part, receive
-from tests.web.conftest import csrf_token, login, post_form
+from tests.web.conftest import Shelf, csrf_token, issue_to_van, login, post_form
 from tests.web.test_imports_page import upload
 from tests.web.test_myday import Visit, _complete, visit  # noqa: F401 - the fixture
 
@@ -91,24 +91,15 @@ def test_an_unknown_language_or_an_outside_address_is_refused(
 
 
 def test_booking_out_more_than_in_stock_is_refused_in_chinese_with_its_specifics(
-    client: FlaskClient, users: dict[str, User], session: Session
+    client: FlaskClient, users: dict[str, User], five_on_a_shelf: Shelf
 ) -> None:
-    part = make_part(session)
-    shelf = make_location(session)
-    van = make_location(session, "van")
-    receive(session, part, shelf, 5)
-    session.commit()
     login(client, "clerk")
     client.environ_base.update(ZH)
-    answer = post_form(
-        client,
-        f"/desk/parts/{part.sku}",
-        f"/desk/parts/{part.sku}/moves",
-        {"qty": 9, "from_code": shelf.code, "to_code": van.code, "reason": "issue to van"},
-    )
+    answer = issue_to_van(client, five_on_a_shelf, 9)
     assert answer.status_code == 409
     assert "库存不足" in answer.text
-    assert f"{shelf.code} 的 {part.sku} 仅有 5 件可用，无法出库 9 件。" in answer.text
+    shelf, sku = five_on_a_shelf.shelf.code, five_on_a_shelf.part.sku
+    assert f"{shelf} 的 {sku} 仅有 5 件可用，无法出库 9 件。" in answer.text
     assert "未记账。" in answer.text
     assert "Not enough stock" not in answer.text
 
