@@ -72,6 +72,15 @@ def five_on_a_shelf(session: Session) -> Shelf:
     return Shelf(part, shelf, van)
 
 
+@pytest.fixture
+def clerk_with_a_part(client: FlaskClient, users: dict[str, User], session: Session) -> Part:
+    """A new part, committed, and the clerk logged in to look it up."""
+    part = make_part(session)
+    session.commit()
+    login(client, "clerk")
+    return part
+
+
 def issue_to_van(client: FlaskClient, stock: Shelf, qty: int):  # type: ignore[no-untyped-def]
     """Send the part page's move form: ``qty`` from the shelf to the van."""
     sku = stock.part.sku

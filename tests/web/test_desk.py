@@ -85,11 +85,9 @@ def test_booking_more_than_the_shelf_holds_is_refused_with_the_form_kept(
 
 
 def test_a_move_form_with_a_bad_quantity_is_sent_back_with_the_reason(
-    client: FlaskClient, users: dict[str, User], session: Session
+    client: FlaskClient, clerk_with_a_part: Part
 ) -> None:
-    part = make_part(session)
-    session.commit()
-    login(client, "clerk")
+    part = clerk_with_a_part
     answer = post_form(
         client,
         f"/desk/parts/{part.sku}",

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from partsvc import create_app
 from partsvc.auth.models import User
+from partsvc.inventory.models import Part
 from partsvc.platform.config import Settings
 from partsvc.web.language import countdown, day_text
 from tests.factories import make_location, make_part, receive
@@ -141,11 +142,9 @@ def test_a_refusal_flashed_to_the_next_page_speaks_chinese(
 
 
 def test_form_labels_and_validation_speak_chinese(
-    client: FlaskClient, users: dict[str, User], session: Session
+    client: FlaskClient, clerk_with_a_part: Part
 ) -> None:
-    part = make_part(session)
-    session.commit()
-    login(client, "clerk")
+    part = clerk_with_a_part
     client.environ_base.update(ZH)
     answer = post_form(client, f"/desk/parts/{part.sku}", f"/desk/parts/{part.sku}/moves", {})
     assert answer.status_code == 422
