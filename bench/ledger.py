@@ -22,6 +22,19 @@ also offers asyncio streams and http.client, which cost 2-3 times more CPU per r
 here). Gunicorn's sync workers close the connection after each answer, so every
 request opens a new TCP connection; latency is measured from connect to the last byte.
 
+On PostgreSQL the same run then measures the bare stack's ceiling (``bench/ceiling.py``:
+Flask + SQLAlchemy Core + psycopg under the same gunicorn, one guarded UPDATE and one
+INSERT per request) with the same clients, moves and durations, and prints the ratio
+product/ceiling: only ratios within one run mean anything on a shared machine
+(``--no-ceiling`` skips it).
+
+The benchmark sets the limits it needs for the servers it starts (``--token-rate``: the
+token rate limit, far above what the run can send; no ``PARTSVC_*`` variable is
+inherited from the caller's environment) and prints every setting it ran with. Any
+answer but the expected one (201 for a move, 200 for a read), in the warm-up or after,
+is a failure: the figures are then VOID, and the benchmark says so and exits 1. So does
+a ledger that does not match its answers.
+
 Each backend starts from scratch: SQLite in a temporary folder; PostgreSQL in the
 database named by ``--pg-url`` (default ``partsvc_bench``), dropped and created again.
 The temporary folder (databases, gunicorn logs) is kept when anything failed.
@@ -71,6 +84,9 @@ from psycopg.conninfo import make_conninfo
 from sqlalchemy import Connection, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ceiling  # bench/ceiling.py: the bare stack
 
 from partsvc.inventory import catalog, ledger
 from partsvc.models import Location, Move, Part, StockLevel  # every model, so mappers resolve
@@ -479,8 +495,9 @@ def drive(
 class MoveMaker:
     """Valid moves: receipts vendor → warehouse, transfers warehouse → van (ample stock)."""
 
-    def __init__(self, run_id: str, seed: int) -> None:
+    def __init__(self, run_id: str, seed: int, path: str = "/api/v1/moves") -> None:
         self.run_id = run_id
+        self.path = path
         self.rng = random.Random(seed)
         self.keys = itertools.count()
 
@@ -498,7 +515,7 @@ class MoveMaker:
             qty = rng.randint(1, 3)
         body = json.dumps({"sku": self._part(), "qty": qty, **move}, separators=(",", ":"))
         key = f"{self.run_id}-{next(self.keys)}"
-        return Request("POST", "/api/v1/moves", body.encode(), {"Idempotency-Key": key})
+        return Request("POST", self.path, body.encode(), {"Idempotency-Key": key})
 
 
 class StockQueryMaker:
@@ -522,15 +539,23 @@ def free_port() -> int:
 class Server:
     """gunicorn with sync workers in its own process group; always stopped on exit."""
 
-    def __init__(self, env: dict[str, str], workers: int, log_path: Path) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        workers: int,
+        log_path: Path,
+        app: str = "partsvc:create_app()",
+        chdir: Path = ROOT,
+    ) -> None:
         self.env, self.workers, self.log_path = env, workers, log_path
+        self.app, self.chdir = app, chdir
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Server:
         args = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}"]
         args += ["--workers", str(self.workers), "--worker-class", "sync"]
-        args += ["--graceful-timeout", "5", "partsvc:create_app()"]
+        args += ["--graceful-timeout", "5", "--chdir", str(self.chdir), self.app]
         with self.log_path.open("wb") as out:
             self.proc = subprocess.Popen(
                 args,
@@ -786,6 +811,7 @@ class BackendReport:
     name: str
     version: str
     write: Result | None = None
+    ceiling: Result | None = None
     reads: list[Result] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     load_s: float = 0.0
@@ -793,16 +819,58 @@ class BackendReport:
 
     @property
     def failed(self) -> bool:
-        results = [self.write, *self.reads] if self.write else self.reads
+        results = [r for r in (self.write, self.ceiling, *self.reads) if r is not None]
         return not self.ledger_ok or any(r.error_count for r in results)
+
+    @property
+    def ratio(self) -> float | None:
+        """Product moves/s over the bare stack's, in this run."""
+        if self.write is None or self.ceiling is None or not self.ceiling.rate:
+            return None
+        return self.write.rate / self.ceiling.rate
+
+
+def server_settings(url: str, work: Path, args: argparse.Namespace) -> dict[str, str]:
+    """What the product's server runs with: set here, never inherited."""
+    return {
+        "PARTSVC_DATABASE_URL": url,
+        "PARTSVC_INSTANCE_DIR": str(work / "instance"),
+        "PARTSVC_TOKEN_RATE": args.token_rate,
+        "PARTSVC_TOKEN_FAILURE_RATE": "20/minute",
+        "PARTSVC_LOGIN_RATE": "10/minute",
+        "PARTSVC_DB_POOL_SIZE": "10",
+        "PARTSVC_LOG_LEVEL": "INFO",
+        "PARTSVC_LOG_FORMAT": "json",
+        "PARTSVC_SECRET_KEY": "bench-" + secrets.token_hex(8),
+    }
+
+
+def clean_environment() -> dict[str, str]:
+    """The caller's environment without any PARTSVC_ or CEILING_ setting."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("PARTSVC_", "CEILING_"))}
+
+
+def print_settings(args: argparse.Namespace, backends: tuple[str, ...]) -> None:
+    shown = {k: v for k, v in server_settings("<per backend>", Path("<tmp>"), args).items()}
+    shown["PARTSVC_SECRET_KEY"] = "<random per run>"
+    log("settings of this run:")
+    log(
+        f"  backends {', '.join(backends)}; gunicorn {args.workers} sync workers; "
+        f"{args.clients} clients ({args.client}); warm-up {args.warmup:g} s, "
+        f"measured {args.duration:g} s; ceiling {'no' if args.no_ceiling else 'yes (PostgreSQL)'}"
+    )
+    log(f"  PostgreSQL scratch database {make_url(args.pg_url).database} (recreated)")
+    for name, value in shown.items():
+        log(f"  {name}={value}")
+    log("  every other PARTSVC_* variable unset (no Redis: limits counted in the database)")
 
 
 def bench_backend(name: str, url: str, args: argparse.Namespace, work: Path) -> BackendReport:
     if name == "postgres":
         log(f"[{name}] recreating database {make_url(url).database}")
         reset_postgres(url)
-    env = dict(os.environ)
-    env.update(PARTSVC_DATABASE_URL=url, PARTSVC_INSTANCE_DIR=str(work / "instance"))
+    env = clean_environment()
+    env.update(server_settings(url, work, args))
     log(f"[{name}] migrating, creating a clerk and the write data set")
     partsvc_cli(["db", "upgrade"], env)
     token = partsvc_cli(["users", "create", "bench", "--role", "clerk"], env).strip()
@@ -861,9 +929,44 @@ def bench_backend(name: str, url: str, args: argparse.Namespace, work: Path) -> 
 
             for message, count in server.log_problems().most_common(6):
                 report.notes.append(f"server log {count} × {message}")
+        if name == "postgres" and not args.no_ceiling:
+            bench_ceiling(url, args, work, report)
         return report
     finally:
         db.dispose()
+
+
+def bench_ceiling(url: str, args: argparse.Namespace, work: Path, report: BackendReport) -> None:
+    """The same write load on the bare stack (bench/ceiling.py), in the same database."""
+    codes = (VENDOR, *WAREHOUSES, *VANS)
+    ceiling.prepare(url, PARTS, codes, 10 * SEED_QTY)
+    env = clean_environment()
+    env["CEILING_DATABASE_URL"] = url
+    bench_dir = ROOT / "bench"
+    app = "ceiling:create_app()"
+    with Server(env, args.workers, work / "gunicorn-ceiling.log", app, bench_dir) as server:
+        target = Target("127.0.0.1", server.port, "-")
+        log("[ceiling] bare Flask + SQLAlchemy Core + psycopg, same gunicorn and load")
+        result = drive(
+            "ceiling POST /moves",
+            generator=args.client,
+            target=target,
+            make=MoveMaker(secrets.token_hex(4), seed=1, path="/moves"),
+            plan=Plan(warmup_s=args.warmup, duration_s=args.duration),
+            clients=args.clients,
+            expect=201,
+            server_pid=server.pid,
+        )
+        log("  " + result.line())
+        for status, sample in result.error_samples.items():
+            report.notes.append(f"ceiling error {status}: {sample}")
+    report.ceiling = result
+    booked = ceiling.moves_booked(url)
+    if booked != result.ok_total:
+        report.ledger_ok = False
+        report.notes.append(f"ceiling: {booked} lines booked but {result.ok_total} answered 201")
+    if report.ratio is not None:
+        log(f"  product / ceiling: {report.ratio:.2f}")
 
 
 def read_benchmark(
@@ -938,19 +1041,25 @@ def summary(reports: list[BackendReport], args: argparse.Namespace, command: str
         f"warm-up; half receipts vendor → warehouse, half transfers warehouse → van; "
         f"{len(PARTS)} parts, {HOT_SHARE:.0%} of moves on {len(HOT_PARTS)} hot parts; "
         f"each with its own Idempotency-Key",
+        f"- Settings: PARTSVC_TOKEN_RATE={args.token_rate} (set by the benchmark), limits "
+        f"counted in the database, no other PARTSVC_* setting inherited; any answer but "
+        f"201 voids the figures",
         "",
         "| Backend | moves/s | p50 ms | p95 ms | p99 ms | errors | load generator CPU "
         "| machine busy |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in reports:
-        if r.write:
-            w = r.write
+        for label, w in ((r.name, r.write), (f"{r.name}: bare-stack ceiling", r.ceiling)):
+            if w is None:
+                continue
             out.append(
-                f"| {r.name} | {w.rate:.0f} | {w.p(50):.1f} | {w.p(95):.1f} | {w.p(99):.1f} "
+                f"| {label} | {w.rate:.0f} | {w.p(50):.1f} | {w.p(95):.1f} | {w.p(99):.1f} "
                 f"| {w.error_count} | {w.client_cpu_pct:.0f} % of a core "
                 f"| {w.machine_busy_pct:.0f} % |"
             )
+        if r.ratio is not None:
+            out.append(f"| {r.name}: product / ceiling | {r.ratio:.2f} | | | | | | |")
     if any(r.reads for r in reports):
         out += [
             "",
@@ -988,6 +1097,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--client", choices=tuple(GENERATORS), default="sockets", help="load generator"
     )
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="scratch database, recreated")
+    parser.add_argument(
+        "--token-rate",
+        default="10000000/minute",
+        help="the product's token rate limit for this run (PARTSVC_TOKEN_RATE)",
+    )
+    parser.add_argument(
+        "--no-ceiling", action="store_true", help="skip the bare stack (bench/ceiling.py)"
+    )
     return parser.parse_args(argv)
 
 
@@ -1011,6 +1128,7 @@ def main(argv: list[str] | None = None) -> int:
     command = shlex.join([python, "bench/ledger.py", *sys.argv[1:]])
     backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
     reports = []
+    print_settings(args, backends)
     tmp = Path(tempfile.mkdtemp(prefix="partsvc-bench-"))
     keep = True  # the server logs stay for a look if anything went wrong
     with sigterm_as_exit():
@@ -1027,6 +1145,15 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 shutil.rmtree(tmp, ignore_errors=True)
     log("\n" + summary(reports, args, command))
+    if keep:
+        failures = sum(
+            r.error_count for rep in reports for r in (rep.write, rep.ceiling, *rep.reads) if r
+        )
+        log(
+            f"\nVOID: {failures} answers were not the expected status"
+            f"{' and the ledger check failed' if not all(r.ledger_ok for r in reports) else ''};"
+            " these figures measure nothing. Fix the cause and run again."
+        )
     return 1 if keep else 0
 
 
