@@ -14,7 +14,17 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from sqlalchemy import Executable, bindparam, func, insert, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -41,10 +51,14 @@ from partsvc.inventory.catalog import (
 from partsvc.inventory.models import Location, Move, MoveUnit, Part, StockLevel, Unit
 from partsvc.inventory.rules import holds_stock, lock_order, may_introduce_serials
 from partsvc.platform import metrics
-from partsvc.platform.db import table_of
+from partsvc.platform.db import lookups, table_of
 
 _parts, _locations, _levels = table_of(Part), table_of(Location), table_of(StockLevel)
 _moves, _move_units = table_of(Move), table_of(MoveUnit)
+
+
+MOVE_PART, MOVE_TO = "b_move_part", "b_move_to"
+"""The binds a question asked with a move (``post_move(ask=...)``) may use."""
 
 
 class PartRef(NamedTuple):
@@ -94,6 +108,8 @@ class BookedMove:
     reversed_by_id: int | None = None
     document: str | None = None
     to_kind: str = ""  # the kind of location it went to (not a column: known when booked)
+    asked: object = None
+    """The answer to the question the booking asked with its ledger line (``ask``)."""
 
     def ledger_line(self) -> dict[str, object]:
         """The columns of its row in ``moves``."""
@@ -124,11 +140,15 @@ def post_move(
     serials: Sequence[str] = (),
     at: datetime | None = None,
     by: Caller | None = None,
+    ask: ColumnElement[bool] | None = None,
 ) -> BookedMove:
     """Book ``qty`` of a part from one location to another (R1–R4).
 
     Refused with ``InsufficientStock`` if a warehouse or van would go negative, and with
     ``SerialNotHere`` if a serial is not where the move says; nothing is written then.
+    ``ask``: a question about the move (an SQL expression, which may use the binds
+    ``MOVE_PART`` and ``MOVE_TO``: its part's id and where it goes) that the database
+    answers with the ledger line's INSERT, in the same round trip (``BookedMove.asked``).
     """
     part, source, target = _move_refs(session, sku, from_code, to_code)
     return book(
@@ -143,6 +163,7 @@ def post_move(
         at=at or now,
         now=now,
         by=by,
+        ask=ask,
     )
 
 
@@ -211,6 +232,7 @@ def book(
     now: datetime,
     by: Caller | None,
     reverses_id: int | None = None,
+    ask: ColumnElement[bool] | None = None,
 ) -> BookedMove:
     """Write one move whose part and locations are already known (counts, reversals)."""
     if qty <= 0:
@@ -250,8 +272,13 @@ def book(
         to_kind=target.kind,
     )
     connection = session.connection()
+    asked = None
     try:
-        move_id = connection.execute(_INSERT_MOVE, moved.ledger_line()).scalar_one()
+        if ask is None:
+            move_id = connection.execute(_INSERT_MOVE, moved.ledger_line()).scalar_one()
+        else:
+            line = {**moved.ledger_line(), MOVE_PART: part.id, MOVE_TO: target.id}
+            move_id, asked = connection.execute(_insert_move_asking(ask), line).one()
     except IntegrityError as exc:
         if reverses_id is not None:  # a concurrent reversal of the same move won the race
             raise AlreadyReversed(f"Move {reverses_id} was already reversed.") from exc
@@ -261,13 +288,21 @@ def book(
             insert(_move_units), [{"move_id": move_id, "unit_id": uid} for uid, _ in units]
         )
     metrics.move_booked(session, source.kind, target.kind)
-    return dataclasses.replace(moved, id=move_id)
+    return dataclasses.replace(moved, id=move_id, asked=asked)
 
 
 def _move_refs(
     session: Session, sku: str, from_code: str, to_code: str
 ) -> tuple[PartRef, LocationRef, LocationRef]:
-    """The part and both locations of a move, in one round trip."""
+    """The part and both locations of a move: remembered by this process once read
+    (neither ever changes: ``platform.db.Lookups``), else read in one round trip."""
+    cache = lookups(session)
+    if cache is not None:
+        part = cache.get(("part", sku))
+        source = cache.get(("location", from_code))
+        target = cache.get(("location", to_code))
+        if part is not None and source is not None and target is not None:
+            return part, source, target
     rows = session.connection().execute(_MOVE_REFS, {"b_sku": sku, "b_codes": [from_code, to_code]})
     part = None
     found = {}
@@ -280,6 +315,10 @@ def _move_refs(
         if code not in found:
             raise UnknownKey(f"No location with code {code!r}.", location=code)
     assert part is not None
+    if cache is not None:
+        cache.remember(session, ("part", sku), part)
+        for location in found.values():
+            cache.remember(session, ("location", location.code), location)
     return part, found[from_code], found[to_code]
 
 
@@ -422,6 +461,13 @@ _UNITS = (  # a unit's eager joins (part, vendor, location, engineer) are not ne
     .options(lazyload(Unit.part), lazyload(Unit.location))
     .where(Unit.serial.in_(bindparam("b_serials", expanding=True)))
 )
+
+
+@functools.cache
+def _insert_move_asking(ask: ColumnElement[bool]) -> Executable:
+    """The ledger line's INSERT, returning its id and the answer to ``ask`` (built once
+    per question: each is a statement of its caller's, made once)."""
+    return insert(_moves).returning(_moves.c.id, ask)
 
 
 @functools.cache
