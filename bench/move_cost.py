@@ -59,9 +59,11 @@ so no move is refused (and the counter is written once per batch, as in producti
 # without the layers it calls; round trips are counted where they are sent.
 LAYERS: list[tuple[str, Any, str]] = [
     ("token check", http, "_authenticate"),
+    ("token check and key claim (PostgreSQL: one statement)", idempotency, "caller_and_claim"),
     ("idempotency: fingerprint", idempotency, "fingerprint"),
-    ("idempotency: claim and find the answer", idempotency, "claim_key"),
+    ("idempotency: claim and find the answer", idempotency, "claim"),
     ("idempotency: claim and find the answer", idempotency, "find_answer"),
+    ("idempotency: claim and find the answer", idempotency, "release"),
     ("idempotency: store the answer", idempotency, "store_answer"),
     ("audit (begin, the request's event)", audit, "begin"),
     ("audit (begin, the request's event)", http.Resource, "_audited"),
