@@ -136,6 +136,7 @@ class CpuSnapshot:
     wall: float
     client: float
     server: float
+    database: float
     machine_busy: float
     machine_total: float
 
@@ -147,6 +148,7 @@ class CpuSnapshot:
             wall=time.perf_counter(),
             client=usage.ru_utime + usage.ru_stime,
             server=_tree_cpu(server_pid) if server_pid else 0.0,
+            database=_database_cpu(),
             machine_busy=busy,
             machine_total=total,
         )
@@ -162,6 +164,35 @@ def _machine_cpu() -> tuple[float, float]:
     hz = os.sysconf("SC_CLK_TCK")
     idle = ticks[3] + ticks[4]
     return (sum(ticks) - idle) / hz, sum(ticks) / hz
+
+
+DATABASE_NAMES: set[str] = set()
+"""The PostgreSQL databases whose backends' CPU counts as the database's (this run's)."""
+
+
+def _database_cpu() -> float:
+    """CPU seconds of the PostgreSQL backends serving this run's database (their process
+    titles name it: ``postgres: postgres bench_ledger 127.0.0.1(…) idle``); backends that
+    ended meanwhile are not counted, so keep the pools open across the measurement."""
+    if not DATABASE_NAMES:
+        return 0.0
+    hz = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").split()
+            # "postgres: [cluster:] user database host(port) state"
+            if not title or title[0] != b"postgres:":
+                continue
+            if not any(word.decode() in DATABASE_NAMES for word in title[2:5]):
+                continue
+            after = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, UnicodeDecodeError):
+            continue
+        total += int(after[11]) + int(after[12])
+    return total / hz
 
 
 def _tree_cpu(pid: int) -> float:
@@ -195,6 +226,8 @@ class Result:
     client_cpu_pct: float = 0.0
     client_cpu_us_per_request: float = 0.0
     server_cpu_pct: float = 0.0
+    server_ms_per_request: float = 0.0
+    database_ms_per_request: float = 0.0
     machine_busy_pct: float = 0.0
 
     @property
@@ -217,7 +250,10 @@ class Result:
             f"    CPU: load generator {self.client_cpu_pct:.0f} % of a core "
             f"({self.client_cpu_us_per_request:.0f} µs/request), gunicorn "
             f"{self.server_cpu_pct:.0f} %, whole machine {self.machine_busy_pct:.0f} % "
-            f"of {NPROC} cores"
+            f"of {NPROC} cores\n"
+            f"    CPU per request: gunicorn {self.server_ms_per_request:.2f} ms, PostgreSQL "
+            f"backends {self.database_ms_per_request:.2f} ms (the work per request, which the "
+            f"machine's load changes less than the rate)"
         )
 
 
@@ -486,6 +522,8 @@ def drive(
     result.client_cpu_pct = 100 * client_cpu / wall
     result.client_cpu_us_per_request = 1e6 * client_cpu / max(1, len(samples))
     result.server_cpu_pct = 100 * (after.server - before.server) / wall
+    result.server_ms_per_request = 1e3 * (after.server - before.server) / max(1, len(samples))
+    result.database_ms_per_request = 1e3 * (after.database - before.database) / max(1, len(samples))
     machine_total = after.machine_total - before.machine_total
     if machine_total > 0:
         result.machine_busy_pct = 100 * (after.machine_busy - before.machine_busy) / machine_total
@@ -869,6 +907,7 @@ def bench_backend(name: str, url: str, args: argparse.Namespace, work: Path) -> 
     if name == "postgres":
         log(f"[{name}] recreating database {make_url(url).database}")
         reset_postgres(url)
+        DATABASE_NAMES.add(make_url(url).database or "")
     env = clean_environment()
     env.update(server_settings(url, work, args))
     log(f"[{name}] migrating, creating a clerk and the write data set")
@@ -1045,9 +1084,9 @@ def summary(reports: list[BackendReport], args: argparse.Namespace, command: str
         f"counted in the database, no other PARTSVC_* setting inherited; any answer but "
         f"201 voids the figures",
         "",
-        "| Backend | moves/s | p50 ms | p95 ms | p99 ms | errors | load generator CPU "
-        "| machine busy |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| Backend | moves/s | p50 ms | p95 ms | p99 ms | errors | server CPU ms/move "
+        "| PostgreSQL CPU ms/move | load generator CPU | machine busy |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in reports:
         for label, w in ((r.name, r.write), (f"{r.name}: bare-stack ceiling", r.ceiling)):
@@ -1055,11 +1094,12 @@ def summary(reports: list[BackendReport], args: argparse.Namespace, command: str
                 continue
             out.append(
                 f"| {label} | {w.rate:.0f} | {w.p(50):.1f} | {w.p(95):.1f} | {w.p(99):.1f} "
-                f"| {w.error_count} | {w.client_cpu_pct:.0f} % of a core "
+                f"| {w.error_count} | {w.server_ms_per_request:.2f} "
+                f"| {w.database_ms_per_request:.2f} | {w.client_cpu_pct:.0f} % of a core "
                 f"| {w.machine_busy_pct:.0f} % |"
             )
         if r.ratio is not None:
-            out.append(f"| {r.name}: product / ceiling | {r.ratio:.2f} | | | | | | |")
+            out.append(f"| {r.name}: product / ceiling | {r.ratio:.2f} | | | | | | | | |")
     if any(r.reads for r in reports):
         out += [
             "",

@@ -16,6 +16,13 @@ for the run (``--token-rate``); the settings are printed.
     .venv/bin/python bench/move_cost.py                     # SQLite in a temp folder
     .venv/bin/python bench/move_cost.py --pg-url postgresql+psycopg://postgres@127.0.0.1:5432/partsvc_bench
 
+Instructions, which a busy machine does not change (the Python process only; run it
+twice, before and after a change, and divide the total by the moves)::
+
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=/tmp/moves.%p \
+        .venv/bin/python bench/move_cost.py --callgrind --moves 300 --pg-url ...
+    callgrind_annotate /tmp/moves.<pid> | head   # "PROGRAM TOTALS" / 300
+
 The PostgreSQL database given is emptied first (it must not be ``test`` or ``postgres``).
 """
 
@@ -24,6 +31,8 @@ from __future__ import annotations
 import argparse
 import collections
 import functools
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -71,6 +80,7 @@ LAYERS: list[tuple[str, Any, str]] = [
     ("serials (on loan? carried?)", ledger, "_carry_units"),
     ("part and location look-ups", ledger, "_move_refs"),
     ("guarded updates of the two levels", ledger, "_take"),
+    ("levels and ledger line (PostgreSQL: one statement)", ledger, "_book_in_one_statement"),
     ("guarded updates of the two levels", ledger, "_add_to_level"),
     ("ledger line (checks, INSERT, metrics)", ledger, "book"),
     ("ledger line (checks, INSERT, metrics)", metrics, "move_booked"),
@@ -203,8 +213,9 @@ class Probe:
 @contextmanager
 def probed(app: Flask, probe: Probe) -> Iterator[None]:
     """Every layer wrapped, the rate limit hooks too (registered on the app)."""
-    originals = [(owner, name, owner.__dict__.get(name)) for _, owner, name in LAYERS]
-    for label, owner, name in LAYERS:
+    layers = [layer for layer in LAYERS if hasattr(layer[1], layer[2])]  # older code: fewer
+    originals = [(owner, name, owner.__dict__.get(name)) for _, owner, name in layers]
+    for label, owner, name in layers:
         setattr(owner, name, probe.wrap(label, getattr(owner, name)))
     hooks = (app.before_request_funcs[None], app.after_request_funcs[None])
     saved = [list(funcs) for funcs in hooks]
@@ -223,7 +234,36 @@ def probed(app: Flask, probe: Probe) -> Iterator[None]:
             funcs[:] = before
 
 
-def through_the_app(database: Database, token: str, moves: int, verbose: bool) -> float:
+def backend_cpu(database: Database) -> float:
+    """CPU seconds of the PostgreSQL backends serving this database (0 on SQLite)."""
+    if database.is_sqlite:
+        return 0.0
+    name = (database.engine.url.database or "").encode()
+    hz = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").split()
+            if not title or title[0] != b"postgres:" or name not in title[2:5]:
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / hz
+
+
+def callgrind(switch: str) -> None:
+    """Under ``valgrind --tool=callgrind --instr-atstart=no``: count instructions only
+    while the measured moves run (``callgrind_control -i on|off``)."""
+    subprocess.run(["callgrind_control", "-i", switch, str(os.getpid())], check=True)
+
+
+def through_the_app(
+    database: Database, token: str, moves: int, verbose: bool, count_instructions: bool
+) -> float:
     settings = Settings(
         database_url=database.url, secret_key="bench", token_rate=TOKEN_RATE, log_level="WARNING"
     )
@@ -247,10 +287,16 @@ def through_the_app(database: Database, token: str, moves: int, verbose: bool) -
         post(n)
     probe = Probe(database)
     with probe.listening():  # every round trip of a request, first without any wrapping
+        if count_instructions:
+            callgrind("on")
+        database_start = backend_cpu(database)
         start = time.process_time()
         for n in range(moves):
             post(n)
         total = time.process_time() - start
+        database_total = backend_cpu(database) - database_start
+        if count_instructions:
+            callgrind("off")
     trips = sum(probe.trips.values())
     statements = sum(probe.statements.values())
     probe = Probe(database)
@@ -264,6 +310,11 @@ def through_the_app(database: Database, token: str, moves: int, verbose: bool) -
         f"half receipts into a warehouse, half transfers to a van); "
         f"{statements / moves:.2f} statements and {trips / moves:.2f} round trips per move"
     )
+    if not database.is_sqlite:
+        print(
+            f"  PostgreSQL backends: {database_total / moves * 1000:.2f} ms of CPU per move "
+            f"(/proc, 10 ms ticks: read it over 1,000 moves or more)"
+        )
     wrapped = sum(probe.cpu.values())
     print(f"  by layer (own CPU, wrapped run: {wrapped / moves * 1000:.2f} ms per move):")
     print(f"  {'ms/move':>8} {'share':>6} {'trips':>6} {'stmts':>6}  layer")
@@ -354,6 +405,12 @@ def main() -> None:
     parser.add_argument("--pg-url", help="PostgreSQL database to use (emptied first)")
     parser.add_argument("--moves", type=int, default=1000)
     parser.add_argument("--sql", action="store_true", help="list each statement's round trips")
+    parser.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="run under valgrind --tool=callgrind --instr-atstart=no: instructions of the "
+        "measured moves only",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = args.pg_url or f"sqlite:///{Path(folder) / 'moves.db'}"
@@ -364,7 +421,7 @@ def main() -> None:
             f"; settings: token rate {TOKEN_RATE} (counted in the database), "
             f"{args.moves} moves measured after 100"
         )
-        through_the_app(database, token, args.moves, args.sql)
+        through_the_app(database, token, args.moves, args.sql, args.callgrind)
         bare_core(database, token, args.moves)
         database.dispose()
 
