@@ -195,6 +195,19 @@ def _database_cpu() -> float:
     return total / hz
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
 def _tree_cpu(pid: int) -> float:
     """CPU seconds used by a process and its children (gunicorn master and workers)."""
     hz = os.sysconf("SC_CLK_TCK")
@@ -605,10 +618,27 @@ class Server:
             )
         try:
             self._wait_until_up()
+            self._wait_until_booted()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _wait_until_booted(self, timeout_s: float = 120) -> None:
+        """Until every worker has loaded the app and the server sits idle: /healthz
+        answers as soon as one worker is up, and the others' boot (a second or more of
+        CPU each on a busy machine) would count as the first requests' work."""
+        assert self.proc is not None
+        deadline = time.monotonic() + timeout_s
+        before = _tree_cpu(self.proc.pid)
+        while time.monotonic() < deadline:
+            time.sleep(1.0)
+            after = _tree_cpu(self.proc.pid)
+            workers = _children(self.proc.pid)
+            if len(workers) >= self.workers and after - before < 0.05:
+                return
+            before = after
+        raise RuntimeError(f"gunicorn's workers did not settle in {timeout_s} s")
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
