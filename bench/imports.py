@@ -9,18 +9,22 @@ the import itself. Wall-clock seconds per request, and the file's size.
     .venv/bin/python bench/imports.py --pg-url postgresql+psycopg://postgres@127.0.0.1:5432/partsvc_bench
 
 The PostgreSQL database given is emptied first (it must not be ``test`` or ``postgres``).
-One part in ten is serialized: its stock row carries two serials.
+One part in ten is serialized: its stock row carries two serials. The bench sets the
+limits it needs (token rate, body size is the app's); an answer other than the one each
+step expects (200 dry run, 422 bad file, 201 import) voids the figures (exit 1).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from move_cost import fresh_database  # bench/move_cost.py, beside this script
 from sqlalchemy import func, select
+from verdict import Answers, show_settings
 
 from partsvc import create_app
 from partsvc.auth.identity import create_user, issue_token
@@ -59,7 +63,14 @@ def main() -> None:
             catalog.create_location(session, code="V-HPT", name="Vendor", kind="vendor")
             for code, kind in (("WH-SH", "warehouse"), ("WH-SZ", "warehouse"), ("VAN-WANG", "van")):
                 catalog.create_location(session, code=code, name=code, kind=kind)
-        app = create_app(Settings(database_url=url, secret_key="bench"), database=database)
+        settings = Settings(
+            database_url=url, secret_key="bench", token_rate="600/minute", log_level="WARNING"
+        )
+        show_settings(
+            database=database.engine.dialect.name, rows=args.rows, token_rate=settings.token_rate
+        )
+        answers = Answers()
+        app = create_app(settings, database=database)
         client = app.test_client()
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/csv"}
         parts, stock = files(args.rows)
@@ -74,13 +85,14 @@ def main() -> None:
                 start = time.perf_counter()
                 answer = client.post(path, data=data, headers=headers)
                 seconds = time.perf_counter() - start
-                assert answer.status_code == expected, (answer.status_code, answer.json)
+                answers.check(f"POST {path}", answer.status_code, expected, answer.text)
                 print(f"  {kind:<6} {label:<13} {len(data) / 1e6:5.2f} MB  {seconds:6.2f} s")
         with database.unit_of_work(write=False) as session:
             made = session.scalar(select(func.count(Part.id)))
             moves = session.scalar(select(func.count(Move.id)))
         print(f"  parts in the database {made:,}, moves {moves:,}")
         database.dispose()
+    sys.exit(answers.verdict())
 
 
 if __name__ == "__main__":

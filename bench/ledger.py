@@ -22,6 +22,19 @@ also offers asyncio streams and http.client, which cost 2-3 times more CPU per r
 here). Gunicorn's sync workers close the connection after each answer, so every
 request opens a new TCP connection; latency is measured from connect to the last byte.
 
+On PostgreSQL the same run then measures the bare stack's ceiling (``bench/ceiling.py``:
+Flask + SQLAlchemy Core + psycopg under the same gunicorn, one guarded UPDATE and one
+INSERT per request) with the same clients, moves and durations, and prints the ratio
+product/ceiling: only ratios within one run mean anything on a shared machine
+(``--no-ceiling`` skips it).
+
+The benchmark sets the limits it needs for the servers it starts (``--token-rate``: the
+token rate limit, far above what the run can send; no ``PARTSVC_*`` variable is
+inherited from the caller's environment) and prints every setting it ran with. Any
+answer but the expected one (201 for a move, 200 for a read), in the warm-up or after,
+is a failure: the figures are then VOID, and the benchmark says so and exits 1. So does
+a ledger that does not match its answers.
+
 Each backend starts from scratch: SQLite in a temporary folder; PostgreSQL in the
 database named by ``--pg-url`` (default ``partsvc_bench``), dropped and created again.
 The temporary folder (databases, gunicorn logs) is kept when anything failed.
@@ -72,6 +85,9 @@ from sqlalchemy import Connection, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ceiling  # bench/ceiling.py: the bare stack
+
 from partsvc.inventory import catalog, ledger
 from partsvc.models import Location, Move, Part, StockLevel  # every model, so mappers resolve
 from partsvc.platform.db import Database, utcnow
@@ -120,6 +136,7 @@ class CpuSnapshot:
     wall: float
     client: float
     server: float
+    database: float
     machine_busy: float
     machine_total: float
 
@@ -131,6 +148,7 @@ class CpuSnapshot:
             wall=time.perf_counter(),
             client=usage.ru_utime + usage.ru_stime,
             server=_tree_cpu(server_pid) if server_pid else 0.0,
+            database=_database_cpu(),
             machine_busy=busy,
             machine_total=total,
         )
@@ -146,6 +164,48 @@ def _machine_cpu() -> tuple[float, float]:
     hz = os.sysconf("SC_CLK_TCK")
     idle = ticks[3] + ticks[4]
     return (sum(ticks) - idle) / hz, sum(ticks) / hz
+
+
+DATABASE_NAMES: set[str] = set()
+"""The PostgreSQL databases whose backends' CPU counts as the database's (this run's)."""
+
+
+def _database_cpu() -> float:
+    """CPU seconds of the PostgreSQL backends serving this run's database (their process
+    titles name it: ``postgres: postgres bench_ledger 127.0.0.1(…) idle``); backends that
+    ended meanwhile are not counted, so keep the pools open across the measurement."""
+    if not DATABASE_NAMES:
+        return 0.0
+    hz = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").split()
+            # "postgres: [cluster:] user database host(port) state"
+            if not title or title[0] != b"postgres:":
+                continue
+            if not any(word.decode() in DATABASE_NAMES for word in title[2:5]):
+                continue
+            after = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, UnicodeDecodeError):
+            continue
+        total += int(after[11]) + int(after[12])
+    return total / hz
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
 
 
 def _tree_cpu(pid: int) -> float:
@@ -179,6 +239,8 @@ class Result:
     client_cpu_pct: float = 0.0
     client_cpu_us_per_request: float = 0.0
     server_cpu_pct: float = 0.0
+    server_ms_per_request: float = 0.0
+    database_ms_per_request: float = 0.0
     machine_busy_pct: float = 0.0
 
     @property
@@ -201,7 +263,10 @@ class Result:
             f"    CPU: load generator {self.client_cpu_pct:.0f} % of a core "
             f"({self.client_cpu_us_per_request:.0f} µs/request), gunicorn "
             f"{self.server_cpu_pct:.0f} %, whole machine {self.machine_busy_pct:.0f} % "
-            f"of {NPROC} cores"
+            f"of {NPROC} cores\n"
+            f"    CPU per request: gunicorn {self.server_ms_per_request:.2f} ms, PostgreSQL "
+            f"backends {self.database_ms_per_request:.2f} ms (the work per request, which the "
+            f"machine's load changes less than the rate)"
         )
 
 
@@ -470,6 +535,8 @@ def drive(
     result.client_cpu_pct = 100 * client_cpu / wall
     result.client_cpu_us_per_request = 1e6 * client_cpu / max(1, len(samples))
     result.server_cpu_pct = 100 * (after.server - before.server) / wall
+    result.server_ms_per_request = 1e3 * (after.server - before.server) / max(1, len(samples))
+    result.database_ms_per_request = 1e3 * (after.database - before.database) / max(1, len(samples))
     machine_total = after.machine_total - before.machine_total
     if machine_total > 0:
         result.machine_busy_pct = 100 * (after.machine_busy - before.machine_busy) / machine_total
@@ -479,8 +546,9 @@ def drive(
 class MoveMaker:
     """Valid moves: receipts vendor → warehouse, transfers warehouse → van (ample stock)."""
 
-    def __init__(self, run_id: str, seed: int) -> None:
+    def __init__(self, run_id: str, seed: int, path: str = "/api/v1/moves") -> None:
         self.run_id = run_id
+        self.path = path
         self.rng = random.Random(seed)
         self.keys = itertools.count()
 
@@ -498,7 +566,7 @@ class MoveMaker:
             qty = rng.randint(1, 3)
         body = json.dumps({"sku": self._part(), "qty": qty, **move}, separators=(",", ":"))
         key = f"{self.run_id}-{next(self.keys)}"
-        return Request("POST", "/api/v1/moves", body.encode(), {"Idempotency-Key": key})
+        return Request("POST", self.path, body.encode(), {"Idempotency-Key": key})
 
 
 class StockQueryMaker:
@@ -522,15 +590,23 @@ def free_port() -> int:
 class Server:
     """gunicorn with sync workers in its own process group; always stopped on exit."""
 
-    def __init__(self, env: dict[str, str], workers: int, log_path: Path) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        workers: int,
+        log_path: Path,
+        app: str = "partsvc:create_app()",
+        chdir: Path = ROOT,
+    ) -> None:
         self.env, self.workers, self.log_path = env, workers, log_path
+        self.app, self.chdir = app, chdir
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Server:
         args = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}"]
         args += ["--workers", str(self.workers), "--worker-class", "sync"]
-        args += ["--graceful-timeout", "5", "partsvc:create_app()"]
+        args += ["--graceful-timeout", "5", "--chdir", str(self.chdir), self.app]
         with self.log_path.open("wb") as out:
             self.proc = subprocess.Popen(
                 args,
@@ -542,10 +618,27 @@ class Server:
             )
         try:
             self._wait_until_up()
+            self._wait_until_booted()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _wait_until_booted(self, timeout_s: float = 120) -> None:
+        """Until every worker has loaded the app and the server sits idle: /healthz
+        answers as soon as one worker is up, and the others' boot (a second or more of
+        CPU each on a busy machine) would count as the first requests' work."""
+        assert self.proc is not None
+        deadline = time.monotonic() + timeout_s
+        before = _tree_cpu(self.proc.pid)
+        while time.monotonic() < deadline:
+            time.sleep(1.0)
+            after = _tree_cpu(self.proc.pid)
+            workers = _children(self.proc.pid)
+            if len(workers) >= self.workers and after - before < 0.05:
+                return
+            before = after
+        raise RuntimeError(f"gunicorn's workers did not settle in {timeout_s} s")
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
@@ -786,6 +879,7 @@ class BackendReport:
     name: str
     version: str
     write: Result | None = None
+    ceiling: Result | None = None
     reads: list[Result] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     load_s: float = 0.0
@@ -793,16 +887,59 @@ class BackendReport:
 
     @property
     def failed(self) -> bool:
-        results = [self.write, *self.reads] if self.write else self.reads
+        results = [r for r in (self.write, self.ceiling, *self.reads) if r is not None]
         return not self.ledger_ok or any(r.error_count for r in results)
+
+    @property
+    def ratio(self) -> float | None:
+        """Product moves/s over the bare stack's, in this run."""
+        if self.write is None or self.ceiling is None or not self.ceiling.rate:
+            return None
+        return self.write.rate / self.ceiling.rate
+
+
+def server_settings(url: str, work: Path, args: argparse.Namespace) -> dict[str, str]:
+    """What the product's server runs with: set here, never inherited."""
+    return {
+        "PARTSVC_DATABASE_URL": url,
+        "PARTSVC_INSTANCE_DIR": str(work / "instance"),
+        "PARTSVC_TOKEN_RATE": args.token_rate,
+        "PARTSVC_TOKEN_FAILURE_RATE": "20/minute",
+        "PARTSVC_LOGIN_RATE": "10/minute",
+        "PARTSVC_DB_POOL_SIZE": "10",
+        "PARTSVC_LOG_LEVEL": "INFO",
+        "PARTSVC_LOG_FORMAT": "json",
+        "PARTSVC_SECRET_KEY": "bench-" + secrets.token_hex(8),
+    }
+
+
+def clean_environment() -> dict[str, str]:
+    """The caller's environment without any PARTSVC_ or CEILING_ setting."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("PARTSVC_", "CEILING_"))}
+
+
+def print_settings(args: argparse.Namespace, backends: tuple[str, ...]) -> None:
+    shown = {k: v for k, v in server_settings("<per backend>", Path("<tmp>"), args).items()}
+    shown["PARTSVC_SECRET_KEY"] = "<random per run>"
+    log("settings of this run:")
+    log(
+        f"  backends {', '.join(backends)}; gunicorn {args.workers} sync workers; "
+        f"{args.clients} clients ({args.client}); warm-up {args.warmup:g} s, "
+        f"measured {args.duration:g} s; ceiling {'no' if args.no_ceiling else 'yes (PostgreSQL)'}"
+    )
+    log(f"  PostgreSQL scratch database {make_url(args.pg_url).database} (recreated)")
+    for name, value in shown.items():
+        log(f"  {name}={value}")
+    log("  every other PARTSVC_* variable unset (no Redis: limits counted in the database)")
 
 
 def bench_backend(name: str, url: str, args: argparse.Namespace, work: Path) -> BackendReport:
     if name == "postgres":
         log(f"[{name}] recreating database {make_url(url).database}")
         reset_postgres(url)
-    env = dict(os.environ)
-    env.update(PARTSVC_DATABASE_URL=url, PARTSVC_INSTANCE_DIR=str(work / "instance"))
+        DATABASE_NAMES.add(make_url(url).database or "")
+    env = clean_environment()
+    env.update(server_settings(url, work, args))
     log(f"[{name}] migrating, creating a clerk and the write data set")
     partsvc_cli(["db", "upgrade"], env)
     token = partsvc_cli(["users", "create", "bench", "--role", "clerk"], env).strip()
@@ -861,9 +998,44 @@ def bench_backend(name: str, url: str, args: argparse.Namespace, work: Path) -> 
 
             for message, count in server.log_problems().most_common(6):
                 report.notes.append(f"server log {count} × {message}")
+        if name == "postgres" and not args.no_ceiling:
+            bench_ceiling(url, args, work, report)
         return report
     finally:
         db.dispose()
+
+
+def bench_ceiling(url: str, args: argparse.Namespace, work: Path, report: BackendReport) -> None:
+    """The same write load on the bare stack (bench/ceiling.py), in the same database."""
+    codes = (VENDOR, *WAREHOUSES, *VANS)
+    ceiling.prepare(url, PARTS, codes, 10 * SEED_QTY)
+    env = clean_environment()
+    env["CEILING_DATABASE_URL"] = url
+    bench_dir = ROOT / "bench"
+    app = "ceiling:create_app()"
+    with Server(env, args.workers, work / "gunicorn-ceiling.log", app, bench_dir) as server:
+        target = Target("127.0.0.1", server.port, "-")
+        log("[ceiling] bare Flask + SQLAlchemy Core + psycopg, same gunicorn and load")
+        result = drive(
+            "ceiling POST /moves",
+            generator=args.client,
+            target=target,
+            make=MoveMaker(secrets.token_hex(4), seed=1, path="/moves"),
+            plan=Plan(warmup_s=args.warmup, duration_s=args.duration),
+            clients=args.clients,
+            expect=201,
+            server_pid=server.pid,
+        )
+        log("  " + result.line())
+        for status, sample in result.error_samples.items():
+            report.notes.append(f"ceiling error {status}: {sample}")
+    report.ceiling = result
+    booked = ceiling.moves_booked(url)
+    if booked != result.ok_total:
+        report.ledger_ok = False
+        report.notes.append(f"ceiling: {booked} lines booked but {result.ok_total} answered 201")
+    if report.ratio is not None:
+        log(f"  product / ceiling: {report.ratio:.2f}")
 
 
 def read_benchmark(
@@ -938,19 +1110,26 @@ def summary(reports: list[BackendReport], args: argparse.Namespace, command: str
         f"warm-up; half receipts vendor → warehouse, half transfers warehouse → van; "
         f"{len(PARTS)} parts, {HOT_SHARE:.0%} of moves on {len(HOT_PARTS)} hot parts; "
         f"each with its own Idempotency-Key",
+        f"- Settings: PARTSVC_TOKEN_RATE={args.token_rate} (set by the benchmark), limits "
+        f"counted in the database, no other PARTSVC_* setting inherited; any answer but "
+        f"201 voids the figures",
         "",
-        "| Backend | moves/s | p50 ms | p95 ms | p99 ms | errors | load generator CPU "
-        "| machine busy |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| Backend | moves/s | p50 ms | p95 ms | p99 ms | errors | server CPU ms/move "
+        "| PostgreSQL CPU ms/move | load generator CPU | machine busy |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in reports:
-        if r.write:
-            w = r.write
+        for label, w in ((r.name, r.write), (f"{r.name}: bare-stack ceiling", r.ceiling)):
+            if w is None:
+                continue
             out.append(
-                f"| {r.name} | {w.rate:.0f} | {w.p(50):.1f} | {w.p(95):.1f} | {w.p(99):.1f} "
-                f"| {w.error_count} | {w.client_cpu_pct:.0f} % of a core "
+                f"| {label} | {w.rate:.0f} | {w.p(50):.1f} | {w.p(95):.1f} | {w.p(99):.1f} "
+                f"| {w.error_count} | {w.server_ms_per_request:.2f} "
+                f"| {w.database_ms_per_request:.2f} | {w.client_cpu_pct:.0f} % of a core "
                 f"| {w.machine_busy_pct:.0f} % |"
             )
+        if r.ratio is not None:
+            out.append(f"| {r.name}: product / ceiling | {r.ratio:.2f} | | | | | | | | |")
     if any(r.reads for r in reports):
         out += [
             "",
@@ -988,6 +1167,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--client", choices=tuple(GENERATORS), default="sockets", help="load generator"
     )
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="scratch database, recreated")
+    parser.add_argument(
+        "--token-rate",
+        default="10000000/minute",
+        help="the product's token rate limit for this run (PARTSVC_TOKEN_RATE)",
+    )
+    parser.add_argument(
+        "--no-ceiling", action="store_true", help="skip the bare stack (bench/ceiling.py)"
+    )
     return parser.parse_args(argv)
 
 
@@ -1011,6 +1198,7 @@ def main(argv: list[str] | None = None) -> int:
     command = shlex.join([python, "bench/ledger.py", *sys.argv[1:]])
     backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
     reports = []
+    print_settings(args, backends)
     tmp = Path(tempfile.mkdtemp(prefix="partsvc-bench-"))
     keep = True  # the server logs stay for a look if anything went wrong
     with sigterm_as_exit():
@@ -1027,6 +1215,15 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 shutil.rmtree(tmp, ignore_errors=True)
     log("\n" + summary(reports, args, command))
+    if keep:
+        failures = sum(
+            r.error_count for rep in reports for r in (rep.write, rep.ceiling, *rep.reads) if r
+        )
+        log(
+            f"\nVOID: {failures} answers were not the expected status"
+            f"{' and the ledger check failed' if not all(r.ledger_ok for r in reports) else ''};"
+            " these figures measure nothing. Fix the cause and run again."
+        )
     return 1 if keep else 0
 
 

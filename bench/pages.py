@@ -3,7 +3,8 @@
 Loads the demo into a fresh SQLite file, plans the day (2 s), logs each role in through
 the login form, and times each main page through the Flask test client (the whole
 request: session cookie, role check, queries, template), after one warm-up request.
-Prints median and p95 per page in ms, then one JSON line.
+Prints median and p95 per page in ms, then one JSON line. Sets its own login limit;
+any answer but 200 voids the figures (exit 1).
 
     .venv/bin/python bench/pages.py [--repeat 30]
 """
@@ -14,9 +15,12 @@ import argparse
 import json
 import re
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+from verdict import Answers, show_settings
 
 from partsvc import create_app
 from partsvc.core.worktime import WorkingCalendar
@@ -47,7 +51,12 @@ def main() -> None:
     now = utcnow()
     with database.unit_of_work() as session:
         load_demo(session, now=now, password=PASSWORD)
-    settings = Settings(database_url=url, secret_key="bench")
+    # One login per role from one address: the login limit set above that, for this run.
+    settings = Settings(
+        database_url=url, secret_key="bench", login_rate="100/minute", log_level="WARNING"
+    )
+    show_settings(database="SQLite (demo data)", repeat=args.repeat, login_rate=settings.login_rate)
+    answers = Answers()
     calendar = WorkingCalendar(timezone=settings.timezone)
     # The board draws today's plan as a timeline and a map: plan the day first.
     planning.plan_day(
@@ -67,22 +76,23 @@ def main() -> None:
         page = client.get("/login").text
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
         assert token is not None
-        client.post(
+        login = client.post(
             "/login", data={"username": username, "password": PASSWORD, "csrf_token": token[1]}
         )
+        answers.check("POST /login", login.status_code, 302, login.text)
         for path in paths:
             if "{sku}" in path:
                 found = re.search(r'/desk/parts/([^"?]+)"', client.get("/desk?q=Fuser").text)
                 assert found is not None
                 path = path.format(sku=found[1])
             first = client.get(path)
-            assert first.status_code == 200, (path, first.status_code)
+            answers.check(f"GET {path}", first.status_code, 200, first.text)
             times = []
             for _ in range(args.repeat):
                 began = time.perf_counter()
                 answer = client.get(path)
                 times.append((time.perf_counter() - began) * 1000)
-                assert answer.status_code == 200
+                answers.check(f"GET {path}", answer.status_code, 200, answer.text)
             times.sort()
             p95 = times[min(len(times) - 1, round(0.95 * len(times)) - 1)]
             figures[path] = {
@@ -93,6 +103,7 @@ def main() -> None:
             print(f"{username:<9} {path:<40} median {median:6.1f} ms   p95 {p95:6.1f} ms")
     database.dispose()
     print(json.dumps({"repeat": args.repeat, "pages": figures}, ensure_ascii=False))
+    sys.exit(answers.verdict())
 
 
 if __name__ == "__main__":

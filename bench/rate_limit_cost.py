@@ -8,6 +8,9 @@ sends --requests GETs of /api/v1/parts?limit=5 after 20 warm-up requests. Prints
 median and p95 per request in ms and the rate counter writes, then one JSON line.
 
     .venv/bin/python bench/rate_limit_cost.py [--requests 300] [--database URL] [--redis URL]
+
+The token limit is set by the bench (600/minute, above --requests); any answer but 200
+voids the figures (exit 1).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -22,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from verdict import Answers, show_settings
 
 from partsvc import create_app
 from partsvc.auth.identity import create_user, issue_token
@@ -62,17 +67,18 @@ def variant(
     return counted
 
 
-def run(app: Flask, token: str, requests: int) -> list[float]:
+def run(app: Flask, token: str, requests: int, answers: Answers) -> list[float]:
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
     for _ in range(20):
-        client.get("/api/v1/parts?limit=5", headers=headers)
+        answer = client.get("/api/v1/parts?limit=5", headers=headers)
+        answers.check("GET /api/v1/parts (warm-up)", answer.status_code, 200, answer.text)
     times = []
     for _ in range(requests):
         began = time.perf_counter()
         answer = client.get("/api/v1/parts?limit=5", headers=headers)
         times.append((time.perf_counter() - began) * 1000)
-        assert answer.status_code == 200, answer.status_code
+        answers.check("GET /api/v1/parts", answer.status_code, 200, answer.text)
     return times
 
 
@@ -96,6 +102,14 @@ def main() -> None:
     settings = Settings(
         database_url=url, secret_key="bench", token_rate="600/minute", log_level="WARNING"
     )
+    show_settings(
+        database=database.engine.dialect.name,
+        requests=options.requests,
+        token_rate=settings.token_rate,
+        token_failure_rate=settings.token_failure_rate,
+        redis=options.redis,
+    )
+    answers = Answers()
     results: dict[str, Any] = {
         "database": database.engine.dialect.name,
         "requests": options.requests,
@@ -113,7 +127,7 @@ def main() -> None:
     for (name, windows, batched), token in zip(variants, tokens, strict=True):
         app = create_app(settings, database=database)
         counted = variant(app, settings, windows, batched=batched)
-        times = run(app, token, options.requests)
+        times = run(app, token, options.requests, answers)
         row = {
             "mean_ms": round(statistics.fmean(times), 2),
             "median_ms": round(statistics.median(times), 2),
@@ -129,6 +143,7 @@ def main() -> None:
         client.delete(name)
     database.dispose()
     print(json.dumps(results))
+    sys.exit(answers.verdict())
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from werkzeug.routing import BaseConverter, IntegerConverter, Map, UnicodeConver
 
 from partsvc.api import idempotency
 from partsvc.audit import trail as audit
-from partsvc.auth.identity import Caller, caller_for_token
+from partsvc.auth.identity import Caller, caller_for_token, caller_of_token_row, hash_token
 from partsvc.auth.models import ROLE_VALUES
 from partsvc.core.errors import Forbidden, InvalidInput, Unauthenticated
 from partsvc.http.context import audit_request, database, now
@@ -93,21 +93,32 @@ class Resource(MethodView):
         """Run a writing view in its unit of work; ``user`` is None if not yet known.
 
         A keyed POST first claims its key, so a concurrent retry waits for the first
-        request and then replays its stored answer (``idempotency.claim_key``).
+        request and then replays its stored answer (``idempotency.claim``).
         """
         key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
         with db.unit_of_work(write=True) as session:
             g.session = session
+            stored: idempotency.StoredAnswer | None = None
+            claimed = False
+            if (
+                key is not None
+                and user is None
+                and idempotency.usable_key(key)
+                and idempotency.joins_token_check(session)
+            ):  # PostgreSQL: the token check and the key's claim in one round trip
+                fingerprint = idempotency.fingerprint(request.method, _path(), request.get_data())
+                user, stored = _authorize_and_claim(session, roles, key, fingerprint)
+                claimed = True
             g.user = user = user or _authorize(session, roles)
             audit.begin(session, actor=user, client=request.remote_addr, now=now())
             if key is None:
                 return self._audited(session, super().dispatch_request(**kwargs))
-            idempotency.check_key(key)
-            fingerprint = idempotency.fingerprint(request.method, _path(), request.get_data())
-            idempotency.claim_key(session, user_id=user.id, key=key)
-            stored = idempotency.find_answer(
-                session, user_id=user.id, key=key, fingerprint=fingerprint
-            )
+            if not claimed:
+                idempotency.check_key(key)
+                fingerprint = idempotency.fingerprint(request.method, _path(), request.get_data())
+                stored = idempotency.claim(
+                    session, user_id=user.id, key=key, fingerprint=fingerprint, now=now()
+                )
             if stored is not None:
                 return _replay(stored)
             response = self._audited(session, super().dispatch_request(**kwargs))
@@ -116,15 +127,15 @@ class Resource(MethodView):
                     session,
                     user_id=user.id,
                     key=key,
-                    fingerprint=fingerprint,
                     answer=idempotency.StoredAnswer(
                         response.status_code,
                         response.content_type or "application/json",
                         response.get_data(),
                         response.headers.get("Location"),
                     ),
-                    now=now(),
                 )
+            else:
+                idempotency.release(session, user_id=user.id, key=key)
             return response
 
     def _audited(self, session: Session, answer: Any) -> Response:
@@ -147,7 +158,10 @@ def authorize(session: Session, roles: frozenset[str]) -> Caller:
 
 
 def _authorize(session: Session, roles: frozenset[str]) -> Caller:
-    user = _authenticate(session)
+    return _check_role(_authenticate(session), roles)
+
+
+def _check_role(user: Caller, roles: frozenset[str]) -> Caller:
     if user.role not in roles:
         raise Forbidden(
             f"Your role ({user.role}) may not {request.method} {request.path}.",
@@ -157,14 +171,45 @@ def _authorize(session: Session, roles: frozenset[str]) -> Caller:
 
 
 def _authenticate(session: Session) -> Caller:
+    user = caller_for_token(session, _bearer_token(), now=now())
+    if user is None:
+        raise Unauthenticated(UNKNOWN_TOKEN)
+    return user
+
+
+def _bearer_token() -> str:
+    """The token of the Authorization header; a 401 without one."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("Send an API token: 'Authorization: Bearer <token>'.")
-    user = caller_for_token(session, token.strip(), now=now())
+    return token.strip()
+
+
+def _authorize_and_claim(
+    session: Session, roles: frozenset[str], key: str, fingerprint: str
+) -> tuple[Caller, idempotency.StoredAnswer | None]:
+    """Who is calling, if their role may, and this request's claim on its key (see
+    ``idempotency.caller_and_claim``): the stored answer to replay, or None when claimed."""
+    moment = now()
+    row = idempotency.caller_and_claim(
+        session,
+        token_hash=hash_token(_bearer_token()),
+        key=key,
+        fingerprint=fingerprint,
+        now=moment,
+    )
+    user = caller_of_token_row(row, now=moment)
     if user is None:
-        raise Unauthenticated("The API token is unknown, expired or revoked.")
-    return user
+        raise Unauthenticated(UNKNOWN_TOKEN)
+    _check_role(user, roles)
+    assert row is not None
+    if row.claimed:
+        return user, None
+    return user, idempotency.find_answer(session, user_id=user.id, key=key, fingerprint=fingerprint)
+
+
+UNKNOWN_TOKEN = "The API token is unknown, expired or revoked."  # noqa: S105  # nosec B105
 
 
 def _replay(stored: idempotency.StoredAnswer) -> Response:

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -188,6 +189,12 @@ class Caller:
 def caller_for_token(session: Session, token: str, *, now: datetime) -> Caller | None:
     """The active user a token belongs to, or None if it is unknown, revoked or expired."""
     row = session.connection().execute(_CALLER_BY_TOKEN, {"b_hash": hash_token(token)}).first()
+    return caller_of_token_row(row, now=now)
+
+
+def caller_of_token_row(row: Any, *, now: datetime) -> Caller | None:
+    """The caller a row of ``CALLER_COLUMNS`` names, or None if the token is unknown (no
+    row), revoked or expired, or its user inactive."""
     if row is None or not row.active or row.revoked_at is not None:
         return None
     if row.expires_at is not None and row.expires_at <= now:
@@ -195,8 +202,18 @@ def caller_for_token(session: Session, token: str, *, now: datetime) -> Caller |
     return Caller(row.id, row.username, row.role)
 
 
+CALLER_COLUMNS = (
+    User.id,
+    User.username,
+    User.role,
+    User.active,
+    ApiToken.expires_at,
+    ApiToken.revoked_at,
+)
+"""What a token check reads: the user, and whether the token is still good."""
+
 _CALLER_BY_TOKEN = (
-    select(User.id, User.username, User.role, User.active, ApiToken.expires_at, ApiToken.revoked_at)
+    select(*CALLER_COLUMNS)
     .join(ApiToken, ApiToken.user_id == User.id)
     .where(ApiToken.token_hash == bindparam("b_hash"))
 )

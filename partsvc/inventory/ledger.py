@@ -12,9 +12,26 @@ import dataclasses
 import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import Executable, bindparam, func, insert, or_, select, true, update
+from sqlalchemy import (
+    CTE,
+    Boolean,
+    ColumnElement,
+    Executable,
+    Integer,
+    Update,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -41,10 +58,14 @@ from partsvc.inventory.catalog import (
 from partsvc.inventory.models import Location, Move, MoveUnit, Part, StockLevel, Unit
 from partsvc.inventory.rules import holds_stock, lock_order, may_introduce_serials
 from partsvc.platform import metrics
-from partsvc.platform.db import table_of
+from partsvc.platform.db import lookups, table_of
 
 _parts, _locations, _levels = table_of(Part), table_of(Location), table_of(StockLevel)
 _moves, _move_units = table_of(Move), table_of(MoveUnit)
+
+
+MOVE_PART, MOVE_TO = "b_move_part", "b_move_to"
+"""The binds a question asked with a move (``post_move(ask=...)``) may use."""
 
 
 class PartRef(NamedTuple):
@@ -94,6 +115,8 @@ class BookedMove:
     reversed_by_id: int | None = None
     document: str | None = None
     to_kind: str = ""  # the kind of location it went to (not a column: known when booked)
+    asked: object = None
+    """The answer to the question the booking asked with its ledger line (``ask``)."""
 
     def ledger_line(self) -> dict[str, object]:
         """The columns of its row in ``moves``."""
@@ -124,11 +147,15 @@ def post_move(
     serials: Sequence[str] = (),
     at: datetime | None = None,
     by: Caller | None = None,
+    ask: ColumnElement[bool] | None = None,
 ) -> BookedMove:
     """Book ``qty`` of a part from one location to another (R1–R4).
 
     Refused with ``InsufficientStock`` if a warehouse or van would go negative, and with
     ``SerialNotHere`` if a serial is not where the move says; nothing is written then.
+    ``ask``: a question about the move (an SQL expression, which may use the binds
+    ``MOVE_PART`` and ``MOVE_TO``: its part's id and where it goes) that the database
+    answers with the ledger line's INSERT, in the same round trip (``BookedMove.asked``).
     """
     part, source, target = _move_refs(session, sku, from_code, to_code)
     return book(
@@ -143,6 +170,7 @@ def post_move(
         at=at or now,
         now=now,
         by=by,
+        ask=ask,
     )
 
 
@@ -211,6 +239,7 @@ def book(
     now: datetime,
     by: Caller | None,
     reverses_id: int | None = None,
+    ask: ColumnElement[bool] | None = None,
 ) -> BookedMove:
     """Write one move whose part and locations are already known (counts, reversals)."""
     if qty <= 0:
@@ -224,12 +253,6 @@ def book(
     # Serials first (a wrong serial is the clearer error), then the levels; rows are
     # always taken in the same order so that concurrent moves cannot deadlock.
     units = _carry_units(session, part, source, target, serials)
-    for location_id in lock_order(source.id, target.id):
-        if location_id == source.id:
-            _take(session, part, source, qty)
-        else:
-            _add_to_level(session, part, target, qty)
-
     moved = BookedMove(
         id=0,
         part_id=part.id,
@@ -250,8 +273,21 @@ def book(
         to_kind=target.kind,
     )
     connection = session.connection()
+    asked = None
     try:
-        move_id = connection.execute(_INSERT_MOVE, moved.ledger_line()).scalar_one()
+        if connection.dialect.name == "postgresql":
+            move_id, asked = _book_in_one_statement(session, moved, part, source, target, ask)
+        else:
+            for location_id in lock_order(source.id, target.id):
+                if location_id == source.id:
+                    _take(session, part, source, qty)
+                else:
+                    _add_to_level(session, part, target, qty)
+            if ask is None:
+                move_id = connection.execute(_INSERT_MOVE, moved.ledger_line()).scalar_one()
+            else:
+                line = {**moved.ledger_line(), MOVE_PART: part.id, MOVE_TO: target.id}
+                move_id, asked = connection.execute(_insert_move_asking(ask), line).one()
     except IntegrityError as exc:
         if reverses_id is not None:  # a concurrent reversal of the same move won the race
             raise AlreadyReversed(f"Move {reverses_id} was already reversed.") from exc
@@ -261,13 +297,21 @@ def book(
             insert(_move_units), [{"move_id": move_id, "unit_id": uid} for uid, _ in units]
         )
     metrics.move_booked(session, source.kind, target.kind)
-    return dataclasses.replace(moved, id=move_id)
+    return dataclasses.replace(moved, id=move_id, asked=asked)
 
 
 def _move_refs(
     session: Session, sku: str, from_code: str, to_code: str
 ) -> tuple[PartRef, LocationRef, LocationRef]:
-    """The part and both locations of a move, in one round trip."""
+    """The part and both locations of a move: remembered by this process once read
+    (neither ever changes: ``platform.db.Lookups``), else read in one round trip."""
+    cache = lookups(session)
+    if cache is not None:
+        part = cache.get(("part", sku))
+        source = cache.get(("location", from_code))
+        target = cache.get(("location", to_code))
+        if part is not None and source is not None and target is not None:
+            return part, source, target
     rows = session.connection().execute(_MOVE_REFS, {"b_sku": sku, "b_codes": [from_code, to_code]})
     part = None
     found = {}
@@ -280,7 +324,49 @@ def _move_refs(
         if code not in found:
             raise UnknownKey(f"No location with code {code!r}.", location=code)
     assert part is not None
+    if cache is not None:
+        cache.remember(session, ("part", sku), part)
+        for location in found.values():
+            cache.remember(session, ("location", location.code), location)
     return part, found[from_code], found[to_code]
+
+
+def _book_in_one_statement(
+    session: Session,
+    moved: BookedMove,
+    part: PartRef,
+    source: LocationRef,
+    target: LocationRef,
+    ask: ColumnElement[bool] | None,
+) -> tuple[int, object]:
+    """PostgreSQL: both levels and the ledger line in one statement (``_one_move``);
+    the move's id and the answer to ``ask``. Refused as ``_take`` refuses."""
+    source_takes = holds_stock(source.kind)
+    source_first = lock_order(source.id, target.id)[0] == source.id
+    row = (
+        session.connection()
+        .execute(
+            _one_move(source_takes, source_first, ask),
+            {
+                **{f"line_{name}": value for name, value in moved.ledger_line().items()},
+                "b_part": part.id,
+                "b_src": source.id,
+                "b_qty": moved.qty,
+                "b_take": moved.qty,
+                "b_out": -moved.qty,
+                "b_src_guarded": source_takes,
+                "b_dst": target.id,
+                "b_in": moved.qty,
+                "b_dst_guarded": holds_stock(target.kind),
+                MOVE_PART: part.id,
+                MOVE_TO: target.id,
+            },
+        )
+        .one()
+    )
+    if row.move_id is None:  # only a take refuses: the source had not enough
+        _refuse_take(session, part, source, moved.qty)
+    return row.move_id, row.asked if ask is not None else None
 
 
 def _check_serials_match(part: PartRef, qty: int, serials: Sequence[str]) -> None:
@@ -308,19 +394,23 @@ def _take(session: Session, part: PartRef, location: LocationRef, qty: int) -> N
         _TAKE, {"b_part": part.id, "b_location": location.id, "b_qty": qty, "b_take": qty}
     )
     if result.rowcount != 1:
-        available = session.scalar(
-            select(StockLevel.on_hand - StockLevel.reserved).where(
-                StockLevel.part_id == part.id, StockLevel.location_id == location.id
-            )
+        _refuse_take(session, part, location, qty)
+
+
+def _refuse_take(session: Session, part: PartRef, location: LocationRef, qty: int) -> None:
+    """Not enough is available at ``location``: a 409 that says how much there is."""
+    available = session.scalar(
+        select(StockLevel.on_hand - StockLevel.reserved).where(
+            StockLevel.part_id == part.id, StockLevel.location_id == location.id
         )
-        raise InsufficientStock(
-            f"Only {available or 0} of {part.sku} available at {location.code}; "
-            f"cannot book out {qty}.",
-            sku=part.sku,
-            location=location.code,
-            available=available or 0,
-            requested=qty,
-        )
+    )
+    raise InsufficientStock(
+        f"Only {available or 0} of {part.sku} available at {location.code}; cannot book out {qty}.",
+        sku=part.sku,
+        location=location.code,
+        available=available or 0,
+        requested=qty,
+    )
 
 
 def _add_to_level(session: Session, part: PartRef, location: LocationRef, delta: int) -> None:
@@ -422,6 +512,111 @@ _UNITS = (  # a unit's eager joins (part, vendor, location, engineer) are not ne
     .options(lazyload(Unit.part), lazyload(Unit.location))
     .where(Unit.serial.in_(bindparam("b_serials", expanding=True)))
 )
+
+
+@functools.cache
+def _insert_move_asking(ask: ColumnElement[bool]) -> Executable:
+    """The ledger line's INSERT, returning its id and the answer to ``ask`` (built once
+    per question: each is a statement of its caller's, made once)."""
+    return insert(_moves).returning(_moves.c.id, ask)
+
+
+_LINE_COLUMNS = (
+    "part_id",
+    "qty",
+    "from_location_id",
+    "to_location_id",
+    "reason",
+    "reference",
+    "at",
+    "recorded_at",
+    "user_id",
+    "reverses_id",
+)
+
+
+def _done() -> ColumnElement[int]:
+    return literal_column("1").label("done")
+
+
+def _take_gated(gate: CTE | None) -> Update:
+    """The guarded take of ``_TAKE``, done only once ``gate`` has returned a row."""
+    c = _levels.c
+    statement = update(_levels).where(
+        c.part_id == bindparam("b_part"),
+        c.location_id == bindparam("b_src"),
+        c.on_hand - c.reserved >= bindparam("b_qty"),
+    )
+    if gate is not None:
+        statement = statement.where(exists(select(gate.c.done)))
+    return statement.values(on_hand=c.on_hand - bindparam("b_take")).returning(_done())
+
+
+def _upsert_gated(location: str, delta: str, guarded: str, gate: CTE | None) -> Insert:
+    """The upsert of ``_upsert_level`` (binds named here), done once ``gate`` has a row."""
+    values: list[ColumnElement[Any]] = [
+        bindparam("b_part", type_=Integer),
+        bindparam(location, type_=Integer),
+        bindparam(delta, type_=Integer),
+        literal_column("0"),
+        bindparam(guarded, type_=Boolean),
+    ]
+    rows = select(*values)
+    if gate is not None:
+        rows = rows.where(exists(select(gate.c.done)))
+    statement = pg_insert(_levels).from_select(
+        ["part_id", "location_id", "on_hand", "reserved", "guarded"], rows
+    )
+    upsert: Insert = statement.on_conflict_do_update(
+        index_elements=[_levels.c.part_id, _levels.c.location_id],
+        set_={"on_hand": _levels.c.on_hand + statement.excluded.on_hand},
+    )
+    return upsert.returning(_done())  # type: ignore[return-value]
+
+
+@functools.cache
+def _one_move(
+    source_takes: bool, source_first: bool, ask: ColumnElement[bool] | None
+) -> Executable:
+    """PostgreSQL: a move's two level changes and its ledger line as one statement.
+
+    Three data-modifying CTEs, each run only once the one before it returned a row (an
+    uncommitted ``EXISTS`` on it, which PostgreSQL evaluates before the next one touches
+    any row): the first location in lock order, then the second, then the line. So rows
+    are locked in the same order as moves made statement by statement (no deadlock
+    between opposite transfers), a take that finds too little stops what follows, and
+    the statement says which step stopped: ``first_done``, ``second_done``, ``move_id``
+    (None unless all were done) and ``asked`` (the answer to ``ask``, with the line).
+    """
+
+    def source(gate: CTE | None) -> Update | Insert:
+        if source_takes:
+            return _take_gated(gate)
+        return _upsert_gated("b_src", "b_out", "b_src_guarded", gate)
+
+    def target(gate: CTE | None) -> Update | Insert:
+        return _upsert_gated("b_dst", "b_in", "b_dst_guarded", gate)
+
+    one, two = (source, target) if source_first else (target, source)
+    first = one(None).cte("first_level")
+    second = two(first).cte("second_level")
+    line_rows = select(  # binds named apart: a bind named like a column is SET by SQLAlchemy
+        *(bindparam(f"line_{name}", type_=_moves.c[name].type) for name in _LINE_COLUMNS)
+    ).where(exists(select(second.c.done)))
+    returning: list[ColumnElement[Any]] = [_moves.c.id.label("move_id")]
+    if ask is not None:
+        returning.append(ask.label("asked"))
+    line = (
+        pg_insert(_moves).from_select(list(_LINE_COLUMNS), line_rows).returning(*returning)
+    ).cte("line")
+    columns: list[ColumnElement[Any]] = [
+        exists(select(first.c.done)).label("first_done"),
+        exists(select(second.c.done)).label("second_done"),
+        select(line.c.move_id).scalar_subquery().label("move_id"),
+    ]
+    if ask is not None:
+        columns.append(select(line.c.asked).scalar_subquery().label("asked"))
+    return select(*columns)
 
 
 @functools.cache

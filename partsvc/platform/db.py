@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-from collections.abc import Iterator
+import time
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from select import select as select_fds
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -31,8 +33,8 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.exc import DisconnectionError, IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from partsvc.core.errors import DuplicateKey, UnknownKey
@@ -70,6 +72,103 @@ def _configure_sqlite(engine: Engine, busy_timeout_s: float) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+LOOKUPS = "partsvc.lookups"
+_PENDING_LOOKUPS = "partsvc.lookups.pending"
+
+
+class Lookups:
+    """Rows that never change once committed, remembered by this process: a part's id
+    and whether it is serialized by SKU, a location's id and kind by code (neither is
+    ever updated or deleted). Only what a transaction read is remembered, and only when
+    it commits: a row created in a transaction that rolls back (its id may be given to
+    another row on SQLite) is never remembered. A miss is read from the database, so a
+    row another process creates is found there; an unknown key is never remembered.
+    """
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self.limit = limit
+        self._rows: dict[Hashable, Any] = {}
+
+    def get(self, key: Hashable) -> Any:
+        return self._rows.get(key)
+
+    def remember(self, session: Session, key: Hashable, value: Any) -> None:
+        """Remember ``value`` once ``session``'s transaction commits."""
+        session.info.setdefault(_PENDING_LOOKUPS, []).append((key, value))
+
+    def clear(self) -> None:
+        self._rows = {}
+
+    def _publish(self, pending: list[tuple[Hashable, Any]]) -> None:
+        if len(self._rows) + len(pending) > self.limit:
+            self._rows = {}
+        self._rows.update(pending)
+
+
+def lookups(session: Session) -> Lookups | None:
+    """The lookups of the database ``session`` belongs to (None: a session made elsewhere)."""
+    found: Lookups | None = session.info.get(LOOKUPS)
+    return found
+
+
+@event.listens_for(Session, "after_commit")
+def _publish_lookups(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint: the transaction may yet roll back
+        return
+    pending = session.info.pop(_PENDING_LOOKUPS, None)
+    cache = lookups(session)
+    if pending and cache is not None:
+        cache._publish(pending)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_lookups(session: Session, _previous: Any) -> None:
+    session.info.pop(_PENDING_LOOKUPS, None)  # any rollback, a savepoint's too: all of them
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_uncommitted_lookups(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the session's transaction ended without a commit
+        session.info.pop(_PENDING_LOOKUPS, None)  # (after a commit, nothing is pending)
+
+
+PING_AFTER_IDLE_S = 5.0
+
+
+def _ping_when_in_doubt(engine: Engine) -> None:
+    """Test a pooled connection before use only when in doubt, not on every checkout
+    (a round trip per request): when it sat idle for more than ``PING_AFTER_IDLE_S``, or
+    when its socket has something to read while no query runs, which is how a server
+    that restarted or ended the session (PostgreSQL sends a FATAL notice, or the socket
+    closes) shows. A dead connection is replaced by a new one before the request uses it
+    (``DisconnectionError``: the pool retries the checkout)."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_from"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_from = record.info.pop("idle_from", None)
+        if idle_from is None:  # a new connection
+            return
+        if time.monotonic() - idle_from <= PING_AFTER_IDLE_S and not _readable(dbapi_connection):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("the database connection is gone") from exc
+
+
+def _readable(dbapi_connection: Any) -> bool:
+    """Whether an idle connection's socket has data (or its end): it should have none."""
+    try:
+        ready, _, _ = select_fds([dbapi_connection.fileno()], [], [], 0)
+    except (OSError, ValueError, AttributeError):
+        return True
+    return bool(ready)
+
+
 class Database:
     """The engine and two session factories: one for reading, one for writing."""
 
@@ -83,12 +182,13 @@ class Database:
             _configure_sqlite(self.engine, busy_timeout_s)
             write_bind: Engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         else:
-            self.engine = create_engine(
-                url, pool_size=pool_size, max_overflow=pool_size * 4, pool_pre_ping=True
-            )
+            self.engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size * 4)
+            _ping_when_in_doubt(self.engine)
             write_bind = self.engine
-        self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
-        self._write = sessionmaker(bind=write_bind, expire_on_commit=False)
+        self.lookups = Lookups()
+        info = {LOOKUPS: self.lookups}
+        self._read = sessionmaker(bind=self.engine, expire_on_commit=False, info=info)
+        self._write = sessionmaker(bind=write_bind, expire_on_commit=False, info=info)
         self._bound: Connection | None = None
         # SQLite runs one write transaction at a time; PostgreSQL locks only the rows touched.
         self.writers_queue = self.is_sqlite
@@ -98,8 +198,12 @@ class Database:
         )
 
     def bind_to(self, connection: Connection | None) -> None:
-        """Tests: run every session inside ``connection``'s outer transaction (savepoints)."""
+        """Tests: run every session inside ``connection``'s outer transaction (savepoints).
+
+        What was committed inside it is rolled back with it, so the lookups cached
+        meanwhile are forgotten, both when a test binds and when it ends."""
         self._bound = connection
+        self.lookups.clear()
 
     def session(self, *, write: bool) -> Session:
         if self._bound is not None:
@@ -107,6 +211,7 @@ class Database:
                 bind=self._bound,
                 join_transaction_mode="create_savepoint",
                 expire_on_commit=False,
+                info={LOOKUPS: self.lookups},
             )
         return (self._write if write else self._read)()
 

@@ -140,13 +140,19 @@ _STRICT_IN_BODY: dict[type[fields.Field[Any]], type[fields.Field[Any]]] = {
 }
 
 
+INT_COLUMN = validate.Range(min=-MAX_INT - 1, max=MAX_INT)
+"""What a 32-bit integer column holds."""
+
+
 def harden(field: fields.Field[Any], *, in_body: bool) -> None:
     """Tighten a bound input field to what the JSON Schema says and the database holds."""
     if in_body and type(field) in _STRICT_IN_BODY:
         field.__class__ = _STRICT_IN_BODY[type(field)]
     if isinstance(field, fields.Integer):
         field.strict = field.strict or in_body  # 1.5 is not an integer
-        field.validators.append(validate.Range(min=-MAX_INT - 1, max=MAX_INT))
+        # Once: a schema's fields are bound again each time it is made (once per request).
+        if INT_COLUMN not in field.validators:
+            field.validators.append(INT_COLUMN)
     elif isinstance(field, fields.Float | fields.Decimal):
         field.allow_nan = False
     elif isinstance(field, fields.DateTime):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from partsvc.auth.identity import Caller
 from partsvc.inventory.catalog import get_part
+from partsvc.inventory.ledger import MOVE_PART, MOVE_TO
 from partsvc.inventory.models import StockLevel
 from partsvc.purchasing import order_book as orders
 from partsvc.purchasing.models import PartRequest, Receipt, VendorOrder, VendorOrderLine
@@ -249,6 +250,19 @@ def requests_waiting(session: Session, part_id: int, location_id: int) -> bool:
         .first()
     )
     return found is not None
+
+
+WAITING_FOR_MOVE = (
+    select(PartRequest.id)
+    .where(
+        PartRequest.part_id == bindparam(MOVE_PART),
+        PartRequest.warehouse_id == bindparam(MOVE_TO),
+        PartRequest.status.in_(WAITING),
+    )
+    .exists()
+)
+"""Whether a request waits for a move's part where it goes: asked by the INSERT of the
+ledger line itself (``ledger.post_move(ask=...)``), so a move costs no round trip more."""
 
 
 def waiting_at(session: Session, location_ids: Sequence[int]) -> set[tuple[int, int]]:

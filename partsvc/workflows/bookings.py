@@ -49,6 +49,7 @@ def book_move(
         at=at,
         now=now,
         by=by,
+        ask=purchasing.WAITING_FOR_MOVE,
     )
     serve_waiting_requests(session, move, now=now, today=today)
     return move
@@ -74,10 +75,16 @@ def book_reversal(
 def serve_waiting_requests(
     session: Session, move: BookedMove, *, now: datetime, today: date
 ) -> None:
-    """Stock booked into a warehouse goes to the part requests waiting there first (R9)."""
-    if move.to_kind == LocationKind.WAREHOUSE and purchasing.requests_waiting(
-        session, move.part_id, move.to_location_id
-    ):
+    """Stock booked into a warehouse goes to the part requests waiting there first (R9).
+
+    Whether any waits was asked with the move's ledger line when it was booked by
+    ``book_move`` (``purchasing.WAITING_FOR_MOVE``), else it is asked now."""
+    if move.to_kind != LocationKind.WAREHOUSE:
+        return
+    waiting = move.asked if move.asked is not None else None
+    if waiting is None:
+        waiting = purchasing.requests_waiting(session, move.part_id, move.to_location_id)
+    if waiting:
         purchasing.stock_arrived(session, move.part_id, move.to_location_id, now=now, today=today)
 
 
