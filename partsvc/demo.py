@@ -24,7 +24,7 @@ from partsvc.calls.engineers import create_engineer
 from partsvc.calls.models import Call
 from partsvc.calls.rules import DEFAULT_WARNING, CallStatus
 from partsvc.core.worktime import WorkingCalendar
-from partsvc.inventory import catalog, ledger
+from partsvc.inventory import catalog, ledger, ledger_reads
 from partsvc.inventory.models import Location, Part, Unit
 from partsvc.loans import lending as loans
 from partsvc.platform.notify import LogNotifier
@@ -479,7 +479,7 @@ def _book_opening_stock(
     consumables = [p for p in parts if not p.serialized]
     for van in vans:
         for part in rng.sample(consumables, 12):
-            level = ledger.list_stock(session, sku=part.sku, location="WH-SH")
+            level = ledger_reads.list_stock(session, sku=part.sku, location="WH-SH")
             if level and level[0].available >= 2:
                 ledger.post_move(
                     session,

@@ -15,7 +15,7 @@ from partsvc.auth.scope import only_engineer
 from partsvc.calls.engineers import get_engineer
 from partsvc.core.businesstime import business_time
 from partsvc.http.context import current_session, current_user, now, today
-from partsvc.inventory import catalog, counts, ledger
+from partsvc.inventory import catalog, counts, ledger_reads
 from partsvc.inventory.rules import only_a_van_has_an_engineer
 from partsvc.workflows import bookings
 from partsvc.workflows.history import serial_history
@@ -120,7 +120,7 @@ class Moves(Resource):
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """The ledger, newest first, by part, location (either side) or serial."""
         limit = query["limit"]
-        items = ledger.list_moves(
+        items = ledger_reads.list_moves(
             current_session(),
             sku=query.get("sku"),
             location=query.get("location"),
@@ -195,7 +195,7 @@ class Stock(Resource):
         sees the warehouses and their own van; another engineer's van is unknown (404)."""
         limit = query["limit"]
         session = current_session()
-        items = ledger.list_stock(
+        items = ledger_reads.list_stock(
             session,
             only_engineer=only_engineer(session, current_user()),
             sku=query.get("sku"),

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from partsvc.auth.identity import Caller
 from partsvc.core.errors import Conflict, InvalidInput, SerialNotHere
 from partsvc.inventory.catalog import adjustment_location, get_location, get_part
-from partsvc.inventory.ledger import LocationRef, PartRef, book, units_at
+from partsvc.inventory.ledger import LocationRef, PartRef, book
+from partsvc.inventory.ledger_reads import units_at
 from partsvc.inventory.models import Location, Part, StockCount, StockCountLine, StockLevel, Unit
 from partsvc.inventory.rules import count_difference, holds_stock, serial_count_differences
 

@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from partsvc.api.imports import MAX_FILE_BYTES
 from partsvc.core.errors import InvalidRows, PartsvcError
 from partsvc.http.context import larger_body, now, today
-from partsvc.inventory import catalog, counts, ledger
+from partsvc.inventory import catalog, counts, ledger_reads
 from partsvc.purchasing import order_book as orders
 from partsvc.purchasing import orders as purchasing
 from partsvc.purchasing import reorder
@@ -285,10 +285,10 @@ def _part_page(
     return render_template(
         "desk/part.html",
         part=the_part,
-        levels=ledger.list_stock(db(), sku=sku, limit=200),
+        levels=ledger_reads.list_stock(db(), sku=sku, limit=200),
         requests=part_requests.list_requests(db(), sku=sku, status="reserved", limit=100),
         lines=orders.open_lines_of_part(db(), the_part.id),
-        moves=ledger.list_moves(db(), sku=sku, limit=30),
+        moves=ledger_reads.list_moves(db(), sku=sku, limit=30),
         move_form=move,
         count_form=count,
         refusal=refusal,

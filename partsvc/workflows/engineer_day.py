@@ -18,7 +18,7 @@ from partsvc.calls.calls import get_visible_engineer
 from partsvc.calls.models import Call, Engineer
 from partsvc.calls.rules import CallStatus
 from partsvc.core.worktime import WorkingCalendar
-from partsvc.inventory.ledger import list_stock
+from partsvc.inventory.ledger_reads import list_stock
 from partsvc.inventory.models import StockLevel
 from partsvc.loans.models import Loan
 from partsvc.loans.rules import LoanStatus

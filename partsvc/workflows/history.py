@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from partsvc.calls.models import Call, Equipment
 from partsvc.core.errors import UnknownKey
 from partsvc.inventory.catalog import hidden_from
-from partsvc.inventory.ledger import list_moves
+from partsvc.inventory.ledger_reads import list_moves
 from partsvc.inventory.models import Unit
 from partsvc.loans.models import Loan
 from partsvc.repairs.rmas import RmaSerialEvent, rma_events_for_serial

@@ -15,7 +15,7 @@ from partsvc.core.errors import (
     SerialNotHere,
     UnknownKey,
 )
-from partsvc.inventory import catalog, counts, ledger
+from partsvc.inventory import catalog, counts, ledger, ledger_reads
 from partsvc.inventory.models import Move, StockLevel
 from tests.factories import NOW, book_move, make_location, make_part, receive
 
@@ -33,7 +33,7 @@ def test_a_receipt_books_stock_in_and_the_ledger_agrees(session):
     part, warehouse = make_part(session), make_location(session)
     receive(session, part, warehouse, 7)
     assert on_hand(session, part.id, warehouse.id) == 7
-    assert ledger.ledger_balance(session, part.id, warehouse.id) == 7
+    assert ledger_reads.ledger_balance(session, part.id, warehouse.id) == 7
 
 
 def test_booking_out_more_than_on_hand_is_refused_and_writes_nothing(session):
@@ -137,13 +137,13 @@ def test_serialized_units_move_serial_by_serial_with_history(session):
     book_move(session, part, van, site, 1, serials=["LN-1"])
     unit = catalog.get_unit(session, "LN-1")
     assert unit.location_id == site.id
-    history = ledger.list_moves(session, serial="LN-1")
+    history = ledger_reads.list_moves(session, serial="LN-1")
     assert [(m.from_location.code, m.to_location.code) for m in history] == [
         (van.code, site.code),
         (warehouse.code, van.code),
         (history[-1].from_location.code, warehouse.code),
     ]
-    assert ledger.units_at(session, warehouse.id, part.id) == ["LN-2"]
+    assert ledger_reads.units_at(session, warehouse.id, part.id) == ["LN-2"]
 
 
 def test_a_serial_must_be_where_the_move_says(session):
@@ -231,7 +231,7 @@ def test_a_serialized_count_books_missing_and_found_serials(session):
         lines=[counts.CountedLine(sku=part.sku, serials=("C-1", "C-3", "C-4"))],
         now=NOW,
     )
-    assert ledger.units_at(session, warehouse.id, part.id) == ["C-1", "C-3", "C-4"]
+    assert ledger_reads.units_at(session, warehouse.id, part.id) == ["C-1", "C-3", "C-4"]
     assert catalog.get_unit(session, "C-2").location.kind == "adjustment"
     assert on_hand(session, part.id, warehouse.id) == 3
 
@@ -290,7 +290,7 @@ def test_parts_are_found_by_sku_barcode_and_either_name(session):
 def test_stock_read_again_in_the_same_session_shows_the_moves_since(session):
     part, warehouse, van = make_part(session), make_location(session), make_location(session, "van")
     receive(session, part, warehouse, 3)
-    levels = ledger.list_stock(session, sku=part.sku, location=warehouse.code)
+    levels = ledger_reads.list_stock(session, sku=part.sku, location=warehouse.code)
     assert levels[0].on_hand == 3
     book_move(session, part, warehouse, van, 2)
-    assert ledger.list_stock(session, sku=part.sku, location=warehouse.code)[0].on_hand == 1
+    assert ledger_reads.list_stock(session, sku=part.sku, location=warehouse.code)[0].on_hand == 1

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from partsvc.core.errors import InvalidInput, SerialNotHere, UnknownKey
-from partsvc.inventory import catalog, ledger
+from partsvc.inventory import catalog, ledger_reads
 from partsvc.inventory.ledger_bulk import Arrival, post_moves_in
 from partsvc.inventory.models import Move, StockLevel, Unit
 from tests.factories import NOW, make_location, make_part, receive
@@ -62,9 +62,12 @@ def test_a_batch_books_each_line_and_the_levels_equal_the_ledger(session: Sessio
                 StockLevel.part_id == part.id, StockLevel.location_id == place.id
             )
         )
-        assert level == ledger.ledger_balance(session, part.id, place.id), (part.sku, place.code)
-    assert ledger.units_at(session, van.id, head.id) == ["BULK-1", "BULK-2"]
-    assert [m.id for m in ledger.list_moves(session, serial="BULK-1")] == [booked[1].id]
+        assert level == ledger_reads.ledger_balance(session, part.id, place.id), (
+            part.sku,
+            place.code,
+        )
+    assert ledger_reads.units_at(session, van.id, head.id) == ["BULK-1", "BULK-2"]
+    assert [m.id for m in ledger_reads.list_moves(session, serial="BULK-1")] == [booked[1].id]
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from partsvc.core.errors import PartsvcError
-from partsvc.inventory import catalog, counts, ledger
+from partsvc.inventory import catalog, counts, ledger, ledger_reads
 from partsvc.inventory.models import Move, StockLevel, Unit
 from tests.factories import NOW, unique
 
@@ -50,7 +50,7 @@ class World:
         if part_index == 0:
             return []
         part, location = self.parts[part_index], self.locations[location_index]
-        here = ledger.units_at(self.session, location.id, part.id)[:qty]
+        here = ledger_reads.units_at(self.session, location.id, part.id)[:qty]
         return here + [next(self.new_serials) for _ in range(qty - len(here))]
 
     def apply(self, operation: tuple) -> None:

@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from partsvc import create_app
 from partsvc.auth.identity import create_user, issue_token
-from partsvc.inventory import catalog, ledger
+from partsvc.inventory import catalog, ledger, ledger_reads
 from partsvc.inventory.models import StockLevel
 from partsvc.platform.config import Settings
 from partsvc.platform.db import Database
@@ -113,7 +113,7 @@ def level_and_ledger(database: Database, sku: str, location: str) -> tuple[int, 
     with database.unit_of_work(write=False) as session:
         part, place = catalog.get_part(session, sku), catalog.get_location(session, location)
         level = session.query(StockLevel).filter_by(part_id=part.id, location_id=place.id).one()
-        return level.on_hand, ledger.ledger_balance(session, part.id, place.id)
+        return level.on_hand, ledger_reads.ledger_balance(session, part.id, place.id)
 
 
 def book_out_the_last_10_units(database: Database, servers: Sequence[LiveServer]) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from partsvc.core.errors import InvalidRows
 from partsvc.core.worktime import WorkingCalendar
-from partsvc.inventory import catalog, ledger, ledger_bulk
+from partsvc.inventory import catalog, ledger_bulk, ledger_reads
 from partsvc.inventory.models import Move, Part, StockLevel, Unit
 from partsvc.purchasing.models import PartRequest
 from partsvc.purchasing.requests import request_part
@@ -116,7 +116,7 @@ def test_opening_stock_is_booked_through_the_ledger_from_adjustment(
     assert (result.moves, result.units, result.serials) == (2, 15, 3)
     assert result.locations == {places["van"]: 3, places["warehouse"]: 12}
     assert result.reference == "opening stock import 2026-11-20 02:00 UTC (stock.csv)"
-    moves = ledger.list_moves(session, sku=head.sku)
+    moves = ledger_reads.list_moves(session, sku=head.sku)
     assert [(m.from_code, m.to_code, m.qty, m.reason, m.reference) for m in moves] == [
         ("ADJ", places["van"], 3, "opening stock", result.reference)
     ]
@@ -124,9 +124,9 @@ def test_opening_stock_is_booked_through_the_ledger_from_adjustment(
     assert catalog.get_unit(session, "IMP-SN-2").location.code == places["van"]
     for part, code in ((belt, places["warehouse"]), (head, places["van"])):
         where = catalog.get_location(session, code)
-        [level] = ledger.list_stock(session, sku=part.sku, location=code)
-        assert level.on_hand == ledger.ledger_balance(session, part.id, where.id)
-    assert ledger.list_stock(session, sku=belt.sku)[0].on_hand == 12
+        [level] = ledger_reads.list_stock(session, sku=part.sku, location=code)
+        assert level.on_hand == ledger_reads.ledger_balance(session, part.id, where.id)
+    assert ledger_reads.list_stock(session, sku=belt.sku)[0].on_hand == 12
 
 
 def test_one_bad_stock_row_among_many_writes_nothing_at_all(
@@ -233,4 +233,4 @@ def test_existing_stock_elsewhere_does_not_stop_opening_stock_here(
     belt = make_part(session)
     receive(session, belt, catalog.get_location(session, places["warehouse"]), 3)
     import_stock(session, f"sku,location,qty\n{belt.sku},{places['van']},2\n")
-    assert ledger.list_stock(session, sku=belt.sku, location=places["van"])[0].on_hand == 2
+    assert ledger_reads.list_stock(session, sku=belt.sku, location=places["van"])[0].on_hand == 2

@@ -1,0 +1,119 @@
+"""Reading the ledger: its moves, the stock levels it keeps, the units at a place."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from partsvc.inventory.catalog import (
+    get_location,
+    get_part,
+    get_unit,
+    get_visible_location,
+    visible_locations,
+)
+from partsvc.inventory.models import Location, Move, MoveUnit, Part, StockLevel, Unit
+from partsvc.platform.db import table_of
+
+_parts, _locations, _levels = table_of(Part), table_of(Location), table_of(StockLevel)
+_moves, _move_units = table_of(Move), table_of(MoveUnit)
+
+
+def list_moves(
+    session: Session,
+    *,
+    sku: str | None = None,
+    location: str | None = None,
+    serial: str | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[Move]:
+    """The ledger, newest first, filtered by part, location (either side) or serial."""
+    query = select(Move).order_by(Move.id.desc()).limit(limit)
+    if sku is not None:
+        query = query.where(Move.part_id == get_part(session, sku).id)
+    if location is not None:
+        location_id = get_location(session, location).id
+        query = query.where(
+            or_(Move.from_location_id == location_id, Move.to_location_id == location_id)
+        )
+    if serial is not None:
+        unit = get_unit(session, serial)
+        query = query.join(MoveUnit, MoveUnit.move_id == Move.id).where(MoveUnit.unit_id == unit.id)
+    if before_id is not None:
+        query = query.where(Move.id < before_id)
+    return list(session.scalars(query))
+
+
+def list_stock(
+    session: Session,
+    *,
+    sku: str | None = None,
+    location: str | None = None,
+    kind: str | None = None,
+    include_zero: bool = False,
+    after_id: int | None = None,
+    limit: int = 50,
+    only_engineer: int | None = None,
+) -> list[StockLevel]:
+    """Stock levels per part and location: on hand, reserved and available.
+
+    Without a location or kind, only warehouses and vans, where stock is held; a
+    counterparty's balance (a vendor's, a site's) is asked for by location or kind.
+    An engineer (``only_engineer``) sees no other engineer's van: asked for by code,
+    it is unknown.
+    """
+    # Moves change levels with Core statements: always read them afresh.
+    query = (
+        select(StockLevel)
+        .order_by(StockLevel.id)
+        .limit(limit)
+        .execution_options(populate_existing=True)
+    )
+    if sku is not None:
+        query = query.where(StockLevel.part_id == get_part(session, sku).id)
+    if location is not None:
+        place = get_visible_location(session, location, only_engineer=only_engineer)
+        query = query.where(StockLevel.location_id == place.id)
+    else:
+        query = query.join(Location, Location.id == StockLevel.location_id).where(
+            visible_locations(only_engineer)
+        )
+        if kind is not None:
+            query = query.where(Location.kind == kind)
+        else:
+            query = query.where(StockLevel.guarded.is_(True))
+    if not include_zero:
+        query = query.where(or_(StockLevel.on_hand != 0, StockLevel.reserved != 0))
+    if after_id is not None:
+        query = query.where(StockLevel.id > after_id)
+    return list(session.scalars(query))
+
+
+def units_at(session: Session, location_id: int, part_id: int) -> list[str]:
+    return list(
+        session.scalars(
+            select(Unit.serial)
+            .where(Unit.location_id == location_id, Unit.part_id == part_id)
+            .order_by(Unit.serial)
+        )
+    )
+
+
+def ledger_balance(session: Session, part_id: int, location_id: int) -> int:
+    """On-hand as the ledger says it: moves in minus moves out (R1)."""
+    incoming = session.scalar(
+        select(func.coalesce(func.sum(Move.qty), 0)).where(
+            Move.part_id == part_id, Move.to_location_id == location_id
+        )
+    )
+    outgoing = session.scalar(
+        select(func.coalesce(func.sum(Move.qty), 0)).where(
+            Move.part_id == part_id, Move.from_location_id == location_id
+        )
+    )
+    return int(incoming or 0) - int(outgoing or 0)
