@@ -32,6 +32,7 @@ from partsvc.purchasing import orders as purchasing
 from partsvc.purchasing.order_book import LineIn
 from partsvc.repairs.intake import ItemIn, create_rma
 from partsvc.repairs.progress import ReceiveStepIn, StepIn, StepItem
+from partsvc.workflows.completion import complete_call
 from partsvc.workflows.repair_steps import take_repair_step
 from partsvc.workflows.sweep import sweep
 
@@ -162,6 +163,15 @@ def load_demo(
     return tokens
 
 
+# The customers' staff who sign the past visits' service records, and the work done.
+SIGNERS = ("王建国", "刘芳", "陈志强", "赵敏")
+WORK_DONE = {
+    "卡纸 / paper jam": "清理卡纸通道，测试打印正常 / cleared the paper path, test print OK",
+    "无法开机 / no power": "检修电源，开机自检正常 / power fault fixed, self test passes",
+    "": "检修完成 / repaired",
+}
+
+
 def _past_visits(session: Session, rng: random.Random, *, now: datetime) -> None:
     """Three weeks of finished calls, so the manager's figures have something to show:
     most fixed on the first visit the same day, some waiting for parts, a few late, each
@@ -196,6 +206,17 @@ def _past_visits(session: Session, rng: random.Random, *, now: datetime) -> None
             at = reported + timedelta(minutes=10)
             for status, minutes in steps:
                 at += timedelta(minutes=minutes)
+                if status == CallStatus.RESOLVED:  # resolved with its record, signed by both
+                    complete_call(
+                        session,
+                        call.id,
+                        work_done=WORK_DONE[call.description or ""],
+                        signed_by=SIGNERS[call.id % len(SIGNERS)],
+                        now=now,
+                        at=at,
+                        calendar=calendar,
+                    )
+                    continue
                 change_call_status(
                     session,
                     call.id,

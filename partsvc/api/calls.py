@@ -9,10 +9,12 @@ from flask_smorest import Blueprint
 
 from partsvc.api import calls_schemas as schemas
 from partsvc.api.resource import ALL_ROLES, Resource, allow, decode_cursor, page
-from partsvc.calls import calls, customers, engineers
+from partsvc.calls import calls, customers, engineers, holds
 from partsvc.calls.rules import DeadlineState
 from partsvc.http.context import calendar, current_session, current_user, now, sla_warning, today
+from partsvc.repairs.models import Rma
 from partsvc.workflows import engineer_day as day
+from partsvc.workflows.completion import PartUsed, complete_call
 
 blp = Blueprint(
     "customers", __name__, url_prefix="/api/v1", description="Customers, contracts and sites"
@@ -212,7 +214,9 @@ class CallStatusView(Resource):
         """Move a call to its next status; 409 for a step out of order (R22).
 
         Assigning names the ``engineer``. Engineers move their own calls en route, on site,
-        waiting for parts and resolved; dispatchers and admins do the rest."""
+        waiting for parts and resolved; dispatchers and admins do the rest. A call becomes
+        resolved only with its service record: ``resolved`` here without one is a 409;
+        complete the call through ``POST /calls/{id}/completion``."""
         return calls.change_call_status(
             current_session(),
             call_id,
@@ -222,6 +226,73 @@ class CallStatusView(Resource):
             now=now(),
             by=current_user(),
         )
+
+
+@blp.route("/calls/<int(max=2147483647):call_id>/pause")
+class CallPause(Resource):
+    @allow(*WRITERS, "engineer")
+    @blp.arguments(schemas.PauseIn)
+    @blp.response(200, schemas.CallOut)
+    def post(self, data: dict[str, Any], call_id: int) -> Any:
+        """Put a running call on hold for a reason on the customer's side (customer not
+        available, customer asked to wait, awaiting the customer's approval): its SLA
+        clocks stop until it resumes. Recorded and audited; 409 if already on hold or
+        finished. Waiting for parts does not stop the clock."""
+        return holds.pause_call(current_session(), call_id, now=now(), by=current_user(), **data)
+
+
+@blp.route("/calls/<int(max=2147483647):call_id>/resume")
+class CallResume(Resource):
+    @allow(*WRITERS, "engineer")
+    @blp.arguments(schemas.ResumeIn)
+    @blp.response(200, schemas.CallOut)
+    def post(self, data: dict[str, Any], call_id: int) -> Any:
+        """Restart a call's clocks: each deadline still running when it was paused moves by
+        the working time paused. Recorded and audited; 409 if the call is not on hold."""
+        return holds.resume_call(
+            current_session(), call_id, now=now(), calendar=calendar(), by=current_user(), **data
+        )
+
+
+@blp.route("/calls/<int(max=2147483647):call_id>/completion")
+class CallCompletion(Resource):
+    @allow(*WRITERS, "engineer")
+    @blp.arguments(schemas.CompletionIn)
+    @blp.response(201, schemas.CompletionOut)
+    def post(self, data: dict[str, Any], call_id: int) -> Any:
+        """Complete a call on site as the engineer's page does (R23), in one transaction:
+        the service record with the work done and both signatures' names, the parts used
+        booked from the engineer's van, a loaner from the van placed on site, the faulty
+        unit taken back under a new RMA, and the call resolved. Any refusal (a part or a
+        loaner not on the van, a call not on site) writes nothing. An engineer completes
+        their own calls."""
+        session = current_session()
+        used = [PartUsed(sku=p["sku"], qty=p["qty"]) for p in data.pop("parts")]
+        record = complete_call(
+            session,
+            call_id,
+            consumed=used,
+            now=now(),
+            calendar=calendar(),
+            by=current_user(),
+            **data,
+        )
+        call = record.call
+        rma = session.get(Rma, record.rma_id) if record.rma_id is not None else None
+        body = {
+            "call": call.id,
+            "status": call.status,
+            "engineer": call.engineer.code if call.engineer else None,
+            "work_done": record.work_done,
+            "parts": [{"sku": p.sku, "qty": p.qty} for p in used],
+            "loan": record.loan_id,
+            "rma": rma.number if rma is not None else None,
+            "signed_by": record.signed_by,
+            "engineer_signed_by": record.engineer_signed_by,
+            "finished_at": record.finished_at,
+        }
+        location = url_for("documents.ServiceRecordPdf", call_id=call.id)
+        return body, 201, {"Location": location}
 
 
 @blp.route("/calls/<int(max=2147483647):call_id>/satisfaction")

@@ -13,6 +13,7 @@ from partsvc.calls.models import (
     ALERT_LEVELS,
     CALL_KINDS,
     CALL_STATUSES,
+    HOLD_REASONS,
     PRIORITIES,
     TIERS,
     Call,
@@ -221,6 +222,94 @@ class StatusIn(InputSchema):
     engineer = business_key(allow_none=True, metadata={"description": "Who, when assigning."})
 
 
+class PartUsedIn(InputSchema):
+    sku = business_key(required=True)
+    qty = quantity(required=True)
+
+
+MAX_PARTS_USED = 20  # as many lines as the engineer's page takes
+
+
+class CompletionIn(InputSchema):
+    work_done = text(4000, required=True, metadata={"description": "What was done."})
+    parts = fields.List(
+        fields.Nested(PartUsedIn),
+        load_default=list,
+        validate=validate.Length(max=MAX_PARTS_USED),
+        metadata={"description": "Parts used from the engineer's van (R23)."},
+    )
+    loaner = business_key(
+        100,
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "Serial of a loaner placed from the van (R10)."},
+    )
+    taken_back = business_key(
+        100,
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "Serial of the customer's unit taken back: an RMA is made."},
+    )
+    signed_by = text(200, required=True, metadata={"description": "The customer's name."})
+    engineer_signed_by = text(200, required=True, metadata={"description": "The engineer's name."})
+    at = fields.AwareDateTime(
+        allow_none=True,
+        load_default=None,
+        validate=sane_instant,
+        metadata={"description": "When the work finished; now if not given."},
+    )
+
+
+class CompletionOut(Schema):
+    call = fields.Integer()
+    status = fields.String()
+    engineer = fields.String(allow_none=True)
+    work_done = fields.String()
+    parts = fields.List(fields.Nested(PartUsedIn))
+    loan = fields.Integer(allow_none=True, metadata={"description": "The loan placed."})
+    rma = fields.String(allow_none=True, metadata={"description": "The RMA of the unit taken."})
+    signed_by = fields.String(metadata={"description": "The customer's name, as signed."})
+    engineer_signed_by = fields.String(metadata={"description": "The engineer's, as signed."})
+    finished_at = fields.AwareDateTime()
+
+
+class PauseIn(InputSchema):
+    reason = fields.String(
+        required=True,
+        validate=validate.OneOf(HOLD_REASONS),
+        metadata={"description": "The customer's side only; waiting for parts is not one."},
+    )
+    note = text(500, allow_none=True, load_default=None)
+    at = fields.AwareDateTime(
+        allow_none=True,
+        load_default=None,
+        validate=sane_instant,
+        metadata={"description": "When the clock stopped; now if not given."},
+    )
+
+
+class ResumeIn(InputSchema):
+    note = text(500, allow_none=True, load_default=None)
+    at = fields.AwareDateTime(
+        allow_none=True,
+        load_default=None,
+        validate=sane_instant,
+        metadata={"description": "When the clock restarted; now if not given."},
+    )
+
+
+class HoldOut(Schema):
+    reason = fields.String()
+    note = fields.String(allow_none=True)
+    paused_at = fields.AwareDateTime()
+    resumed_at = fields.AwareDateTime(allow_none=True)
+    resume_note = fields.String(allow_none=True)
+    paused_working_minutes = fields.Function(
+        lambda h: h.paused_seconds // 60 if h.paused_seconds is not None else None,
+        metadata={"type": "integer", "description": "Working time the deadlines moved by."},
+    )
+
+
 class CallPatchIn(InputSchema):
     engineer = business_key(required=True, metadata={"description": "Who takes the call over."})
 
@@ -296,6 +385,18 @@ class CallOut(Schema):
     satisfaction_at = fields.AwareDateTime(allow_none=True)
     alerts = fields.List(fields.Nested(AlertOut))
     history = fields.List(fields.Nested(StatusChangeOut))
+    on_hold = fields.Method(
+        "_on_hold",
+        metadata={"type": "object", "description": "The pause in force (clocks stopped), or null."},
+    )
+    holds = fields.List(
+        fields.Nested(HoldOut), metadata={"description": "Every pause, oldest first."}
+    )
+
+    def _on_hold(self, call: Call) -> dict[str, Any] | None:
+        if call.held_since is None or not call.holds:
+            return None
+        return HoldOut().dump(call.holds[-1])  # type: ignore[no-any-return]
 
     def _deadlines(self, call: Call) -> list[dict[str, Any]]:
         views = deadline_views(call, now(), sla_warning())

@@ -15,9 +15,18 @@ from partsvc.auth.models import Role
 from partsvc.auth.scope import get_scoped, only_engineer
 from partsvc.calls.customers import get_customer, get_equipment, get_site
 from partsvc.calls.engineers import get_engineer
-from partsvc.calls.models import Call, CallStatusChange, Engineer, Equipment, Site, SlaTarget
+from partsvc.calls.models import (
+    Call,
+    CallStatusChange,
+    Engineer,
+    Equipment,
+    ServiceRecord,
+    Site,
+    SlaTarget,
+)
 from partsvc.calls.rules import (
     ENGINEER_STEPS,
+    HELD_STEPS_REFUSED,
     STOPPED_BY,
     CallStatus,
     Deadline,
@@ -130,7 +139,9 @@ def change_call_status(
     """Move a call to its next status (R22); a step out of order is a 409.
 
     Assigning names the engineer. An engineer moves only their own calls, and only
-    through the visit (en route, on site, waiting for parts, resolved).
+    through the visit (en route, on site, waiting for parts, resolved). A call becomes
+    resolved only with its service record (R23), which its completion writes first
+    (``workflows.completion.complete_call``): without one the step is a 409.
     """
     call = get_call(session, call_id, for_update=True, caller=by)
     if by is not None and by.role == Role.ENGINEER and status not in ENGINEER_STEPS:
@@ -148,6 +159,24 @@ def change_call_status(
             f"Call {call_id} is {call.status}; it cannot become {status}.",
             current_status=call.status,
             requested_status=status,
+        )
+    if call.held_since is not None and CallStatus(status) in HELD_STEPS_REFUSED:
+        hold = call.holds[-1]
+        raise InvalidTransition(
+            f"Call {call_id} is on hold ({hold.reason.replace('_', ' ')}) since "
+            f"{hold.paused_at.isoformat()}: resume it before it becomes {status}.",
+            current_status=call.status,
+            requested_status=status,
+            on_hold_since=hold.paused_at.isoformat(),
+        )
+    if status == CallStatus.RESOLVED and not _has_service_record(session, call.id):
+        raise InvalidTransition(
+            f"Call {call_id} has no service record: a call is resolved by completing it, "
+            "with the work done, the parts used and both signatures "
+            f"(POST /api/v1/calls/{call_id}/completion, or the engineer's page).",
+            current_status=call.status,
+            requested_status=status,
+            missing="service_record",
         )
     when = business_time(at, now, "at")
     if when < call.history[-1].at:
@@ -172,6 +201,11 @@ def change_call_status(
     call.status = status
     record_status(session, call, status, when, by)
     return call
+
+
+def _has_service_record(session: Session, call_id: int) -> bool:
+    found = session.scalar(select(ServiceRecord.id).where(ServiceRecord.call_id == call_id))
+    return found is not None
 
 
 def reassign_call(
@@ -220,7 +254,10 @@ class DeadlineView:
 
 
 def deadline_views(call: Call, now: datetime, warn_before: timedelta) -> list[DeadlineView]:
-    """The call's three deadlines and where each stands at ``now`` (R22)."""
+    """The call's three deadlines and where each stands at ``now`` (R22). On hold, the
+    clocks stand where they stopped: a deadline neither comes near nor passes while paused."""
+    if call.held_since is not None and call.held_since < now:
+        now, warn_before = call.held_since, timedelta(0)
     views = []
     for deadline in Deadline:
         due: datetime = getattr(call, _DUE[deadline])
@@ -351,12 +388,18 @@ def list_calls(
 def _missed(deadline: Deadline, now: datetime) -> ColumnElement[bool]:
     due, met_at = getattr(Call, _DUE[deadline]), getattr(Call, _MET_AT[deadline])
     # Spelled out for NULLs: "met_at > due" alone is unknown, and NOT unknown is not true.
-    return or_(and_(met_at.is_(None), due < now), and_(met_at.is_not(None), met_at > due))
+    # On hold, the clock stands at the pause.
+    passed = or_(
+        and_(Call.held_since.is_(None), due < now),
+        and_(Call.held_since.is_not(None), due < Call.held_since),
+    )
+    return or_(and_(met_at.is_(None), passed), and_(met_at.is_not(None), met_at > due))
 
 
 def _near(deadline: Deadline, now: datetime, warn_before: timedelta) -> ColumnElement[bool]:
     due, met_at = getattr(Call, _DUE[deadline]), getattr(Call, _MET_AT[deadline])
-    return and_(met_at.is_(None), due <= now + warn_before)
+    # On hold nothing comes near: the clock is stopped.
+    return and_(met_at.is_(None), Call.held_since.is_(None), due <= now + warn_before)
 
 
 def list_sla_policy(session: Session) -> list[SlaTarget]:

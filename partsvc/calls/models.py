@@ -25,6 +25,9 @@ PRIORITIES = ("P1", "P2", "P3")
 CALL_KINDS = ("corrective", "preventive")
 DEADLINES = ("response", "onsite", "resolve")
 ALERT_LEVELS = ("near", "missed")
+# Why a call's SLA clock is paused: the customer's side only. Waiting for parts is ours
+# and never stops the clock.
+HOLD_REASONS = ("customer_not_available", "customer_asked_to_wait", "awaiting_customer_approval")
 CALL_STATUSES = (
     "new",
     "assigned",
@@ -200,6 +203,8 @@ class Call(Base):
     satisfaction: Mapped[int | None] = mapped_column(Integer)
     satisfaction_note: Mapped[str | None] = mapped_column(String(2000))
     satisfaction_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Since when the call's clocks are paused (on hold); None while they run.
+    held_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     site: Mapped[Site] = relationship(lazy="joined")
@@ -209,6 +214,7 @@ class Call(Base):
     history: Mapped[list[CallStatusChange]] = relationship(
         lazy="selectin", order_by="CallStatusChange.id"
     )
+    holds: Mapped[list[CallHold]] = relationship(lazy="selectin", order_by="CallHold.id")
 
 
 class CallStatusChange(Base):
@@ -221,6 +227,25 @@ class CallStatusChange(Base):
     status: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class CallHold(Base):
+    """One pause of a call's SLA clocks: why, who paused it and when, who resumed it and
+    when, and how much working time its running deadlines moved by."""
+
+    __tablename__ = "call_holds"
+    __table_args__ = (CheckConstraint(one_of("reason", HOLD_REASONS), name="reason_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(String(500))
+    paused_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    paused_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resumed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resume_note: Mapped[str | None] = mapped_column(String(500))
+    paused_seconds: Mapped[int | None] = mapped_column(Integer)  # working time, on resume
 
 
 class CallAlert(Base):
@@ -241,7 +266,7 @@ class CallAlert(Base):
 
 
 class ServiceRecord(Base):
-    """What the engineer did on a call, as the customer signed it (R23): one per call.
+    """What the engineer did on a call, as both sides signed it (R23): one per call.
 
     The parts consumed are the ledger moves from the van with ``reference`` "call <id>";
     the loaner placed and the unit taken back are the loan and the RMA it names."""
@@ -252,7 +277,9 @@ class ServiceRecord(Base):
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), unique=True)
     engineer_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id"))
     work_done: Mapped[str] = mapped_column(String(4000))
-    signed_by: Mapped[str] = mapped_column(String(200))
+    signed_by: Mapped[str] = mapped_column(String(200))  # the customer's name, as signed
+    # the engineer's name, as signed; records from before both sides signed have none
+    engineer_signed_by: Mapped[str | None] = mapped_column(String(200))
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
     loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"))
     rma_id: Mapped[int | None] = mapped_column(ForeignKey("rmas.id"))

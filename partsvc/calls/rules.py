@@ -206,6 +206,46 @@ def call_flag(states: Iterable[DeadlineState]) -> DeadlineState | None:
     return None
 
 
+# ---------------------------------------------------------------- pausing the clocks
+
+
+class HoldReason(StrEnum):
+    """Why a call is on hold: the customer's side only. Waiting for parts is ours and
+    does not stop the clock."""
+
+    CUSTOMER_NOT_AVAILABLE = "customer_not_available"
+    CUSTOMER_ASKED_TO_WAIT = "customer_asked_to_wait"
+    AWAITING_CUSTOMER_APPROVAL = "awaiting_customer_approval"
+
+
+# The visit does not go on while the customer holds it: resume first. Assigning and
+# handing back stay open, so the dispatcher can plan the visit for when it resumes.
+HELD_STEPS_REFUSED = frozenset(
+    {
+        CallStatus.EN_ROUTE,
+        CallStatus.ON_SITE,
+        CallStatus.WAITING_FOR_PARTS,
+        CallStatus.RESOLVED,
+        CallStatus.CLOSED,
+    }
+)
+
+
+def after_pause(
+    due: datetime,
+    met_at: datetime | None,
+    paused_at: datetime,
+    resumed_at: datetime,
+    clock: WorkingCalendar,
+) -> datetime:
+    """A deadline after a pause from ``paused_at`` to ``resumed_at``: one still running
+    when the clock paused (not yet due, not met before) moves by the working time paused,
+    on the call's clock; one met or missed before the pause stays where it was."""
+    if due <= paused_at or (met_at is not None and met_at < paused_at):
+        return due
+    return clock.add_working_time(due, clock.working_time_between(paused_at, resumed_at))
+
+
 # ---------------------------------------------------------------- who moves a call
 
 # Engineers move their own calls through the visit; dispatchers assign, hand back, close.

@@ -189,8 +189,13 @@ def extend(
     override: bool = False,
     by: Caller | None = None,
 ) -> LoanExtension:
-    """Push the due date back (R11). Past the policy's furthest date only an admin with
-    ``override`` may, and the override is recorded with the reason."""
+    """Push the due date back (R11), always with a reason. The policy's furthest date is 15
+    days from the day out by default; past it only an admin with ``override`` may, and the
+    override is recorded with the reason."""
+    if not reason.strip():
+        raise InvalidInput(
+            "An extension needs a reason.", errors={"reason": ["Say why the loan runs longer."]}
+        )
     loan = get_loan(session, loan_id, for_update=True, caller=by)
     if loan.status != LoanStatus.OPEN:
         raise Conflict(f"Loan {loan_id} is {loan.status}; it cannot be extended.")

@@ -13,7 +13,7 @@ class LoanTerms:
     """R11/R12 as the loan policy row holds them."""
 
     loan_days: int = 15
-    max_days: int = 30  # the furthest an extension may push the due date, from the day out
+    max_days: int = 15  # the furthest an extension may push the due date, from the day out
     due_soon_days: int = 2
 
 
@@ -47,7 +47,8 @@ def due_at(out_at: datetime, terms: LoanTerms) -> datetime:
 
 
 def latest_due(out_at: datetime, terms: LoanTerms) -> datetime:
-    """How far extensions may go without an admin's override (R11)."""
+    """How far extensions may go without an admin's override (R11): 15 days from the day
+    out by default, the service commitment's limit (借出部件或設備最長時限為15天)."""
     return out_at + timedelta(days=terms.max_days)
 
 

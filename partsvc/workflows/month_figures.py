@@ -44,6 +44,18 @@ class Rate:
 
 
 @dataclass(frozen=True)
+class Elapsed:
+    """How long the calls fixed this month took, beside compliance on the paused clock:
+    the raw time from reported to resolved, and the working time they spent on hold."""
+
+    calls: int
+    raw_hours: float | None
+    """Mean wall-clock hours from reported to resolved, pauses included."""
+    paused_hours: float | None
+    """Mean working hours on hold (the time the deadlines moved by)."""
+
+
+@dataclass(frozen=True)
 class MonthFigures:
     month: date
     responded: dict[str, Rate]
@@ -58,6 +70,8 @@ class MonthFigures:
     """Faults fixed the day they were reported, of those reported this month on a day
     now over (or fixed already): one still open from yesterday counts as missed."""
     satisfaction: Rate
+    elapsed: dict[str, Elapsed]
+    """Per priority: the raw time to fix and the time on hold, of the calls fixed this month."""
     resolved_per_day: list[tuple[date, int]]
     overdue_loans: list[tuple[Loan, int]]
     late_rmas: list[Rma]
@@ -137,6 +151,7 @@ def month_figures(
             len(rated),
             satisfaction_target,
         ),
+        elapsed={p: _elapsed([c for c in resolved if c.priority == p]) for p in PRIORITIES},
         resolved_per_day=_per_day(resolved, month, zone),
         overdue_loans=_overdue_loans(session, now, zone),
         late_rmas=list_rmas(session, now=now, overdue=True, limit=200),
@@ -156,14 +171,31 @@ def _deadline_rate(
     now: datetime,
 ) -> Rate:
     """Met in time, of the calls of ``priority`` whose deadline falls in the month and is
-    decided (met, met late, or passed): the dispatcher's flags, counted (R22)."""
+    decided (met, met late, or passed): the dispatcher's flags, counted (R22). Deadlines
+    count on the paused clock: moved by each pause, and standing still while on hold."""
     states = [
-        deadline_state(getattr(c, due), getattr(c, met_at), now, timedelta(0))
+        deadline_state(getattr(c, due), getattr(c, met_at), _clock_of(c, now), timedelta(0))
         for c in calls
         if c.priority == priority and month(getattr(c, due))
     ]
     decided = [state for state in states if state in (DeadlineState.MET, DeadlineState.MISSED)]
     return Rate(decided.count(DeadlineState.MET), len(decided))
+
+
+def _clock_of(call: Call, now: datetime) -> datetime:
+    """Where the call's clock stands: where it stopped, while on hold."""
+    return min(now, call.held_since) if call.held_since is not None else now
+
+
+def _elapsed(resolved: list[Call]) -> Elapsed:
+    if not resolved:
+        return Elapsed(0, None, None)
+    raw = sum(((c.resolved_at or c.reported_at) - c.reported_at for c in resolved), timedelta())
+    paused = sum(h.paused_seconds or 0 for c in resolved for h in c.holds)
+    count = len(resolved)
+    return Elapsed(
+        count, round(raw / timedelta(hours=1) / count, 2), round(paused / 3600 / count, 2)
+    )
 
 
 def _fixed_first_time(call: Call) -> bool:

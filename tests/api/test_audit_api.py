@@ -13,7 +13,7 @@ from tests.api.conftest import serial_receipt
 
 
 @pytest.fixture
-def floor(post_as_admin):
+def floor(client, auth, post_as_admin):
     """A warehouse with a loaner, a site, an engineer, and a call assigned to them."""
     post = post_as_admin
 
@@ -28,6 +28,10 @@ def floor(post_as_admin):
     )
     post("/api/v1/engineers", {"code": "E-A", "name": "Eng", "home_lat": 31.2, "home_lon": 121.4})
     call = post("/api/v1/calls", {"site": "S-A", "priority": "P2"})
+    # a 10-day loan, so a dispatcher may extend it within R11's 15 days from the day out
+    policy = {"loan_days": 10, "max_days": 15, "due_soon_days": 2}
+    answer = client.put("/api/v1/loan-policy", json=policy, headers=auth["admin"])
+    assert answer.status_code == 200
     loan = post("/api/v1/loans", {"serial": "LA-1", "site": "S-A", "engineer": "E-A"})
     return {"call": call["id"], "loan": loan["id"]}
 

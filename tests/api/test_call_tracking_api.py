@@ -37,6 +37,14 @@ def move(client, headers, call, status, **extra):
     )
 
 
+def complete(client, headers, call):
+    """Resolve a call on site the only way there is: its completion, signed by both."""
+    body = {"work_done": "Fixed", "signed_by": "王建国", "engineer_signed_by": "Eng"}
+    answer = client.post(f"/api/v1/calls/{call['id']}/completion", json=body, headers=headers)
+    assert answer.status_code == 201, answer.json
+    return answer
+
+
 def states(call):
     return {d["deadline"]: d["state"] for d in call["deadlines"]}
 
@@ -122,8 +130,8 @@ def test_engineers_see_and_move_only_their_own_calls(client, desk):
     assert refused.status_code == 403
     assert refused.content_type == "application/problem+json"
     # Only the dispatcher hands a call back or closes it.
-    for status in ("on_site", "resolved"):
-        assert move(client, desk["E-A"], mine, status).status_code == 200
+    assert move(client, desk["E-A"], mine, "on_site").status_code == 200
+    complete(client, desk["E-A"], mine)
     assert move(client, desk["E-A"], mine, "closed").status_code == 403
     assert move(client, desk["dispatcher"], mine, "closed").status_code == 200
 
@@ -184,8 +192,9 @@ def test_satisfaction_is_recorded_once_on_a_closed_call(client, desk):
     early = client.post(path, json={"score": 5}, headers=desk["dispatcher"])
     assert early.status_code == 409
     move(client, desk["dispatcher"], call, "assigned", engineer="E-A")
-    for status in ("en_route", "on_site", "resolved"):
+    for status in ("en_route", "on_site"):
         move(client, desk["E-A"], call, status)
+    complete(client, desk["E-A"], call)
     move(client, desk["dispatcher"], call, "closed")
 
     for score in (0, 6, "5", None):

@@ -70,9 +70,14 @@ def test_statuses_follow_r22_and_a_step_out_of_order_is_409(client, sites, clock
     path = f"/api/v1/calls/{call['id']}/status"
     answer = client.post(path, json={"status": "assigned", "engineer": "E-ONE"}, headers=sites)
     assert answer.json["engineer"] == "E-ONE"
-    for status in ["en_route", "on_site", "waiting_for_parts", "on_site", "resolved"]:
+    for status in ["en_route", "on_site", "waiting_for_parts", "on_site"]:
         answer = client.post(path, json={"status": status}, headers=sites)
         assert answer.status_code == 200, (status, answer.json)
+    bare = client.post(path, json={"status": "resolved"}, headers=sites)
+    assert bare.status_code == 409  # resolved only with its service record (R23)
+    signed = {"work_done": "Fixed", "signed_by": "王建国", "engineer_signed_by": "E-ONE"}
+    completed = client.post(f"/api/v1/calls/{call['id']}/completion", json=signed, headers=sites)
+    assert completed.status_code == 201, completed.json
     answer = client.post(path, json={"status": "en_route"}, headers=sites)
     assert answer.status_code == 409
     assert answer.json["type"] == "/problems/invalid-transition"

@@ -260,6 +260,19 @@ SCOPED: dict[tuple[str, str], list[Probe]] = {
     ("POST", "/api/v1/calls/{call_id}/status"): [
         Probe("/api/v1/calls/{call_id}/status", body=lambda k: {"status": "en_route"})
     ],
+    ("POST", "/api/v1/calls/{call_id}/completion"): [
+        Probe(
+            "/api/v1/calls/{call_id}/completion",
+            body=lambda k: {"work_done": "Belt", "signed_by": "Ms Li", "engineer_signed_by": "A"},
+            own=409,  # their own call, but assigned: a call is completed on site
+        )
+    ],
+    ("POST", "/api/v1/calls/{call_id}/pause"): [
+        Probe("/api/v1/calls/{call_id}/pause", body=lambda k: {"reason": "customer_asked_to_wait"})
+    ],
+    ("POST", "/api/v1/calls/{call_id}/resume"): [
+        Probe("/api/v1/calls/{call_id}/resume", body=lambda k: {}, own=409)  # not on hold
+    ],
     ("GET", "/api/v1/calls/{call_id}/service-record.pdf"): [
         Probe("/api/v1/calls/{call_id}/service-record.pdf")
     ],

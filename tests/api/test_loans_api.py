@@ -74,32 +74,77 @@ def test_a_loan_is_due_15_days_out_and_moves_the_unit_to_the_site(client, auth, 
     assert not_a_loaner.status_code == 422
 
 
-def test_an_extension_past_the_maximum_needs_an_admins_override(client, auth, pool):
+def test_a_dispatchers_extension_past_15_days_from_out_is_refused(client, auth, pool):
     loan = lend(client, auth["dispatcher"], serial="LN-1")
     path = f"/api/v1/loans/{loan['id']}/extensions"
-    first = client.post(
-        path, json={"days": 10, "reason": "Repair delayed"}, headers=auth["dispatcher"]
+    refused = client.post(
+        path, json={"days": 3, "reason": "Repair delayed"}, headers=auth["dispatcher"]
     )
-    assert first.status_code == 201, first.json
-    assert first.json["due_at"] == "2026-12-15T02:00:00+00:00"
-    too_far = client.post(path, json={"days": 10, "reason": "Again"}, headers=auth["dispatcher"])
-    assert too_far.status_code == 409
-    assert too_far.json["latest_due_at"] == "2026-12-20T02:00:00+00:00"
+    assert refused.status_code == 409
+    assert refused.content_type == "application/problem+json"
+    assert refused.json["latest_due_at"] == "2026-12-05T02:00:00+00:00"  # out + 15 days
+    assert refused.json["requested_due_at"] == "2026-12-08T02:00:00+00:00"
     not_admin = client.post(
-        path, json={"days": 10, "reason": "Again", "override": True}, headers=auth["dispatcher"]
+        path, json={"days": 3, "reason": "Again", "override": True}, headers=auth["dispatcher"]
     )
     assert not_admin.status_code == 403
+    assert not_admin.content_type == "application/problem+json"
+    unchanged = client.get(f"/api/v1/loans/{loan['id']}", headers=auth["admin"]).json
+    assert (unchanged["due_at"], unchanged["extensions"]) == ("2026-12-05T02:00:00+00:00", [])
+
+
+def test_an_admins_extension_past_15_days_is_recorded_with_its_reason(client, auth, pool):
+    loan = lend(client, auth["dispatcher"], serial="LN-1")
+    path = f"/api/v1/loans/{loan['id']}/extensions"
+    without_override = client.post(
+        path, json={"days": 3, "reason": "Vendor strike"}, headers=auth["admin"]
+    )
+    assert without_override.status_code == 409
+    no_reason = client.post(path, json={"days": 3, "override": True}, headers=auth["admin"])
+    assert no_reason.status_code == 422
     overridden = client.post(
-        path, json={"days": 10, "reason": "Vendor strike", "override": True}, headers=auth["admin"]
+        path, json={"days": 3, "reason": "Vendor strike", "override": True}, headers=auth["admin"]
     )
     assert overridden.status_code == 201, overridden.json
-    assert overridden.json["due_at"] == "2026-12-25T02:00:00+00:00"
-    assert [(e["days"], e["override"], e["reason"]) for e in overridden.json["extensions"]] == [
-        (10, False, "Repair delayed"),
-        (10, True, "Vendor strike"),
+    assert overridden.json["due_at"] == "2026-12-08T02:00:00+00:00"
+    assert [
+        (e["days"], e["override"], e["reason"], e["old_due_at"], e["new_due_at"])
+        for e in overridden.json["extensions"]
+    ] == [(3, True, "Vendor strike", "2026-12-05T02:00:00+00:00", "2026-12-08T02:00:00+00:00")]
+    events = client.get(
+        "/api/v1/audit",
+        query_string={"action": "loan.extension_overridden"},
+        headers=auth["admin"],
+    ).json["items"]
+    assert [(e["username"], e["details"]["reason"], e["details"]["days"]) for e in events] == [
+        ("test-admin", "Vendor strike", 3)
     ]
-    no_reason = client.post(path, json={"days": 1}, headers=auth["admin"])
+
+
+def test_an_extension_within_the_maximum_needs_only_a_reason(client, auth, pool):
+    shorter = client.put(
+        "/api/v1/loan-policy",
+        json={"loan_days": 10, "max_days": 15, "due_soon_days": 2},
+        headers=auth["admin"],
+    )
+    assert shorter.status_code == 200, shorter.json
+    loan = lend(client, auth["dispatcher"], serial="LN-1")
+    assert loan["due_at"] == "2026-11-30T02:00:00+00:00"
+    path = f"/api/v1/loans/{loan['id']}/extensions"
+    no_reason = client.post(path, json={"days": 5}, headers=auth["dispatcher"])
     assert no_reason.status_code == 422
+    blank = client.post(path, json={"days": 5, "reason": "  "}, headers=auth["dispatcher"])
+    assert blank.status_code == 422
+    within = client.post(
+        path, json={"days": 5, "reason": "Repair delayed"}, headers=auth["dispatcher"]
+    )
+    assert within.status_code == 201, within.json
+    assert within.json["due_at"] == "2026-12-05T02:00:00+00:00"
+    assert [(e["days"], e["override"]) for e in within.json["extensions"]] == [(5, False)]
+    one_more_day = client.post(
+        path, json={"days": 1, "reason": "Again"}, headers=auth["dispatcher"]
+    )
+    assert one_more_day.status_code == 409
 
 
 def test_a_loan_three_days_past_due_is_overdue_in_the_placing_engineers_list(
@@ -217,7 +262,7 @@ def test_an_engineer_lends_for_themselves_only(client, auth, pool):
 
 def test_an_admin_changes_the_loan_policy_for_new_loans(client, auth, pool):
     policy = client.get("/api/v1/loan-policy", headers=auth["engineer"]).json
-    assert policy == {"loan_days": 15, "max_days": 30, "due_soon_days": 2}
+    assert policy == {"loan_days": 15, "max_days": 15, "due_soon_days": 2}
     changed = client.put(
         "/api/v1/loan-policy",
         json={"loan_days": 10, "max_days": 20, "due_soon_days": 1},

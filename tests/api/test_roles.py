@@ -58,6 +58,9 @@ POLICY = [
     ("GET", "/api/v1/calls/{call_id}", ALL, 200),
     ("PATCH", "/api/v1/calls/{call_id}", PLANNERS, 200),
     ("POST", "/api/v1/calls/{call_id}/status", ALL - {"clerk"}, 200),
+    ("POST", "/api/v1/calls/{call_id}/completion", ALL - {"clerk"}, 201),
+    ("POST", "/api/v1/calls/{call_id}/pause", ALL - {"clerk"}, 200),
+    ("POST", "/api/v1/calls/{call_id}/resume", ALL - {"clerk"}, 200),
     ("POST", "/api/v1/calls/{call_id}/satisfaction", PLANNERS, 200),
     ("GET", "/api/v1/sla-policy", ALL, 200),
     ("PUT", "/api/v1/sla-policy/{tier}/{priority}", {"admin"}, 200),
@@ -123,14 +126,37 @@ POLICY = [
 ]
 
 
-def _close_the_call(client, auth, world):
-    for status in ["en_route", "on_site", "resolved", "closed"]:
+def _put_the_call_on_site(client, auth, world):
+    for status in ["en_route", "on_site"]:
         answer = client.post(
             f"/api/v1/calls/{world['call_id']}/status",
             json={"status": status},
             headers=auth["admin"],
         )
         assert answer.status_code == 200, answer.json
+
+
+def _pause_the_call(client, auth, world):
+    answer = client.post(
+        f"/api/v1/calls/{world['call_id']}/pause",
+        json={"reason": "customer_not_available"},
+        headers=auth["admin"],
+    )
+    assert answer.status_code == 200, answer.json
+
+
+def _close_the_call(client, auth, world):
+    _put_the_call_on_site(client, auth, world)
+    answer = client.post(
+        f"/api/v1/calls/{world['call_id']}/completion",
+        json=bodies("/api/v1/calls/{call_id}/completion", 0),
+        headers=auth["admin"],
+    )
+    assert answer.status_code == 201, answer.json
+    answer = client.post(
+        f"/api/v1/calls/{world['call_id']}/status", json={"status": "closed"}, headers=auth["admin"]
+    )
+    assert answer.status_code == 200, answer.json
 
 
 def _send_the_order(client, auth, world):
@@ -220,6 +246,8 @@ PREPARE = {
     "/api/v1/plans/{plan_id}/publish": _plan_the_day,
     "/api/v1/plans/{plan_id}/candidates": _plan_the_day,
     "/api/v1/plans/{plan_id}/assign": _plan_the_day,
+    "/api/v1/calls/{call_id}/completion": _put_the_call_on_site,
+    "/api/v1/calls/{call_id}/resume": _pause_the_call,
     "/api/v1/calls/{call_id}/satisfaction": _close_the_call,
     "/api/v1/vendor-orders/{number}/receipts": _send_the_order,
     "/api/v1/vendor-orders/{number}/close": _receive_part_of_the_order,
@@ -323,6 +351,9 @@ def world(client, auth, session, post_as_admin):
             "serials": ["LR-1", "LR-2", "LR-3"],
         },
     )
+    # a 10-day loan, so a dispatcher may extend it within R11's 15 days from the day out
+    policy = {"loan_days": 10, "max_days": 15, "due_soon_days": 2}
+    assert client.put("/api/v1/loan-policy", json=policy, headers=admin).status_code == 200
     loan = post("/api/v1/loans", {"serial": "LR-1", "site": "S-R", "engineer": "E-R"})
     held = post("/api/v1/loaner-reservations", {"call": call["id"], "serial": "LR-2"})
     rule = {"reorder_point": 60, "reorder_qty": 10}
@@ -385,6 +416,12 @@ def bodies(path: str, n: int) -> dict:
         },
         "/api/v1/calls/{call_id}/status": {"status": "en_route"},
         "/api/v1/calls/{call_id}": {"engineer": "E-R"},
+        "/api/v1/calls/{call_id}/completion": {
+            "work_done": "Belt changed",
+            "signed_by": "王建国",
+            "engineer_signed_by": "Engineer",
+        },
+        "/api/v1/calls/{call_id}/pause": {"reason": "awaiting_customer_approval"},
         "/api/v1/calls/{call_id}/satisfaction": {"score": 5},
         "/api/v1/calendar/days/{day}": {"working": False, "note": "Christmas party"},
         "/api/v1/customers/{customer}/contract": {"tier": "gold"},

@@ -99,6 +99,8 @@ def test_the_loaner_agreement_shows_the_due_date(demo: Demo) -> None:
     text = squeeze(text_of(demo.get(f"/api/v1/loans/{loan.id}/agreement.pdf", "clerk")))
     for expected in (due, serial, customer, "Returnconditions"):
         assert squeeze(expected) in text, expected
+    for limit in ("never past 15 days from the day out", "自借出日起不超过 15 天"):  # R11
+        assert squeeze(limit) in text, limit
 
 
 def test_the_rma_authorization_carries_its_number_and_a_qr_label(demo: Demo) -> None:

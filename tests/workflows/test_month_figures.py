@@ -12,6 +12,7 @@ from partsvc.calls.calls import change_call_status, record_satisfaction, report_
 from partsvc.calls.customers import create_customer, create_site
 from partsvc.calls.engineers import create_engineer
 from partsvc.core.worktime import WorkingCalendar
+from partsvc.workflows.completion import complete_call
 from partsvc.workflows.month_figures import month_figures
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -53,14 +54,7 @@ def visit(
         steps += [("on_site", fixed_after - timedelta(minutes=30))]
     steps += [("resolved", fixed_after), ("closed", fixed_after + timedelta(hours=1))]
     for status, after in steps:
-        change_call_status(
-            session,
-            call.id,
-            status,
-            engineer="E-M" if status == "assigned" else None,
-            now=NOW,
-            at=TUESDAY_10 + after,
-        )
+        step(session, call.id, status, TUESDAY_10 + after)
     if score is not None:
         record_satisfaction(
             session,
@@ -70,6 +64,23 @@ def visit(
             now=TUESDAY_10 + fixed_after + timedelta(hours=2),
         )
     return call.id
+
+
+def step(session: Session, call_id: int, status: str, at: datetime) -> None:
+    """One status of a visit; resolved through the completion, with its service record."""
+    if status == "resolved":
+        complete_call(
+            session,
+            call_id,
+            work_done="Fixed",
+            signed_by="客户",
+            now=NOW,
+            at=at,
+            calendar=WorkingCalendar(),
+        )
+        return
+    engineer = "E-M" if status == "assigned" else None
+    change_call_status(session, call_id, status, engineer=engineer, now=NOW, at=at)
 
 
 def figures(session: Session):  # type: ignore[no-untyped-def]
@@ -160,14 +171,7 @@ def test_same_day_is_the_local_day_and_a_fault_left_open_counts_as_missed(
         ("resolved", (16, 30)),
     )
     for status, (hour, minute) in steps:
-        change_call_status(
-            session,
-            late.id,
-            status,
-            engineer="E-M" if status == "assigned" else None,
-            now=NOW,
-            at=datetime(2026, 11, 10, hour, minute, tzinfo=UTC),
-        )
+        step(session, late.id, status, datetime(2026, 11, 10, hour, minute, tzinfo=UTC))
     # Reported on Monday the 16th and still open on the 20th.
     report_call(
         session,
