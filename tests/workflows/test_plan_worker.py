@@ -82,6 +82,7 @@ def client(planners: Planners) -> FlaskClient:
         plan_queue=planners.queue,
         plan_wait_margin_s=30,
         plan_time_limit_s=1,
+        default_locale="en",  # the board's notices are read in English here
     )
     clock = Clock(datetime(2026, 11, 20, 2, 0, tzinfo=UTC))
     app = create_app(settings, clock=clock, database=planners.database, TESTING=True)
