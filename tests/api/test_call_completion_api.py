@@ -4,76 +4,39 @@ a call is never resolved without its service record."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from partsvc.auth.identity import issue_token
-from partsvc.calls.calls import change_call_status, report_call
-from partsvc.calls.customers import create_customer, create_equipment, create_site
-from partsvc.calls.engineers import create_engineer
 from partsvc.calls.models import Call, ServiceRecord
-from partsvc.core.worktime import WorkingCalendar
-from partsvc.inventory.catalog import get_location
 from partsvc.inventory.models import Move, StockLevel, Unit
 from partsvc.loans.models import Loan
 from partsvc.repairs.models import Rma
 from tests.factories import make_location, make_part, receive
+from tests.visits import engineer_on_site
 
 
 @pytest.fixture
 def visit(session, clock):
     """Engineer E-MEI on site at a call, with 3 fusers and a loaner on her van; a belt in
     the warehouse only; E-TAO is another engineer."""
-    tokens = {}
-    for code, name in (("E-MEI", "梅工程师"), ("E-TAO", "陶工程师")):
-        engineer = create_engineer(
-            session,
-            code=code,
-            name=name,
-            home_lat=31.2,
-            home_lon=121.5,
-            skills=["printer"],
-            username=code.lower(),
-        )
-        tokens[code] = {"Authorization": f"Bearer {issue_token(session, engineer.user)}"}
-    create_customer(session, code="C-HUA", name="华东精密仪器", contract_starts_on=date(2026, 1, 1))
-    create_site(
-        session, code="S-HUA", customer="C-HUA", address="上海市徐汇区", lat=31.19, lon=121.44
-    )
-    model = make_part(session, serialized=True, name="Printer PX-9")
-    shelf = make_location(session)
-    receive(session, model, shelf, 1, serials=["EQ-HUA-1"])
-    create_equipment(
-        session, serial="EQ-HUA-1", sku=model.sku, site="S-HUA", installed_on=date(2023, 5, 1)
-    )
-    van = get_location(session, "VAN-E-MEI")
-    fuser = make_part(session, name="Fuser", name_zh="定影组件")
-    receive(session, fuser, van, 3)
+    names = {"E-MEI": ("e-mei", "梅工程师"), "E-TAO": ("e-tao", "陶工程师")}
+    on_site = engineer_on_site(session, clock.now, names)
+    tokens = {
+        code: {"Authorization": f"Bearer {issue_token(session, engineer.user)}"}
+        for code, engineer in on_site.engineers.items()
+    }
     belt = make_part(session, name="Belt", name_zh="皮带")
-    receive(session, belt, shelf, 5)
-    loaner = make_part(session, serialized=True, loaner=True, name="Loaner printer")
-    receive(session, loaner, van, 1, serials=["LN-MEI-1"])
-    call = report_call(
-        session,
-        site="S-HUA",
-        priority="P3",
-        equipment="EQ-HUA-1",
-        calendar=WorkingCalendar(),
-        now=clock.now,
-        description="卡纸 / paper jam",
-    )
-    for status in ("assigned", "en_route", "on_site"):
-        engineer_code = "E-MEI" if status == "assigned" else None
-        change_call_status(session, call.id, status, engineer=engineer_code, now=clock.now)
+    receive(session, belt, on_site.shelf, 5)
     session.commit()
     return {
-        "call": call.id,
-        "path": f"/api/v1/calls/{call.id}/completion",
-        "fuser": fuser.sku,
+        "call": on_site.call_id,
+        "path": f"/api/v1/calls/{on_site.call_id}/completion",
+        "fuser": on_site.fuser.sku,
         "belt": belt.sku,
-        "van": van.id,
+        "van": on_site.van.id,
         **tokens,
     }
 

@@ -4,7 +4,7 @@ nothing, and an engineer sees only their own day and calls."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -12,11 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from partsvc.auth.identity import set_password
-from partsvc.calls.calls import change_call_status, report_call
-from partsvc.calls.customers import create_customer, create_equipment, create_site
-from partsvc.calls.engineers import create_engineer
 from partsvc.calls.models import Call, ServiceRecord
-from partsvc.core.worktime import WorkingCalendar
 from partsvc.inventory.catalog import get_location
 from partsvc.inventory.models import Move, StockLevel
 from partsvc.loans.lending import lend
@@ -24,6 +20,7 @@ from partsvc.loans.models import Loan
 from partsvc.repairs.models import Rma
 from tests.conftest import Clock
 from tests.factories import make_location, make_part, receive
+from tests.visits import LOANER, engineer_on_site
 from tests.web.conftest import PASSWORD, login, post_form
 
 
@@ -40,52 +37,14 @@ class Visit:
 def visit(session: Session, clock: Clock) -> Visit:
     """Engineer ``mei`` on site at a call, with 3 fusers and a loaner on her van; ``tao``
     is another engineer."""
-    for code, username in (("E-MEI", "mei"), ("E-TAO", "tao")):
-        engineer = create_engineer(
-            session,
-            code=code,
-            name=f"{username} 工程师",
-            home_lat=31.2,
-            home_lon=121.5,
-            skills=["printer"],
-            username=username,
-        )
+    names = {"E-MEI": ("mei", "mei 工程师"), "E-TAO": ("tao", "tao 工程师")}
+    on_site = engineer_on_site(session, clock.now, names)
+    for engineer in on_site.engineers.values():
         assert engineer.user is not None
         set_password(engineer.user, PASSWORD)
-    create_customer(session, code="C-HUA", name="华东精密仪器", contract_starts_on=date(2026, 1, 1))
-    create_site(
-        session,
-        code="S-HUA",
-        customer="C-HUA",
-        address="上海市徐汇区漕溪北路 1 号",
-        lat=31.19,
-        lon=121.44,
-    )
-    model = make_part(session, serialized=True, name="Printer PX-9")
-    shelf = make_location(session)
-    receive(session, model, shelf, 1, serials=["EQ-HUA-1"])
-    create_equipment(
-        session, serial="EQ-HUA-1", sku=model.sku, site="S-HUA", installed_on=date(2023, 5, 1)
-    )
-    van = get_location(session, "VAN-E-MEI")
-    fuser = make_part(session, name="Fuser", name_zh="定影组件")
-    receive(session, fuser, van, 3)
-    loaner = make_part(session, serialized=True, loaner=True, name="Loaner printer")
-    receive(session, loaner, van, 1, serials=["LN-MEI-1"])
-    call = report_call(
-        session,
-        site="S-HUA",
-        priority="P3",
-        equipment="EQ-HUA-1",
-        calendar=WorkingCalendar(),
-        now=clock.now,
-        description="卡纸 / paper jam",
-    )
-    for status in ("assigned", "en_route", "on_site"):
-        engineer_code = "E-MEI" if status == "assigned" else None
-        change_call_status(session, call.id, status, engineer=engineer_code, now=clock.now)
     session.commit()
-    return Visit(call.id, fuser.sku, fuser.id, van.id, "LN-MEI-1")
+    fuser, van = on_site.fuser, on_site.van
+    return Visit(on_site.call_id, fuser.sku, fuser.id, van.id, LOANER)
 
 
 def _count(session: Session, model: type) -> int:
