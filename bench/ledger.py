@@ -87,6 +87,7 @@ from sqlalchemy.exc import DBAPIError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ceiling  # bench/ceiling.py: the bare stack
+from proc_cpu import children, postgres_cpu, tree_cpu  # bench/proc_cpu.py
 
 from partsvc.inventory import catalog, ledger
 from partsvc.models import Location, Move, Part, StockLevel  # every model, so mappers resolve
@@ -147,7 +148,7 @@ class CpuSnapshot:
         return cls(
             wall=time.perf_counter(),
             client=usage.ru_utime + usage.ru_stime,
-            server=_tree_cpu(server_pid) if server_pid else 0.0,
+            server=tree_cpu(server_pid) if server_pid else 0.0,
             database=_database_cpu(),
             machine_busy=busy,
             machine_total=total,
@@ -171,58 +172,8 @@ DATABASE_NAMES: set[str] = set()
 
 
 def _database_cpu() -> float:
-    """CPU seconds of the PostgreSQL backends serving this run's database (their process
-    titles name it: ``postgres: postgres bench_ledger 127.0.0.1(…) idle``); backends that
-    ended meanwhile are not counted, so keep the pools open across the measurement."""
-    if not DATABASE_NAMES:
-        return 0.0
-    hz = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").split()
-            # "postgres: [cluster:] user database host(port) state"
-            if not title or title[0] != b"postgres:":
-                continue
-            if not any(word.decode() in DATABASE_NAMES for word in title[2:5]):
-                continue
-            after = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, UnicodeDecodeError):
-            continue
-        total += int(after[11]) + int(after[12])
-    return total / hz
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def _tree_cpu(pid: int) -> float:
-    """CPU seconds used by a process and its children (gunicorn master and workers)."""
-    hz = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        after = stat.rsplit(")", 1)[1].split()
-        if int(entry.name) == pid or int(after[1]) == pid:
-            total += int(after[11]) + int(after[12])
-    return total / hz
+    """CPU seconds of the PostgreSQL backends serving this run's database."""
+    return postgres_cpu(DATABASE_NAMES)
 
 
 @dataclass
@@ -630,11 +581,11 @@ class Server:
         CPU each on a busy machine) would count as the first requests' work."""
         assert self.proc is not None
         deadline = time.monotonic() + timeout_s
-        before = _tree_cpu(self.proc.pid)
+        before = tree_cpu(self.proc.pid)
         while time.monotonic() < deadline:
             time.sleep(1.0)
-            after = _tree_cpu(self.proc.pid)
-            workers = _children(self.proc.pid)
+            after = tree_cpu(self.proc.pid)
+            workers = children(self.proc.pid)
             if len(workers) >= self.workers and after - before < 0.05:
                 return
             before = after

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from proc_cpu import postgres_cpu  # bench/proc_cpu.py
 from sqlalchemy import bindparam, event, select, text
 from sqlalchemy.orm import Session
 
@@ -238,21 +239,7 @@ def backend_cpu(database: Database) -> float:
     """CPU seconds of the PostgreSQL backends serving this database (0 on SQLite)."""
     if database.is_sqlite:
         return 0.0
-    name = (database.engine.url.database or "").encode()
-    hz = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").split()
-            if not title or title[0] != b"postgres:" or name not in title[2:5]:
-                continue
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / hz
+    return postgres_cpu({database.engine.url.database or ""})
 
 
 def callgrind(switch: str) -> None:
