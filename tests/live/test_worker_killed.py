@@ -11,6 +11,7 @@ import http.client
 import os
 import signal
 import threading
+import time
 import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.concurrency
 
 WORKERS = 3
 CLIENTS = 8
-REQUESTS = 150
+REQUESTS = 300
 OPENING = 10_000
 
 
@@ -109,8 +110,10 @@ def test_a_worker_killed_mid_burst_leaves_each_posting_whole_or_absent_and_retri
 
 
 def busy_worker(app: AppProcess) -> int:
-    """A worker caught in the middle of a request."""
-    for _ in range(1000):
+    """A worker caught in the middle of a request (a move takes a few milliseconds now,
+    so look for up to 20 s while the burst's last two thirds are under way)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
         busy = app.busy_workers()
         if busy:
             return min(busy)
