@@ -67,9 +67,9 @@ def _plannable_days() -> list[date]:
     return days
 
 
-def _chosen_day(asked: str | None) -> date:
+def _chosen_day(asked: str | None, days: list[date] | None = None) -> date:
     """The day the dispatcher picked, if it is one the picker offers; else the first."""
-    days = _plannable_days()
+    days = days or _plannable_days()
     if asked:
         try:
             picked = date.fromisoformat(asked)
@@ -85,13 +85,14 @@ def _chosen_day(asked: str | None) -> date:
 @page(*DISPATCHERS)
 def home() -> Any:
     moment = now()
-    day = _chosen_day(request.args.get("day"))
+    days = _plannable_days()
+    day = _chosen_day(request.args.get("day"), days)
     plan = plans.current_plan(db(), day)
     return render_template(
         "board/home.html",
         calls=_open_calls(moment),
         day=day,
-        days=_plannable_days(),
+        days=days,
         today=today(),
         plan=plan,
         picture=_picture(plan) if plan is not None else None,
