@@ -53,13 +53,20 @@ def running_worker(
         wait_for(lambda: name in {w.name for w in Worker.all(connection=redis)}, "the worker")
         yield RunningWorker(queue, name, redis, redis_url)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         forget(redis, queue)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """A warm shutdown; if a job is still being worked on after 5 s, a second SIGTERM
+    (rq's cold shutdown ends the job's work-horse), and SIGKILL as a last resort."""
+    for signal_, seconds in ((signal.SIGTERM, 5), (signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+        process.send_signal(signal_)
+        try:
+            process.wait(timeout=seconds)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def forget(redis: Redis, queue: str) -> None:

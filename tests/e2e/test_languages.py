@@ -297,11 +297,14 @@ def test_completing_with_more_than_the_van_holds_is_refused_in_the_pages_languag
         )
     set_off, arrived, complete = STEPS[language]
     log_in(phone_in, live_server, username, start=f"/my/calls/{call_id}", language=language)
-    for step in (set_off, arrived):
-        button = phone_in.get_by_role("button", name=step, exact=True)
-        if button.count():
-            button.click()
+    # Each step reloads the page: wait for the next step's button before looking for it.
+    if phone_in.get_by_role("button", name=set_off, exact=True).count():
+        phone_in.get_by_role("button", name=set_off, exact=True).click()
+        expect(phone_in.get_by_role("button", name=arrived, exact=True)).to_be_visible()
+    if phone_in.get_by_role("button", name=arrived, exact=True).count():
+        phone_in.get_by_role("button", name=arrived, exact=True).click()
     form = phone_in.locator("#complete-form")
+    expect(form).to_be_visible()
     form.locator("textarea[name=work_done]").fill("更换零件")
     form.locator("textarea[name=parts]").fill(f"{sku} {on_van + 50}")
     form.locator("input[name=signed_by]").fill("王建国")
