@@ -308,3 +308,38 @@ def test_publishing_hands_back_a_call_the_plan_leaves_out_even_one_assigned_by_h
     day = client.get("/api/v1/engineers/E-EAST/day", query_string={"date": DAY}, headers=town)
     assert day.status_code == 200, day.json
     assert nobody not in [c["id"] for c in day.json["calls"]]
+
+
+def test_a_p1_past_its_deadline_is_planned_late_and_a_late_assignment_says_by_how_much(
+    client, town, clock, auth
+):
+    """R28: an urgent call nobody can reach in time is served late, not dropped; the stop
+    and the candidates say by how many minutes, and the hand assignment's audit event too."""
+    late = report(client, town, "FAR", "P1")
+    clock.advance(hours=3)  # 13:00: its 2-hour deadline has passed
+    body = plan(client, town)
+    stops = [s for r in body["routes"] for s in r["stops"] if s["call"] == late]
+    assert len(stops) == 1 and stops[0]["kind"] == "call"
+    assert stops[0]["late_minutes"] >= 60, stops[0]
+    on_time = [s["late_minutes"] for r in body["routes"] for s in r["stops"] if s["call"] != late]
+    assert on_time == [0] * len(on_time)
+
+    assert client.post(f"/api/v1/plans/{body['id']}/publish", headers=town).status_code == 200
+    urgent = report(client, town, "WEST", "P1")
+    clock.advance(hours=2, minutes=30)  # past this one's deadline too
+    ranked = client.post(
+        f"/api/v1/plans/{body['id']}/candidates", json={"call": urgent}, headers=town
+    ).json["candidates"]
+    assert all(c["feasible"] and c["late_minutes"] >= 30 for c in ranked), ranked
+    chosen = ranked[0]
+    assigned = assign(client, town, body["id"], urgent, chosen["engineer"])
+    assert assigned.status_code == 200, assigned.json
+    (event,) = client.get(
+        "/api/v1/audit",
+        query_string={"action": "plan.call_assigned", "subject": f"call:{urgent}"},
+        headers=auth["admin"],
+    ).json["items"]
+    assert event["details"]["engineer"] == chosen["engineer"]
+    assert event["details"]["late_minutes"] >= 30
+    stop = next(s for r in assigned.json["routes"] for s in r["stops"] if s["call"] == urgent)
+    assert stop["late_minutes"] == event["details"]["late_minutes"]
