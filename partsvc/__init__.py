@@ -18,6 +18,7 @@ from partsvc.api.resource import IdConverter, IsoDateConverter, SegmentConverter
 from partsvc.core.worktime import WorkingCalendar
 from partsvc.http import headers, operations, problems, throttle
 from partsvc.http.context import raise_body_limit
+from partsvc.http.renders import Renders
 from partsvc.platform import logs
 from partsvc.platform.config import INSTANCE_DIR, Settings
 from partsvc.platform.db import Database, utcnow
@@ -89,6 +90,11 @@ def create_app(
         statement_timeout_s=settings.db_statement_timeout_s,
     )
     app.extensions["partsvc.clock"] = clock
+    app.extensions["partsvc.renders"] = Renders(
+        per_process=settings.renders_per_process,
+        per_user=settings.renders_per_user,
+        shared_by=settings.database_url,
+    )
     app.extensions["partsvc.plan_queue"] = _plan_queue(settings)
     app.extensions["partsvc.calendar"] = WorkingCalendar(timezone=settings.timezone)
 

@@ -42,6 +42,8 @@ def handle_partsvc_error(error: PartsvcError) -> Response:
     answer = problem(error.status, error.title, error.detail, error.type, **extra)
     if error.status == 401:
         answer.headers["WWW-Authenticate"] = 'Bearer realm="partsvc"'
+    if "retry_after" in error.extra:
+        answer.headers["Retry-After"] = str(error.extra["retry_after"])
     return answer
 
 
