@@ -39,7 +39,10 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/python tools/translations.py check
 	$(BIN)/bandit -c pyproject.toml -r partsvc -q
-	$(BIN)/python tools/audit_dependencies.py
+	@# Exit 2 is "UNCHECKED" (no advisory data reaches this machine): not a pass, but no
+	@# reason to stop the lint of a machine without network (README, "Two commands").
+	$(BIN)/python tools/audit_dependencies.py || { status=$$?; [ $$status -eq 2 ] && \
+	  echo "make lint: dependency audit UNCHECKED (exit 2) -- every other check passed"; }
 
 ## make wheel-check: build the wheel, install it outside the checkout, serve every page and PDF
 wheel-check: install

@@ -16,8 +16,9 @@ from partsvc import web
 from partsvc.api import apidoc
 from partsvc.api.resource import IdConverter, IsoDateConverter, SegmentConverter, segment_schema
 from partsvc.core.worktime import WorkingCalendar
-from partsvc.http import badinput, headers, operations, problems, throttle
+from partsvc.http import headers, operations, problems, throttle
 from partsvc.http.context import raise_body_limit
+from partsvc.http.renders import Renders
 from partsvc.platform import logs
 from partsvc.platform.config import INSTANCE_DIR, Settings
 from partsvc.platform.db import Database, utcnow
@@ -85,8 +86,15 @@ def create_app(
         settings.database_url,
         busy_timeout_s=settings.sqlite_busy_timeout_s,
         pool_size=settings.db_pool_size,
+        connect_timeout_s=settings.db_connect_timeout_s,
+        statement_timeout_s=settings.db_statement_timeout_s,
     )
     app.extensions["partsvc.clock"] = clock
+    app.extensions["partsvc.renders"] = Renders(
+        per_process=settings.renders_per_process,
+        per_user=settings.renders_per_user,
+        shared_by=settings.database_url,
+    )
     app.extensions["partsvc.plan_queue"] = _plan_queue(settings)
     app.extensions["partsvc.calendar"] = WorkingCalendar(timezone=settings.timezone)
 
@@ -130,7 +138,6 @@ def create_app(
     for blueprint in api_blueprints:
         api.register_blueprint(blueprint)
     problems.register(app)
-    badinput.register(app)
     _register_pages(app)
     app.before_request(raise_body_limit)  # before the pages' CSRF check reads a form
     operations.register(app)

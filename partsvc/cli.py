@@ -344,6 +344,7 @@ def sweep() -> None:
 
     Meant for cron every few minutes; running it twice does no harm.
     """
+    from partsvc.api import idempotency
     from partsvc.core.worktime import WorkingCalendar
     from partsvc.platform.notify import notifier_named
     from partsvc.workdays.calendar_days import working_calendar
@@ -360,8 +361,17 @@ def sweep() -> None:
                 warn_before=timedelta(minutes=settings.sla_warning_minutes),
                 notifier=notifier_named(settings.notifier),
             )
+        with _database().unit_of_work() as session:
+            retention = timedelta(hours=settings.idempotency_retention_hours)
+            forgotten = idempotency.forget_before(session, _now() - retention)
         logging.getLogger("partsvc.sweep").info(report.summary())
+        if forgotten:
+            logging.getLogger("partsvc.sweep").info(
+                "sweep: %d idempotency key(s) forgotten", forgotten
+            )
     click.echo(report.summary())
+    if forgotten:
+        click.echo(f"sweep: {forgotten} idempotency key(s) older than {retention} forgotten")
 
 
 @main.command()
@@ -411,9 +421,12 @@ def worker(name: str | None, burst: bool) -> None:
 
 def _prepare_metrics_folder() -> None:
     """PROMETHEUS_MULTIPROC_DIR (a new one unless given) for the workers' samples, without
-    the samples of an earlier run (only its ``*.db`` files are removed)."""
+    the samples of an earlier run (only its ``*.db`` files are removed). A folder made
+    here is removed when gunicorn exits."""
     import tempfile
     from pathlib import Path
+
+    from partsvc import gunicorn_conf
 
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if folder:
@@ -421,4 +434,6 @@ def _prepare_metrics_folder() -> None:
         for samples in Path(folder).glob("*.db"):
             samples.unlink()
     else:
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="partsvc-metrics-")
+        made = tempfile.mkdtemp(prefix="partsvc-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+        os.environ[gunicorn_conf.MADE_METRICS_FOLDER] = made  # gunicorn removes it on exit

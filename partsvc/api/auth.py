@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask_smorest import Blueprint
@@ -38,6 +39,20 @@ class Tokens(Resource):
             current_session(), user, name=data["name"], expires_at=data["expires_at"], now=now()
         )
         return issued, 201
+
+    def replayable(self, body: bytes) -> bytes:
+        """The answer kept for a retry with the same Idempotency-Key: everything but the
+        token, which is never stored (a database dump must not hold a working token)."""
+        answer = json.loads(body)
+        answer["token"] = None
+        answer["token_shown_once"] = SHOWN_ONCE
+        return json.dumps(answer, ensure_ascii=False).encode()
+
+
+SHOWN_ONCE = (
+    "The token was shown once, in the first answer to this request, and is not kept. "
+    "If it was lost, revoke this token and issue another."
+)
 
 
 @blp.route("/tokens/<int(max=2147483647):token_id>/revoke")

@@ -42,7 +42,16 @@ class IssuedTokenOut(Schema):
     created_at = fields.AwareDateTime(attribute="row.created_at")
     expires_at = fields.AwareDateTime(attribute="row.expires_at", allow_none=True)
     revoked_at = fields.AwareDateTime(attribute="row.revoked_at", allow_none=True)
-    token = fields.String(metadata={"description": "The token: shown this once, never again."})
+    token = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The token: shown this once, never again (null in an answer "
+            "replayed for the same Idempotency-Key, which says so in `token_shown_once`)."
+        },
+    )
+    token_shown_once = fields.String(
+        metadata={"description": "Only in a replayed answer: why `token` is null."}
+    )
 
 
 TokenPage = page_of(TokenOut, "TokenPage")

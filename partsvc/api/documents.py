@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from flask_smorest import Blueprint
@@ -15,6 +17,19 @@ from partsvc.http.context import (
     today,
     zone,
 )
+from partsvc.http.renders import render_turn
+
+
+def rendered(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The view renders only with a turn (``partsvc.http.renders``): 429 or 503 without."""
+
+    @wraps(view)
+    def with_a_turn(*args: Any, **kwargs: Any) -> Any:
+        with render_turn():
+            return view(*args, **kwargs)
+
+    return with_a_turn
+
 
 blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="Printable documents")
 
@@ -31,6 +46,7 @@ class ServiceRecordPdf(Resource):
     @allow("admin", "dispatcher", "engineer")
     @blp.response(200, **PDF)
     @blp.doc(**AS_PDF)
+    @rendered
     def get(self, call_id: int) -> Any:
         """The service record of a call (R23); an engineer prints their own calls."""
         body = papers.service_record(current_session(), call_id, zone=zone(), caller=current_user())
@@ -42,6 +58,7 @@ class LoanerAgreementPdf(Resource):
     @allow("admin", "clerk", "dispatcher", "engineer")
     @blp.response(200, **PDF)
     @blp.doc(**AS_PDF)
+    @rendered
     def get(self, loan_id: int) -> Any:
         """The loaner agreement with its due date."""
         body = papers.loaner_agreement(
@@ -55,6 +72,7 @@ class RmaAuthorizationPdf(Resource):
     @allow("admin", "clerk", "dispatcher")
     @blp.response(200, **PDF)
     @blp.doc(**AS_PDF)
+    @rendered
     def get(self, rma: str) -> Any:
         """The RMA authorization with a QR-coded shipping label."""
         return pdf_response(papers.rma_authorization(current_session(), rma, zone=zone()), rma)
@@ -65,6 +83,7 @@ class VendorOrderPdf(Resource):
     @allow("admin", "clerk")
     @blp.response(200, **PDF)
     @blp.doc(**AS_PDF)
+    @rendered
     def get(self, number: str) -> Any:
         """The vendor order with its lines, prices, ETAs and total."""
         body = papers.vendor_order(current_session(), number, today=today(), zone=zone())
@@ -76,6 +95,7 @@ class DaySheetPdf(Resource):
     @allow("admin", "dispatcher", "engineer")
     @blp.response(200, **PDF)
     @blp.doc(**AS_PDF)
+    @rendered
     def get(self, engineer: str) -> Any:
         """An engineer's day sheet (`date`, default today); an engineer prints their own."""
         return asked.day_sheet_pdf(current_session(), engineer, current_user())
@@ -86,6 +106,7 @@ class MonthlyReportPdf(Resource):
     @allow("admin")
     @blp.response(200, **PDF)
     @blp.doc(**AS_PDF)
+    @rendered
     def get(self) -> Any:
         """The month's report (`month=YYYY-MM`, default this month)."""
         return asked.monthly_report_pdf(current_session())

@@ -4,6 +4,9 @@ The answer is stored in the same transaction as the write it answers, so either 
 are committed or neither. A request claims its key first by inserting the key's row
 (``claim``, one statement that also finds an answer stored before); a concurrent
 duplicate waits on that row's unique key (user, key), then replays the stored answer.
+A view may keep less than it answered (``Resource.replayable``: a new token is never
+kept); keys are forgotten after ``PARTSVC_IDEMPOTENCY_RETENTION_HOURS`` by ``partsvc
+sweep`` (``forget_before``).
 """
 
 from __future__ import annotations
@@ -252,3 +255,11 @@ def _caller_and_claim() -> Executable:
 
 
 _CALLER_AND_CLAIM = _caller_and_claim()
+
+
+def forget_before(session: Session, moment: datetime) -> int:
+    """Delete the keys claimed before ``moment``; how many. A retry after that is a new
+    request (clients retry within minutes, not days)."""
+    table = table_of(IdempotentAnswer)
+    deleted = session.execute(delete(table).where(table.c.created_at < moment))
+    return int(deleted.rowcount or 0)  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ from partsvc.audit import trail as audit
 from partsvc.auth.identity import Caller, caller_for_token, caller_of_token_row, hash_token
 from partsvc.auth.models import ROLE_VALUES
 from partsvc.core.errors import Forbidden, InvalidInput, Unauthenticated
+from partsvc.http import badinput
 from partsvc.http.context import audit_request, database, now
 from partsvc.platform.db import Database
 
@@ -130,13 +131,18 @@ class Resource(MethodView):
                     answer=idempotency.StoredAnswer(
                         response.status_code,
                         response.content_type or "application/json",
-                        response.get_data(),
+                        self.replayable(response.get_data()),
                         response.headers.get("Location"),
                     ),
                 )
             else:
                 idempotency.release(session, user_id=user.id, key=key)
             return response
+
+    def replayable(self, body: bytes) -> bytes:
+        """What of a successful answer's body is kept to replay for its Idempotency-Key:
+        all of it, unless the view holds a secret back (a new API token)."""
+        return body
 
     def _audited(self, session: Session, answer: Any) -> Response:
         """The view's answer; a success leaves an event unless the view recorded its own."""
@@ -158,7 +164,11 @@ def authorize(session: Session, roles: frozenset[str]) -> Caller:
 
 
 def _authorize(session: Session, roles: frozenset[str]) -> Caller:
-    return _check_role(_authenticate(session), roles)
+    """Who is calling, if their role may; then (authentication before validation) the
+    request's body and query are checked for what no database can store."""
+    user = _check_role(_authenticate(session), roles)
+    badinput.check_request()
+    return user
 
 
 def _check_role(user: Caller, roles: frozenset[str]) -> Caller:
@@ -203,6 +213,7 @@ def _authorize_and_claim(
     if user is None:
         raise Unauthenticated(UNKNOWN_TOKEN)
     _check_role(user, roles)
+    badinput.check_request()
     assert row is not None
     if row.claimed:
         return user, None

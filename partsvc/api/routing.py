@@ -38,6 +38,14 @@ READERS = PLANNERS  # engineers see their own route in their day
 class Plans(MethodView):
     """Planning reads in one transaction, solves outside any, stores in another (rule 4)."""
 
+    def dispatch_request(self, **kwargs: Any) -> Any:
+        """Who is calling before what they sent is validated: 401/403 before 422."""
+        with database().unit_of_work(write=False) as session:
+            g.session = session
+            g.user = authorize(session, frozenset(PLANNERS))
+        g.pop("session", None)
+        return super().dispatch_request(**kwargs)
+
     @allow(*PLANNERS)
     @blp.arguments(schemas.PlanIn)
     @blp.response(201, schemas.PlanOut)
@@ -55,10 +63,7 @@ class Plans(MethodView):
         waits for it; `Prefer: respond-async` answers 202 at once with the job instead.
         """
         db = database()
-        with db.unit_of_work(write=False) as session:
-            g.session = session
-            user = authorize(session, frozenset(PLANNERS))
-        g.pop("session", None)
+        user = g.user
         queue = plan_queue()
         order = plan_order(data["date"], by=user, time_limit_s=data["time_limit_s"])
         if queue is not None and _prefers_async():

@@ -5,6 +5,8 @@ second table is needed. The failures that count are those within the window sinc
 username's last login, unlock or lock; the ``max_failures``-th locks the username for
 one window, during which even the right password is refused. Names that do not exist
 are counted and locked the same way, so the answer tells nothing about who exists.
+Attempts for one username take turns (``lock_name``): otherwise 30 at once all read "4
+failures so far" and check 30 passwords.
 """
 
 from __future__ import annotations
@@ -81,6 +83,12 @@ def note_refusal(session: Session, username: str, *, until: datetime) -> None:
 def unlock(session: Session, username: str) -> None:
     """An admin lets a locked username try again now (and its failures count afresh)."""
     audit.record(session, UNLOCKED, kind="user", key=username)
+
+
+def lock_name(username: str) -> str:
+    """The name of the lock a username's login attempts take one at a time, so that
+    checking the lock, checking the password and counting a failure are one step."""
+    return f"login:{_name(username).lower()}"
 
 
 def _name(username: str) -> str:

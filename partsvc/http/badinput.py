@@ -1,6 +1,8 @@
 """Bad input caught before any view: malformed or hostile JSON, NUL and broken Unicode.
 
-One check for every API request, so a new endpoint is covered without doing anything:
+One check for every API request, made by the API's request pipeline once the caller is
+known (``partsvc.api.resource``: authentication before validation, so a caller without a
+good token learns nothing but 401), so a new endpoint is covered without doing anything:
 a body that is not JSON is a 400; a string anywhere in the body (key or value) or in the
 query string that holds NUL (PostgreSQL cannot store it) or a lone surrogate (no encoding
 can write it) is a 422 naming where it is. Field by field checks stay in the schemas.
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import request
 from werkzeug.exceptions import BadRequest
 
 from partsvc.core.errors import InvalidInput
@@ -58,7 +60,7 @@ def check_request() -> None:
         for name, value in request.args.items(multi=True)
         if unwritable(name) or unwritable(value)
     ]
-    if request.is_json and request.content_length != 0:
+    if request.is_json and _has_body():
         try:
             document = request.get_json()
         except RecursionError as exc:
@@ -72,5 +74,9 @@ def check_request() -> None:
         )
 
 
-def register(app: Flask) -> None:
-    app.before_request(check_request)
+def _has_body() -> bool:
+    """Whether the request carries a body: SDKs send ``Content-Type: application/json`` on
+    a GET or DELETE with none, and that is no malformed JSON."""
+    if request.content_length is not None:
+        return request.content_length > 0
+    return bool(request.get_data(cache=True))

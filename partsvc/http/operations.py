@@ -67,8 +67,19 @@ def _not_ready(detail: str, **extra: object) -> Response:
 
 
 def metrics_page() -> Response:
-    """Open, unless ``PARTSVC_METRICS_TOKEN`` is set: then only with that bearer token."""
+    """Open, unless ``PARTSVC_METRICS_TOKEN`` is set: then only with that bearer token. In
+    production (``PARTSVC_ENV=production``) closed until that token is set."""
     wanted = settings().metrics_token
+    if not wanted and settings().env == "production":
+        answer = problem(
+            401,
+            "Authentication required",
+            "In production /metrics answers only with PARTSVC_METRICS_TOKEN set on the "
+            "server and sent as 'Authorization: Bearer <token>'.",
+            "/problems/unauthenticated",
+        )
+        answer.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return answer
     if wanted:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(given.encode(), wanted.encode()):

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, json
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from partsvc.core.errors import PartsvcError
@@ -38,7 +39,12 @@ def handle_partsvc_error(error: PartsvcError) -> Response:
     extra = dict(error.extra)
     if error.errors is not None:
         extra["errors"] = error.errors
-    return problem(error.status, error.title, error.detail, error.type, **extra)
+    answer = problem(error.status, error.title, error.detail, error.type, **extra)
+    if error.status == 401:
+        answer.headers["WWW-Authenticate"] = 'Bearer realm="partsvc"'
+    if "retry_after" in error.extra:
+        answer.headers["Retry-After"] = str(error.extra["retry_after"])
+    return answer
 
 
 def handle_http_exception(error: HTTPException) -> Response:
@@ -88,7 +94,24 @@ def handle_operational_error(error: OperationalError) -> Response:
         )
         response.headers["Retry-After"] = "1"
         return response
-    return handle_unexpected(error)
+    return database_unavailable(error)
+
+
+UNAVAILABLE_RETRY_S = 5
+
+
+def database_unavailable(error: Exception) -> Response:
+    """The database cannot be reached, or a statement ran past its timeout: a 503 the
+    client may retry, never a 500 (the pages show their own page, ``partsvc.web``)."""
+    log.warning("database unavailable: %s", getattr(error, "orig", None) or error)
+    response = problem(
+        503,
+        "Database unavailable",
+        "The database does not answer in time; retry in a moment.",
+        "/problems/database-unavailable",
+    )
+    response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_S)
+    return response
 
 
 def handle_unexpected(error: Exception) -> Response:
@@ -108,4 +131,5 @@ def register(app: Flask) -> None:
     app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(OperationalError, handle_operational_error)
     app.register_error_handler(DataError, handle_data_error)
+    app.register_error_handler(PoolTimeout, database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -1,5 +1,6 @@
 """Rate limits at the edge: logins per client address and per username, API requests per
-token, and requests with a bad token per client address (``partsvc.limits``).
+token, and requests with a bad token per client address (``partsvc.limits``); a request with a good
+token is never refused for the bad ones sent from its address.
 
 Counted in Redis when ``PARTSVC_REDIS_URL`` is set, else in the database, so every process
 and machine shares the same limits. Over a limit the API answers 429 problem+json with
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 from flask import Flask, Response, current_app, request
 
-from partsvc.auth.identity import hash_token
+from partsvc.auth.identity import caller_for_token, hash_token
 from partsvc.http.context import now
 from partsvc.http.problems import problem
 from partsvc.platform.config import Settings
@@ -97,7 +98,7 @@ def _limit_tokens() -> Response | None:
     moment = now()
     address = request.remote_addr or "unknown"
     failures = limits().token_failures.peek(f"token-failures:{address}", moment)
-    if not failures.allowed:
+    if not failures.allowed and not _token_is_good(token):
         return _too_many(
             failures, "Too many requests with an unknown, expired or revoked token from here."
         )
@@ -110,6 +111,14 @@ def _limit_tokens() -> Response | None:
             f"wait {used.retry_after_s} seconds.",
         )
     return None
+
+
+def _token_is_good(token: str) -> bool:
+    """Whether the token names an active caller. Asked only of requests from an address
+    over its failure limit: a phone with a revoked token behind the same proxy as everyone
+    else must not lock the others out, while guessing tokens from there stays refused."""
+    with current_app.extensions["partsvc.db"].unit_of_work(write=False) as session:
+        return caller_for_token(session, token, now=now()) is not None
 
 
 def _count_token_failures(response: Response) -> Response:

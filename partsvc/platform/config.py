@@ -54,6 +54,19 @@ class Settings:
     """Requests with an unknown, expired or revoked token per client address."""
     metrics_token: str | None = None
     """When set, ``/metrics`` answers only ``Authorization: Bearer <this>``."""
+    idempotency_retention_hours: float = 24.0
+    """How long an Idempotency-Key's answer is kept for retries; ``partsvc sweep`` deletes
+    older ones."""
+    db_connect_timeout_s: int = 3
+    """PostgreSQL: how long to wait for a connection (psycopg's ``connect_timeout``)."""
+    db_statement_timeout_s: float = 30.0
+    """PostgreSQL: a statement running longer is cancelled (``statement_timeout``)."""
+    renders_per_user: int = 2
+    """Documents one user may have rendering at once on a machine; more get 429."""
+    renders_per_process: int = 2
+    """Documents a process renders at once (threaded servers); more get 503."""
+    env: str = "development"
+    """``production`` closes ``/metrics`` unless ``metrics_token`` is set."""
     default_locale: str = "zh_CN"
     """The pages' language for a user who chose none and whose browser asks for none we
     have (``zh_CN`` or ``en``)."""
@@ -88,6 +101,12 @@ class Settings:
             token_rate=env.get("PARTSVC_TOKEN_RATE", "600/minute"),
             token_failure_rate=env.get("PARTSVC_TOKEN_FAILURE_RATE", "20/minute"),
             metrics_token=env.get("PARTSVC_METRICS_TOKEN") or None,
+            idempotency_retention_hours=float(env.get("PARTSVC_IDEMPOTENCY_RETENTION_HOURS", "24")),
+            db_connect_timeout_s=int(env.get("PARTSVC_DB_CONNECT_TIMEOUT_S", "3")),
+            db_statement_timeout_s=float(env.get("PARTSVC_DB_STATEMENT_TIMEOUT_S", "30")),
+            renders_per_user=int(env.get("PARTSVC_RENDERS_PER_USER", "2")),
+            renders_per_process=int(env.get("PARTSVC_RENDERS_PER_PROCESS", "2")),
+            env=env.get("PARTSVC_ENV") or "development",
             default_locale=env.get("PARTSVC_DEFAULT_LOCALE") or "zh_CN",
         )
 

@@ -160,6 +160,18 @@ def _ping_when_in_doubt(engine: Engine) -> None:
             raise DisconnectionError("the database connection is gone") from exc
 
 
+def _limit_statements(engine: Engine, timeout_s: float) -> None:
+    """Every statement of a new PostgreSQL connection is cancelled after ``timeout_s``
+    (set once per connection, committed so the pool's rollback keeps it): a stuck query
+    frees its worker with an error instead of holding it for ever."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        milliseconds = max(1, int(timeout_s * 1000))
+        dbapi_connection.execute(f"SET statement_timeout = {milliseconds}")
+        dbapi_connection.commit()
+
+
 def _readable(dbapi_connection: Any) -> bool:
     """Whether an idle connection's socket has data (or its end): it should have none."""
     try:
@@ -172,7 +184,15 @@ def _readable(dbapi_connection: Any) -> bool:
 class Database:
     """The engine and two session factories: one for reading, one for writing."""
 
-    def __init__(self, url: str, *, busy_timeout_s: float = 30.0, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        busy_timeout_s: float = 30.0,
+        pool_size: int = 10,
+        connect_timeout_s: int = 3,
+        statement_timeout_s: float = 30.0,
+    ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -182,7 +202,14 @@ class Database:
             _configure_sqlite(self.engine, busy_timeout_s)
             write_bind: Engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         else:
-            self.engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size * 4)
+            self.engine = create_engine(
+                url,
+                pool_size=pool_size,
+                max_overflow=pool_size * 4,
+                pool_timeout=connect_timeout_s,
+                connect_args={"connect_timeout": max(2, int(connect_timeout_s))},
+            )
+            _limit_statements(self.engine, statement_timeout_s)
             _ping_when_in_doubt(self.engine)
             write_bind = self.engine
         self.lookups = Lookups()
@@ -242,6 +269,32 @@ class Database:
             yield
             return
         with open(self.write_lock_path, "a+b") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+    @contextmanager
+    def named_lock(self, name: str) -> Iterator[None]:
+        """Hold a lock named ``name`` across transactions, in every process that shares
+        this database: a PostgreSQL session advisory lock on a connection of its own
+        (released by the server if the process dies), or on SQLite (one machine) an OS
+        file lock beside the database, one of 64 files chosen by the name."""
+        digest = hashlib.sha256(name.encode()).digest()
+        if not self.is_sqlite:
+            key = {"lock": int.from_bytes(digest[:8], "big", signed=True)}
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("SELECT pg_advisory_lock(:lock)"), key)
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:lock)"), key)
+            return
+        if self.write_lock_path is None:
+            yield
+            return
+        with open(f"{self.write_lock_path}.{digest[0] % 64}", "a+b") as lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX)
             try:
                 yield

@@ -9,6 +9,10 @@ from flask import Blueprint, Flask, current_app, g, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from partsvc.http import problems
 
 csrf = CSRFProtect()
 
@@ -37,6 +41,8 @@ def register(app: Flask, api_blueprints: list[Blueprint]) -> None:
     for blueprint in api_blueprints:
         csrf.exempt(blueprint)
     app.register_error_handler(CSRFError, _form_expired)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(PoolTimeout, _database_unavailable)
     app.context_processor(_navigation)
     language.init(app)
     app.register_blueprint(login.bp)
@@ -49,6 +55,20 @@ def register(app: Flask, api_blueprints: list[Blueprint]) -> None:
 
 def _form_expired(error: CSRFError) -> tuple[str, int]:
     return render_template("form_expired.html", reason=error.description), 400
+
+
+def _database_unavailable(error: Exception) -> Any:
+    """The API's answer (problem+json, 503 or the busy/other answer); on a page, a page
+    in the user's language saying to try again shortly."""
+    answer = (
+        problems.handle_operational_error(error)
+        if isinstance(error, OperationalError)
+        else problems.database_unavailable(error)
+    )
+    if request.path.startswith("/api/") or answer.status_code != 503:
+        return answer
+    retry = answer.headers.get("Retry-After", str(problems.UNAVAILABLE_RETRY_S))
+    return render_template("unavailable.html"), 503, {"Retry-After": retry}
 
 
 def _navigation() -> dict[str, Any]:

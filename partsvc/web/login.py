@@ -59,12 +59,17 @@ def login() -> Any:
         if (wait := count_login(form.username.data)) is not None:
             refused = render_template("login.html", form=form, wait_s=wait)
             return refused, 429, {"Retry-After": str(wait)}
-        # Read only: a login attempt never holds SQLite's write lock while Argon2 works.
-        with database().unit_of_work(write=False) as db_session:
-            name, password = form.username.data, form.password.data
-            locked = lockout.locked_until(db_session, name, now=now(), rule=_rule())
-            caller = check_password(db_session, name, password) if locked is None else None
-            weak = caller is not None and hash_is_weak(db_session, caller.id)
+        with database().named_lock(lockout.lock_name(form.username.data)):
+            # One attempt per username at a time, from the lock check to the failure's
+            # record: 30 at once check at most 5 passwords. The check itself only reads:
+            # a login never holds SQLite's write lock while Argon2 works.
+            with database().unit_of_work(write=False) as db_session:
+                name, password = form.username.data, form.password.data
+                locked = lockout.locked_until(db_session, name, now=now(), rule=_rule())
+                caller = check_password(db_session, name, password) if locked is None else None
+                weak = caller is not None and hash_is_weak(db_session, caller.id)
+            if caller is None:
+                locked = _refused(form.username.data, locked)
         if caller is not None:
             with database().unit_of_work(write=True) as db_session:
                 _begin(db_session, caller)
@@ -82,7 +87,6 @@ def login() -> Any:
                 _safe_next(request.args.get("next")) or url_for(HOME[Role(caller.role)])
             )
         failed = True
-        locked = _refused(form.username.data, locked)
     if locked is not None:
         wait = max(1, math.ceil((locked - now()) / timedelta(minutes=1)))
         shown = render_template("login.html", form=form, locked_minutes=wait)

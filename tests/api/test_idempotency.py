@@ -134,3 +134,68 @@ def test_a_malformed_key_is_422(client, stocked, key):
     answer = client.post("/api/v1/moves", json=ISSUE, headers={**stocked, "Idempotency-Key": key})
     assert answer.status_code == 422
     assert on_hand(client, stocked, "WH-I") == 10
+
+
+def _every_text_value(session):
+    """Every value of every text, string or binary column of every table, as text."""
+    from sqlalchemy import LargeBinary, String, Text, column, inspect, select, table
+
+    for name in inspect(session.connection()).get_table_names():
+        columns = [
+            found["name"]
+            for found in inspect(session.connection()).get_columns(name)
+            if isinstance(found["type"], String | Text | LargeBinary)
+            or "JSON" in type(found["type"]).__name__
+        ]
+        if not columns:
+            continue
+        query = select(*(column(c) for c in columns)).select_from(table(name))
+        for row in session.execute(query):
+            for value in row:
+                if isinstance(value, bytes):
+                    yield value.decode("utf-8", "replace")
+                elif value is not None:
+                    yield str(value)
+
+
+def test_an_issued_token_is_nowhere_in_the_database_and_a_replay_says_it_was_shown_once(
+    client, auth, session
+):
+    """Issue 23 (3): a token issued with an Idempotency-Key is not kept to be replayed."""
+    headers = {**auth["clerk"], "Idempotency-Key": "new-token-1"}
+    first = client.post("/api/v1/tokens", json={"name": "phone"}, headers=headers)
+    assert first.status_code == 201
+    token = first.json["token"]
+    assert token.startswith("psv_")
+    assert not [value for value in _every_text_value(session) if token in value]
+    assert (
+        client.get("/api/v1/parts", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    )
+    replay = client.post("/api/v1/tokens", json={"name": "phone"}, headers=headers)
+    assert replay.status_code == 201
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.json["token"] is None
+    assert "shown once" in replay.json["token_shown_once"]
+    assert replay.json["id"] == first.json["id"]
+
+
+def test_the_sweep_forgets_keys_older_than_the_retention(client, stocked, database, clock):
+    from click.testing import CliRunner
+
+    from partsvc.cli import main
+
+    old = client.post("/api/v1/moves", json=ISSUE, headers={**stocked, "Idempotency-Key": "old"})
+    clock.advance(hours=23)
+    recent = {**stocked, "Idempotency-Key": "recent"}
+    assert client.post("/api/v1/moves", json=ISSUE, headers=recent).status_code == 201
+    clock.advance(hours=1, seconds=1)
+    result = CliRunner().invoke(
+        main, ["sweep"], obj={"database": database, "clock": clock}, catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 idempotency key(s) older than 1 day, 0:00:00 forgotten" in result.output
+    replayed = client.post("/api/v1/moves", json=ISSUE, headers=recent)
+    assert replayed.headers.get("Idempotent-Replayed") == "true"
+    again = client.post("/api/v1/moves", json=ISSUE, headers={**stocked, "Idempotency-Key": "old"})
+    assert again.headers.get("Idempotent-Replayed") is None
+    assert again.json["id"] != old.json["id"]

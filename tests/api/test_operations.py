@@ -22,7 +22,7 @@ from partsvc.platform import migrate
 from partsvc.platform.config import Settings
 from partsvc.platform.db import Database
 from partsvc.platform.logs import JsonFormatter, request_id
-from tests.conftest import Clock
+from tests.conftest import AppMaker, Clock
 from tests.factories import NOW, make_location, make_part, receive
 
 
@@ -150,6 +150,17 @@ def test_metrics_need_the_metrics_token_when_one_is_set(
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
     answer = client.get("/metrics", headers={"Authorization": "Bearer m-secret"})
     assert answer.status_code == 200
+
+
+def test_in_production_metrics_are_closed_until_their_token_is_set(make_app: AppMaker) -> None:
+    """Issue 23 (8): open by default in development, closed in production without a token."""
+    assert make_app().test_client().get("/metrics").status_code == 200
+    closed = make_app(env="production").test_client().get("/metrics")
+    assert closed.status_code == 401
+    assert "PARTSVC_METRICS_TOKEN" in closed.json["detail"]
+    assert closed.headers["WWW-Authenticate"].startswith("Bearer")
+    client = make_app(env="production", metrics_token="m-secret").test_client()
+    assert client.get("/metrics", headers={"Authorization": "Bearer m-secret"}).status_code == 200
 
 
 def test_a_move_is_counted_when_committed_by_its_kinds_of_locations(

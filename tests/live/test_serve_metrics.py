@@ -108,3 +108,31 @@ def test_two_workers_share_one_set_of_metrics_and_log_json(
     served = [row for row in lines if row.get("path") == "/readyz"]
     assert len(served) == REQUESTS
     assert all(row["status"] == 200 and row["request_id"] for row in served)
+
+
+def test_serve_removes_the_temporary_metrics_folder_it_made_when_it_stops(
+    own_database: str, tmp_path: Path
+) -> None:
+    """Issue 23 (8): no ``partsvc-metrics-*`` folder is left behind by each run."""
+    port = free_port()
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    environment = {
+        **{k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"},
+        "PYTHONPATH": str(ROOT),
+        "TMPDIR": str(temporary),
+        "PARTSVC_DATABASE_URL": own_database,
+        "PARTSVC_INSTANCE_DIR": str(tmp_path),
+        "PARTSVC_SECRET_KEY": "serve-test",
+    }
+    command = [sys.executable, "-c", "from partsvc.cli import main; main()"]
+    command += ["serve", "--port", str(port), "--workers", "1"]
+    server = subprocess.Popen(command, env=environment, stderr=subprocess.DEVNULL)
+    try:
+        _wait_until_up(port, server)
+        assert _get(port, "/metrics")[0] == 200
+        assert [path.name[:16] for path in temporary.iterdir()] == ["partsvc-metrics-"]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    assert list(temporary.iterdir()) == []

@@ -88,3 +88,12 @@ def test_a_package_that_could_not_be_checked_is_named_and_fails_a_strict_audit(
     run = _audit("partsvc-no-such-package==0.0.1\n", tmp_path, strict=True)
     assert run.returncode == 1, run.stdout + run.stderr
     assert "NOT CHECKED (1): partsvc-no-such-package" in run.stdout
+
+
+def test_a_package_that_could_not_be_checked_is_never_a_pass(tmp_path: Path) -> None:
+    """Issue 23 (9): not strict and no advisory data (CI's closed network) is exit 2 and a
+    last line that says UNCHECKED; where PyPI answers, it is a failure. Never exit 0."""
+    run = _audit("partsvc-no-such-package==0.0.1\n", tmp_path)
+    last = run.stdout.strip().splitlines()[-1]
+    assert run.returncode in (1, 2), run.stdout + run.stderr
+    assert last.startswith("UNCHECKED: 1 of 1 packages" if run.returncode == 2 else "FAILED")
