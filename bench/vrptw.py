@@ -27,6 +27,7 @@ import csv
 import json
 import math
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -137,8 +138,21 @@ def summary(label: str, gaps: list[float | None]) -> str:
 
 
 def instance_class(name: str) -> str:
-    letters = name.rstrip("0123456789")
-    return f"{letters}{name[len(letters)]}"
+    """C1, R2, RC1…: the letters and the digit after them (R101, RC2_2_1)."""
+    found = re.match(r"[A-Z]+\d", name)
+    return found.group(0) if found else name
+
+
+def versus(ours: dict[str, float], theirs: dict[str, float], label: str) -> str:
+    """How much longer our plans are than PyVRP's, over the instances both solved."""
+    both = [n for n in ours if n in theirs]
+    if not both:
+        return f"{label:14} no instance both solved"
+    ratios = [(ours[n] - theirs[n]) / theirs[n] for n in both]
+    return (
+        f"{label:14} ours vs PyVRP over {len(both)}: mean {statistics.mean(ratios) * 100:+.3f} %"
+        f"  worst {max(ratios) * 100:+.3f} %"
+    )
 
 
 def main() -> None:
@@ -166,10 +180,12 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    with (args.data / "reference.csv").open() as handle:
-        reference = {
-            r["instance"]: float(r["distance_only_distance"]) for r in csv.DictReader(handle)
-        }
+    reference: dict[str, float] = {}
+    if (args.data / "reference.csv").exists():
+        with (args.data / "reference.csv").open() as handle:
+            reference = {
+                r["instance"]: float(r["distance_only_distance"]) for r in csv.DictReader(handle)
+            }
     files = sorted(args.data.glob("*.txt"))
     if args.only:
         wanted = {name.strip().upper() for name in args.only.split(",") if name.strip()}
@@ -186,17 +202,21 @@ def main() -> None:
     print(header, flush=True)
 
     gaps: dict[str, dict[str, float | None]] = {solver: {} for solver in solvers}
+    lengths: dict[str, dict[str, float]] = {solver: {} for solver in solvers}
     for path in files:
         name = path.stem.upper()
-        ref = reference[name]
-        line = f"{name:8} {ref:10.2f}"
+        ref = reference.get(name)
+        line = f"{name:8} {ref:10.2f}" if ref is not None else f"{name:8} {'—':>10}"
         for solver in solvers:
             if solver == "ours":
                 outcome = run_ours(path, args.time_limit, args.seed, args.search, args.processes)
             else:
                 outcome = run_pyvrp(path, args.time_limit, args.seed)
-            gap = outcome.gap(ref)
-            gaps[solver][name] = gap
+            gap = outcome.gap(ref) if ref is not None else None
+            if ref is not None:
+                gaps[solver][name] = gap
+            if outcome.feasible:
+                lengths[solver][name] = outcome.distance
             shown = f"{outcome.distance:10.2f}" if outcome.feasible else "infeasible"
             line += f" │ {shown} {percent(gap)} {outcome.vehicles:3} {outcome.seconds:5.1f}"
             if outcome.problems:
@@ -206,10 +226,22 @@ def main() -> None:
     print()
     for solver in solvers:
         print(summary(solver, list(gaps[solver].values())))
+        print(f"{'':14} feasible {len(lengths[solver])}/{len(files)} (all instances)")
         for kind in CLASSES:
             chosen = [g for n, g in gaps[solver].items() if instance_class(n) == kind]
             if chosen:
                 print("  " + summary(kind, chosen))
+
+    if "pyvrp" in solvers:
+        print()
+        print(versus(lengths["ours"], lengths["pyvrp"], "all"))
+        for kind in CLASSES:
+            mine = {n: d for n, d in lengths["ours"].items() if instance_class(n) == kind}
+            if any(instance_class(n) == kind for n in gaps["ours"]) or mine:
+                print("  " + versus(mine, lengths["pyvrp"], kind))
+    if any(len(lengths[solver]) < len(files) for solver in solvers):
+        print("VOID: a plan was infeasible or missing")
+        sys.exit(1)
 
 
 if __name__ == "__main__":
