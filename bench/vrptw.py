@@ -7,7 +7,8 @@ search runs in a second process on the other core and the cheaper plan wins), th
 (hybrid genetic search) on the same instance for the same time, in this process. Both
 solutions are re-measured the same way: routes checked by
 `partsvc_bench.solomon.check_vrptw` and their length summed in double precision by
-`partsvc_bench.solomon.route_distance`. Gap = (distance − reference) / reference against
+`partsvc_bench.solomon.route_distance`. The `cpu` columns are each search's CPU seconds
+(below its wall seconds `s` on a busy machine). Gap = (distance − reference) / reference against
 the `distance_only_distance` column of `reference.csv`.
 
     .venv/bin/python bench/vrptw.py                          # all 56, 10 s each, both solvers
@@ -49,6 +50,8 @@ class Outcome:
     seconds: float
     vehicles: int
     problems: list[str]
+    cpu_seconds: float = math.nan
+    """CPU time of the search's own process: below `seconds` on a busy machine."""
 
     def gap(self, reference: float) -> float | None:
         return (self.distance - reference) / reference if self.feasible else None
@@ -68,7 +71,9 @@ def run_ours(path: Path, time_limit: float, seed: int, search: str, processes: i
         return Outcome(math.inf, False, seconds, 0, [done.stderr.strip()[-300:]])
     answer = json.loads(done.stdout)
     # The solver's own clock (model build + search), not the process start-up around it.
-    return judge(read_instance(path), answer["routes"], float(answer["seconds"]))
+    outcome = judge(read_instance(path), answer["routes"], float(answer["seconds"]))
+    outcome.cpu_seconds = float(answer.get("cpu_seconds", math.nan))
+    return outcome
 
 
 def run_pyvrp(path: Path, time_limit: float, seed: int) -> Outcome:
@@ -77,7 +82,7 @@ def run_pyvrp(path: Path, time_limit: float, seed: int) -> Outcome:
     import vrplib
     from pyvrp.stop import MaxRuntime
 
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     data = vrplib.read_instance(str(path), instance_format="solomon")
     coords = [(float(x), float(y)) for x, y in data["node_coord"]]
     windows = [(round(a * SCALE), round(b * SCALE)) for a, b in data["time_window"]]
@@ -111,6 +116,7 @@ def run_pyvrp(path: Path, time_limit: float, seed: int) -> Outcome:
         for route in result.best.routes()
     ]
     outcome = judge(read_instance(path), routes, seconds)
+    outcome.cpu_seconds = time.process_time() - cpu
     if not result.is_feasible():
         outcome.feasible = False
         outcome.problems.append("PyVRP reports its best solution infeasible")
@@ -196,9 +202,10 @@ def main() -> None:
         f"{args.time_limit:g} s each, seed {args.seed}, {os.cpu_count()} cores, "
         f"search {args.search}, our processes {args.processes}"
     )
-    header = f"{'instance':8} {'reference':>10} │ {'ours':>10} {'gap %':>6} {'veh':>3} {'s':>5}"
+    columns = f"{'gap %':>6} {'veh':>3} {'s':>5} {'cpu':>5}"
+    header = f"{'instance':8} {'reference':>10} │ {'ours':>10} {columns}"
     if "pyvrp" in solvers:
-        header += f" │ {'pyvrp':>10} {'gap %':>6} {'veh':>3} {'s':>5}"
+        header += f" │ {'pyvrp':>10} {columns}"
     print(header, flush=True)
 
     gaps: dict[str, dict[str, float | None]] = {solver: {} for solver in solvers}
@@ -219,6 +226,7 @@ def main() -> None:
                 lengths[solver][name] = outcome.distance
             shown = f"{outcome.distance:10.2f}" if outcome.feasible else "infeasible"
             line += f" │ {shown} {percent(gap)} {outcome.vehicles:3} {outcome.seconds:5.1f}"
+            line += f" {outcome.cpu_seconds:5.1f}"
             if outcome.problems:
                 line += f" ({solver}: {'; '.join(outcome.problems[:2])})"
         print(line, flush=True)
