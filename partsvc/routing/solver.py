@@ -39,7 +39,7 @@ from partsvc.routing.problem import (
     Unassigned,
     Warehouse,
 )
-from partsvc.routing.screening import Screening, carried, screen, van_covers
+from partsvc.routing.screening import Screening, carried, screen, share_out, van_covers
 from partsvc.routing.settling import settle
 
 DROP_PENALTY = {1: 10**13, 2: 10**10, 3: 10**7}
@@ -90,6 +90,8 @@ WRAP_UP_S = 0.5
 """Kept back from the search at least, for building its model and reading the plan out."""
 SETTLE_SHARE = 0.05
 """Share of the time limit kept back for settling (a 1,000-call day's takes seconds)."""
+PARTNER_HANDOVER_S = 0.5
+"""Kept back from two searches side by side for the partner's plan to come back."""
 AREA_WRAP_UP_S = 1.0
 """Kept back from each area's search for handing its plan back to the day."""
 URGENT_SHARE = 0.2
@@ -123,7 +125,10 @@ def _plan_area(
         model = layout.model()  # a second or so for a thousand nodes: within the limit
         whole = replace(search, time_limit_s=max(until - time.perf_counter(), 0.1))
         if processes >= 2:
-            whole = replace(whole, partners=(replace(DAY_PARTNER, seed=seed),))
+            # The partner's plan comes back through a pipe after both searches end.
+            shorter = max(whole.time_limit_s - PARTNER_HANDOVER_S, 0.1)
+            partner = replace(DAY_PARTNER, seed=seed)
+            whole = replace(whole, time_limit_s=shorter, partners=(partner,))
         solution = solve_model(model, whole, initial)
         if solution is None:
             screening = screening.nothing_found()
@@ -136,7 +141,7 @@ def _plan_in_areas(
     problem: Problem, screening: Screening, count: int, until: float, seed: int, processes: int
 ) -> Plan:
     """The day's plan (not yet settled) from its areas' plans, made side by side."""
-    areas = split(problem, screening, _share_out(problem, screening), count)
+    areas = split(problem, screening, share_out(problem, screening), count)
     began = time.perf_counter()
     side = max(processes, 1)
     share_s = (until - began) / math.ceil(len(areas) / side)
@@ -181,34 +186,6 @@ def _urgent_first(
         [node_of[layout.visits[node - layout.first].identity] for node in route]
         for route in found.routes
     ]
-
-
-def _share_out(problem: Problem, screening: Screening) -> dict[str, list[int]]:
-    """Offer each warehouse's scarce stock to the most urgent calls only.
-
-    Where the calls offered a pick-up at a warehouse need more of a part than it has free,
-    the pick-ups go to the calls by priority, then nearest first, while stock lasts, so
-    the routes can never take more than is there together (no global constraint needed).
-    """
-    offered = {key: list(ws) for key, ws in screening.pickups.items() if key in screening.able}
-    calls = {call.key: call for call in problem.calls if call.key in offered}
-    seconds = problem.travel.seconds
-    for w, warehouse in enumerate(problem.warehouses):
-        asking = [calls[key] for key, ws in offered.items() if w in ws]
-        left = dict(warehouse.stock)
-
-        # Calls some able engineer's van covers come last: they need the warehouse least.
-        def need(c: Call, at: int = warehouse.place) -> tuple[bool, int, int, str]:
-            covered = any(van_covers(problem.engineers[e], c) for e in screening.able[c.key])
-            return (covered, c.priority, seconds[at][c.place], c.key)
-
-        for call in sorted(asking, key=need):
-            if all(left.get(sku, 0) >= qty for sku, qty in call.parts.items()):
-                for sku, qty in call.parts.items():
-                    left[sku] -= qty
-            else:
-                offered[call.key].remove(w)
-    return offered
 
 
 class _Kind(StrEnum):
@@ -271,7 +248,7 @@ class _Layout:
         allowed: dict[int, list[int]] = {}
         pairs = []
         first = 2 * len(problem.engineers)
-        offered = _share_out(problem, screening)
+        offered = share_out(problem, screening)
 
         def add(visit: _Visit, engineers: list[int]) -> int:
             node = first + len(visits)
