@@ -233,8 +233,9 @@ def main() -> None:
 
     print()
     for solver in solvers:
-        print(summary(solver, list(gaps[solver].values())))
-        print(f"{'':14} feasible {len(lengths[solver])}/{len(files)} (all instances)")
+        if gaps[solver]:
+            print(summary(solver, list(gaps[solver].values())))
+        print(f"{solver:14} feasible {len(lengths[solver])}/{len(files)} (all instances)")
         for kind in CLASSES:
             chosen = [g for n, g in gaps[solver].items() if instance_class(n) == kind]
             if chosen:
