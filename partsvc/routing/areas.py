@@ -114,6 +114,11 @@ _TASK: Callable[[int], Any] | None = None
 """The task a forked area process runs (inherited by the fork, not pickled)."""
 
 
+def usable(processes: int) -> int:
+    """How many of `processes` can plan areas side by side here (forking needed)."""
+    return max(processes, 1) if "fork" in multiprocessing.get_all_start_methods() else 1
+
+
 def side_by_side(task: Callable[[int], T], count: int, processes: int) -> list[T]:
     """`task(i)` for i in range(count), on up to `processes` forked processes at a time.
 
@@ -122,7 +127,7 @@ def side_by_side(task: Callable[[int], T], count: int, processes: int) -> list[T
     Where fork is unavailable, or one process is allowed, the tasks run here in turn.
     """
     global _TASK
-    if processes < 2 or count < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if usable(processes) < 2 or count < 2:
         return [task(i) for i in range(count)]
     _TASK = task
     try:

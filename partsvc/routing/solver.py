@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from itertools import pairwise
 
-from partsvc.routing.areas import areas_for, side_by_side, split
+from partsvc.routing.areas import areas_for, side_by_side, split, usable
 from partsvc.routing.model import BIG, Load, Model, Search, solve_model
 from partsvc.routing.problem import (
     Call,
@@ -143,7 +143,7 @@ def _plan_in_areas(
     """The day's plan (not yet settled) from its areas' plans, made side by side."""
     areas = split(problem, screening, share_out(problem, screening), count)
     began = time.perf_counter()
-    side = max(processes, 1)
+    side = usable(processes)
     share_s = (until - began) / math.ceil(len(areas) / side)
 
     def plan_area(i: int) -> Plan:
