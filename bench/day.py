@@ -58,6 +58,8 @@ CENTRE = (31.23, 121.47)
 HALF_SIDE_M = 20_000
 METRES_PER_DEGREE = 111_320
 CLUSTERS = 8
+CITY_ENGINEERS = 40
+"""Engineers of the 40 km city; a day with more is a region of the same density."""
 CLUSTERED_SHARE = 0.6
 """Share of call sites around a few busy districts; the rest anywhere in the city."""
 SKILLS = [f"S{n}" for n in range(1, 7)]
@@ -89,18 +91,23 @@ class Day:
 class City:
     """Seeded places, skills and parts for one day."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, scale: float = 1.0) -> None:
         self.rng = rng
+        self.scale = scale
+        """How many times wider and taller than the 40 km city (a region is larger)."""
+        self.half_side = HALF_SIDE_M * scale
         self.points: list[tuple[float, float]] = []
+        reach = 15_000 * scale
         self.clusters = [
-            (rng.uniform(-15_000, 15_000), rng.uniform(-15_000, 15_000)) for _ in range(CLUSTERS)
+            (rng.uniform(-reach, reach), rng.uniform(-reach, reach))
+            for _ in range(round(CLUSTERS * scale * scale))
         ]
         # Some parts fail far more often than others.
         self.popularity = [1 / (rank + 1) ** 0.8 for rank in range(len(PARTS))]
 
     def place(self, x: float, y: float) -> int:
-        x = min(max(x, -HALF_SIDE_M), HALF_SIDE_M)
-        y = min(max(y, -HALF_SIDE_M), HALF_SIDE_M)
+        x = min(max(x, -self.half_side), self.half_side)
+        y = min(max(y, -self.half_side), self.half_side)
         lat = CENTRE[0] + y / METRES_PER_DEGREE
         lon = CENTRE[1] + x / (METRES_PER_DEGREE * math.cos(math.radians(CENTRE[0])))
         self.points.append((lat, lon))
@@ -108,7 +115,8 @@ class City:
 
     def anywhere(self) -> int:
         return self.place(
-            self.rng.uniform(-HALF_SIDE_M, HALF_SIDE_M), self.rng.uniform(-HALF_SIDE_M, HALF_SIDE_M)
+            self.rng.uniform(-self.half_side, self.half_side),
+            self.rng.uniform(-self.half_side, self.half_side),
         )
 
     def site(self) -> int:
@@ -144,7 +152,10 @@ class City:
 
 def generate(seed: int, n_calls: int, n_engineers: int, n_urgent: int) -> Day:
     rng = random.Random(seed)
-    city = City(rng)
+    # A region keeps the city's density of engineers: 150 engineers live on 3.75 times its
+    # area (77 km × 77 km), with as many more busy districts and warehouses.
+    scale = max(1.0, math.sqrt(n_engineers / CITY_ENGINEERS))
+    city = City(rng, scale)
     engineers = []
     for n in range(n_engineers):
         home = city.anywhere()
@@ -164,14 +175,18 @@ def generate(seed: int, n_calls: int, n_engineers: int, n_urgent: int) -> Day:
             )
         )
     warehouse_places = [
-        city.place(rng.uniform(-12_000, 12_000), rng.uniform(-12_000, 12_000)) for _ in range(3)
+        city.place(
+            rng.uniform(-12_000 * scale, 12_000 * scale),
+            rng.uniform(-12_000 * scale, 12_000 * scale),
+        )
+        for _ in range(round(3 * scale * scale))
     ]
     stocks: list[dict[str, int]] = [{} for _ in warehouse_places]
     for sku in PARTS:
         roll = rng.random()
         # Most parts everywhere, some at one or two warehouses, two on back-order.
         holders = 0 if roll < 0.04 else 1 if roll < 0.16 else 2 if roll < 0.28 else 3
-        for w in rng.sample(range(len(stocks)), holders):
+        for w in rng.sample(range(len(stocks)), round(holders * len(stocks) / 3)):
             stocks[w][sku] = rng.randint(2, 10)
     warehouses = tuple(
         Warehouse(f"W{n}", place, stock)
@@ -299,14 +314,16 @@ def missed_insertions(problem: Problem, plan: Plan, keys: Sequence[str]) -> dict
     return found
 
 
-def plan_day(day: Day, time_limit: float, seed: int) -> tuple[dict[str, object], Plan]:
+def plan_day(
+    day: Day, time_limit: float, seed: int, processes: int = 1
+) -> tuple[dict[str, object], Plan]:
     problem = day.problem
     began = time.perf_counter()
     screen(problem)
     screen_s = time.perf_counter() - began
     load = os.getloadavg()[0]
     began, cpu = time.perf_counter(), time.process_time()
-    plan = solve(problem, time_limit_s=time_limit, seed=seed)
+    plan = solve(problem, time_limit_s=time_limit, seed=seed, processes=processes)
     wall, cpu = time.perf_counter() - began, time.process_time() - cpu
     problems = check_plan(problem, plan)
     calls = {call.key: call for call in problem.calls}
@@ -460,7 +477,21 @@ def main() -> None:
     parser.add_argument("--engineers", type=int, default=40)
     parser.add_argument("--candidates", type=int, default=200, help="urgent calls to rank")
     parser.add_argument("--profile", action="store_true", help="profile the ranking always")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        choices=(1, 2),
+        default=min(2, os.cpu_count() or 1),
+        help="the planner's processes, as a queue worker has them (a web process plans with 1)",
+    )
+    parser.add_argument(
+        "--region",
+        action="store_true",
+        help="the region day: 1,000 calls, 150 engineers, 60 s (other options still apply)",
+    )
     args = parser.parse_args()
+    if args.region:
+        args.calls, args.engineers, args.time_limit = 1000, 150, 60.0
 
     began = time.perf_counter()
     day = generate(args.seed, args.calls, args.engineers, args.candidates)
@@ -471,13 +502,14 @@ def main() -> None:
         f"engineers, {len(problem.warehouses)} warehouses, {problem.travel.places} places "
         f"(generated in {generate_s:.1f} s)"
     )
-    figures, plan = plan_day(day, args.time_limit, args.seed)
+    figures, plan = plan_day(day, args.time_limit, args.seed, args.processes)
     served, total = figures["served"], figures["total"]
     assert isinstance(served, dict) and isinstance(total, dict)
     print(
         f"\nPlan ({args.time_limit:g} s limit): solved in {figures['solve_wall_s']} s wall "
         f"(CPU {figures['solve_cpu_s']} s, load average {figures['load_average_1min']}; "
-        f"screening alone {figures['screen_s']} s), target ≤ 15 s"
+        f"screening alone {figures['screen_s']} s), {args.processes} process(es), "
+        f"target ≤ {args.time_limit:g} s"
     )
     for p in (1, 2, 3):
         print(f"  P{p} served {served[f'P{p}']}/{total[f'P{p}']}", end="")

@@ -7,7 +7,8 @@ search runs in a second process on the other core and the cheaper plan wins), th
 (hybrid genetic search) on the same instance for the same time, in this process. Both
 solutions are re-measured the same way: routes checked by
 `partsvc_bench.solomon.check_vrptw` and their length summed in double precision by
-`partsvc_bench.solomon.route_distance`. Gap = (distance − reference) / reference against
+`partsvc_bench.solomon.route_distance`. The `cpu` columns are each search's CPU seconds
+(below its wall seconds `s` on a busy machine). Gap = (distance − reference) / reference against
 the `distance_only_distance` column of `reference.csv`.
 
     .venv/bin/python bench/vrptw.py                          # all 56, 10 s each, both solvers
@@ -27,6 +28,7 @@ import csv
 import json
 import math
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -48,6 +50,8 @@ class Outcome:
     seconds: float
     vehicles: int
     problems: list[str]
+    cpu_seconds: float = math.nan
+    """CPU time of the search's own process: below `seconds` on a busy machine."""
 
     def gap(self, reference: float) -> float | None:
         return (self.distance - reference) / reference if self.feasible else None
@@ -67,7 +71,9 @@ def run_ours(path: Path, time_limit: float, seed: int, search: str, processes: i
         return Outcome(math.inf, False, seconds, 0, [done.stderr.strip()[-300:]])
     answer = json.loads(done.stdout)
     # The solver's own clock (model build + search), not the process start-up around it.
-    return judge(read_instance(path), answer["routes"], float(answer["seconds"]))
+    outcome = judge(read_instance(path), answer["routes"], float(answer["seconds"]))
+    outcome.cpu_seconds = float(answer.get("cpu_seconds", math.nan))
+    return outcome
 
 
 def run_pyvrp(path: Path, time_limit: float, seed: int) -> Outcome:
@@ -76,7 +82,7 @@ def run_pyvrp(path: Path, time_limit: float, seed: int) -> Outcome:
     import vrplib
     from pyvrp.stop import MaxRuntime
 
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     data = vrplib.read_instance(str(path), instance_format="solomon")
     coords = [(float(x), float(y)) for x, y in data["node_coord"]]
     windows = [(round(a * SCALE), round(b * SCALE)) for a, b in data["time_window"]]
@@ -110,6 +116,7 @@ def run_pyvrp(path: Path, time_limit: float, seed: int) -> Outcome:
         for route in result.best.routes()
     ]
     outcome = judge(read_instance(path), routes, seconds)
+    outcome.cpu_seconds = time.process_time() - cpu
     if not result.is_feasible():
         outcome.feasible = False
         outcome.problems.append("PyVRP reports its best solution infeasible")
@@ -137,8 +144,21 @@ def summary(label: str, gaps: list[float | None]) -> str:
 
 
 def instance_class(name: str) -> str:
-    letters = name.rstrip("0123456789")
-    return f"{letters}{name[len(letters)]}"
+    """C1, R2, RC1…: the letters and the digit after them (R101, RC2_2_1)."""
+    found = re.match(r"[A-Z]+\d", name)
+    return found.group(0) if found else name
+
+
+def versus(ours: dict[str, float], theirs: dict[str, float], label: str) -> str:
+    """How much longer our plans are than PyVRP's, over the instances both solved."""
+    both = [n for n in ours if n in theirs]
+    if not both:
+        return f"{label:14} no instance both solved"
+    ratios = [(ours[n] - theirs[n]) / theirs[n] for n in both]
+    return (
+        f"{label:14} ours vs PyVRP over {len(both)}: mean {statistics.mean(ratios) * 100:+.3f} %"
+        f"  worst {max(ratios) * 100:+.3f} %"
+    )
 
 
 def main() -> None:
@@ -166,10 +186,12 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    with (args.data / "reference.csv").open() as handle:
-        reference = {
-            r["instance"]: float(r["distance_only_distance"]) for r in csv.DictReader(handle)
-        }
+    reference: dict[str, float] = {}
+    if (args.data / "reference.csv").exists():
+        with (args.data / "reference.csv").open() as handle:
+            reference = {
+                r["instance"]: float(r["distance_only_distance"]) for r in csv.DictReader(handle)
+            }
     files = sorted(args.data.glob("*.txt"))
     if args.only:
         wanted = {name.strip().upper() for name in args.only.split(",") if name.strip()}
@@ -180,36 +202,55 @@ def main() -> None:
         f"{args.time_limit:g} s each, seed {args.seed}, {os.cpu_count()} cores, "
         f"search {args.search}, our processes {args.processes}"
     )
-    header = f"{'instance':8} {'reference':>10} │ {'ours':>10} {'gap %':>6} {'veh':>3} {'s':>5}"
+    columns = f"{'gap %':>6} {'veh':>3} {'s':>5} {'cpu':>5}"
+    header = f"{'instance':8} {'reference':>10} │ {'ours':>10} {columns}"
     if "pyvrp" in solvers:
-        header += f" │ {'pyvrp':>10} {'gap %':>6} {'veh':>3} {'s':>5}"
+        header += f" │ {'pyvrp':>10} {columns}"
     print(header, flush=True)
 
     gaps: dict[str, dict[str, float | None]] = {solver: {} for solver in solvers}
+    lengths: dict[str, dict[str, float]] = {solver: {} for solver in solvers}
     for path in files:
         name = path.stem.upper()
-        ref = reference[name]
-        line = f"{name:8} {ref:10.2f}"
+        ref = reference.get(name)
+        line = f"{name:8} {ref:10.2f}" if ref is not None else f"{name:8} {'—':>10}"
         for solver in solvers:
             if solver == "ours":
                 outcome = run_ours(path, args.time_limit, args.seed, args.search, args.processes)
             else:
                 outcome = run_pyvrp(path, args.time_limit, args.seed)
-            gap = outcome.gap(ref)
-            gaps[solver][name] = gap
+            gap = outcome.gap(ref) if ref is not None else None
+            if ref is not None:
+                gaps[solver][name] = gap
+            if outcome.feasible:
+                lengths[solver][name] = outcome.distance
             shown = f"{outcome.distance:10.2f}" if outcome.feasible else "infeasible"
             line += f" │ {shown} {percent(gap)} {outcome.vehicles:3} {outcome.seconds:5.1f}"
+            line += f" {outcome.cpu_seconds:5.1f}"
             if outcome.problems:
                 line += f" ({solver}: {'; '.join(outcome.problems[:2])})"
         print(line, flush=True)
 
     print()
     for solver in solvers:
-        print(summary(solver, list(gaps[solver].values())))
+        if gaps[solver]:
+            print(summary(solver, list(gaps[solver].values())))
+        print(f"{solver:14} feasible {len(lengths[solver])}/{len(files)} (all instances)")
         for kind in CLASSES:
             chosen = [g for n, g in gaps[solver].items() if instance_class(n) == kind]
             if chosen:
                 print("  " + summary(kind, chosen))
+
+    if "pyvrp" in solvers:
+        print()
+        print(versus(lengths["ours"], lengths["pyvrp"], "all"))
+        for kind in CLASSES:
+            mine = {n: d for n, d in lengths["ours"].items() if instance_class(n) == kind}
+            if any(instance_class(n) == kind for n in gaps["ours"]) or mine:
+                print("  " + versus(mine, lengths["pyvrp"], kind))
+    if any(len(lengths[solver]) < len(files) for solver in solvers):
+        print("VOID: a plan was infeasible or missing")
+        sys.exit(1)
 
 
 if __name__ == "__main__":

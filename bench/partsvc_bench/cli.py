@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,9 @@ def vrptw(path: str, time_limit: float, seed: int, settings: str, processes: int
         search = search_from(tuned, time_limit_s=time_limit, seed=seed)
     except (TypeError, ValueError) as error:
         raise click.BadParameter(str(error), param_hint="--search") from None
+    cpu = time.process_time()
     result = solve_vrptw(read_instance(Path(path)), on_cores(search, processes))
+    cpu = time.process_time() - cpu
     click.echo(
         json.dumps(
             {
@@ -58,6 +61,7 @@ def vrptw(path: str, time_limit: float, seed: int, settings: str, processes: int
                 "distance": result.distance,
                 "feasible": result.feasible,
                 "seconds": round(result.seconds, 3),
+                "cpu_seconds": round(cpu, 3),
                 "routes": result.routes,
                 "problems": result.problems,
             }

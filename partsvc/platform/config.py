@@ -29,6 +29,9 @@ class Settings:
     road_factor: float = 1.3
     average_speed_kmh: float = 30.0
     plan_time_limit_s: float = 10.0
+    plan_processes: int = 2
+    """Processes a ``partsvc worker`` plans a day with (a second search, or areas side by
+    side); at most 2, by default the machine's cores up to 2. A web process plans with one."""
     same_day_fix_target: float = 0.9
     """R20: the share of on-site faults to fix the day they are reported."""
     satisfaction_target: float = 0.9
@@ -88,6 +91,9 @@ class Settings:
             road_factor=float(env.get("PARTSVC_ROAD_FACTOR", "1.3")),
             average_speed_kmh=float(env.get("PARTSVC_AVERAGE_SPEED_KMH", "30")),
             plan_time_limit_s=float(env.get("PARTSVC_PLAN_TIME_LIMIT_S", "10")),
+            plan_processes=min(
+                max(int(env.get("PARTSVC_PLAN_PROCESSES") or default_plan_processes()), 1), 2
+            ),
             same_day_fix_target=float(env.get("PARTSVC_SAME_DAY_FIX_TARGET", "0.9")),
             satisfaction_target=float(env.get("PARTSVC_SATISFACTION_TARGET", "0.9")),
             redis_url=env.get("PARTSVC_REDIS_URL") or None,
@@ -113,3 +119,8 @@ class Settings:
     def replace(self, **changes: Any) -> Settings:
         values = {**self.__dict__, **changes}
         return Settings(**values)
+
+
+def default_plan_processes() -> int:
+    """The machine's cores, up to 2: a planning worker's second search needs a second core."""
+    return min(os.cpu_count() or 1, 2)

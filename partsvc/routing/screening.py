@@ -124,3 +124,31 @@ def _returns(problem: Problem, engineer: Engineer, call: Call, offered: list[int
         start <= call.closes and start + call.service + home <= engineer.shift_end
         for start in _ways(problem, engineer, call, offered)
     )
+
+
+def share_out(problem: Problem, screening: Screening) -> dict[str, list[int]]:
+    """Offer each warehouse's scarce stock to the most urgent calls only.
+
+    Where the calls offered a pick-up at a warehouse need more of a part than it has free,
+    the pick-ups go to the calls by priority, then nearest first, while stock lasts, so
+    the routes can never take more than is there together (no global constraint needed).
+    """
+    offered = {key: list(ws) for key, ws in screening.pickups.items() if key in screening.able}
+    calls = {call.key: call for call in problem.calls if call.key in offered}
+    seconds = problem.travel.seconds
+    for w, warehouse in enumerate(problem.warehouses):
+        asking = [calls[key] for key, ws in offered.items() if w in ws]
+        left = dict(warehouse.stock)
+
+        # Calls some able engineer's van covers come last: they need the warehouse least.
+        def need(c: Call, at: int = warehouse.place) -> tuple[bool, int, int, str]:
+            covered = any(van_covers(problem.engineers[e], c) for e in screening.able[c.key])
+            return (covered, c.priority, seconds[at][c.place], c.key)
+
+        for call in sorted(asking, key=need):
+            if all(left.get(sku, 0) >= qty for sku, qty in call.parts.items()):
+                for sku, qty in call.parts.items():
+                    left[sku] -= qty
+            else:
+                offered[call.key].remove(w)
+    return offered

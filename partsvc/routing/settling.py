@@ -4,11 +4,13 @@ Most urgent first, each such call goes where it fits as the routes stand; failin
 place of less urgent work on the route of an engineer who could serve it (the work it
 displaces goes elsewhere if it fits, or is left out in its turn). A call still left out
 after this truly fits only by dropping work as or more urgent, so its reason is checked,
-not guessed (R26–R28). Pure: standard library only.
+not guessed (R26–R28). Standard library only; the clock is read only to end the P3
+calls' turn when the planner's time is up (P1 and P2 calls are always tried).
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -25,8 +27,18 @@ def urgency(call: p.Call) -> tuple[int, int]:
     return (call.priority, max(call.due_in_days, 0))
 
 
-def settle(problem: p.Problem, plan: p.Plan, able: Mapping[str, Sequence[int]]) -> p.Plan:
-    """The plan with the calls it left out for want of room placed where they can be."""
+def settle(
+    problem: p.Problem,
+    plan: p.Plan,
+    able: Mapping[str, Sequence[int]],
+    *,
+    deadline: float | None = None,
+) -> p.Plan:
+    """The plan with the calls it left out for want of room placed where they can be.
+
+    Past the `deadline` (a `time.perf_counter()` reading) only P1 and P2 calls are still
+    tried: the planner's time limit holds, and urgent work is never left to chance.
+    """
     calls = {call.key: call for call in problem.calls}
     routes = {route.engineer: route for route in plan.routes}
     left = {entry.call: entry.reason for entry in plan.unassigned}
@@ -35,17 +47,20 @@ def settle(problem: p.Problem, plan: p.Plan, able: Mapping[str, Sequence[int]]) 
         key=lambda call: (urgency(call), call.key),
     )
     for call in waiting:
+        until = deadline if call.priority > 2 else None
+        if _past(until):
+            break  # the rest are P3 too (most urgent first)
         engineers = [problem.engineers[i] for i in able[call.key]]
-        if _place(problem, routes, engineers, call):
+        if _place(problem, routes, engineers, call, until):
             del left[call.key]
             continue
-        displaced = _displace(problem, routes, engineers, call)
+        displaced = _displace(problem, routes, engineers, call, until)
         if displaced is None:
             continue  # its parts went to calls as urgent, or it fits only in their place
         del left[call.key]
         for key in sorted(displaced, key=lambda key: (urgency(calls[key]), key)):
             others = [problem.engineers[i] for i in able.get(key, ())]
-            if not _place(problem, routes, others, calls[key]):
+            if not _place(problem, routes, others, calls[key], until):
                 left[key] = p.Reason.NO_ROOM
     return p.Plan(
         tuple(routes[engineer.key] for engineer in problem.engineers),
@@ -53,14 +68,24 @@ def settle(problem: p.Problem, plan: p.Plan, able: Mapping[str, Sequence[int]]) 
     )
 
 
+def _past(until: float | None) -> bool:
+    return until is not None and time.perf_counter() > until
+
+
 def _place(
-    problem: p.Problem, routes: dict[str, p.Route], engineers: Sequence[p.Engineer], call: p.Call
+    problem: p.Problem,
+    routes: dict[str, p.Route],
+    engineers: Sequence[p.Engineer],
+    call: p.Call,
+    until: float | None = None,
 ) -> bool:
     """Put the call where it starts soonest on one of these engineers' routes as they
-    stand; False if it fits on none."""
+    stand (of those tried by `until`); False if it fits on none."""
     stocked = _with_stock_left(problem, routes)
     best: p.Route | None = None
     for engineer in engineers:
+        if _past(until):
+            break
         found = insert_call(stocked, routes[engineer.key], engineer, call, now=-1)
         if found is not None and (best is None or _start(found, call) < _start(best, call)):
             best = found
@@ -71,13 +96,19 @@ def _place(
 
 
 def _displace(
-    problem: p.Problem, routes: dict[str, p.Route], engineers: Sequence[p.Engineer], call: p.Call
+    problem: p.Problem,
+    routes: dict[str, p.Route],
+    engineers: Sequence[p.Engineer],
+    call: p.Call,
+    until: float | None = None,
 ) -> list[str] | None:
     """Put the call on the route of one of these engineers in place of less urgent work,
     taking off as few calls as will do; the keys of the calls taken off, or None."""
     calls = {c.key: c for c in problem.calls}
     best: tuple[int, p.Route, list[str]] | None = None
     for engineer in engineers:
+        if _past(until):
+            break
         route = routes[engineer.key]
         lesser = [
             stop.key

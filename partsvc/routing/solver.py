@@ -18,12 +18,14 @@ Imports only the standard library and OR-Tools (through `routing.model`).
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from itertools import pairwise
 
+from partsvc.routing.areas import areas_for, side_by_side, split, usable
 from partsvc.routing.model import BIG, Load, Model, Search, solve_model
 from partsvc.routing.problem import (
     Call,
@@ -37,7 +39,7 @@ from partsvc.routing.problem import (
     Unassigned,
     Warehouse,
 )
-from partsvc.routing.screening import Screening, carried, screen, van_covers
+from partsvc.routing.screening import Screening, carried, screen, share_out, van_covers
 from partsvc.routing.settling import settle
 
 DROP_PENALTY = {1: 10**13, 2: 10**10, 3: 10**7}
@@ -62,38 +64,102 @@ PREFERENCE_SECONDS = 1800
 """Driving worth saving before a call goes to someone other than its designated engineer."""
 
 
-def solve(problem: Problem, *, time_limit_s: float = 10.0, seed: int = 0) -> Plan:
-    """Plan the day. Calls that cannot be planned come back in `unassigned`, with why."""
+def solve(
+    problem: Problem, *, time_limit_s: float = 10.0, seed: int = 0, processes: int = 1
+) -> Plan:
+    """Plan the day. Calls that cannot be planned come back in `unassigned`, with why.
+
+    Everything, the settling after the search included, ends within `time_limit_s` (but
+    for placing the P1 and P2 calls a search left out, which settling always does). With
+    `processes` 2 the search has a partner on a second core; a day too big for one search
+    is split into areas planned side by side (`routing.areas`).
+    """
     began = time.perf_counter()
+    deadline = began + time_limit_s
     screening = screen(problem)
+    search_until = deadline - max(SETTLE_SHARE * time_limit_s, WRAP_UP_S)
+    count = areas_for(len(screening.able))
+    if count < 2:
+        plan = _plan_area(problem, screening, search_until, seed, processes)
+    else:
+        plan = _plan_in_areas(problem, screening, count, search_until, seed, processes)
+    return settle(problem, plan, screening.able, deadline=deadline)
+
+
+WRAP_UP_S = 0.5
+"""Kept back from the search at least, for building its model and reading the plan out."""
+SETTLE_SHARE = 0.05
+"""Share of the time limit kept back for settling (a 1,000-call day's takes seconds)."""
+PARTNER_HANDOVER_S = 0.5
+"""Kept back from two searches side by side for the partner's plan to come back."""
+AREA_WRAP_UP_S = 1.0
+"""Kept back from each area's search for handing its plan back to the day."""
+URGENT_SHARE = 0.2
+"""Share of the search time spent first on the P1 and P2 calls alone."""
+
+DAY_SEARCH = Search(
+    iterated=False,
+    metaheuristic="GUIDED_LOCAL_SEARCH",
+    operators=(),
+    temperatures=None,
+)
+"""Guided local search: the iterated search that wins on Solomon found no first plan at all
+on a city day with pick-ups (bench/day.py, docs/BENCHMARKS.md)."""
+DAY_PARTNER = Search()
+"""What a second process searches beside `DAY_SEARCH`: the benchmark's best search, the
+iterated local search (ruin and recreate, simulated annealing; see `Search`), started from
+the same P1/P2 routes, which give it the first plan it could not find alone. The two end
+in different local optima and the cheaper plan wins (docs/BENCHMARKS.md)."""
+
+
+def _plan_area(
+    problem: Problem, screening: Screening, until: float, seed: int, processes: int
+) -> Plan:
+    """The search's plan of `problem` (not yet settled), ending by `until`."""
     layout = _Layout.build(problem, screening)
     routes: list[list[int]] = [[] for _ in problem.engineers]
     if layout.calls:
-        # Guided local search: the iterated search that wins on Solomon found no first plan
-        # at all on a city day with pick-ups (bench/day.py, docs/BENCHMARKS.md).
-        search = Search(
-            time_limit_s=time_limit_s * URGENT_SHARE,
-            seed=seed,
-            iterated=False,
-            metaheuristic="GUIDED_LOCAL_SEARCH",
-            operators=(),
-            temperatures=None,
-        )
+        left_s = until - time.perf_counter()
+        search = replace(DAY_SEARCH, time_limit_s=max(left_s * URGENT_SHARE, 0.05), seed=seed)
         initial = _urgent_first(problem, screening, layout, search)
-        spent = time.perf_counter() - began
-        left = replace(search, time_limit_s=max(time_limit_s - spent - WRAP_UP_S, 0.1))
-        solution = solve_model(layout.model(), left, initial)
+        model = layout.model()  # a second or so for a thousand nodes: within the limit
+        whole = replace(search, time_limit_s=max(until - time.perf_counter(), 0.1))
+        if processes >= 2:
+            # The partner's plan comes back through a pipe after both searches end.
+            shorter = max(whole.time_limit_s - PARTNER_HANDOVER_S, 0.1)
+            partner = replace(DAY_PARTNER, seed=seed)
+            whole = replace(whole, time_limit_s=shorter, partners=(partner,))
+        solution = solve_model(model, whole, initial)
         if solution is None:
             screening = screening.nothing_found()
         else:
             routes = solution.routes
-    return settle(problem, layout.plan(routes, screening), screening.able)
+    return layout.plan(routes, screening)
 
 
-WRAP_UP_S = 0.5
-"""Kept back from the search for building its model and reading the plan out of it."""
-URGENT_SHARE = 0.2
-"""Share of the search time spent first on the P1 and P2 calls alone."""
+def _plan_in_areas(
+    problem: Problem, screening: Screening, count: int, until: float, seed: int, processes: int
+) -> Plan:
+    """The day's plan (not yet settled) from its areas' plans, made side by side."""
+    areas = split(problem, screening, share_out(problem, screening), count)
+    began = time.perf_counter()
+    side = usable(processes)
+    share_s = (until - began) / math.ceil(len(areas) / side)
+
+    def plan_area(i: int) -> Plan:
+        # Area i is searched in round i // side; a round that starts late ends on time.
+        ends = began + (i // side + 1) * share_s - AREA_WRAP_UP_S
+        area = areas[i]
+        return _plan_area(area.problem, area.screening, ends, seed, 1)
+
+    plans = side_by_side(plan_area, len(areas), processes)
+    routes = {route.engineer: route for plan in plans for route in plan.routes}
+    left = {entry.call: entry.reason for plan in plans for entry in plan.unassigned}
+    left.update(screening.reasons)
+    return Plan(
+        tuple(routes[engineer.key] for engineer in problem.engineers),
+        tuple(Unassigned(call.key, left[call.key]) for call in problem.calls if call.key in left),
+    )
 
 
 def _urgent_first(
@@ -120,34 +186,6 @@ def _urgent_first(
         [node_of[layout.visits[node - layout.first].identity] for node in route]
         for route in found.routes
     ]
-
-
-def _share_out(problem: Problem, screening: Screening) -> dict[str, list[int]]:
-    """Offer each warehouse's scarce stock to the most urgent calls only.
-
-    Where the calls offered a pick-up at a warehouse need more of a part than it has free,
-    the pick-ups go to the calls by priority, then nearest first, while stock lasts, so
-    the routes can never take more than is there together (no global constraint needed).
-    """
-    offered = {key: list(ws) for key, ws in screening.pickups.items() if key in screening.able}
-    calls = {call.key: call for call in problem.calls if call.key in offered}
-    seconds = problem.travel.seconds
-    for w, warehouse in enumerate(problem.warehouses):
-        asking = [calls[key] for key, ws in offered.items() if w in ws]
-        left = dict(warehouse.stock)
-
-        # Calls some able engineer's van covers come last: they need the warehouse least.
-        def need(c: Call, at: int = warehouse.place) -> tuple[bool, int, int, str]:
-            covered = any(van_covers(problem.engineers[e], c) for e in screening.able[c.key])
-            return (covered, c.priority, seconds[at][c.place], c.key)
-
-        for call in sorted(asking, key=need):
-            if all(left.get(sku, 0) >= qty for sku, qty in call.parts.items()):
-                for sku, qty in call.parts.items():
-                    left[sku] -= qty
-            else:
-                offered[call.key].remove(w)
-    return offered
 
 
 class _Kind(StrEnum):
@@ -210,7 +248,7 @@ class _Layout:
         allowed: dict[int, list[int]] = {}
         pairs = []
         first = 2 * len(problem.engineers)
-        offered = _share_out(problem, screening)
+        offered = share_out(problem, screening)
 
         def add(visit: _Visit, engineers: list[int]) -> int:
             node = first + len(visits)

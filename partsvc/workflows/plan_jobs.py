@@ -131,6 +131,7 @@ def run_plan_order(values: dict[str, Any]) -> int:
             by=order.by,
             client=order.client,
             on_stage=report,
+            processes=settings.plan_processes,
         )
     except PartsvcError as error:
         report(

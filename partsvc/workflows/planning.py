@@ -40,9 +40,11 @@ def plan_day(
     by: Caller | None,
     on_stage: Callable[[str], None] | None = None,
     client: str | None = None,
+    processes: int = 1,
 ) -> int:
     """Plan ``day`` (R26–R28) and store it as a draft; its id. The planner ``by`` and
-    their ``client`` address sign the audit event of the new plan.
+    their ``client`` address sign the audit event of the new plan. A queue worker plans
+    with up to two ``processes``; a web process with one (it serves requests meanwhile).
 
     ``on_stage`` hears "loading", "solving" and "saving" as they begin (a queue worker
     reports them as the job's progress).
@@ -57,7 +59,7 @@ def plan_day(
     stage("solving")
     began = clock.perf_counter()
     with metrics.planner_run() as run:
-        plan = solve(loaded.problem, time_limit_s=time_limit_s)
+        plan = solve(loaded.problem, time_limit_s=time_limit_s, processes=processes)
         run.outcome = "partial" if plan.unassigned else "complete"
     seconds = clock.perf_counter() - began
     stage("saving")

@@ -9,6 +9,7 @@ import pytest
 
 from partsvc.auth.identity import Caller
 from partsvc.core.errors import PartsvcError, PlannerUnavailable
+from partsvc.workflows import plan_jobs
 from partsvc.workflows.plan_jobs import DONE, FAILED, RUNNING, PlanJob, PlanOrder, plan_of
 
 
@@ -69,3 +70,27 @@ def test_a_job_that_failed_or_has_not_finished_is_a_503_naming_the_job() -> None
         plan_of(job(RUNNING, progress=0.5))
     assert failed.value.status == late.value.status == 503
     assert failed.value.extra == late.value.extra == {"job": "plan-1"}
+
+
+@pytest.mark.parametrize(("setting", "processes"), [("2", 2), ("1", 1)])
+def test_a_worker_plans_with_the_processes_its_setting_gives(
+    monkeypatch: pytest.MonkeyPatch, setting: str, processes: int
+) -> None:
+    given: dict[str, object] = {}
+
+    def plan_day(database: object, day: date, **options: object) -> int:
+        given.update(options)
+        return 42
+
+    monkeypatch.setattr(plan_jobs.planning, "plan_day", plan_day)
+    monkeypatch.setenv("PARTSVC_DATABASE_URL", "sqlite://")
+    monkeypatch.setenv("PARTSVC_PLAN_PROCESSES", setting)
+    order = PlanOrder(
+        day=date(2026, 11, 20),
+        now=datetime(2026, 11, 20, 2, 0, tzinfo=UTC),
+        sent_at=datetime(2026, 11, 20, 2, 0, tzinfo=UTC),
+        time_limit_s=2.5,
+        by=None,
+    )
+    assert plan_jobs.run_plan_order(order.values()) == 42
+    assert given["processes"] == processes
