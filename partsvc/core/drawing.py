@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 WIDTH = 1000
 PADDING = 30
@@ -36,7 +37,12 @@ def colour(index: int) -> str:
 
 @dataclass(frozen=True)
 class Projection:
-    """Latitude and longitude to x, y in a viewBox ``WIDTH`` wide and ``height`` high."""
+    """Latitude and longitude to x, y in a viewBox ``WIDTH`` wide and ``height`` high.
+
+    ``fitted`` projections frame where most of the places are: a place outside that frame
+    (one far-away site) is drawn on the frame's edge, in its direction, and ``outside``
+    says so, rather than squashing the city into a corner.
+    """
 
     west: float
     north: float
@@ -51,17 +57,80 @@ class Projection:
             places = [(0.0, 0.0)]
         lats = [lat for lat, _ in places]
         lons = [lon for _, lon in places]
-        squeeze = math.cos(math.radians((min(lats) + max(lats)) / 2))
-        span_x = max((max(lons) - min(lons)) * squeeze, 1e-3)
-        span_y = max(max(lats) - min(lats), 1e-3)
+        return cls._framing(min(lats), max(lats), min(lons), max(lons))
+
+    @classmethod
+    def fitted(cls, points: Iterable[tuple[float, float]], share: float = 0.8) -> Projection:
+        """Framing the middle ``share`` of the places in each direction, widened by half
+        again, or all of them when they lie no further apart than that."""
+        places = [(lat, lon) for lat, lon in points if lat is not None and lon is not None]
+        if len(places) < 5:
+            return cls.around(places)
+        lats = sorted(lat for lat, _ in places)
+        lons = sorted(lon for _, lon in places)
+        cut = (1 - share) / 2
+        low, high = math.floor(cut * (len(places) - 1)), math.ceil((1 - cut) * (len(places) - 1))
+        box = [lats[low], lats[high], lons[low], lons[high]]
+        margin_lat = max((box[1] - box[0]) * 0.5, 0.02)
+        margin_lon = max((box[3] - box[2]) * 0.5, 0.02)
+        return cls._framing(
+            max(lats[0], box[0] - margin_lat),
+            min(lats[-1], box[1] + margin_lat),
+            max(lons[0], box[2] - margin_lon),
+            min(lons[-1], box[3] + margin_lon),
+        )
+
+    @classmethod
+    def _framing(cls, south: float, north: float, west: float, east: float) -> Projection:
+        squeeze = math.cos(math.radians((south + north) / 2))
+        span_x = max((east - west) * squeeze, 1e-3)
+        span_y = max(north - south, 1e-3)
         scale = (WIDTH - 2 * PADDING) / max(span_x, span_y * 1.6)
         height = math.ceil(span_y * scale + 2 * PADDING)
-        return cls(min(lons), max(lats), scale, squeeze, max(height, 200))
+        return cls(west, north, scale, squeeze, max(height, 200))
 
-    def __call__(self, lat: float, lon: float) -> tuple[float, float]:
+    def raw(self, lat: float, lon: float) -> tuple[float, float]:
         x = PADDING + (lon - self.west) * self.squeeze * self.scale
         y = PADDING + (self.north - lat) * self.scale
+        return x, y
+
+    def outside(self, lat: float, lon: float) -> bool:
+        """Whether the place lies beyond the frame (and is drawn on its edge)."""
+        x, y = self.raw(lat, lon)
+        edge = PADDING / 2
+        return not (edge <= x <= WIDTH - edge and edge <= y <= self.height - edge)
+
+    def __call__(self, lat: float, lon: float) -> tuple[float, float]:
+        x, y = self.raw(lat, lon)
+        edge = PADDING / 2
+        x = min(max(x, edge), WIDTH - edge)
+        y = min(max(y, edge), self.height - edge)
         return round(x, 1), round(y, 1)
+
+
+def fit_label(text: str, width: float, size: float = 11) -> str:
+    """As much of ``text`` as fits in ``width`` at font ``size`` (a Chinese character about
+    one ``size`` wide, a Latin one about 0.6), with an ellipsis when cut."""
+    used, kept = 0.0, list[str]()
+    room = width - size * 0.6
+    for char in text:
+        used += size if ord(char) > 0x2E7F else size * 0.6
+        if used > room:
+            return "".join(kept).rstrip() + "…" if kept else ""
+        kept.append(char)
+    return text
+
+
+COMPANY_ENDINGS = ("股份有限公司", "有限责任公司", "有限公司", "集团", "公司")
+
+
+def short_name(name: str, limit: int = 6) -> str:
+    """A customer's name short enough for a bar: without 有限公司 and the like."""
+    for ending in COMPANY_ENDINGS:
+        if name.endswith(ending) and len(name) > len(ending):
+            name = name[: -len(ending)]
+            break
+    return name[:limit]
 
 
 @dataclass(frozen=True)
@@ -72,6 +141,14 @@ class Bar:
     width: float
     kind: str
     label: str
+    detail: str = ""
+    late_minutes: int = 0
+    priority: str = ""
+
+    @property
+    def text(self) -> str:
+        """The label as it fits inside the bar."""
+        return fit_label(self.label, self.width)
 
 
 @dataclass(frozen=True)
@@ -85,9 +162,9 @@ class Timeline:
         share = (moment - self.start).total_seconds() / span
         return round(min(max(share, 0.0), 1.0) * self.width, 1)
 
-    def bar(self, begins: datetime, ends: datetime, kind: str, label: str) -> Bar:
+    def bar(self, begins: datetime, ends: datetime, kind: str, label: str, **more: Any) -> Bar:
         x = self.x(begins)
-        return Bar(x, max(self.x(ends) - x, 2.0), kind, label)
+        return Bar(x, max(self.x(ends) - x, 2.0), kind, label, **more)
 
     def hours(self) -> list[tuple[float, int]]:
         """A tick at each whole hour: (x, hour of the day on the timeline's clock)."""

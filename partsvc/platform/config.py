@@ -29,6 +29,9 @@ class Settings:
     road_factor: float = 1.3
     average_speed_kmh: float = 30.0
     plan_time_limit_s: float = 10.0
+    board_refresh_s: float = 15.0
+    """How often an open dispatch board fetches its open calls again (new calls, status
+    changes) without a reload."""
     same_day_fix_target: float = 0.9
     """R20: the share of on-site faults to fix the day they are reported."""
     satisfaction_target: float = 0.9
@@ -75,6 +78,7 @@ class Settings:
             road_factor=float(env.get("PARTSVC_ROAD_FACTOR", "1.3")),
             average_speed_kmh=float(env.get("PARTSVC_AVERAGE_SPEED_KMH", "30")),
             plan_time_limit_s=float(env.get("PARTSVC_PLAN_TIME_LIMIT_S", "10")),
+            board_refresh_s=float(env.get("PARTSVC_BOARD_REFRESH_S", "15")),
             same_day_fix_target=float(env.get("PARTSVC_SAME_DAY_FIX_TARGET", "0.9")),
             satisfaction_target=float(env.get("PARTSVC_SATISFACTION_TARGET", "0.9")),
             redis_url=env.get("PARTSVC_REDIS_URL") or None,

@@ -237,6 +237,11 @@ STATUSES: Mapping[str, Mapping[str, Any]] = {
         "shipped": _l("shipped back"),
         "closed": _l("closed"),
     },
+    "verdict": {
+        "replacement": _l("replaced free (dead on arrival)"),
+        "free": _l("in warranty: free"),
+        "at_cost": _l("out of warranty: at cost"),
+    },
     "deadline": {
         "response": _l("answer"),
         "onsite": _l("on site"),
