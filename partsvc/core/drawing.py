@@ -8,6 +8,7 @@ is exact enough across a city or a province.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -60,25 +61,25 @@ class Projection:
         return cls._framing(min(lats), max(lats), min(lons), max(lons))
 
     @classmethod
-    def fitted(cls, points: Iterable[tuple[float, float]], share: float = 0.8) -> Projection:
-        """Framing the middle ``share`` of the places in each direction, widened by half
-        again, or all of them when they lie no further apart than that."""
-        places = [(lat, lon) for lat, lon in points if lat is not None and lon is not None]
-        if len(places) < 5:
+    def fitted(cls, points: Iterable[tuple[float, float]]) -> Projection:
+        """Framing where most of the places are: the places by their distance from the
+        middle one; at least three in four are kept, and the rest too unless one lies more
+        than twice as far as the one before it (a far-away site: drawn on the edge)."""
+        places = sorted({(round(lat, 3), round(lon, 3)) for lat, lon in points if lat is not None})
+        if len(places) < 4:
             return cls.around(places)
-        lats = sorted(lat for lat, _ in places)
-        lons = sorted(lon for _, lon in places)
-        cut = (1 - share) / 2
-        low, high = math.floor(cut * (len(places) - 1)), math.ceil((1 - cut) * (len(places) - 1))
-        box = [lats[low], lats[high], lons[low], lons[high]]
-        margin_lat = max((box[1] - box[0]) * 0.5, 0.02)
-        margin_lon = max((box[3] - box[2]) * 0.5, 0.02)
-        return cls._framing(
-            max(lats[0], box[0] - margin_lat),
-            min(lats[-1], box[1] + margin_lat),
-            max(lons[0], box[2] - margin_lon),
-            min(lons[-1], box[3] + margin_lon),
-        )
+        middle_lat = statistics.median(lat for lat, _ in places)
+        middle_lon = statistics.median(lon for _, lon in places)
+        squeeze = math.cos(math.radians(middle_lat))
+
+        def away(place: tuple[float, float]) -> float:
+            return math.hypot(place[0] - middle_lat, (place[1] - middle_lon) * squeeze)
+
+        places.sort(key=away)
+        kept = math.ceil(len(places) * 0.75)
+        while kept < len(places) and away(places[kept]) <= 2 * max(away(places[kept - 1]), 0.05):
+            kept += 1
+        return cls.around(places[:kept])
 
     @classmethod
     def _framing(cls, south: float, north: float, west: float, east: float) -> Projection:

@@ -229,7 +229,7 @@ def assign(plan_id: int) -> Any:
     if isinstance(assigned, PartsvcError):
         refused(assigned)
         return redirect(url_for("board.candidates", plan_id=plan_id, call_id=call_id))
-    notice("assigned", call=call_id, engineer=engineer)
+    notice("assigned", call=call_id, engineer=_engineer_names().get(engineer, engineer))
     return _back_to_board(_day_of(plan_id))
 
 

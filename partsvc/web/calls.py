@@ -16,7 +16,8 @@ from partsvc.calls.customers import equipment_at, find_sites
 from partsvc.calls.models import Engineer, Site
 from partsvc.calls.rules import Priority
 from partsvc.core.errors import InvalidInput, PartsvcError, UnknownKey
-from partsvc.http.context import calendar, now, sla_warning
+from partsvc.http.context import calendar, now, sla_warning, today
+from partsvc.routing import plans
 from partsvc.web.language import local
 from partsvc.web.pages import attempt, current_caller, db, notice, page
 
@@ -206,5 +207,6 @@ def call(call_id: int) -> Any:
         "board/call.html",
         call=the_call,
         deadlines=deadline_views(the_call, moment, sla_warning()),
+        plan=plans.current_plan(db(), today()),
         now=moment,
     )
