@@ -46,7 +46,7 @@ def test_the_map_frames_the_city_and_puts_a_far_away_site_on_its_edge() -> None:
     project = Projection.fitted([*city, NANJING])
     assert project.outside(*NANJING)
     assert not any(project.outside(*place) for place in city)
-    x, y = project(*NANJING)
+    x, _ = project(*NANJING)
     assert x == PADDING / 2  # on the western edge, where Nanjing lies
     spread = [project(*place)[0] for place in city]
     assert max(spread) - min(spread) > WIDTH / 2, "the city fills the map"
