@@ -113,7 +113,7 @@ def open_calls() -> Any:
     return render_template(
         "board/_calls.html",
         calls=_open_calls(moment),
-        plan=plans.current_plan(db(), day),
+        plan_id=plans.current_plan_id(db(), day),
         now=moment,
         warn_seconds=int(sla_warning().total_seconds()),
     )

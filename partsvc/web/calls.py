@@ -207,6 +207,6 @@ def call(call_id: int) -> Any:
         "board/call.html",
         call=the_call,
         deadlines=deadline_views(the_call, moment, sla_warning()),
-        plan=plans.current_plan(db(), today()),
+        plan_id=plans.current_plan_id(db(), today()),
         now=moment,
     )
