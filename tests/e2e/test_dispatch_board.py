@@ -27,7 +27,7 @@ def log_a_p1_by_phone(page: Page, fault: str) -> None:
     page.locator("input[name=priority][value=P1]").check()
     expect(page.locator("#deadline-preview")).to_contain_text("on site by")
     page.get_by_label("Fault, as the customer tells it").fill(fault)
-    page.get_by_label("printer").check()
+    page.get_by_label("printers").check()
 
 
 def test_the_dispatchers_day_through_the_pages(page: Page, live_server: LiveServer) -> None:
