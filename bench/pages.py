@@ -34,7 +34,16 @@ from partsvc.workflows import planning
 PASSWORD = "bench-password-1"
 PAGES = {
     "clerk": ["/desk", "/desk?q=打印头", "/desk/parts/{sku}", "/desk/orders/VO-000001"],
-    "dispatch": ["/board"],
+    "dispatch": [
+        "/board",
+        "/board/open-calls",
+        "/board/calls/new",
+        "/board/calls/1",
+        "/board/suggest/sites?q=华威",
+        "/rmas",
+        "/rmas/RMA-000001",
+        "/engineers/E-WANG/day",
+    ],
     "wang": ["/engineers/E-WANG/day"],
     "admin": ["/manager"],
 }

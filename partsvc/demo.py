@@ -250,6 +250,17 @@ def _loans_and_repairs(session: Session, *, now: datetime, by: Caller | None) ->
         ("receive", ReceiveStepIn(location="REPAIR-SH", items=[StepItem(serial="EQ-0001")])),
     ):
         take_repair_step(session, rma.number, step, body, now=out, calendar=calendar, by=by)
+    # The silver customer has just phoned in a unit that jams: its RMA waits for the
+    # dispatcher's authorization.
+    create_rma(
+        session,
+        customer="C-PUDONG-PRINT",
+        items=[ItemIn(serial="EQ-0002")],
+        fault="频繁卡纸 / jams every few pages",
+        now=now - timedelta(hours=2),
+        calendar=calendar,
+        by=by,
+    )
     loaners = session.scalars(
         select(Unit)
         .join(Part)

@@ -30,6 +30,7 @@ from partsvc.calls.rules import (
     STOPPED_BY,
     CallStatus,
     Deadline,
+    Deadlines,
     DeadlineState,
     Priority,
     Target,
@@ -95,13 +96,8 @@ def report_call(
     if window is not None and window[0] >= window[1]:
         raise InvalidInput("The window must end after it starts.", errors={"window": ["Empty."]})
     reported = business_time(reported_at, now, "reported_at")
-    contract = place.customer.contract_on(reported.astimezone(calendar.zone).date())
-    tier = contract.tier if contract else Tier.NONE
-    due = deadlines(
-        target_for(session, tier, priority),
-        reported,
-        calendar,
-        window_end=window[1] if window else None,
+    tier, due = deadlines_at(
+        session, place, priority, reported, calendar, window_end=window[1] if window else None
     )
     call = Call(
         site_id=place.id,
@@ -124,6 +120,25 @@ def report_call(
     session.flush()
     record_status(session, call, CallStatus.NEW, reported, by)
     return call
+
+
+def deadlines_at(
+    session: Session,
+    place: Site,
+    priority: str,
+    reported: datetime,
+    calendar: WorkingCalendar,
+    *,
+    window_end: datetime | None = None,
+) -> tuple[str, Deadlines]:
+    """The tier and the three deadlines a call at ``place`` reported at ``reported`` gets
+    (R20): what the new-call form previews before saving is what saving gives."""
+    contract = place.customer.contract_on(reported.astimezone(calendar.zone).date())
+    tier = contract.tier if contract else Tier.NONE
+    due = deadlines(
+        target_for(session, tier, Priority(priority)), reported, calendar, window_end=window_end
+    )
+    return tier, due
 
 
 def change_call_status(

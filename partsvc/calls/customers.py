@@ -208,3 +208,33 @@ def get_equipment(session: Session, serial: str) -> Equipment:
     return one_by_key(
         session, Equipment, Equipment.serial, serial, what="equipment with serial", field="serial"
     )
+
+
+def find_sites(session: Session, text: str, *, limit: int = 10) -> list[Site]:
+    """Sites whose customer's name or code, own code or address contains ``text`` (any
+    case): what a dispatcher types while the customer is on the phone."""
+    words = text.strip()
+    query = select(Site).join(Customer, Customer.id == Site.customer_id)
+    if words:
+        like = f"%{_escape_like(words)}%"
+        query = query.where(
+            Customer.name.ilike(like, escape="\\")
+            | Customer.code.ilike(like, escape="\\")
+            | Site.code.ilike(like, escape="\\")
+            | Site.address.ilike(like, escape="\\")
+        )
+    return list(session.scalars(query.order_by(Customer.name, Site.code).limit(limit)))
+
+
+def equipment_at(
+    session: Session, site: str, text: str = "", *, limit: int = 20
+) -> list[Equipment]:
+    """The installed units at a site (by code), those whose serial contains ``text``."""
+    query = select(Equipment).join(Site, Site.id == Equipment.site_id).where(Site.code == site)
+    if text.strip():
+        query = query.where(Equipment.serial.ilike(f"%{_escape_like(text.strip())}%", escape="\\"))
+    return list(session.scalars(query.order_by(Equipment.serial).limit(limit)))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

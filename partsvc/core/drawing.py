@@ -8,9 +8,11 @@ is exact enough across a city or a province.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 WIDTH = 1000
 PADDING = 30
@@ -36,7 +38,12 @@ def colour(index: int) -> str:
 
 @dataclass(frozen=True)
 class Projection:
-    """Latitude and longitude to x, y in a viewBox ``WIDTH`` wide and ``height`` high."""
+    """Latitude and longitude to x, y in a viewBox ``WIDTH`` wide and ``height`` high.
+
+    ``fitted`` projections frame where most of the places are: a place outside that frame
+    (one far-away site) is drawn on the frame's edge, in its direction, and ``outside``
+    says so, rather than squashing the city into a corner.
+    """
 
     west: float
     north: float
@@ -51,17 +58,80 @@ class Projection:
             places = [(0.0, 0.0)]
         lats = [lat for lat, _ in places]
         lons = [lon for _, lon in places]
-        squeeze = math.cos(math.radians((min(lats) + max(lats)) / 2))
-        span_x = max((max(lons) - min(lons)) * squeeze, 1e-3)
-        span_y = max(max(lats) - min(lats), 1e-3)
+        return cls._framing(min(lats), max(lats), min(lons), max(lons))
+
+    @classmethod
+    def fitted(cls, points: Iterable[tuple[float, float]]) -> Projection:
+        """Framing where most of the places are: the places by their distance from the
+        middle one; at least three in four are kept, and the rest too unless one lies more
+        than twice as far as the one before it (a far-away site: drawn on the edge)."""
+        places = sorted({(round(lat, 3), round(lon, 3)) for lat, lon in points if lat is not None})
+        if len(places) < 4:
+            return cls.around(places)
+        middle_lat = statistics.median(lat for lat, _ in places)
+        middle_lon = statistics.median(lon for _, lon in places)
+        squeeze = math.cos(math.radians(middle_lat))
+
+        def away(place: tuple[float, float]) -> float:
+            return math.hypot(place[0] - middle_lat, (place[1] - middle_lon) * squeeze)
+
+        places.sort(key=away)
+        kept = math.ceil(len(places) * 0.75)
+        while kept < len(places) and away(places[kept]) <= 2 * max(away(places[kept - 1]), 0.05):
+            kept += 1
+        return cls.around(places[:kept])
+
+    @classmethod
+    def _framing(cls, south: float, north: float, west: float, east: float) -> Projection:
+        squeeze = math.cos(math.radians((south + north) / 2))
+        span_x = max((east - west) * squeeze, 1e-3)
+        span_y = max(north - south, 1e-3)
         scale = (WIDTH - 2 * PADDING) / max(span_x, span_y * 1.6)
         height = math.ceil(span_y * scale + 2 * PADDING)
-        return cls(min(lons), max(lats), scale, squeeze, max(height, 200))
+        return cls(west, north, scale, squeeze, max(height, 200))
 
-    def __call__(self, lat: float, lon: float) -> tuple[float, float]:
+    def raw(self, lat: float, lon: float) -> tuple[float, float]:
         x = PADDING + (lon - self.west) * self.squeeze * self.scale
         y = PADDING + (self.north - lat) * self.scale
+        return x, y
+
+    def outside(self, lat: float, lon: float) -> bool:
+        """Whether the place lies beyond the frame (and is drawn on its edge)."""
+        x, y = self.raw(lat, lon)
+        edge = PADDING / 2
+        return not (edge <= x <= WIDTH - edge and edge <= y <= self.height - edge)
+
+    def __call__(self, lat: float, lon: float) -> tuple[float, float]:
+        x, y = self.raw(lat, lon)
+        edge = PADDING / 2
+        x = min(max(x, edge), WIDTH - edge)
+        y = min(max(y, edge), self.height - edge)
         return round(x, 1), round(y, 1)
+
+
+def fit_label(text: str, width: float, size: float = 11) -> str:
+    """As much of ``text`` as fits in ``width`` at font ``size`` (a Chinese character about
+    one ``size`` wide, a Latin one about 0.6), with an ellipsis when cut."""
+    used, kept = 0.0, list[str]()
+    room = width - size * 0.6
+    for char in text:
+        used += size if ord(char) > 0x2E7F else size * 0.6
+        if used > room:
+            return "".join(kept).rstrip() + "…" if kept else ""
+        kept.append(char)
+    return text
+
+
+COMPANY_ENDINGS = ("股份有限公司", "有限责任公司", "有限公司", "集团", "公司")
+
+
+def short_name(name: str, limit: int = 6) -> str:
+    """A customer's name short enough for a bar: without 有限公司 and the like."""
+    for ending in COMPANY_ENDINGS:
+        if name.endswith(ending) and len(name) > len(ending):
+            name = name[: -len(ending)]
+            break
+    return name[:limit]
 
 
 @dataclass(frozen=True)
@@ -72,6 +142,14 @@ class Bar:
     width: float
     kind: str
     label: str
+    detail: str = ""
+    late_minutes: int = 0
+    priority: str = ""
+
+    @property
+    def text(self) -> str:
+        """The label as it fits inside the bar."""
+        return fit_label(self.label, self.width)
 
 
 @dataclass(frozen=True)
@@ -85,9 +163,9 @@ class Timeline:
         share = (moment - self.start).total_seconds() / span
         return round(min(max(share, 0.0), 1.0) * self.width, 1)
 
-    def bar(self, begins: datetime, ends: datetime, kind: str, label: str) -> Bar:
+    def bar(self, begins: datetime, ends: datetime, kind: str, label: str, **more: Any) -> Bar:
         x = self.x(begins)
-        return Bar(x, max(self.x(ends) - x, 2.0), kind, label)
+        return Bar(x, max(self.x(ends) - x, 2.0), kind, label, **more)
 
     def hours(self) -> list[tuple[float, int]]:
         """A tick at each whole hour: (x, hour of the day on the timeline's clock)."""

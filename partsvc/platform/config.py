@@ -32,6 +32,10 @@ class Settings:
     plan_processes: int = 2
     """Processes a ``partsvc worker`` plans a day with (a second search, or areas side by
     side); at most 2, by default the machine's cores up to 2. A web process plans with one."""
+
+    board_refresh_s: float = 15.0
+    """How often an open dispatch board fetches its open calls again (new calls, status
+    changes) without a reload."""
     same_day_fix_target: float = 0.9
     """R20: the share of on-site faults to fix the day they are reported."""
     satisfaction_target: float = 0.9
@@ -94,6 +98,8 @@ class Settings:
             plan_processes=min(
                 max(int(env.get("PARTSVC_PLAN_PROCESSES") or default_plan_processes()), 1), 2
             ),
+
+            board_refresh_s=float(env.get("PARTSVC_BOARD_REFRESH_S", "15")),
             same_day_fix_target=float(env.get("PARTSVC_SAME_DAY_FIX_TARGET", "0.9")),
             satisfaction_target=float(env.get("PARTSVC_SATISFACTION_TARGET", "0.9")),
             redis_url=env.get("PARTSVC_REDIS_URL") or None,

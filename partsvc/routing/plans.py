@@ -357,6 +357,16 @@ def calls_in(plan: DayPlan) -> list[int]:
     return sorted({stop.call_id for route in plan.routes for stop in route.stops})
 
 
+def current_plan_id(session: Session, day: date) -> int | None:
+    """The id of ``current_plan`` without loading its routes (for a link to it)."""
+    return session.scalar(
+        select(DayPlan.id)
+        .where(DayPlan.day == day, DayPlan.status.in_((PlanStatus.DRAFT, PlanStatus.PUBLISHED)))
+        .order_by(DayPlan.id.desc())
+        .limit(1)
+    )
+
+
 def current_plan(session: Session, day: date) -> DayPlan | None:
     """The day's newest plan still in play: a draft being looked at, or the published one."""
     return session.scalar(

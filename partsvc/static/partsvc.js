@@ -113,3 +113,116 @@ if (planForm) {
     }
   });
 }
+
+// The board's open calls come again every few seconds (data-refresh, the setting
+// PARTSVC_BOARD_REFRESH_S): new calls and status changes show without a reload, and the
+// plan drawn below stays as it is. A failed fetch keeps what is shown and tries again.
+const openCalls = document.getElementById("open-calls");
+if (openCalls && Number(openCalls.dataset.refresh) > 0) {
+  const refresh = async () => {
+    try {
+      const answer = await fetch(openCalls.dataset.source, {
+        credentials: "same-origin",
+        headers: { "X-Requested-With": "fetch" },
+      });
+      if (answer.ok && answer.headers.get("Content-Type").startsWith("text/html")) {
+        openCalls.innerHTML = await answer.text();
+        tick();
+      }
+    } catch (error) {
+      // the network is down for a moment: keep the calls shown
+    }
+  };
+  setInterval(refresh, Number(openCalls.dataset.refresh) * 1000);
+}
+
+// The plan's visits and sites tell their details on tap or click (a touch screen has no
+// hover), in a line above the timeline; Enter does the same from the keyboard.
+const planDetail = document.getElementById("plan-detail");
+if (planDetail) {
+  const show = (mark) => {
+    for (const chosen of document.querySelectorAll(".mark.chosen")) {
+      chosen.classList.remove("chosen");
+    }
+    mark.classList.add("chosen");
+    planDetail.textContent = mark.dataset.detail;
+    planDetail.hidden = false;
+  };
+  document.addEventListener("click", (event) => {
+    const mark = event.target.closest && event.target.closest(".mark[data-detail]");
+    if (mark) {
+      show(mark);
+    }
+  });
+  document.addEventListener("keydown", (event) => {
+    const mark = event.target.closest && event.target.closest(".mark[data-detail]");
+    if (mark && event.key === "Enter") {
+      show(mark);
+    }
+  });
+}
+
+// The new-call form: the site and equipment fields suggest as the dispatcher types
+// (a customer's Chinese name, a code, an address), and the deadlines the call would get
+// are shown as soon as a site and a priority are chosen, from the server's SLA rules.
+const newCall = document.getElementById("new-call");
+if (newCall) {
+  const site = newCall.querySelector("#site");
+  const equipment = newCall.querySelector("#equipment");
+  const preview = document.getElementById("deadline-preview");
+  const previewWords = JSON.parse(preview.dataset.words);
+  const ask = async (url, params) => {
+    const answer = await fetch(`${url}?${new URLSearchParams(params)}`, {
+      credentials: "same-origin",
+    });
+    return answer.ok ? answer.json() : {};
+  };
+  const offer = (list, rows) => {
+    list.replaceChildren(
+      ...rows.map((row) => {
+        const option = document.createElement("option");
+        option.value = row.code;
+        option.label = row.label;
+        option.textContent = row.label;
+        return option;
+      }),
+    );
+  };
+  let typing = null;
+  site.addEventListener("input", () => {
+    clearTimeout(typing);
+    typing = setTimeout(async () => {
+      const found = await ask(newCall.dataset.suggestSites, { q: site.value });
+      offer(document.getElementById("site-options"), found.sites || []);
+      showDeadlines();
+    }, 200);
+  });
+  equipment.addEventListener("focus", async () => {
+    const found = await ask(newCall.dataset.suggestEquipment, { site: site.value, q: "" });
+    offer(document.getElementById("equipment-options"), found.equipment || []);
+  });
+  const showDeadlines = async () => {
+    const chosen = newCall.querySelector("input[name=priority]:checked");
+    if (!site.value || !chosen) {
+      return;
+    }
+    const found = await ask(newCall.dataset.deadlines, { site: site.value, priority: chosen.value });
+    const due = found.deadlines;
+    if (!due) {
+      return;
+    }
+    const title = document.createElement("p");
+    title.textContent = fill(previewWords.title, due);
+    const list = document.createElement("ul");
+    for (const name of ["response", "onsite", "resolve"]) {
+      const item = document.createElement("li");
+      item.textContent = fill(previewWords[name], { when: due[name] });
+      list.append(item);
+    }
+    preview.replaceChildren(title, list);
+  };
+  site.addEventListener("change", showDeadlines);
+  for (const radio of newCall.querySelectorAll("input[name=priority]")) {
+    radio.addEventListener("change", showDeadlines);
+  }
+}

@@ -19,6 +19,7 @@ csrf = CSRFProtect()
 NAV = (
     ("desk.home", _l("Clerk desk"), {"clerk", "admin"}),
     ("board.home", _l("Dispatch board"), {"dispatcher", "admin"}),
+    ("rmas.home", _l("RMAs"), {"dispatcher", "clerk", "admin"}),
     ("myday.home", _l("My day"), {"engineer"}),
     ("manager.home", _l("Manager"), {"admin"}),
 )
@@ -34,7 +35,7 @@ class SessionCookies(SecureCookieSessionInterface):
 
 def register(app: Flask, api_blueprints: list[Blueprint]) -> None:
     """Pages, login cookies and CSRF checks; the bearer-token API needs no CSRF token."""
-    from partsvc.web import board, desk, language, login, manager, myday, prints
+    from partsvc.web import board, calls, desk, language, login, manager, myday, prints, rmas
 
     app.session_interface = SessionCookies()
     csrf.init_app(app)
@@ -49,6 +50,8 @@ def register(app: Flask, api_blueprints: list[Blueprint]) -> None:
     app.register_blueprint(desk.bp)
     app.register_blueprint(myday.bp)
     app.register_blueprint(board.bp)
+    app.register_blueprint(calls.bp)
+    app.register_blueprint(rmas.bp)
     app.register_blueprint(manager.bp)
     app.register_blueprint(prints.bp)
 

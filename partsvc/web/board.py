@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from partsvc.calls.calls import CallFilter, DeadlineView, deadline_views, list_calls
 from partsvc.calls.models import Call, Engineer
-from partsvc.core import drawing
 from partsvc.core.errors import InvalidInput, PartsvcError, UnknownKey
 from partsvc.http.context import (
     base_calendar,
@@ -25,13 +24,11 @@ from partsvc.http.context import (
     settings,
     sla_warning,
     today,
-    zone,
 )
-from partsvc.inventory.models import Location
-from partsvc.inventory.rules import LocationKind
 from partsvc.routing import plans
 from partsvc.routing.models import DayPlan
 from partsvc.routing.travel import travel_source
+from partsvc.web import plan_picture
 from partsvc.web.pages import attempt, current_caller, db, notice, page, refused
 from partsvc.workflows import plan_jobs as jobs
 from partsvc.workflows import planning
@@ -88,6 +85,7 @@ def home() -> Any:
     days = _plannable_days()
     day = _chosen_day(request.args.get("day"), days)
     plan = plans.current_plan(db(), day)
+    picture = plan_picture.picture(plan) if plan is not None else None
     return render_template(
         "board/home.html",
         calls=_open_calls(moment),
@@ -95,9 +93,28 @@ def home() -> Any:
         days=days,
         today=today(),
         plan=plan,
-        picture=_picture(plan) if plan is not None else None,
+        picture=picture,
+        summary=plan_picture.summary(plan, picture) if plan and picture else "",
+        engineers=list(db().scalars(select(Engineer).order_by(Engineer.name))),
         now=moment,
         time_limit=settings().plan_time_limit_s,
+        refresh_s=settings().board_refresh_s,
+        warn_seconds=int(sla_warning().total_seconds()),
+    )
+
+
+@bp.get("/open-calls")
+@page(*DISPATCHERS)
+def open_calls() -> Any:
+    """The board's open calls alone, for its script to swap in every few seconds: new
+    calls and status changes show without reloading the page (and the plan drawn)."""
+    moment = now()
+    day = _chosen_day(request.args.get("day"))
+    return render_template(
+        "board/_calls.html",
+        calls=_open_calls(moment),
+        plan_id=plans.current_plan_id(db(), day),
+        now=moment,
         warn_seconds=int(sla_warning().total_seconds()),
     )
 
@@ -212,7 +229,7 @@ def assign(plan_id: int) -> Any:
     if isinstance(assigned, PartsvcError):
         refused(assigned)
         return redirect(url_for("board.candidates", plan_id=plan_id, call_id=call_id))
-    notice("assigned", call=call_id, engineer=engineer)
+    notice("assigned", call=call_id, engineer=_engineer_names().get(engineer, engineer))
     return _back_to_board(_day_of(plan_id))
 
 
@@ -231,102 +248,6 @@ def _open_calls(moment: datetime) -> list[OpenCall]:
         pending = [v for v in deadline_views(call, moment, sla_warning()) if v.met_at is None]
         rows.append(OpenCall(call, min(pending, key=lambda v: v.due) if pending else None))
     return sorted(rows, key=lambda row: (row.next is None, row.next.due if row.next else moment))
-
-
-@dataclass(frozen=True)
-class Picture:
-    """A plan drawn: a map of routes and places, and a timeline per engineer."""
-
-    height: int
-    routes: list[dict[str, Any]]
-    sites: list[dict[str, Any]]
-    warehouses: list[dict[str, Any]]
-    timeline: drawing.Timeline
-    lanes: list[dict[str, Any]]
-
-
-def _picture(plan: DayPlan) -> Picture:
-    engineers = {e.id: e for e in db().scalars(select(Engineer))}
-    warehouses = list(
-        db().scalars(
-            select(Location).where(
-                Location.kind == LocationKind.WAREHOUSE, Location.lat.is_not(None)
-            )
-        )
-    )
-    points: list[tuple[float, float]] = [(w.lat, w.lon) for w in warehouses]  # type: ignore[misc]
-    for route in plan.routes:
-        engineer = engineers.get(route.engineer_id)
-        if engineer and engineer.home_lat is not None and engineer.home_lon is not None:
-            points.append((engineer.home_lat, engineer.home_lon))
-        for stop in route.stops:
-            points.append(_place(stop))
-    for left_out in plan.unassigned:
-        points.append((left_out.call.site.lat, left_out.call.site.lon))
-    project = drawing.Projection.around(points)
-
-    local = zone()
-    spans = [(r.leave_at.astimezone(local), r.back_at.astimezone(local)) for r in plan.routes]
-    timeline = drawing.timeline_around(spans, now().astimezone(local))
-    routes, lanes, sites = [], [], []
-    for index, route in enumerate(plan.routes):
-        engineer = engineers[route.engineer_id]
-        places = [_place(s) for s in route.stops]
-        if engineer.home_lat is not None and engineer.home_lon is not None:
-            places.insert(0, (engineer.home_lat, engineer.home_lon))
-        if not places:
-            continue
-        home = project(*places[0])
-        path = [project(*place) for place in places] + [home]
-        routes.append(
-            {
-                "colour": drawing.colour(index),
-                "points": " ".join(f"{x},{y}" for x, y in path),
-                "home": home,
-                "engineer": engineer,
-            }
-        )
-        bars = [
-            timeline.bar(
-                s.arrive_at.astimezone(local),
-                s.depart_at.astimezone(local),
-                s.kind,
-                f"{_('pick-up')} {s.warehouse.code if s.warehouse else ''}".strip()
-                if s.kind == "pickup"
-                else _("call %(call)s", call=s.call_id),
-            )
-            for s in route.stops
-        ]
-        lanes.append(
-            {
-                "engineer": engineer,
-                "colour": drawing.colour(index),
-                "bars": bars,
-                "route": route,
-                "span": timeline.bar(
-                    route.leave_at.astimezone(local), route.back_at.astimezone(local), "day", ""
-                ),
-            }
-        )
-        for stop in route.stops:
-            if stop.kind == "call":
-                x, y = project(stop.call.site.lat, stop.call.site.lon)
-                sites.append({"x": x, "y": y, "call": stop.call, "colour": drawing.colour(index)})
-    for left_out in plan.unassigned:
-        x, y = project(left_out.call.site.lat, left_out.call.site.lon)
-        sites.append({"x": x, "y": y, "call": left_out.call, "colour": "#b3261e"})
-    depots = [
-        {"x": x, "y": y, "code": w.code}
-        for w in warehouses
-        for x, y in [project(w.lat, w.lon)]  # type: ignore[arg-type]
-    ]
-    return Picture(project.height, routes, sites, depots, timeline, lanes)
-
-
-def _place(stop: Any) -> tuple[float, float]:
-    if stop.kind == "pickup" and stop.warehouse is not None and stop.warehouse.lat is not None:
-        return stop.warehouse.lat, stop.warehouse.lon
-    return stop.call.site.lat, stop.call.site.lon
 
 
 def _engineer_names() -> dict[str, str]:

@@ -237,6 +237,17 @@ STATUSES: Mapping[str, Mapping[str, Any]] = {
         "shipped": _l("shipped back"),
         "closed": _l("closed"),
     },
+    "skill": {
+        "printer": _l("printers"),
+        "plotter": _l("plotters"),
+        "survey": _l("survey instruments"),
+        "power": _l("power supplies"),
+    },
+    "verdict": {
+        "replacement": _l("replaced free (dead on arrival)"),
+        "free": _l("in warranty: free"),
+        "at_cost": _l("out of warranty: at cost"),
+    },
     "deadline": {
         "response": _l("answer"),
         "onsite": _l("on site"),

@@ -49,6 +49,8 @@ CHROMIUM_ARGS = [
 
 PLAN_SECONDS = 3.0
 """The planner's time limit on the live server: long enough to watch its progress."""
+BOARD_REFRESH_SECONDS = 1.0
+"""How often an open board fetches its calls again: a test need not wait the real 15 s."""
 
 
 class RunningClock:
@@ -103,6 +105,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             database_url=url,
             secret_key="e2e-secret",
             plan_time_limit_s=PLAN_SECONDS,
+            board_refresh_s=BOARD_REFRESH_SECONDS,
             login_rate="1000/minute",  # every test logs in from 127.0.0.1
         ),
         database=database,

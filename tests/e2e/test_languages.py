@@ -222,6 +222,17 @@ def test_the_dispatch_board_and_the_candidates(
     assert_speaks(desktop, language, "candidates")
 
 
+def test_the_new_call_form_and_the_rma_pages(
+    desktop: Page, live_server: LiveServer, language: str
+) -> None:
+    log_in(desktop, live_server, "dispatch", start="/board/calls/new", language=language)
+    assert_speaks(desktop, language, "new-call")
+    desktop.goto(live_server.url + "/rmas")
+    assert_speaks(desktop, language, "rmas")
+    desktop.goto(live_server.url + "/rmas/RMA-000001")
+    assert_speaks(desktop, language, "rma")
+
+
 def test_the_engineers_day_and_call_on_a_phone(
     phone_in: Page, live_server: LiveServer, keys: Keys, language: str
 ) -> None:
