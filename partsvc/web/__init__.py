@@ -9,6 +9,9 @@ from flask import Blueprint, Flask, current_app, g, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+
+from partsvc.http.problems import handle_http_exception
 
 csrf = CSRFProtect()
 
@@ -30,17 +33,20 @@ class SessionCookies(SecureCookieSessionInterface):
 
 def register(app: Flask, api_blueprints: list[Blueprint]) -> None:
     """Pages, login cookies and CSRF checks; the bearer-token API needs no CSRF token."""
-    from partsvc.web import board, desk, language, login, manager, myday, prints
+    from partsvc.web import board, desk, language, login, manager, myday, prints, reorder_rules
 
     app.session_interface = SessionCookies()
     csrf.init_app(app)
     for blueprint in api_blueprints:
         csrf.exempt(blueprint)
     app.register_error_handler(CSRFError, _form_expired)
+    app.register_error_handler(NotFound, _not_found)
+    app.register_error_handler(MethodNotAllowed, _not_found)
     app.context_processor(_navigation)
     language.init(app)
     app.register_blueprint(login.bp)
     app.register_blueprint(desk.bp)
+    app.register_blueprint(reorder_rules.bp)
     app.register_blueprint(myday.bp)
     app.register_blueprint(board.bp)
     app.register_blueprint(manager.bp)
@@ -49,6 +55,18 @@ def register(app: Flask, api_blueprints: list[Blueprint]) -> None:
 
 def _form_expired(error: CSRFError) -> tuple[str, int]:
     return render_template("form_expired.html", reason=error.description), 400
+
+
+API_PREFIXES = ("/api/", "/static/")
+"""Addresses whose errors stay problem+json (or plain): a program reads them, not a person."""
+
+
+def _not_found(error: HTTPException) -> Any:
+    """A mistyped page address: a page that says so, in the user's language; the API's
+    addresses keep their problem+json."""
+    if request.path.startswith(API_PREFIXES) or not request.accept_mimetypes.accept_html:
+        return handle_http_exception(error)
+    return render_template("not_found.html", path=request.path), error.code or 404
 
 
 def _navigation() -> dict[str, Any]:
