@@ -33,6 +33,8 @@ VIEWERS = ("engineer", "dispatcher", "admin")
 STEPS = {CallStatus.EN_ROUTE: _l("Set off"), CallStatus.ON_SITE: _l("Arrived on site")}
 """The visit's steps an engineer takes from the page, by the status they lead to."""
 MAX_PART_LINES = 20
+LOANER_CONDITIONS = ("ok", "damaged", "missing_accessories")
+"""How a loaner comes back (``loans.models.CONDITIONS``); damaged goes to the repair bench."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,9 @@ def ask_for_part(call_id: int) -> Any:
 def return_loaner(loan_id: int) -> Any:
     """The engineer collects a loaner from the customer: good, back on the van; damaged,
     to the repair bench."""
-    condition = "damaged" if request.form.get("condition") == "damaged" else "good"
+    condition = request.form.get("condition", "ok")
+    if condition not in LOANER_CONDITIONS:
+        condition = "ok"
     engineer = engineer_of(db(), current_caller())
     van = engineer.van.code if engineer is not None and engineer.van is not None else None
     moment = now()
@@ -171,7 +175,7 @@ def return_loaner(loan_id: int) -> Any:
             session,
             loan_id,
             condition=condition,
-            location=van if condition == "good" else None,
+            location=None if condition == "damaged" else van,
             now=moment,
             by=current_caller(),
         )
