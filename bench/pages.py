@@ -20,9 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from sqlalchemy import select
 from verdict import Answers, show_settings
 
 from partsvc import create_app
+from partsvc.calls.models import Call
 from partsvc.core.worktime import WorkingCalendar
 from partsvc.demo import load_demo
 from partsvc.platform import migrate
@@ -33,7 +35,14 @@ from partsvc.workflows import planning
 
 PASSWORD = "bench-password-1"
 PAGES = {
-    "clerk": ["/desk", "/desk?q=打印头", "/desk/parts/{sku}", "/desk/orders/VO-000001"],
+    "clerk": [
+        "/desk",
+        "/desk?q=打印头",
+        "/desk/parts/{sku}",
+        "/desk/parts/LOAN-PX-350",  # serialized: its serials by location, to tick
+        "/desk/orders/VO-000001",
+        "/desk/reorder-rules",
+    ],
     "dispatch": [
         "/board",
         "/board/open-calls",
@@ -80,7 +89,17 @@ def main() -> None:
     )
     app = create_app(settings, database=database)
     figures = {}
-    for username, paths in PAGES.items():
+    pages = dict(PAGES)
+    with database.unit_of_work(write=False) as session:
+        # A visit's page, phone first, as its engineer opens it (whoever has one today).
+        visit = session.scalars(
+            select(Call)
+            .where(Call.engineer_id.is_not(None), Call.status.not_in(["resolved", "closed"]))
+            .order_by(Call.id)
+        ).first()
+        if visit is not None and visit.engineer and visit.engineer.user:
+            pages[visit.engineer.user.username] = [f"/my/calls/{visit.id}"]
+    for username, paths in pages.items():
         client = app.test_client()
         page = client.get("/login").text
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
@@ -94,6 +113,12 @@ def main() -> None:
                 found = re.search(r'/desk/parts/([^"?]+)"', client.get("/desk?q=Fuser").text)
                 assert found is not None
                 path = path.format(sku=found[1])
+            if "{call}" in path:
+                found = re.search(
+                    r'/my/calls/(\d+)"', client.get("/my/day", follow_redirects=True).text
+                )
+                assert found is not None
+                path = path.format(call=found[1])
             first = client.get(path)
             answers.check(f"GET {path}", first.status_code, 200, first.text)
             times = []

@@ -319,6 +319,7 @@ def import_stock(file: BinaryIO, dry_run: bool, username: str | None) -> None:
             today=now.astimezone(zone).date(),
             by=by,
             source=os.path.basename(file.name) if file.name != "<stdin>" else None,
+            zone=zone,
         )
 
     _import(book)

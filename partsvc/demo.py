@@ -386,7 +386,15 @@ def _customers_and_calls(
             contract_starts_on=today - timedelta(days=365),
         )
         site = f"S-{code.removeprefix('C-')}"
-        create_site(session, code=site, customer=code, address=address, lat=lat, lon=lon)
+        create_site(
+            session,
+            code=site,
+            customer=code,
+            address=address,
+            lat=lat,
+            lon=lon,
+            phone=f"+86 21 5888 {1000 + 17 * index:04d}",
+        )
         serial = f"EQ-{index + 1:04d}"
         create_equipment(
             session,

@@ -103,6 +103,7 @@ class SiteIn(InputSchema):
     region = text(64, allow_none=True)
     lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(-90, 90))
     lon = fields.Float(required=True, allow_nan=False, validate=validate.Range(-180, 180))
+    phone = text(40, allow_none=True)
 
 
 class SiteOut(Schema):
@@ -113,6 +114,7 @@ class SiteOut(Schema):
     region = fields.String(allow_none=True)
     lat = fields.Float()
     lon = fields.Float()
+    phone = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()
 
 

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from partsvc.api import imports_schemas as schemas
 from partsvc.api.resource import Resource, allow
 from partsvc.core.errors import InvalidInput
-from partsvc.http.context import current_session, current_user, now, today
+from partsvc.http.context import current_session, current_user, now, today, zone
 from partsvc.workflows.imports import importer
 from partsvc.workflows.imports.rules import PART_COLUMNS, STOCK_COLUMNS
 
@@ -112,5 +112,6 @@ class StockImport(Resource):
             today=today(),
             by=current_user(),
             source=name,
+            zone=zone(),
         )
         return result, 200 if result.dry_run else 201

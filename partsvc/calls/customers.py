@@ -160,6 +160,7 @@ def create_site(
     lat: float,
     lon: float,
     region: str | None = None,
+    phone: str | None = None,
 ) -> Site:
     """A customer's site, with the stock location of kind site that parts are booked to."""
     owner = get_customer(session, customer)
@@ -175,6 +176,7 @@ def create_site(
         region=region,
         lat=lat,
         lon=lon,
+        phone=phone,
         location_id=location.id,
     )
     session.add(site)

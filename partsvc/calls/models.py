@@ -137,6 +137,8 @@ class Site(Base):
     region: Mapped[str | None] = mapped_column(String(64))
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
+    # The number the engineer rings before arriving (a tel: link on the visit's page).
+    phone: Mapped[str | None] = mapped_column(String(40))
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from partsvc.core.errors import Conflict, DuplicateKey, InvalidInput, UnknownKey
@@ -192,3 +192,51 @@ def list_locations(
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def resolve_location_code(session: Session, typed: str) -> str:
+    """The code of the location a person typed, in any case, by code or by exact name
+    (the pages' location fields); what matches nothing is given back as typed, so the
+    booking refuses it by the name the person wrote."""
+    text = typed.strip()
+    if not text:
+        return text
+    found = session.scalars(
+        select(Location.code)
+        .where(
+            or_(
+                func.lower(Location.code) == text.lower(),
+                func.lower(Location.name) == text.lower(),
+            )
+        )
+        .order_by(func.lower(Location.code) != text.lower(), Location.id)
+        .limit(2)
+    ).first()
+    return found or text
+
+
+def location_choices(
+    session: Session, *, kind: str | None = None, limit: int = 1000
+) -> list[tuple[str, str]]:
+    """(code, name) of the active places stock moves between, warehouses and vans first:
+    the suggestions of the pages' location fields."""
+    first = case(
+        (Location.kind == LocationKind.WAREHOUSE, 0),
+        (Location.kind == LocationKind.VAN, 1),
+        else_=2,
+    )
+    query = (
+        select(Location.code, Location.name)
+        .where(Location.active.is_(True))
+        .order_by(first, Location.code)
+        .limit(limit)
+    )
+    if kind is not None:
+        query = query.where(Location.kind == kind)
+    return [(code, name) for code, name in session.execute(query)]
+
+
+def place_name(session: Session, code: str) -> str:
+    """A location as people read it: its name (its code if it has none or is unknown)."""
+    name = session.scalar(select(Location.name).where(Location.code == code))
+    return name or code

@@ -117,3 +117,28 @@ def ledger_balance(session: Session, part_id: int, location_id: int) -> int:
         )
     )
     return int(incoming or 0) - int(outgoing or 0)
+
+
+def units_by_location(session: Session, part_id: int) -> dict[Location, list[str]]:
+    """Where each unit of a serialized part is: location → its serials, by code."""
+    found: dict[Location, list[str]] = {}
+    query = (
+        select(Unit)
+        .join(Location, Location.id == Unit.location_id)
+        .where(Unit.part_id == part_id)
+        .order_by(Location.code, Unit.serial)
+    )
+    for unit in session.scalars(query):
+        found.setdefault(unit.location, []).append(unit.serial)
+    return found
+
+
+def loaner_serials_at(session: Session, location_id: int) -> list[tuple[str, str]]:
+    """(serial, SKU) of the loaner units at a place (an engineer's van), by serial."""
+    query = (
+        select(Unit.serial, Part.sku)
+        .join(Part, Part.id == Unit.part_id)
+        .where(Unit.location_id == location_id, Part.loaner.is_(True))
+        .order_by(Unit.serial)
+    )
+    return [(serial, sku) for serial, sku in session.execute(query)]

@@ -98,7 +98,6 @@ class Settings:
             plan_processes=min(
                 max(int(env.get("PARTSVC_PLAN_PROCESSES") or default_plan_processes()), 1), 2
             ),
-
             board_refresh_s=float(env.get("PARTSVC_BOARD_REFRESH_S", "15")),
             same_day_fix_target=float(env.get("PARTSVC_SAME_DAY_FIX_TARGET", "0.9")),
             satisfaction_target=float(env.get("PARTSVC_SATISFACTION_TARGET", "0.9")),

@@ -453,3 +453,9 @@ def open_lines_of_part(session: Session, part_id: int) -> list[VendorOrderLine]:
         .order_by(VendorOrderLine.eta, VendorOrderLine.id)
     )
     return list(session.scalars(query))
+
+
+def receipts_of(session: Session, order_id: int) -> list[Receipt]:
+    """An order's receipts, newest first, the reversed ones too (the order page)."""
+    query = select(Receipt).where(Receipt.order_id == order_id).order_by(Receipt.id.desc())
+    return list(session.scalars(query))

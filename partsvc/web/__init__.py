@@ -11,8 +11,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from partsvc.http import problems
+from partsvc.http.problems import handle_http_exception
 
 csrf = CSRFProtect()
 
@@ -35,7 +37,18 @@ class SessionCookies(SecureCookieSessionInterface):
 
 def register(app: Flask, api_blueprints: list[Blueprint]) -> None:
     """Pages, login cookies and CSRF checks; the bearer-token API needs no CSRF token."""
-    from partsvc.web import board, calls, desk, language, login, manager, myday, prints, rmas
+    from partsvc.web import (
+        board,
+        calls,
+        desk,
+        language,
+        login,
+        manager,
+        myday,
+        prints,
+        reorder_rules,
+        rmas,
+    )
 
     app.session_interface = SessionCookies()
     csrf.init_app(app)
@@ -44,10 +57,13 @@ def register(app: Flask, api_blueprints: list[Blueprint]) -> None:
     app.register_error_handler(CSRFError, _form_expired)
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(PoolTimeout, _database_unavailable)
+    app.register_error_handler(NotFound, _not_found)
+    app.register_error_handler(MethodNotAllowed, _not_found)
     app.context_processor(_navigation)
     language.init(app)
     app.register_blueprint(login.bp)
     app.register_blueprint(desk.bp)
+    app.register_blueprint(reorder_rules.bp)
     app.register_blueprint(myday.bp)
     app.register_blueprint(board.bp)
     app.register_blueprint(calls.bp)
@@ -72,6 +88,18 @@ def _database_unavailable(error: Exception) -> Any:
         return answer
     retry = answer.headers.get("Retry-After", str(problems.UNAVAILABLE_RETRY_S))
     return render_template("unavailable.html"), 503, {"Retry-After": retry}
+
+
+API_PREFIXES = ("/api/", "/static/")
+"""Addresses whose errors stay problem+json (or plain): a program reads them, not a person."""
+
+
+def _not_found(error: HTTPException) -> Any:
+    """A mistyped page address: a page that says so, in the user's language; the API's
+    addresses keep their problem+json."""
+    if request.path.startswith(API_PREFIXES) or not request.accept_mimetypes.accept_html:
+        return handle_http_exception(error)
+    return render_template("not_found.html", path=request.path), error.code or 404
 
 
 def _navigation() -> dict[str, Any]:

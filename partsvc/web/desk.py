@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from partsvc.api.imports import MAX_FILE_BYTES
 from partsvc.core.errors import InvalidRows, PartsvcError
-from partsvc.http.context import larger_body, now, today
+from partsvc.http.context import larger_body, now, today, zone
 from partsvc.inventory import catalog, counts, ledger_reads
 from partsvc.purchasing import order_book as orders
 from partsvc.purchasing import orders as purchasing
@@ -77,6 +77,7 @@ def home() -> Any:
         q=q,
         found=found,
         reorders=reorder.reorder_suggestions(db()),
+        any_rule=bool(reorder.list_reorder_rules(db(), limit=1)),
         late=orders.list_orders(db(), today=today(), late=True, limit=100),
         open_orders=[
             order
@@ -105,11 +106,11 @@ def book_move(sku: str) -> Any:
             session,
             sku=sku,
             qty=form.qty.data,
-            from_code=form.from_code.data.strip(),
-            to_code=form.to_code.data.strip(),
+            from_code=catalog.resolve_location_code(session, form.from_code.data),
+            to_code=catalog.resolve_location_code(session, form.to_code.data),
             reason=form.reason.data.strip(),
             reference=(form.reference.data or "").strip() or None,
-            serials=_serials(form.serials.data),
+            serials=_serials(form.serials.data, request.form.getlist("serial")),
             now=now(),
             today=today(),
             by=current_caller(),
@@ -118,7 +119,13 @@ def book_move(sku: str) -> Any:
     )
     if isinstance(booked, PartsvcError):
         return _part_page(sku, form, CountForm(formdata=None), refusal=booked), booked.status
-    notice("booked", qty=booked.qty, sku=sku, source=booked.from_code, to=booked.to_code)
+    notice(
+        "booked",
+        qty=booked.qty,
+        sku=sku,
+        source=_place_name(booked.from_code),
+        to=_place_name(booked.to_code),
+    )
     return redirect(url_for("desk.part", sku=sku))
 
 
@@ -131,7 +138,7 @@ def count(sku: str) -> Any:
     counted = attempt(
         lambda session: bookings.book_count(
             session,
-            location_code=form.location.data.strip(),
+            location_code=catalog.resolve_location_code(session, form.location.data),
             lines=[counts.CountedLine(sku=sku, counted=form.counted.data)],
             now=now(),
             today=today(),
@@ -140,7 +147,8 @@ def count(sku: str) -> Any:
     )
     if isinstance(counted, PartsvcError):
         return _part_page(sku, MoveForm(formdata=None), form, refusal=counted), counted.status
-    notice("counted", location=form.location.data, counted=form.counted.data, sku=sku)
+    place = _place_name(catalog.resolve_location_code(db(), form.location.data))
+    notice("counted", location=place, counted=form.counted.data, sku=sku)
     return redirect(url_for("desk.part", sku=sku))
 
 
@@ -182,7 +190,7 @@ def receive(number: str) -> Any:
         lambda session: purchasing.receive(
             session,
             number,
-            location=form.location.data.strip(),
+            location=catalog.resolve_location_code(session, form.location.data),
             lines=[orders.ReceivedLine(line=line, qty=qty) for line, qty in wanted.items()],
             now=now(),
             today=today(),
@@ -192,7 +200,25 @@ def receive(number: str) -> Any:
     if isinstance(receipt, PartsvcError):
         return _order_page(number, form, {}, refusal=receipt), receipt.status
     received = sum(line.qty for line in receipt.lines)
-    notice("received", qty=received, order=number, location=form.location.data)
+    place = _place_name(catalog.resolve_location_code(db(), form.location.data))
+    notice("received", qty=received, order=number, location=place)
+    return redirect(url_for("desk.order", number=number))
+
+
+@bp.post("/orders/<number>/receipts/<int:receipt_id>/reversal")
+@page(*CLERKS)
+def undo_receipt(number: str, receipt_id: int) -> Any:
+    """Undo a receipt booked by mistake: its moves reversed through the ledger (R1)."""
+    undone = attempt(
+        lambda session: purchasing.reverse_receipt(
+            session, number, receipt_id, now=now(), today=today(), by=current_caller()
+        )
+    )
+    if isinstance(undone, PartsvcError):
+        refused(undone)
+    else:
+        units = sum(line.qty for line in undone.lines)
+        notice("receipt_undone", receipt=receipt_id, order=number, qty=units)
     return redirect(url_for("desk.order", number=number))
 
 
@@ -229,6 +255,7 @@ def import_stock() -> Any:
             today=today(),
             by=current_caller(),
             source=name,
+            zone=zone(),
         ),
     )
 
@@ -282,13 +309,21 @@ def _part_page(
     sku: str, move: MoveForm, count: CountForm, refusal: PartsvcError | None = None
 ) -> str:
     the_part = catalog.get_part(db(), sku)
+    moves = ledger_reads.list_moves(db(), sku=sku, limit=30)
     return render_template(
         "desk/part.html",
         part=the_part,
         levels=ledger_reads.list_stock(db(), sku=sku, limit=200),
         requests=part_requests.list_requests(db(), sku=sku, status="reserved", limit=100),
         lines=orders.open_lines_of_part(db(), the_part.id),
-        moves=ledger_reads.list_moves(db(), sku=sku, limit=30),
+        moves=moves,
+        # A reversal is newer than its move: any reversed move listed has its reversal too.
+        reversed_moves={move.reverses_id for move in moves if move.reverses_id},
+        units=ledger_reads.units_by_location(db(), the_part.id) if the_part.serialized else {},
+        chosen=set(request.form.getlist("serial")),
+        rules=reorder.list_reorder_rules(db(), sku=sku, limit=100),
+        locations=catalog.location_choices(db()),
+        warehouses=catalog.location_choices(db(), kind="warehouse"),
         move_form=move,
         count_form=count,
         refusal=refusal,
@@ -308,6 +343,8 @@ def _order_page(
     return render_template(
         "desk/order.html",
         order=the_order,
+        receipts=orders.receipts_of(db(), the_order.id),
+        locations=catalog.location_choices(db()),
         form=form,
         problems=problems,
         entered=request.form,
@@ -339,5 +376,12 @@ def _received_quantities() -> tuple[dict[int, int], dict[int, str]]:
     return wanted, problems
 
 
-def _serials(text: str | None) -> list[str]:
-    return [s.strip() for s in (text or "").replace(",", "\n").splitlines() if s.strip()]
+def _serials(text: str | None, chosen: list[str]) -> list[str]:
+    """The serials ticked in the list, then any typed (one per line or comma)."""
+    typed = [s.strip() for s in (text or "").replace(",", "\n").splitlines() if s.strip()]
+    return list(dict.fromkeys([*(s.strip() for s in chosen if s.strip()), *typed]))
+
+
+def _place_name(code: str) -> str:
+    """A location as people read it: its name (the code if it has none or is unknown)."""
+    return catalog.place_name(db(), code)

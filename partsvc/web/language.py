@@ -405,6 +405,11 @@ def refusal_detail(error: PartsvcError | Mapping[str, Any]) -> str:
             "%(num)d rows with errors (listed below, by row and column); nothing was imported.",
             len(error.errors),
         )
+    elif "see errors" in detail:
+        # The API's words point to its ``errors`` field; a page shows the messages instead.
+        errors = error.errors if isinstance(error, PartsvcError) else None
+        messages = [str(m) for ms in (errors or {}).values() if isinstance(ms, list) for m in ms]
+        words = detail.split(";")[0].rstrip(".") + (": " + " ".join(messages) if messages else ".")
     return str(words)
 
 

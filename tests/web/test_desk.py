@@ -61,7 +61,7 @@ def test_booking_out_to_a_van_moves_the_stock_and_says_so(
 
     assert answer.status_code == 302
     page = client.get(answer.headers["Location"])
-    assert f"Booked 2 × {part.sku} from {shelf.code} to {van.code}." in page.text
+    assert f"Booked 2 × {part.sku} from {shelf.name} to {van.name}." in page.text
     assert _on_hand(session, part.id, shelf.id) == 3
     assert _on_hand(session, part.id, van.id) == 2
 
@@ -143,7 +143,7 @@ def test_receiving_part_of_a_vendor_order_books_it_in(
     )
     assert answer.status_code == 302
     page = client.get(url)
-    assert f"Received 4 units on {order.number} into {shelf.code}." in page.text
+    assert f"Received 4 units on {order.number} into {shelf.name}." in page.text
     assert "partially received" in page.text
     assert _on_hand(session, part.id, shelf.id) == 4
 

@@ -17,6 +17,7 @@ from partsvc.inventory.catalog import get_location
 from partsvc.inventory.models import Move, StockLevel
 from partsvc.loans.lending import lend
 from partsvc.loans.models import Loan
+from partsvc.purchasing.models import PartRequest
 from partsvc.repairs.models import Rma
 from tests.conftest import Clock
 from tests.factories import make_location, make_part, receive
@@ -242,3 +243,38 @@ def test_my_loans_list_the_overdue_first_with_their_days_overdue(
     assert loans.index(visit.loaner) < loans.index("LN-MEI-2")
     assert "2 days overdue" in loans
     assert loans.count("days overdue") == 1  # the other is not yet due
+
+
+def test_waiting_for_parts_asks_for_the_part_in_the_same_step_or_does_neither(
+    client: FlaskClient, session: Session, visit: Visit
+) -> None:
+    login(client, "mei")
+    url = f"/my/calls/{visit.call_id}"
+    refused = post_form(client, url, f"{url}/parts", {"sku": "NO-SUCH-SKU", "qty": 1, "wait": 1})
+    assert refused.status_code == 404
+    assert "Nothing was requested." in refused.text
+    assert 'value="NO-SUCH-SKU"' in refused.text  # the form keeps what was typed
+    session.expire_all()
+    assert session.get(Call, visit.call_id).status == "on_site"  # type: ignore[union-attr]
+    assert _count(session, PartRequest) == 0
+
+    waiting = post_form(client, url, f"{url}/parts", {"sku": visit.fuser, "qty": 2, "wait": 1})
+    assert waiting.status_code == 302
+    page = client.get(waiting.headers["Location"]).text
+    assert f"Call {visit.call_id} is waiting for parts since" in page
+    session.expire_all()
+    assert session.get(Call, visit.call_id).status == "waiting_for_parts"  # type: ignore[union-attr]
+    request = session.scalars(select(PartRequest)).one()
+    assert (request.call_id, request.qty) == (visit.call_id, 2)
+
+
+def test_a_mistyped_page_address_is_a_page_and_the_api_keeps_its_problem_json(
+    client: FlaskClient, visit: Visit
+) -> None:
+    login(client, "mei")
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    page = client.get("/my/dya", headers=html)
+    assert (page.status_code, page.mimetype) == (404, "text/html")
+    assert "Page not found" in page.text and "/my/dya" in page.text
+    api = client.get("/api/v1/no-such-thing", headers=html)
+    assert (api.status_code, api.mimetype) == (404, "application/problem+json")

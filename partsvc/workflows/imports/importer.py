@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -128,6 +128,7 @@ def import_stock(
     today: date,
     by: Caller | None = None,
     source: str | None = None,
+    zone: tzinfo = UTC,
 ) -> StockImported:
     """Book the opening stock of an opening-stock CSV file into warehouses and vans, or
     nothing: ``InvalidRows`` lists the bad rows. Each part and location gets one move
@@ -139,7 +140,7 @@ def import_stock(
         moves = _check_stock(session, found, problems)
     _refuse_if_any(problems, len(found))
     adjustment = adjustment_location(session)  # a dry run says so too, if there is none
-    reference = opening_reference(now, source)
+    reference = opening_reference(now, source, zone)
     if not dry_run:
         codes = sorted({move.location for move in moves})
         waiting = waiting_at(
@@ -179,9 +180,13 @@ def import_stock(
     )
 
 
-def opening_reference(now: datetime, source: str | None) -> str:
-    """``opening stock import 2026-11-20 02:00 UTC (stock.csv)``: the moves' reference."""
-    reference = f"{OPENING_STOCK} import {now.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+def opening_reference(now: datetime, source: str | None, zone: tzinfo = UTC) -> str:
+    """``opening stock import 2026-11-20 10:00 +08:00 (stock.csv)``: the moves' reference,
+    at the deployment's time, as the clerk's clock showed it (``UTC`` in UTC)."""
+    local = now.astimezone(zone)
+    offset = local.strftime("%z")
+    label = "UTC" if offset in ("", "+0000") else f"{offset[:3]}:{offset[3:]}"
+    reference = f"{OPENING_STOCK} import {local:%Y-%m-%d %H:%M} {label}"
     name = "".join(ch for ch in (source or "") if ch.isprintable()).strip()[:120]
     return f"{reference} ({name})" if name else reference
 
