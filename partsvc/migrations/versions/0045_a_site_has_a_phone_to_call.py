@@ -1,7 +1,7 @@
 """a customer's site has a phone number the engineer can call from the visit's page
 
 Revision ID: 0045
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-07 01:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0045"
-down_revision: str | None = "0020"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
