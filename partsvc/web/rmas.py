@@ -30,6 +30,7 @@ from partsvc.repairs.progress import (
 )
 from partsvc.repairs.rmas import get_rma, list_rmas, received_into
 from partsvc.repairs.rules import NEXT_STATUSES, OUTCOMES, STEP_STATUS, RmaStatus, Step, is_overdue
+from partsvc.web.language import refusal_detail, status_text
 from partsvc.web.pages import attempt, current_caller, db, notice, page
 from partsvc.workflows.repair_steps import take_repair_step
 
@@ -119,16 +120,12 @@ def take(number: str, step: str) -> Any:
 def _why(error: PartsvcError) -> str:
     """A refused step in the page's language where its code says enough."""
     if isinstance(error, InvalidTransition) and "current_status" in error.extra:
-        from partsvc.web.language import status_text
-
         return str(
             _(
                 "The RMA is %(status)s now: that step cannot be taken.",
                 status=status_text(str(error.extra["current_status"]), "rma"),
             )
         )
-    from partsvc.web.language import refusal_detail
-
     return refusal_detail(error)
 
 
