@@ -453,6 +453,8 @@ PAGES: dict[tuple[str, str], str] = {
     ("GET", "/my/calls/{call_id}"): "/my/calls/{call_id}",
     ("POST", "/my/calls/{call_id}/status"): "/my/calls/{call_id}/status",
     ("POST", "/my/calls/{call_id}/complete"): "/my/calls/{call_id}/complete",
+    ("POST", "/my/calls/{call_id}/parts"): "/my/calls/{call_id}/parts",
+    ("POST", "/my/loans/{loan_id}/return"): "/my/loans/{loan_id}/return",
     (
         "GET",
         "/print/calls/{call_id}/service-record.pdf",
@@ -463,7 +465,11 @@ PAGES: dict[tuple[str, str], str] = {
 FORMS = {
     "/my/calls/{call_id}/status": {"status": "en_route"},
     "/my/calls/{call_id}/complete": {"work_done": "Replaced the belt", "signed_by": "Ms Li"},
+    "/my/calls/{call_id}/parts": {"sku": "P-S", "qty": 1},
+    "/my/loans/{loan_id}/return": {"condition": "ok"},
 }
+AFTER = {"/my/calls/{call_id}/status": "en_route", "/my/calls/{call_id}/complete": "resolved"}
+"""The status of the engineer's own call after the form; the others leave it as it was."""
 
 
 @pytest.mark.parametrize(
@@ -489,11 +495,15 @@ def test_an_engineer_reaches_only_their_own_things_through_the_pages(
     assert after["status"] == before["status"]  # B's call was not moved nor completed
     if method == "POST":
         assert theirs.status_code in (302, 404)
-        if theirs.status_code == 302:  # refused, back to the call's page, which is unknown
-            assert client.get(theirs.headers["Location"]).status_code == 404
+        if theirs.status_code == 302 and "/calls/" in path:  # refused, back to the call's
+            assert client.get(theirs.headers["Location"]).status_code == 404  # page, unknown
+        if theirs.status_code == 302 and "/loans/" in path:  # refused in words, B's loan open
+            loan = client.get(f"/api/v1/loans/{b.keys['loan_id']}", headers=auth["admin"]).json
+            assert loan["status"] == "open"
 
+    own_before = client.get(f"/api/v1/calls/{a.keys['call_id']}", headers=auth["admin"]).json
     mine = client.open(PAGES[endpoint].format(**a.keys), method=method, data=data)
     assert mine.status_code == (302 if method == "POST" else 200), (path, mine.status_code)
     if method == "POST":
         status = client.get(f"/api/v1/calls/{a.keys['call_id']}", headers=auth["admin"]).json
-        assert status["status"] == ("en_route" if path.endswith("/status") else "resolved")
+        assert status["status"] == AFTER.get(path, own_before["status"])
