@@ -22,5 +22,7 @@ def test_the_manager_opens_the_dashboard(page: Page, live_server: LiveServer) ->
     expect(overdue.locator("td").nth(3)).to_have_text("1")
     expect(page.locator("#late-rmas")).to_contain_text("RMA-000001")
     rma = page.locator("#late-rmas").get_by_role("link", name="RMA-000001")
-    expect(rma).to_have_attribute("href", re.compile(r"^/rmas/\d+$"))
+    expect(rma).to_have_attribute("href", "/rmas/RMA-000001")
+    rma.click()
+    expect(page.get_by_role("heading", name=re.compile("RMA-000001"))).to_be_visible()
     screenshot(page, "manager-dashboard")
