@@ -30,7 +30,7 @@ class SessionCookies(SecureCookieSessionInterface):
 
 def register(app: Flask, api_blueprints: list[Blueprint]) -> None:
     """Pages, login cookies and CSRF checks; the bearer-token API needs no CSRF token."""
-    from partsvc.web import board, desk, language, login, manager, myday, prints
+    from partsvc.web import board, customer, desk, language, login, manager, myday, prints, units
 
     app.session_interface = SessionCookies()
     csrf.init_app(app)
@@ -45,6 +45,8 @@ def register(app: Flask, api_blueprints: list[Blueprint]) -> None:
     app.register_blueprint(board.bp)
     app.register_blueprint(manager.bp)
     app.register_blueprint(prints.bp)
+    app.register_blueprint(units.bp)
+    app.register_blueprint(customer.bp)
 
 
 def _form_expired(error: CSRFError) -> tuple[str, int]:
