@@ -45,7 +45,7 @@ def issue_label(
     """Give a unit a new label token, revoking the one it had (a re-issue)."""
     unit = get_equipment(session, serial)
     label = session.scalar(
-        select(UnitLabel).where(UnitLabel.equipment_id == unit.id).with_for_update()
+        select(UnitLabel).where(UnitLabel.equipment_id == unit.id).with_for_update(of=UnitLabel)
     )
     reissued = label is not None
     if label is None:
@@ -71,7 +71,7 @@ def revoke_label(session: Session, serial: str, *, now: datetime) -> UnitLabel |
     """Stop a unit's label working (its page becomes a 404); None if it had none."""
     unit = get_equipment(session, serial)
     label = session.scalar(
-        select(UnitLabel).where(UnitLabel.equipment_id == unit.id).with_for_update()
+        select(UnitLabel).where(UnitLabel.equipment_id == unit.id).with_for_update(of=UnitLabel)
     )
     if label is None or label.revoked_at is not None:
         return label
