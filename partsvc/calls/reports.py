@@ -124,6 +124,10 @@ def report_fault(
         call.contact_phone = phone
         call.priority_confirmed = False
         call.tracking_code = new_tracking_code()
+    elif call.tracking_code is None:  # an open call staff reported: now the customer follows it
+        call.tracking_code = new_tracking_code()
+    if call.contact_name is None:
+        call.contact_name, call.contact_phone = wanted.contact_name, phone
     report = FaultReport(
         call_id=call.id,
         equipment_id=unit.id,
@@ -168,11 +172,15 @@ def confirm_priority(
     now: datetime,
     by: Caller | None,
 ) -> Call:
-    """A dispatcher confirms (or changes) the priority a customer's report proposed. A
-    change sets the deadlines the contract gives the new priority, from the report (R20)."""
+    """A dispatcher confirms (or changes) the priority a customer's report proposed, or of
+    any open call. A change sets the deadlines the contract gives the new priority, from
+    the report (R20)."""
     call = get_call(session, call_id, for_update=True, caller=by)
-    if call.priority_confirmed:
-        raise Conflict(f"Call {call_id}'s priority is already confirmed.", priority=call.priority)
+    if call.status in FINISHED:
+        raise Conflict(
+            f"Call {call_id} is {call.status}; its priority is kept as it was.",
+            current_status=call.status,
+        )
     proposed = call.priority
     if priority != proposed:
         due = deadlines(target_for(session, call.tier, priority), call.reported_at, calendar)

@@ -280,3 +280,27 @@ def test_a_report_without_the_forms_csrf_token_writes_nothing(
 )
 def test_a_phone_number_is_a_mainland_mobile_or_landline(typed: str, kept: str | None) -> None:
     assert china_phone(typed) == kept
+
+
+def test_a_report_on_a_call_staff_opened_joins_it_and_gives_it_a_tracking_page(
+    client: FlaskClient, session: Session, unit: Labelled
+) -> None:
+    from partsvc.calls.calls import report_call
+    from partsvc.calls.models import Equipment
+    from partsvc.core.worktime import WorkingCalendar
+
+    equipment = session.scalars(select(Equipment).where(Equipment.serial == unit.serial)).one()
+    staff = report_call(
+        session,
+        site=equipment.site.code,
+        equipment=unit.serial,
+        priority="P3",
+        calendar=WorkingCalendar(),
+        now=NOW,
+    )
+    session.commit()
+    answer = report(client, unit.token)
+    assert answer.status_code == 303
+    (call,) = calls_of(session, unit.serial)
+    assert call.id == staff.id and answer.location == f"/t/{call.tracking_code}?joined=1"
+    assert (call.priority, call.priority_confirmed, call.contact_name) == ("P3", True, "王女士")
