@@ -115,9 +115,9 @@ def main() -> None:
                 assert found is not None
                 path = path.format(sku=found[1])
             figures[path] = time_page(client, path, username, args.repeat, answers)
-    for path in CUSTOMER:
-        path = path.format(token=scanned, tracking=tracking)
-        figures[path.split("/")[1]] = time_page(customer, path, "customer", args.repeat, answers)
+    for template in CUSTOMER:
+        path = template.format(token=scanned, tracking=tracking)
+        figures[template] = time_page(customer, path, "customer", args.repeat, answers)
     database.dispose()
     print(json.dumps({"repeat": args.repeat, "pages": figures}, ensure_ascii=False))
     sys.exit(answers.verdict())
