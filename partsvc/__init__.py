@@ -114,6 +114,7 @@ def create_app(
     from partsvc.api.documents import blp as documents_blp
     from partsvc.api.imports import blp as imports_blp
     from partsvc.api.inventory import blp as stock_blp
+    from partsvc.api.labels import blp as labels_blp
     from partsvc.api.loans import blp as loans_blp
     from partsvc.api.purchasing import blp as purchasing_blp
     from partsvc.api.reorder import blp as reorder_blp
@@ -134,6 +135,7 @@ def create_app(
         audit_blp,
         tokens_blp,
         imports_blp,
+        labels_blp,
     ]
     for blueprint in api_blueprints:
         api.register_blueprint(blueprint)

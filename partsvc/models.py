@@ -14,6 +14,7 @@ from partsvc.calls.models import (
     Site,
     SlaTarget,
 )
+from partsvc.calls.report_models import CallPhoto, FaultReport, UnitLabel
 from partsvc.inventory.models import (
     Location,
     Move,
@@ -49,6 +50,7 @@ __all__ = [
     "CalendarDay",
     "Call",
     "CallAlert",
+    "CallPhoto",
     "CallStatusChange",
     "Contract",
     "Customer",
@@ -56,6 +58,7 @@ __all__ = [
     "Engineer",
     "Equipment",
     "EtaChange",
+    "FaultReport",
     "IdempotentAnswer",
     "Loan",
     "LoanExtension",
@@ -84,6 +87,7 @@ __all__ = [
     "StockCountLine",
     "StockLevel",
     "Unit",
+    "UnitLabel",
     "User",
     "VendorOrder",
     "VendorOrderLine",

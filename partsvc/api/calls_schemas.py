@@ -384,6 +384,11 @@ class CallOut(Schema):
     )
     satisfaction = fields.Integer(allow_none=True)
     satisfaction_note = fields.String(allow_none=True)
+    priority_confirmed = fields.Boolean(
+        metadata={"description": "False while a customer's proposed priority awaits a dispatcher."}
+    )
+    contact_name = fields.String(allow_none=True)
+    contact_phone = fields.String(allow_none=True)
     satisfaction_at = fields.AwareDateTime(allow_none=True)
     alerts = fields.List(fields.Nested(AlertOut))
     history = fields.List(fields.Nested(StatusChangeOut))

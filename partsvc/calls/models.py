@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Time,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -207,6 +208,13 @@ class Call(Base):
     satisfaction_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Since when the call's clocks are paused (on hold); None while they run.
     held_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Reported by the customer from a unit's label (issue 26): who to call back, the
+    # tracking page's random id, and whether a dispatcher has confirmed the priority the
+    # customer's words proposed.
+    contact_name: Mapped[str | None] = mapped_column(String(100))
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
+    tracking_code: Mapped[str | None] = mapped_column(String(64), unique=True)
+    priority_confirmed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     site: Mapped[Site] = relationship(lazy="joined")

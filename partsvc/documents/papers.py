@@ -33,7 +33,9 @@ from partsvc.workflows.engineer_day import engineer_day
 from partsvc.workflows.month_figures import month_bounds, month_figures
 
 
-def service_record(session: Session, call_id: int, *, zone: ZoneInfo, caller: Caller) -> bytes:
+def service_record(
+    session: Session, call_id: int, *, zone: ZoneInfo, caller: Caller | None
+) -> bytes:
     """R23: the call, what was done and used, loaner and unit taken back, two signatures."""
     call = get_call(session, call_id, caller=caller)
     record = session.scalar(select(ServiceRecord).where(ServiceRecord.call_id == call_id))

@@ -37,6 +37,7 @@ class Limits:
     login: Limiter
     token: Limiter
     token_failures: Limiter
+    report: Limiter
 
     @classmethod
     def counted_in(cls, windows: Windows, settings: Settings, *, batched: bool) -> Limits:
@@ -47,6 +48,7 @@ class Limits:
                 windows, token_rate, batch=token_rate.limit // DATABASE_BATCH if batched else 1
             ),
             token_failures=Limiter(windows, Rate.parse(settings.token_failure_rate)),
+            report=Limiter(windows, Rate.parse(settings.report_rate)),
         )
 
 
@@ -78,6 +80,22 @@ def count_login(username: str) -> int | None:
         for decision in (
             limits().login.hit(f"login-addr:{address}", moment),
             limits().login.hit(f"login-user:{username.strip().lower()[:64]}", moment),
+        )
+        if not decision.allowed
+    ]
+    return max(d.retry_after_s for d in refused) if refused else None
+
+
+def count_report(token: str) -> int | None:
+    """Count a customer's fault report, per client address and per unit label; None if
+    allowed, else the seconds to wait."""
+    address = request.remote_addr or "unknown"
+    moment = now()
+    refused = [
+        decision
+        for decision in (
+            limits().report.hit(f"report-addr:{address}", moment),
+            limits().report.hit(f"report-label:{hash_token(token)[:40]}", moment),
         )
         if not decision.allowed
     ]

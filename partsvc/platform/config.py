@@ -77,6 +77,20 @@ class Settings:
     default_locale: str = "zh_CN"
     """The pages' language for a user who chose none and whose browser asks for none we
     have (``zh_CN`` or ``en``)."""
+    public_url: str = "http://127.0.0.1:5000"
+    """Where customers reach the service: the units' QR labels and tracking links start so."""
+    service_hotline: str = ""
+    """The service desk's phone number, printed on every unit's label."""
+    report_rate: str = "5/10 minutes"
+    """Fault reports from the public report page, per client address and, separately, per
+    unit label."""
+    files_dir: str = ""
+    """Where uploaded files (customers' photos) are kept; the instance folder's ``files``
+    when empty."""
+
+    @property
+    def files_path(self) -> Path:
+        return Path(self.files_dir) if self.files_dir else INSTANCE_DIR / "files"
 
     @classmethod
     def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -119,6 +133,10 @@ class Settings:
             renders_per_process=int(env.get("PARTSVC_RENDERS_PER_PROCESS", "2")),
             env=env.get("PARTSVC_ENV") or "development",
             default_locale=env.get("PARTSVC_DEFAULT_LOCALE") or "zh_CN",
+            public_url=(env.get("PARTSVC_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
+            service_hotline=env.get("PARTSVC_SERVICE_HOTLINE", ""),
+            report_rate=env.get("PARTSVC_REPORT_RATE", "5/10 minutes"),
+            files_dir=env.get("PARTSVC_FILES_DIR", ""),
         )
 
     def replace(self, **changes: Any) -> Settings:

@@ -40,6 +40,7 @@ def register(app: Flask, api_blueprints: list[Blueprint]) -> None:
     from partsvc.web import (
         board,
         calls,
+        customer,
         desk,
         language,
         login,
@@ -48,6 +49,7 @@ def register(app: Flask, api_blueprints: list[Blueprint]) -> None:
         prints,
         reorder_rules,
         rmas,
+        units,
     )
 
     app.session_interface = SessionCookies()
@@ -70,6 +72,8 @@ def register(app: Flask, api_blueprints: list[Blueprint]) -> None:
     app.register_blueprint(rmas.bp)
     app.register_blueprint(manager.bp)
     app.register_blueprint(prints.bp)
+    app.register_blueprint(units.bp)
+    app.register_blueprint(customer.bp)
 
 
 def _form_expired(error: CSRFError) -> tuple[str, int]:

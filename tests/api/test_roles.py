@@ -62,6 +62,12 @@ POLICY = [
     ("POST", "/api/v1/calls/{call_id}/pause", ALL - {"clerk"}, 200),
     ("POST", "/api/v1/calls/{call_id}/resume", ALL - {"clerk"}, 200),
     ("POST", "/api/v1/calls/{call_id}/satisfaction", PLANNERS, 200),
+    ("POST", "/api/v1/calls/{call_id}/priority", PLANNERS, 200),
+    ("POST", "/api/v1/equipment/{equipment}/label", PLANNERS, 201),
+    ("DELETE", "/api/v1/equipment/{equipment}/label", PLANNERS, 204),
+    ("GET", "/api/v1/equipment/{equipment}/label.pdf", PLANNERS, 200),
+    ("GET", "/api/v1/sites/{site}/labels.pdf", PLANNERS, 200),
+    ("GET", "/api/v1/customers/{customer}/labels.pdf", PLANNERS, 200),
     ("GET", "/api/v1/sla-policy", ALL, 200),
     ("PUT", "/api/v1/sla-policy/{tier}/{priority}", {"admin"}, 200),
     ("GET", "/api/v1/calendar", ALL, 200),
@@ -238,8 +244,16 @@ def _publish_a_pickup(client, auth, world):
     world["stop_id"] = stops[0]["id"]
 
 
+def _label_the_unit(client, auth, world):
+    issued = client.post(f"/api/v1/equipment/{world['equipment']}/label", headers=auth["admin"])
+    assert issued.status_code == 201, issued.json
+
+
 # What an endpoint needs done first.
 PREPARE = {
+    "/api/v1/equipment/{equipment}/label.pdf": _label_the_unit,
+    "/api/v1/sites/{site}/labels.pdf": _label_the_unit,
+    "/api/v1/customers/{customer}/labels.pdf": _label_the_unit,
     "/api/v1/plans/{plan_id}/stops/{stop_id}/collect": _publish_a_pickup,
     "/api/v1/plans/{plan_id}": _plan_the_day,
     "/api/v1/plan-jobs/{job_id}": _queue_a_plan,
@@ -458,6 +472,7 @@ def bodies(path: str, n: int) -> dict:
         "/api/v1/tokens": {"name": f"laptop {n}"},
         "/api/v1/plans/{plan_id}/candidates": {"call": "NEW-CALL"},
         "/api/v1/plans/{plan_id}/assign": {"call": "NEW-CALL", "engineer": "E-R"},
+        "/api/v1/calls/{call_id}/priority": {"priority": "P2"},
         "/api/v1/equipment": {
             "serial": f"EQ-{n}",
             "sku": "P-R",

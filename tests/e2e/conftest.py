@@ -107,6 +107,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             plan_time_limit_s=PLAN_SECONDS,
             board_refresh_s=BOARD_REFRESH_SECONDS,
             login_rate="1000/minute",  # every test logs in from 127.0.0.1
+            files_dir=str(tmp_path_factory.mktemp("files")),  # customers' photos
         ),
         database=database,
         clock=clock,

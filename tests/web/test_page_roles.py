@@ -45,10 +45,15 @@ OPEN_TO_ALL = {
     "healthz",
     "readyz",
     "metrics",
+    "customer.report",
+    "customer.tracking",
+    "customer.rate",
+    "customer.service_record",
 }
 """Views anyone may reach: logging in and out, choosing the pages' language, static files,
 the API's docs, health, readiness and metrics (closed by PARTSVC_METRICS_TOKEN when set, see
-test_operations)."""
+test_operations), and the customer's pages behind a unit's label token or a call's
+tracking id (tests/web/test_customer_report.py)."""
 
 
 def test_every_view_outside_the_api_is_a_page_with_roles(app: Flask) -> None:
