@@ -15,6 +15,7 @@ csrf = CSRFProtect()
 NAV = (
     ("desk.home", _l("Clerk desk"), {"clerk", "admin"}),
     ("board.home", _l("Dispatch board"), {"dispatcher", "admin"}),
+    ("customer_file.home", _l("Customer file"), {"dispatcher", "admin"}),
     ("myday.home", _l("My day"), {"engineer"}),
     ("manager.home", _l("Manager"), {"admin"}),
 )
@@ -30,7 +31,17 @@ class SessionCookies(SecureCookieSessionInterface):
 
 def register(app: Flask, api_blueprints: list[Blueprint]) -> None:
     """Pages, login cookies and CSRF checks; the bearer-token API needs no CSRF token."""
-    from partsvc.web import board, desk, language, login, manager, myday, prints
+    from partsvc.web import (
+        board,
+        customer_file,
+        desk,
+        holds,
+        language,
+        login,
+        manager,
+        myday,
+        prints,
+    )
 
     app.session_interface = SessionCookies()
     csrf.init_app(app)
@@ -45,6 +56,8 @@ def register(app: Flask, api_blueprints: list[Blueprint]) -> None:
     app.register_blueprint(board.bp)
     app.register_blueprint(manager.bp)
     app.register_blueprint(prints.bp)
+    app.register_blueprint(holds.bp)
+    app.register_blueprint(customer_file.bp)
 
 
 def _form_expired(error: CSRFError) -> tuple[str, int]:
