@@ -35,6 +35,7 @@ def register(app: Flask, api_blueprints: list[Blueprint]) -> None:
         board,
         customer_file,
         desk,
+        downloads,
         holds,
         language,
         login,
@@ -58,6 +59,7 @@ def register(app: Flask, api_blueprints: list[Blueprint]) -> None:
     app.register_blueprint(prints.bp)
     app.register_blueprint(holds.bp)
     app.register_blueprint(customer_file.bp)
+    app.register_blueprint(downloads.bp)
 
 
 def _form_expired(error: CSRFError) -> tuple[str, int]:

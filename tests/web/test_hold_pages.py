@@ -131,3 +131,15 @@ def test_the_office_imports_a_customer_file_from_the_page_whole_or_not_at_all(
     assert customer is not None and customer.contracts[0].starts_on.isoformat() == "2024-01-15"
     listed = client.get("/customer-file/customers.csv").data.decode("utf-8-sig")
     assert "C-P2,Bad,gold,2024-01-15" in listed
+
+
+def test_the_board_downloads_its_open_calls_with_the_hold_state(client, users, call_id):
+    login(client, "dispatcher")
+    post_form(client, "/board", f"/calls/{call_id}/pause", {"reason": "customer_not_available"})
+    board = client.get("/board").text
+    assert "/downloads/open-calls.xlsx" in board
+    answer = client.get("/downloads/open-calls.csv")
+    assert answer.status_code == 200
+    header, row = answer.data.decode("utf-8-sig").splitlines()[:2]
+    assert header.split(",")[0] == "id" and "on_hold" in header
+    assert row.startswith(f"{call_id},") and "customer_not_available" in row
