@@ -143,3 +143,26 @@ def test_the_board_downloads_its_open_calls_with_the_hold_state(client, users, c
     header, row = answer.data.decode("utf-8-sig").splitlines()[:2]
     assert header.split(",")[0] == "id" and "on_hold" in header
     assert row.startswith(f"{call_id},") and "customer_not_available" in row
+
+
+def test_the_engineer_pauses_from_the_phone_while_the_customer_approves_a_charge(
+    client, session, clock
+):
+    from partsvc.auth.identity import set_password
+    from tests.visits import engineer_on_site
+    from tests.web.conftest import PASSWORD
+
+    on_site = engineer_on_site(session, clock.now, {"E-MEI": ("mei", "mei 工程师")})
+    set_password(on_site.engineers["E-MEI"].user, PASSWORD)
+    session.commit()
+    login(client, "mei")
+    page = f"/my/calls/{on_site.call_id}"
+    answer = post_form(
+        client, page, f"/calls/{on_site.call_id}/pause", {"reason": "awaiting_customer_approval"}
+    )
+    assert answer.status_code == 302 and answer.headers["Location"].endswith(page)
+    shown = client.get(page).text
+    assert f'data-held="{on_site.call_id}"' in shown
+    assert "awaiting the customer&#39;s approval" in shown and ">Resume<" in shown
+    day = client.get("/my/day", follow_redirects=True).text
+    assert f'data-held="{on_site.call_id}"' in day
