@@ -91,3 +91,13 @@ def test_stock_and_calls_download_with_their_filters(client, auth, ledger) -> No
 def test_an_unknown_format_is_refused(client, auth) -> None:
     answer = client.get("/api/v1/loans?format=pdf", headers=auth["clerk"])
     assert answer.status_code == 422
+
+
+@pytest.mark.parametrize("path", ["loans", "rmas", "vendor-orders", "part-requests"])
+def test_every_other_list_downloads_with_its_header(client, auth, path) -> None:
+    answer = client.get(f"/api/v1/{path}?format=csv", headers=auth["admin"])
+    assert answer.status_code == 200, answer.data[:300]
+    assert answer.data.decode("utf-8-sig").split(",")[0] in {"id", "number"}
+    answer = client.get(f"/api/v1/{path}?format=xlsx", headers=auth["admin"])
+    assert answer.status_code == 200
+    assert xlsx_of(answer)[0][0] in {"id", "number"}
