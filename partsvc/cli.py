@@ -277,7 +277,7 @@ def demo(parts: int) -> None:
 
 @main.group("import")
 def import_group() -> None:
-    """CSV imports for a clerk's first day: parts first, then opening stock."""
+    """CSV imports of a first day: parts, opening stock, then the customer file."""
 
 
 @import_group.command("parts")
@@ -323,6 +323,24 @@ def import_stock(file: BinaryIO, dry_run: bool, username: str | None) -> None:
         )
 
     _import(book)
+
+
+@import_group.command("customer-file")
+@click.argument("kind", type=click.Choice(["engineers", "customers", "sites", "equipment"]))
+@click.argument("file", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+def import_customer_file(kind: str, file: BinaryIO, dry_run: bool) -> None:
+    """Create the engineers, customers (with their contract, which may have started in the
+    past), sites or installed equipment of a CSV FILE, all or none. Import them in that
+    order; the columns are in docs/API.md."""
+    from partsvc.workflows.imports.customer_file import import_file
+
+    zone = ZoneInfo(Settings.from_env().timezone)
+    _import(
+        lambda session: import_file(
+            session, kind, file.read(), dry_run=dry_run, today=_now().astimezone(zone).date()
+        )
+    )
 
 
 def _import(action: Callable[[Session], object]) -> None:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import url_for
 from flask_smorest import Blueprint
+from sqlalchemy.orm import Session
 
 from partsvc.api import calls_schemas as schemas
 from partsvc.api.resource import ALL_ROLES, Resource, allow, decode_cursor, page
 from partsvc.calls import calls, customers, engineers, holds
 from partsvc.calls.rules import DeadlineState
+from partsvc.http import exports
 from partsvc.http.context import calendar, current_session, current_user, now, sla_warning, today
 from partsvc.repairs.models import Rma
 from partsvc.workflows import engineer_day as day
@@ -145,27 +148,38 @@ class Calls(Resource):
     @allow(*ALL_ROLES)
     @blp.arguments(schemas.CallQuery, location="query")
     @blp.response(200, schemas.CallPage)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+    def get(self, query: dict[str, Any]) -> Any:
         """Calls oldest first, narrowed by status, priority, kind, customer, site, engineer,
         open or flag (near, missed). An engineer sees only the calls assigned to them."""
         limit = query.pop("limit")
         after = decode_cursor(query.pop("cursor", None))
+        fmt = query.pop("format")
         flag = query.pop("flag", None)
         wanted = calls.CallFilter(
             statuses=query.pop("status", ()),
             flag=DeadlineState(flag) if flag else None,
             **query,
         )
-        found = calls.list_calls(
-            current_session(),
-            wanted,
-            now=now(),
-            warn_before=sla_warning(),
-            caller=current_user(),
-            after_id=after,
-            limit=limit + 1,
-        )
-        return page(found, limit)
+
+        caller, instant, warn_before = current_user(), now(), sla_warning()
+
+        def found(session: Session, after_id: int | None, limit: int) -> list[Any]:
+            return calls.list_calls(
+                session,
+                wanted,
+                now=instant,
+                warn_before=warn_before,
+                caller=caller,
+                after_id=after_id,
+                limit=limit,
+            )
+
+        first = found(current_session(), after, limit + 1)
+        if fmt != "json":
+            return exports.download_as(
+                fmt, "calls", schemas.CallOut(), lambda s: exports.keyset(partial(found, s))
+            )
+        return page(first, limit)
 
     @allow(*WRITERS)
     @blp.arguments(schemas.CallIn)

@@ -25,8 +25,8 @@ from partsvc.calls.rules import call_flag
 from partsvc.http.context import current_session, current_user, now, sla_warning, today
 from partsvc.platform.schemas import (
     SANE_DATES,
+    ExportQuery,
     InputSchema,
-    PageQuery,
     QuerySchema,
     business_key,
     page_of,
@@ -321,7 +321,7 @@ class SatisfactionIn(InputSchema):
     note = text(2000, allow_none=True, load_default=None)
 
 
-class CallQuery(PageQuery):
+class CallQuery(ExportQuery):
     status = fields.List(fields.String(validate=validate.OneOf(CALL_STATUSES)))
     priority = fields.String(validate=validate.OneOf(PRIORITIES))
     kind = fields.String(validate=validate.OneOf(CALL_KINDS))

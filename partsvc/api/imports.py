@@ -10,15 +10,17 @@ from flask_smorest import Blueprint
 from partsvc.api import imports_schemas as schemas
 from partsvc.api.resource import Resource, allow
 from partsvc.core.errors import InvalidInput
+from partsvc.http import exports
 from partsvc.http.context import current_session, current_user, now, today, zone
-from partsvc.workflows.imports import importer
+from partsvc.workflows.imports import customer_file, importer
+from partsvc.workflows.imports.customer_rules import ENGINEER_COLUMNS
 from partsvc.workflows.imports.rules import PART_COLUMNS, STOCK_COLUMNS
 
 blp = Blueprint(
     "imports",
     __name__,
     url_prefix="/api/v1",
-    description="CSV imports for a clerk's first day: parts, then opening stock",
+    description="CSV imports of a first day: parts, opening stock, the customer file",
 )
 
 CLERKS = ("admin", "clerk")
@@ -115,3 +117,60 @@ class StockImport(Resource):
             zone=zone(),
         )
         return result, 200 if result.dry_run else 201
+
+
+OFFICE = ("admin", "dispatcher")
+"""Who enters the customer file: those who create customers, sites and engineers."""
+
+
+@blp.route("/imports/customer-file/<any(engineers, customers, sites, equipment):kind>")
+class CustomerFileImport(Resource):
+    max_content_length = MAX_FILE_BYTES
+
+    @allow(*OFFICE)
+    @blp.arguments(schemas.ImportQuery, location="query")
+    @blp.response(201, schemas.CustomerFileImportOut)
+    @blp.alt_response(200, schema=schemas.CustomerFileImportOut, description="A dry run's answer.")
+    @blp.doc(
+        **_body(
+            (*ENGINEER_COLUMNS.known, "…"),
+            "code,name,tier,contract_starts_on\nC-1,Acme,gold,2024-01-01\n",
+        )
+    )
+    def post(self, query: dict[str, Any], kind: str) -> Any:
+        """Create every row of one file of the customer file, or none: engineers, then
+        customers with their contract (a start date in the past is taken), then sites,
+        then installed equipment.
+
+        Columns — engineers: code, name, home_lat, home_lon, skills, shift_start,
+        shift_end, van, username; customers: code, name, tier, contract_starts_on,
+        designated_engineer, regional_fee, visit_every_months; sites: code, customer,
+        address, lat, lon, region; equipment: serial, sku, site, installed_on,
+        warranty_until, maintenance_until. One bad row refuses the file: 422 with
+        `errors` by row and column. `dry_run=true` checks it and says what would be
+        created (200).
+        """
+        data, _ = uploaded_file()
+        result = customer_file.import_file(
+            current_session(), kind, data, dry_run=query["dry_run"], today=today()
+        )
+        return result, 200 if result.dry_run else 201
+
+
+@blp.route("/exports/customer-file/<any(engineers, customers, sites, equipment):kind>")
+class CustomerFileExport(Resource):
+    audited = False
+
+    @allow(*OFFICE)
+    @blp.arguments(schemas.ExportFormatQuery, location="query")
+    @blp.response(200, description="The file, in the columns its import reads.")
+    def get(self, query: dict[str, Any], kind: str) -> Any:
+        """One file of the customer file as CSV (UTF-8 with a BOM) or XLSX, in the columns
+        its import reads: what one instance exports, another imports."""
+        day = today()
+        return exports.download(
+            query["format"],
+            kind,
+            customer_file.columns(kind),
+            lambda session: customer_file.rows(session, kind, today=day),
+        )

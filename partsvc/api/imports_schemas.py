@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from partsvc.platform.schemas import QuerySchema
 
@@ -33,3 +33,14 @@ class StockImportOut(Schema):
         values=fields.Integer(),
         metadata={"description": "Units booked in per location code."},
     )
+
+
+class ExportFormatQuery(QuerySchema):
+    format = fields.String(load_default="csv", validate=validate.OneOf(("csv", "xlsx")))
+
+
+class CustomerFileImportOut(Schema):
+    kind = fields.String(metadata={"description": "engineers, customers, sites or equipment"})
+    dry_run = fields.Boolean()
+    rows = fields.Integer(metadata={"description": "Rows read below the header."})
+    created = fields.Integer(metadata={"description": "Rows created (or to be created)."})

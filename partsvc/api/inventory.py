@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from flask import url_for
 from flask_smorest import Blueprint
+from sqlalchemy.orm import Session
 
 from partsvc.api import inventory_schemas as schemas
 from partsvc.api.resource import ALL_ROLES, Resource, allow, page
@@ -14,6 +16,7 @@ from partsvc.api.resource import decode_cursor as cursor
 from partsvc.auth.scope import only_engineer
 from partsvc.calls.engineers import get_engineer
 from partsvc.core.businesstime import business_time
+from partsvc.http import exports
 from partsvc.http.context import current_session, current_user, now, today
 from partsvc.inventory import catalog, counts, ledger_reads
 from partsvc.inventory.rules import only_a_van_has_an_engineer
@@ -117,9 +120,23 @@ class Moves(Resource):
     @allow(*LEDGER_READERS)
     @blp.arguments(schemas.MoveQuery, location="query")
     @blp.response(200, schemas.MovePage)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
-        """The ledger, newest first, by part, location (either side) or serial."""
+    def get(self, query: dict[str, Any]) -> Any:
+        """The ledger, newest first, by part, location (either side) or serial;
+        ``format=csv|xlsx`` downloads every move the filters select."""
         limit = query["limit"]
+        if query["format"] != "json":
+            moves = ledger_reads.moves_query(
+                current_session(),
+                sku=query.get("sku"),
+                location=query.get("location"),
+                serial=query.get("serial"),
+            )
+            return exports.download(
+                query["format"],
+                "ledger",
+                ledger_reads.MOVE_COLUMNS,
+                lambda session: ledger_reads.move_rows(session, moves),
+            )
         items = ledger_reads.list_moves(
             current_session(),
             sku=query.get("sku"),
@@ -190,22 +207,34 @@ class Stock(Resource):
     @allow(*ALL_ROLES)
     @blp.arguments(schemas.StockQuery, location="query")
     @blp.response(200, schemas.StockPage)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+    def get(self, query: dict[str, Any]) -> Any:
         """Stock levels: on hand, reserved and available per part and location. An engineer
-        sees the warehouses and their own van; another engineer's van is unknown (404)."""
+        sees the warehouses and their own van; another engineer's van is unknown (404).
+        ``format=csv|xlsx`` downloads every level the filters select."""
         limit = query["limit"]
-        session = current_session()
-        items = ledger_reads.list_stock(
-            session,
-            only_engineer=only_engineer(session, current_user()),
-            sku=query.get("sku"),
-            location=query.get("location"),
-            kind=query.get("kind"),
-            include_zero=query["include_zero"],
-            after_id=cursor(query.get("cursor")),
-            limit=limit + 1,
-        )
-        return page(items, limit)
+        engineer = only_engineer(current_session(), current_user())
+
+        def levels(session: Session, after_id: int | None, limit: int) -> list[Any]:
+            return ledger_reads.list_stock(
+                session,
+                only_engineer=engineer,
+                sku=query.get("sku"),
+                location=query.get("location"),
+                kind=query.get("kind"),
+                include_zero=query["include_zero"],
+                after_id=after_id,
+                limit=limit,
+            )
+
+        first = levels(current_session(), cursor(query.get("cursor")), limit + 1)
+        if query["format"] != "json":
+            return exports.download_as(
+                query["format"],
+                "stock",
+                schemas.StockOut(),
+                lambda session: exports.keyset(partial(levels, session)),
+            )
+        return page(first, limit)
 
 
 @blp.route("/serials/<serial>")

@@ -10,6 +10,7 @@ from partsvc.inventory.models import Move
 from partsvc.inventory.rules import LOCATION_KINDS
 from partsvc.platform.schemas import (
     MAX_QTY,
+    ExportQuery,
     InputSchema,
     PageQuery,
     business_key,
@@ -70,13 +71,13 @@ class ReversalIn(InputSchema):
     reason = text_for(Move.__table__.c.reason, allow_none=True)
 
 
-class MoveQuery(PageQuery):
+class MoveQuery(ExportQuery):
     sku = business_key()
     location = business_key()
     serial = business_key(100)
 
 
-class StockQuery(PageQuery):
+class StockQuery(ExportQuery):
     sku = business_key()
     location = business_key()
     kind = fields.String(validate=validate.OneOf(LOCATION_KINDS))

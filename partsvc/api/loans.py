@@ -8,7 +8,7 @@ from flask import url_for
 from flask_smorest import Blueprint
 
 from partsvc.api import loans_schemas as schemas
-from partsvc.api.resource import ALL_ROLES, Resource, allow, paged
+from partsvc.api.resource import ALL_ROLES, Resource, allow, listed
 from partsvc.http.context import current_session, current_user, now
 from partsvc.loans import holds, lending
 from partsvc.loans.rules import LoanTerms
@@ -27,12 +27,14 @@ class Loans(Resource):
     @allow(*ALL_ROLES)
     @blp.arguments(schemas.LoanQuery, location="query")
     @blp.response(200, schemas.LoanPage)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+    def get(self, query: dict[str, Any]) -> Any:
         """Loans by state (open, due_soon, overdue, returned), engineer or to_collect, with
         days overdue (R12). An engineer sees the loans they placed."""
-        return paged(
+        return listed(
             query,
             lending.list_loans,
+            name="loans",
+            schema=schemas.LoanOut(),
             session=current_session(),
             now=now(),
             state=query.pop("status", None),
@@ -86,7 +88,7 @@ class LoanerReservations(Resource):
     @allow(*ALL_ROLES)
     @blp.arguments(schemas.ReservationQuery, location="query")
     @blp.response(200, schemas.ReservationList)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+    def get(self, query: dict[str, Any]) -> Any:
         """Loaners held for planned visits (up to 500); an engineer sees their calls' only."""
         items = holds.list_reservations(current_session(), caller=current_user(), **query)
         return {"items": items, "next": None}

@@ -10,8 +10,8 @@ from partsvc.loans.lending import loan_terms
 from partsvc.loans.models import CONDITIONS, Loan
 from partsvc.loans.rules import LoanState, LoanStatus, LoanTerms, days_overdue, loan_state
 from partsvc.platform.schemas import (
+    ExportQuery,
     InputSchema,
-    PageQuery,
     QuerySchema,
     business_key,
     page_of,
@@ -50,7 +50,7 @@ class ReturnIn(InputSchema):
     note = text(1000, allow_none=True, load_default=None)
 
 
-class LoanQuery(PageQuery):
+class LoanQuery(ExportQuery):
     status = fields.String(validate=validate.OneOf([s.value for s in LoanState]))
     engineer = business_key()
     to_collect = fields.Boolean()

@@ -8,7 +8,7 @@ from flask import url_for
 from flask_smorest import Blueprint
 
 from partsvc.api import purchasing_schemas as schemas
-from partsvc.api.resource import ALL_ROLES, Resource, allow, paged
+from partsvc.api.resource import ALL_ROLES, Resource, allow, listed
 from partsvc.http.context import calendar, current_session, current_user, now, today
 from partsvc.purchasing import orders, requests
 
@@ -29,10 +29,17 @@ class PartRequests(Resource):
     @allow(*ALL_ROLES)
     @blp.arguments(schemas.RequestQuery, location="query")
     @blp.response(200, schemas.RequestPage)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+    def get(self, query: dict[str, Any]) -> Any:
         """Part requests oldest first, by status, SKU, call, engineer or warehouse.
         An engineer sees their own."""
-        return paged(query, orders.list_requests, session=current_session(), caller=current_user())
+        return listed(
+            query,
+            orders.list_requests,
+            name="part-requests",
+            schema=schemas.PartRequestOut(),
+            session=current_session(),
+            caller=current_user(),
+        )
 
     @allow(*ALL_ROLES)
     @blp.arguments(schemas.PartRequestIn)
@@ -83,9 +90,16 @@ class VendorOrders(Resource):
     @allow(*READERS)
     @blp.arguments(schemas.OrderQuery, location="query")
     @blp.response(200, schemas.OrderPage)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+    def get(self, query: dict[str, Any]) -> Any:
         """Vendor orders oldest first; ``late=true``: those with a line past its ETA."""
-        return paged(query, orders.list_orders, session=current_session(), today=today())
+        return listed(
+            query,
+            orders.list_orders,
+            name="vendor-orders",
+            schema=schemas.VendorOrderOut(),
+            session=current_session(),
+            today=today(),
+        )
 
     @allow(*BUYERS)
     @blp.arguments(schemas.VendorOrderIn)

@@ -8,8 +8,8 @@ from partsvc.http.context import today
 from partsvc.inventory.models import Move
 from partsvc.platform.schemas import (
     SANE_DATES,
+    ExportQuery,
     InputSchema,
-    PageQuery,
     business_key,
     money,
     page_of,
@@ -61,7 +61,7 @@ class ReceiptIn(InputSchema):
     at = fields.AwareDateTime(allow_none=True, load_default=None, validate=sane_instant)
 
 
-class OrderQuery(PageQuery):
+class OrderQuery(ExportQuery):
     late = fields.Boolean()
     vendor = business_key()
     status = fields.String(
@@ -154,7 +154,7 @@ class IssueIn(InputSchema):
     )
 
 
-class RequestQuery(PageQuery):
+class RequestQuery(ExportQuery):
     status = fields.String(validate=validate.OneOf(REQUEST_STATUSES))
     sku = business_key()
     call = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))

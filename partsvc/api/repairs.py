@@ -8,7 +8,7 @@ from flask import url_for
 from flask_smorest import Blueprint
 
 from partsvc.api import repairs_schemas as schemas
-from partsvc.api.resource import ALL_ROLES, Resource, allow, paged
+from partsvc.api.resource import ALL_ROLES, Resource, allow, listed
 from partsvc.http.context import calendar, current_session, current_user, now
 from partsvc.repairs import intake, progress, rmas
 from partsvc.repairs.rules import Step
@@ -31,10 +31,17 @@ class Rmas(Resource):
     @allow(*ALL_ROLES)
     @blp.arguments(schemas.RmaQuery, location="query")
     @blp.response(200, schemas.RmaPage)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+    def get(self, query: dict[str, Any]) -> Any:
         """RMAs oldest first, by status or customer; ``overdue=true``: past their
         turnaround target and not yet shipped back (R16)."""
-        return paged(query, rmas.list_rmas, session=current_session(), now=now())
+        return listed(
+            query,
+            rmas.list_rmas,
+            name="rmas",
+            schema=schemas.RmaOut(),
+            session=current_session(),
+            now=now(),
+        )
 
     @allow(*STAFF)
     @blp.arguments(schemas.RmaIn)

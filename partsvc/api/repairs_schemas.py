@@ -9,8 +9,8 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 from partsvc.http.context import now
 from partsvc.platform.schemas import (
     SANE_DATES,
+    ExportQuery,
     InputSchema,
-    PageQuery,
     business_key,
     page_of,
     quantity,
@@ -166,7 +166,7 @@ STEP_SCHEMAS: dict[Step, type[StepIn]] = {
 """Each step's schema: the one that loads into the input the step takes."""
 
 
-class RmaQuery(PageQuery):
+class RmaQuery(ExportQuery):
     status = fields.String(validate=validate.OneOf(RMA_STATUSES))
     overdue = fields.Boolean(
         metadata={"description": "true: past the turnaround target, not yet shipped back."}

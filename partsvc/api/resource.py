@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any, TypeVar
 
 from flask import Response, current_app, g, request
 from flask.views import MethodView
+from marshmallow import Schema
 from sqlalchemy.orm import Session
 from werkzeug.routing import BaseConverter, IntegerConverter, Map, UnicodeConverter, ValidationError
 
@@ -24,8 +25,8 @@ from partsvc.audit import trail as audit
 from partsvc.auth.identity import Caller, caller_for_token, caller_of_token_row, hash_token
 from partsvc.auth.models import ROLE_VALUES
 from partsvc.core.errors import Forbidden, InvalidInput, Unauthenticated
-from partsvc.http import badinput
-from partsvc.http.context import audit_request, database, now
+from partsvc.http import badinput, exports
+from partsvc.http.context import audit_request, current_session, database, now
 from partsvc.platform.db import Database
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -295,6 +296,34 @@ def paged(query: dict[str, Any], fetch: Callable[..., list[Any]], **fixed: Any) 
     limit = query.pop("limit")
     after_id = decode_cursor(query.pop("cursor", None))
     return page(fetch(after_id=after_id, limit=limit + 1, **fixed, **query), limit)
+
+
+def listed(
+    query: dict[str, Any],
+    fetch: Callable[..., list[Any]],
+    *,
+    name: str,
+    schema: Schema,
+    **fixed: Any,
+) -> Any:
+    """A list endpoint's answer: a page, as ``paged``, or with ``format=csv|xlsx`` every
+    item its filters select, as a download streamed a batch at a time."""
+    fmt = query.pop("format", "json")
+    if fmt == "json":
+        return paged(query, fetch, **fixed)
+    query.pop("limit", None)
+    query.pop("cursor", None)
+    fixed.pop("session", None)
+    fetch(session=current_session(), after_id=None, limit=1, **fixed, **query)  # 404s now
+
+    def items(session: Session) -> Iterator[Any]:
+        return exports.keyset(
+            lambda after_id, limit: fetch(
+                session=session, after_id=after_id, limit=limit, **fixed, **query
+            )
+        )
+
+    return exports.download_as(fmt, name, schema, items)
 
 
 def page(items: list[Any], limit: int) -> dict[str, Any]:

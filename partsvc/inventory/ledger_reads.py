@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from sqlalchemy import (
+    Select,
     func,
     or_,
     select,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from partsvc.inventory.catalog import (
     get_location,
@@ -33,7 +36,21 @@ def list_moves(
     limit: int = 50,
 ) -> list[Move]:
     """The ledger, newest first, filtered by part, location (either side) or serial."""
-    query = select(Move).order_by(Move.id.desc()).limit(limit)
+    query = moves_query(session, sku=sku, location=location, serial=serial, before_id=before_id)
+    return list(session.scalars(query.limit(limit)))
+
+
+def moves_query(
+    session: Session,
+    *,
+    sku: str | None = None,
+    location: str | None = None,
+    serial: str | None = None,
+    before_id: int | None = None,
+) -> Select[Move]:
+    """The ledger's moves, newest first, by part, location (either side) or serial: the
+    query a page reads a page of and an export streams whole."""
+    query = select(Move).order_by(Move.id.desc())
     if sku is not None:
         query = query.where(Move.part_id == get_part(session, sku).id)
     if location is not None:
@@ -46,7 +63,7 @@ def list_moves(
         query = query.join(MoveUnit, MoveUnit.move_id == Move.id).where(MoveUnit.unit_id == unit.id)
     if before_id is not None:
         query = query.where(Move.id < before_id)
-    return list(session.scalars(query))
+    return query
 
 
 def list_stock(
@@ -142,3 +159,55 @@ def loaner_serials_at(session: Session, location_id: int) -> list[tuple[str, str
         .order_by(Unit.serial)
     )
     return [(serial, sku) for serial, sku in session.execute(query)]
+
+
+MOVE_COLUMNS = (
+    "id", "sku", "qty", "from", "to", "reason", "reference", "serials",
+    "at", "recorded_at", "by", "reverses", "reversed_by", "document",
+)  # fmt: skip
+"""A move's columns in a download: those of the API's move, in its order."""
+
+
+def move_rows(
+    session: Session, moves: Select[Move], *, batch: int = 1000
+) -> Iterator[tuple[object, ...]]:
+    """The moves ``moves`` selects as plain rows in ``MOVE_COLUMNS``, a batch at a time
+    (a server-side cursor on PostgreSQL): a download of the whole ledger builds no
+    objects and holds one batch of serials at a time."""
+    from partsvc.auth.models import User  # the mover's name only
+
+    source, target, reversal = aliased(Location), aliased(Location), aliased(Move)
+    query = (
+        moves.with_only_columns(
+            Move.id,
+            Part.sku,
+            Move.qty,
+            source.code,
+            target.code,
+            Move.reason,
+            Move.reference,
+            Move.at,
+            Move.recorded_at,
+            User.username,
+            Move.reverses_id,
+            reversal.id,
+            Move.document,
+        )
+        .join(Part, Part.id == Move.part_id)
+        .join(source, source.id == Move.from_location_id)
+        .join(target, target.id == Move.to_location_id)
+        .outerjoin(User, User.id == Move.user_id)
+        .outerjoin(reversal, reversal.reverses_id == Move.id)
+        .execution_options(yield_per=batch)
+    )
+    for rows in session.execute(query).partitions():
+        serials: dict[int, list[str]] = {}
+        for move_id, serial in session.execute(
+            select(MoveUnit.move_id, Unit.serial)
+            .join(Unit, Unit.id == MoveUnit.unit_id)
+            .where(MoveUnit.move_id.in_([row[0] for row in rows]))
+            .order_by(Unit.serial)
+        ):
+            serials.setdefault(move_id, []).append(serial)
+        for row in rows:
+            yield (*row[:7], " ".join(serials.get(row[0], ())), *row[7:])

@@ -193,6 +193,23 @@ class PageQuery(QuerySchema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
+EXPORT_FORMATS = ("json", "csv", "xlsx")
+
+
+class ExportQuery(PageQuery):
+    """A list that also downloads whole, its filters applied (``cursor`` and ``limit`` are
+    for pages and ignored by a download)."""
+
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(EXPORT_FORMATS),
+        metadata={
+            "description": "json: a page of items; csv (UTF-8 with a BOM) or xlsx: every "
+            "item the filters select, as a download."
+        },
+    )
+
+
 def page_of(item_schema: type[Schema], name: str) -> type[Schema]:
     """The list answer of API.md: ``{"items": [...], "next": cursor or null}``."""
     return Schema.from_dict(

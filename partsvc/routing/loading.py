@@ -41,6 +41,9 @@ class Loaded:
     """Known calls no longer open: done or under way, whatever the plan's times say."""
     under_way: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     """Per engineer, the call they are on now: (call id, since, done at), in seconds."""
+    on_hold: list[int] = field(default_factory=list)
+    """Open calls of the day left out because they are on hold (R22): the customer has
+    stopped the clock, so no visit is routed until the call resumes."""
 
     def seconds(self, instant: datetime) -> int:
         return int((instant - self.midnight).total_seconds())
@@ -100,6 +103,8 @@ def load_day(
             .order_by(Call.id)
         ).unique()
     )
+    held = [call.id for call in calls if call.held_since is not None and call.id not in extra]
+    calls = [call for call in calls if call.id not in held]
     under_way = (
         {
             call.engineer_id: call
@@ -110,7 +115,7 @@ def load_day(
         if day == today
         else {}
     )
-    loaded = Loaded(day, midnight, p.Problem((), (), (), p.Travel((), ())))
+    loaded = Loaded(day, midnight, p.Problem((), (), (), p.Travel((), ())), on_hold=held)
     at = max(loaded.seconds(now), 0)
     engineers = []
     working = calendar.is_working_day(day)

@@ -27,6 +27,9 @@ from partsvc.routing.insertion import Candidate, insert_call, rank_candidates
 from partsvc.routing.loading import OPEN, Loaded
 from partsvc.routing.models import DayPlan, PlanRoute, PlanStatus, PlanStop, PlanUnassigned
 
+ON_HOLD = "on hold"
+"""Why a plan leaves out a call on hold (R22): no visit until the customer's side resumes."""
+
 
 def save_plan(
     session: Session,
@@ -52,6 +55,8 @@ def save_plan(
     session.add(stored)
     for route in plan.routes:
         stored.routes.append(_route_row(loaded, route))
+    for call_id in loaded.on_hold:
+        stored.unassigned.append(PlanUnassigned(call_id=call_id, reason=ON_HOLD))
     for entry in plan.unassigned:
         stored.unassigned.append(
             PlanUnassigned(call_id=loaded.calls[entry.call], reason=entry.reason.value)

@@ -22,6 +22,7 @@ NAV = (
     ("desk.home", _l("Clerk desk"), {"clerk", "admin"}),
     ("board.home", _l("Dispatch board"), {"dispatcher", "admin"}),
     ("rmas.home", _l("RMAs"), {"dispatcher", "clerk", "admin"}),
+    ("customer_file.home", _l("Customer file"), {"dispatcher", "admin"}),
     ("myday.home", _l("My day"), {"engineer"}),
     ("manager.home", _l("Manager"), {"admin"}),
 )
@@ -41,7 +42,10 @@ def register(app: Flask, api_blueprints: list[Blueprint]) -> None:
         board,
         calls,
         customer,
+        customer_file,
         desk,
+        downloads,
+        holds,
         language,
         login,
         manager,
@@ -74,6 +78,9 @@ def register(app: Flask, api_blueprints: list[Blueprint]) -> None:
     app.register_blueprint(prints.bp)
     app.register_blueprint(units.bp)
     app.register_blueprint(customer.bp)
+    app.register_blueprint(holds.bp)
+    app.register_blueprint(customer_file.bp)
+    app.register_blueprint(downloads.bp)
 
 
 def _form_expired(error: CSRFError) -> tuple[str, int]:

@@ -248,6 +248,11 @@ STATUSES: Mapping[str, Mapping[str, Any]] = {
         "free": _l("in warranty: free"),
         "at_cost": _l("out of warranty: at cost"),
     },
+    "hold": {
+        "customer_not_available": _l("customer not available"),
+        "customer_asked_to_wait": _l("customer asked to wait"),
+        "awaiting_customer_approval": _l("awaiting the customer's approval"),
+    },
     "deadline": {
         "response": _l("answer"),
         "onsite": _l("on site"),
@@ -279,6 +284,7 @@ REASONS: Mapping[str, Any] = {
     "lacks the skills": _l("lacks the skills"),
     "cannot fit it in time": _l("cannot fit it in time"),
     "cannot": _l("cannot"),
+    "on hold": _l("on hold: the customer has stopped the clock"),
 }
 """Why the planner left a call out, or an engineer cannot take it."""
 

@@ -233,3 +233,51 @@ def _overdue_loans(session: Session, now: datetime, zone: ZoneInfo) -> list[tupl
         (loan, days_overdue(loan.due_at, now, zone))
         for loan in sorted(loans, key=lambda loan: loan.due_at)
     ]
+
+
+FIGURE_COLUMNS = (
+    "figure",
+    "priority",
+    "met",
+    "total",
+    "share",
+    "target",
+    "calls_fixed",
+    "raw_hours_mean",
+    "paused_working_hours_mean",
+)
+"""The columns of the month's figures as a spreadsheet."""
+
+
+def figure_rows(figures: MonthFigures) -> list[list[object]]:
+    """The month's figures as rows: compliance per priority on the paused clock, the
+    rates, then the raw time to fix and the time on hold per priority."""
+    rows: list[list[object]] = []
+    for name, rates in (
+        ("responded_in_time", figures.responded),
+        ("onsite_in_time", figures.onsite),
+        ("fixed_in_time", figures.fixed),
+    ):
+        for priority, rate in rates.items():
+            rows.append([name, priority, rate.met, rate.total, rate.share, rate.target])
+    for name, rate in (
+        ("first_time_fix", figures.first_time_fix),
+        ("same_day_fix", figures.same_day_fix),
+        ("satisfaction", figures.satisfaction),
+    ):
+        rows.append([name, None, rate.met, rate.total, rate.share, rate.target])
+    for priority, elapsed in figures.elapsed.items():
+        rows.append(
+            [
+                "time_to_fix",
+                priority,
+                None,
+                None,
+                None,
+                None,
+                elapsed.calls,
+                elapsed.raw_hours,
+                elapsed.paused_hours,
+            ]
+        )
+    return rows
