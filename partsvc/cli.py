@@ -345,22 +345,26 @@ def sweep() -> None:
     Meant for cron every few minutes; running it twice does no harm.
     """
     from partsvc.core.worktime import WorkingCalendar
-    from partsvc.platform.notify import notifier_named
     from partsvc.workdays.calendar_days import working_calendar
+    from partsvc.workflows.outbox_delivery import deliver
     from partsvc.workflows.sweep import sweep as run_sweep
 
     settings = Settings.from_env()
     with _logged_run(settings):
-        with _database().unit_of_work() as session:
+        database = _database()
+        with database.unit_of_work() as session:
             calendar = working_calendar(session, WorkingCalendar(timezone=settings.timezone))
             report = run_sweep(
                 session,
                 now=_now(),
                 calendar=calendar,
                 warn_before=timedelta(minutes=settings.sla_warning_minutes),
-                notifier=notifier_named(settings.notifier),
             )
+        # Outside the sweep's transaction: the outbox sends with short transactions of its own.
+        delivery = deliver(database, settings, clock=_now)
+        report.delivered = delivery.sent
         logging.getLogger("partsvc.sweep").info(report.summary())
+        logging.getLogger("partsvc.outbox").info(delivery.summary())
     click.echo(report.summary())
 
 
@@ -388,7 +392,7 @@ def serve(host: str, port: int, workers: int, timeout: int) -> None:
 @click.option("--name", default=None, help="The worker's name  [default: host.pid]")
 @click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
 def worker(name: str | None, burst: bool) -> None:
-    """Make day plans from the planning queue (needs PARTSVC_REDIS_URL).
+    """Make day plans, and send the outbox, from the queues (needs PARTSVC_REDIS_URL).
 
     Run as many as days should be planned at once, on any machine that reaches Redis and
     the database, with the same PARTSVC_* settings as the web processes.
@@ -405,8 +409,12 @@ def worker(name: str | None, burst: bool) -> None:
         settings.redis_url, settings.plan_queue, wait_margin_s=settings.plan_wait_margin_s
     )
     name = name or f"{socket.gethostname()}.{os.getpid()}"
-    click.echo(f"worker {name} on queue {settings.plan_queue}")
-    queue.worker(name).work(burst=burst, logging_level=settings.log_level)
+    click.echo(f"worker {name} on queues {settings.plan_queue}, {settings.outbox_queue}")
+    from rq import Queue
+    from rq.serializers import JSONSerializer
+
+    outbox = Queue(settings.outbox_queue, connection=queue.redis, serializer=JSONSerializer)
+    queue.worker(name, also=[outbox]).work(burst=burst, logging_level=settings.log_level)
 
 
 def _prepare_metrics_folder() -> None:

@@ -27,6 +27,13 @@ from partsvc.inventory.models import (
 from partsvc.loans.models import Loan, LoanerReservation, LoanExtension, LoanPolicy, Reminder
 from partsvc.platform.db import Base
 from partsvc.platform.limits.models import RateCounter
+from partsvc.platform.outbox import (
+    Notification,
+    OutboxEvent,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from partsvc.purchasing.models import (
     EtaChange,
     PartRequest,
@@ -64,6 +71,8 @@ __all__ = [
     "Location",
     "Move",
     "MoveUnit",
+    "Notification",
+    "OutboxEvent",
     "Part",
     "PartRequest",
     "PlanRoute",
@@ -87,5 +96,8 @@ __all__ = [
     "User",
     "VendorOrder",
     "VendorOrderLine",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "metadata",
 ]

@@ -138,6 +138,12 @@ class Site(Base):
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), unique=True)
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    contact_language: Mapped[str | None] = mapped_column(String(16))
+    """The site's contact, told of its calls, loaners and repairs (``zh_CN`` or ``en``;
+    the deployment's default language when not set)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     customer: Mapped[Customer] = relationship(lazy="joined")
