@@ -11,7 +11,7 @@ from partsvc.platform.schemas import InputSchema, page_of, text
 class SubscriptionIn(InputSchema):
     url = fields.String(
         required=True,
-        validate=validate.Length(min=8, max=2000),
+        validate=[validate.Length(min=8, max=2000), validate.Regexp(r"^https?://[^\s/?#]+")],
         metadata={"description": "An http:// or https:// URL; redirects are not followed."},
     )
     event_types = fields.List(

@@ -188,7 +188,7 @@ def _due(session: Session, model: type[Row], now: datetime) -> list[Row]:
         .limit(BATCH)
     )
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)  # two senders never take the same
+        query = query.with_for_update(skip_locked=True, of=model)  # two senders never take one
     return list(session.scalars(query))
 
 
