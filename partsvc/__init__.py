@@ -95,6 +95,8 @@ def create_app(
         per_user=settings.renders_per_user,
         shared_by=settings.database_url,
     )
+    # With a queue, a worker delivers what a request emitted as soon as it commits.
+    app.extensions["partsvc.db"].after_commit = _outbox_wake(settings)
     app.extensions["partsvc.plan_queue"] = _plan_queue(settings)
     app.extensions["partsvc.calendar"] = WorkingCalendar(timezone=settings.timezone)
 
@@ -120,6 +122,7 @@ def create_app(
     from partsvc.api.reorder import blp as reorder_blp
     from partsvc.api.repairs import blp as repairs_blp
     from partsvc.api.routing import blp as plans_blp
+    from partsvc.api.webhooks import blp as webhooks_blp
     from partsvc.api.workdays import blp as calendar_blp
 
     api_blueprints = [
@@ -136,6 +139,7 @@ def create_app(
         tokens_blp,
         imports_blp,
         labels_blp,
+        webhooks_blp,
     ]
     for blueprint in api_blueprints:
         api.register_blueprint(blueprint)
@@ -189,3 +193,11 @@ def _instance_secret() -> str:
             os.link(draft, path)  # atomic: never a half-written or a second secret
         draft.unlink()
     return path.read_text().strip()
+
+
+def _outbox_wake(settings: Settings) -> list[Callable[[], None]]:
+    if not settings.redis_url:
+        return []
+    from partsvc.workflows.outbox_delivery import OutboxQueue
+
+    return [OutboxQueue(settings.redis_url, settings.outbox_queue).wake]

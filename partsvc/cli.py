@@ -365,25 +365,29 @@ def sweep() -> None:
     """
     from partsvc.api import idempotency
     from partsvc.core.worktime import WorkingCalendar
-    from partsvc.platform.notify import notifier_named
     from partsvc.workdays.calendar_days import working_calendar
+    from partsvc.workflows.outbox_delivery import deliver
     from partsvc.workflows.sweep import sweep as run_sweep
 
     settings = Settings.from_env()
     with _logged_run(settings):
-        with _database().unit_of_work() as session:
+        database = _database()
+        with database.unit_of_work() as session:
             calendar = working_calendar(session, WorkingCalendar(timezone=settings.timezone))
             report = run_sweep(
                 session,
                 now=_now(),
                 calendar=calendar,
                 warn_before=timedelta(minutes=settings.sla_warning_minutes),
-                notifier=notifier_named(settings.notifier),
             )
-        with _database().unit_of_work() as session:
+        with database.unit_of_work() as session:
             retention = timedelta(hours=settings.idempotency_retention_hours)
             forgotten = idempotency.forget_before(session, _now() - retention)
+        # Outside the sweep's transaction: the outbox sends with short transactions of its own.
+        delivery = deliver(database, settings, clock=_now)
+        report.delivered = delivery.sent
         logging.getLogger("partsvc.sweep").info(report.summary())
+        logging.getLogger("partsvc.outbox").info(delivery.summary())
         if forgotten:
             logging.getLogger("partsvc.sweep").info(
                 "sweep: %d idempotency key(s) forgotten", forgotten
@@ -417,7 +421,7 @@ def serve(host: str, port: int, workers: int, timeout: int) -> None:
 @click.option("--name", default=None, help="The worker's name  [default: host.pid]")
 @click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
 def worker(name: str | None, burst: bool) -> None:
-    """Make day plans from the planning queue (needs PARTSVC_REDIS_URL).
+    """Make day plans, and send the outbox, from the queues (needs PARTSVC_REDIS_URL).
 
     Run as many as days should be planned at once, on any machine that reaches Redis and
     the database, with the same PARTSVC_* settings as the web processes.
@@ -434,8 +438,12 @@ def worker(name: str | None, burst: bool) -> None:
         settings.redis_url, settings.plan_queue, wait_margin_s=settings.plan_wait_margin_s
     )
     name = name or f"{socket.gethostname()}.{os.getpid()}"
-    click.echo(f"worker {name} on queue {settings.plan_queue}")
-    queue.worker(name).work(burst=burst, logging_level=settings.log_level)
+    click.echo(f"worker {name} on queues {settings.plan_queue}, {settings.outbox_queue}")
+    from rq import Queue
+    from rq.serializers import JSONSerializer
+
+    outbox = Queue(settings.outbox_queue, connection=queue.redis, serializer=JSONSerializer)
+    queue.worker(name, also=[outbox]).work(burst=burst, logging_level=settings.log_level)
 
 
 def _prepare_metrics_folder() -> None:

@@ -27,7 +27,6 @@ from partsvc.core.worktime import WorkingCalendar
 from partsvc.inventory import catalog, ledger, ledger_reads
 from partsvc.inventory.models import Location, Part, Unit
 from partsvc.loans import lending as loans
-from partsvc.platform.notify import LogNotifier
 from partsvc.purchasing import orders as purchasing
 from partsvc.purchasing.order_book import LineIn
 from partsvc.repairs.intake import ItemIn, create_rma
@@ -231,6 +230,15 @@ def _past_visits(session: Session, rng: random.Random, *, now: datetime) -> None
             )
 
 
+# Each site's contact, told of its calls, loaners and repairs (the last one reads English).
+SITE_CONTACTS = (
+    ("刘经理", "13800138001"),
+    ("陈工", "13800138002"),
+    ("赵主管", "13800138003"),
+    ("Ms. Lin", "13800138004"),
+)
+
+
 def _loans_and_repairs(session: Session, *, now: datetime, by: Caller | None) -> None:
     """The gold customer's unit is in for repair with a loaner in its place, now a day
     overdue; the silver customer has a loaner out for a week."""
@@ -386,6 +394,7 @@ def _customers_and_calls(
             contract_starts_on=today - timedelta(days=365),
         )
         site = f"S-{code.removeprefix('C-')}"
+        person, phone = SITE_CONTACTS[index % len(SITE_CONTACTS)]
         create_site(
             session,
             code=site,
@@ -393,7 +402,10 @@ def _customers_and_calls(
             address=address,
             lat=lat,
             lon=lon,
-            phone=f"+86 21 5888 {1000 + 17 * index:04d}",
+            contact_name=person,
+            contact_phone=phone,
+            contact_email=f"service@{site.lower()}.example.cn",
+            contact_language="en" if index == len(CUSTOMERS) - 1 else "zh_CN",
         )
         serial = f"EQ-{index + 1:04d}"
         create_equipment(
@@ -428,7 +440,7 @@ def _customers_and_calls(
                     now=now,
                     at=now - timedelta(hours=25),
                 )
-    sweep(session, now=now, calendar=calendar, warn_before=DEFAULT_WARNING, notifier=LogNotifier())
+    sweep(session, now=now, calendar=calendar, warn_before=DEFAULT_WARNING)
 
 
 def _create_parts(session: Session, rng: random.Random, count: int) -> list[Part]:

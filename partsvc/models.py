@@ -28,6 +28,13 @@ from partsvc.inventory.models import (
 from partsvc.loans.models import Loan, LoanerReservation, LoanExtension, LoanPolicy, Reminder
 from partsvc.platform.db import Base
 from partsvc.platform.limits.models import RateCounter
+from partsvc.platform.outbox import (
+    Notification,
+    OutboxEvent,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from partsvc.purchasing.models import (
     EtaChange,
     PartRequest,
@@ -67,6 +74,8 @@ __all__ = [
     "Location",
     "Move",
     "MoveUnit",
+    "Notification",
+    "OutboxEvent",
     "Part",
     "PartRequest",
     "PlanRoute",
@@ -91,5 +100,8 @@ __all__ = [
     "User",
     "VendorOrder",
     "VendorOrderLine",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "metadata",
 ]

@@ -84,6 +84,13 @@ class SiteByCode(Resource):
         """One site."""
         return customers.get_site(current_session(), site)
 
+    @allow(*WRITERS)
+    @blp.arguments(schemas.SiteContactIn)
+    @blp.response(200, schemas.SiteOut)
+    def patch(self, data: dict[str, Any], site: str) -> Any:
+        """Change the site's contact, who is told of its calls, loaners and repairs."""
+        return customers.change_site_contact(current_session(), site, **data)
+
 
 @blp.route("/engineers")
 class Engineers(Resource):

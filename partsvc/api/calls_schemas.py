@@ -96,6 +96,28 @@ class ContractIn(InputSchema):
     )
 
 
+def _contact_phone(**kwargs: Any) -> fields.String:
+    return fields.String(
+        allow_none=True,
+        validate=validate.Regexp(r"^\+?[0-9][0-9 -]{4,38}$"),
+        metadata={"description": "The site contact's phone (SMS through the webhook channel)."},
+        **kwargs,
+    )
+
+
+def _contact_email(**kwargs: Any) -> fields.Email:
+    return fields.Email(allow_none=True, validate=validate.Length(max=254), **kwargs)
+
+
+def _contact_language(**kwargs: Any) -> fields.String:
+    return fields.String(
+        allow_none=True,
+        validate=validate.OneOf(["zh_CN", "en"]),
+        metadata={"description": "The language of the contact's messages; null: the default."},
+        **kwargs,
+    )
+
+
 class SiteIn(InputSchema):
     code = business_key(required=True)
     customer = business_key(required=True)
@@ -103,7 +125,19 @@ class SiteIn(InputSchema):
     region = text(64, allow_none=True)
     lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(-90, 90))
     lon = fields.Float(required=True, allow_nan=False, validate=validate.Range(-180, 180))
-    phone = text(40, allow_none=True)
+    contact_name = text(200, load_default=None, allow_none=True)
+    contact_phone = _contact_phone(load_default=None)
+    contact_email = _contact_email(load_default=None)
+    contact_language = _contact_language(load_default=None)
+
+
+class SiteContactIn(InputSchema):
+    """Any of the contact's fields: those left out stay as they are; null clears one."""
+
+    contact_name = text(200, allow_none=True)
+    contact_phone = _contact_phone()
+    contact_email = _contact_email()
+    contact_language = _contact_language()
 
 
 class SiteOut(Schema):
@@ -114,7 +148,10 @@ class SiteOut(Schema):
     region = fields.String(allow_none=True)
     lat = fields.Float()
     lon = fields.Float()
-    phone = fields.String(allow_none=True)
+    contact_name = fields.String(allow_none=True)
+    contact_phone = fields.String(allow_none=True)
+    contact_email = fields.String(allow_none=True)
+    contact_language = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()
 
 

@@ -43,6 +43,7 @@ from partsvc.core.businesstime import business_time
 from partsvc.core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, UnknownKey
 from partsvc.core.worktime import WorkingCalendar
 from partsvc.inventory.catalog import get_part
+from partsvc.platform import outbox
 
 
 @dataclass(frozen=True)
@@ -313,12 +314,49 @@ def record_satisfaction(
 def record_status(
     session: Session, call: Call, status: str, at: datetime, by: Caller | None
 ) -> None:
-    """Add a step to the call's status history (R22), who and when."""
+    """Add a step to the call's status history (R22), who and when, and tell whoever
+    follows the call (a call handed back to the dispatcher is not received again)."""
+    first = not call.history
     session.add(
         CallStatusChange(call_id=call.id, status=status, at=at, user_id=by.id if by else None)
     )
     session.flush()
     session.refresh(call, ["history"])
+    if status != CallStatus.NEW or first:
+        emit_call_event(session, call, CALL_EVENTS[CallStatus(status)], at)
+
+
+CALL_EVENTS = {
+    CallStatus.NEW: "call.received",
+    CallStatus.ASSIGNED: "call.assigned",
+    CallStatus.EN_ROUTE: "call.en_route",
+    CallStatus.ON_SITE: "call.arrived",
+    CallStatus.WAITING_FOR_PARTS: "call.waiting_for_parts",
+    CallStatus.RESOLVED: "call.resolved",
+    CallStatus.CLOSED: "call.closed",
+}
+
+
+def emit_call_event(
+    session: Session, call: Call, event: str, at: datetime, **extra: object
+) -> None:
+    """An outbox event about ``call`` (what integrators receive: business keys)."""
+    outbox.emit(
+        session,
+        event,
+        subject=f"call:{call.id}",
+        now=at,
+        call=call.id,
+        status=call.status,
+        kind=call.kind,
+        priority=call.priority,
+        site=call.site.code,
+        customer=call.site.customer.code,
+        equipment=call.equipment.serial if call.equipment else None,
+        engineer=call.engineer.code if call.engineer else None,
+        at=at,
+        **extra,
+    )
 
 
 def engineer_of(session: Session, caller: Caller) -> Engineer | None:

@@ -160,7 +160,10 @@ def create_site(
     lat: float,
     lon: float,
     region: str | None = None,
-    phone: str | None = None,
+    contact_name: str | None = None,
+    contact_phone: str | None = None,
+    contact_email: str | None = None,
+    contact_language: str | None = None,
 ) -> Site:
     """A customer's site, with the stock location of kind site that parts are booked to."""
     owner = get_customer(session, customer)
@@ -176,11 +179,27 @@ def create_site(
         region=region,
         lat=lat,
         lon=lon,
-        phone=phone,
         location_id=location.id,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        contact_email=contact_email,
+        contact_language=contact_language,
     )
     session.add(site)
     flush_or_conflict(session, f"A site with code {code!r} already exists.")
+    return site
+
+
+CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email", "contact_language")
+
+
+def change_site_contact(session: Session, code: str, **changes: str | None) -> Site:
+    """Set the site's contact (the fields given; None clears one)."""
+    site = get_site(session, code)
+    for name, value in changes.items():
+        assert name in CONTACT_FIELDS, name
+        setattr(site, name, value)
+    session.flush()
     return site
 
 

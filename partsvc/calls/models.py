@@ -138,9 +138,14 @@ class Site(Base):
     region: Mapped[str | None] = mapped_column(String(64))
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
-    # The number the engineer rings before arriving (a tel: link on the visit's page).
-    phone: Mapped[str | None] = mapped_column(String(40))
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), unique=True)
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    # The number the engineer rings before arriving (a tel: link on the visit's page).
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    contact_language: Mapped[str | None] = mapped_column(String(16))
+    """The site's contact, told of its calls, loaners and repairs (``zh_CN`` or ``en``;
+    the deployment's default language when not set)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     customer: Mapped[Customer] = relationship(lazy="joined")

@@ -29,6 +29,7 @@ from partsvc.inventory.rules import LocationKind, holds_stock
 from partsvc.loans.holds import active_reservation, locked_unit
 from partsvc.loans.models import Loan, LoanExtension, LoanPolicy
 from partsvc.loans.rules import HoldStatus, LoanState, LoanStatus, LoanTerms, due_at, latest_due
+from partsvc.platform import outbox
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +149,23 @@ def lend(
         held.status = HoldStatus.LENT
         held.loan_id = loan.id
     session.flush()
+    _emit(session, "loan.lent", loan, now)
     return loan
+
+
+def _emit(session: Session, event: str, loan: Loan, now: datetime) -> None:
+    outbox.emit(
+        session,
+        event,
+        subject=f"loan:{loan.id}",
+        now=now,
+        loan=loan.id,
+        serial=loan.unit.serial,
+        site=loan.site.code,
+        call=loan.call_id,
+        due_at=loan.due_at,
+        returned_at=loan.returned_at,
+    )
 
 
 def _engineer_may_use(session: Session, location: Location, by: Caller | None, verb: str) -> None:
@@ -284,6 +301,7 @@ def return_loan(
     loan.to_collect = False
     session.flush()
     session.refresh(loan, ["return_location"])
+    _emit(session, "loan.returned", loan, now)
     return loan
 
 

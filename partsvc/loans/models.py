@@ -122,7 +122,8 @@ class LoanPolicy(Base):
 
 
 class Reminder(Base):
-    """The outbox: one reminder per loan, kind and day (R12), for a mail or SMS adapter."""
+    """One reminder per loan, kind and day (R12): the record that it was written; its
+    messages go out through the one outbox (``platform/outbox.py``)."""
 
     __tablename__ = "reminders"
     __table_args__ = (
@@ -137,4 +138,3 @@ class Reminder(Base):
     recipient: Mapped[str | None] = mapped_column(String(200))
     message: Mapped[str] = mapped_column(String(2000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

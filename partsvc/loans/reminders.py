@@ -1,9 +1,10 @@
-"""Loan reminders (R12): one per loan, kind and day in an outbox table, delivered by a
-``Notifier``. The sweep runs this every few minutes; a day's reminder is written once."""
+"""Loan reminders (R12): one per loan, kind and day, recorded in ``reminders`` and
+emitted to the outbox (``loan.due_soon`` / ``loan.overdue``), which tells the site's
+contact and the service desk. The sweep runs this every few minutes; a day's reminder is
+written once."""
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -14,9 +15,7 @@ from sqlalchemy.orm import Session
 from partsvc.loans.lending import loan_terms
 from partsvc.loans.models import Loan, Reminder
 from partsvc.loans.rules import LoanState, LoanStatus, days_overdue, loan_state
-from partsvc.platform.notify import Notifier
-
-log = logging.getLogger(__name__)
+from partsvc.platform import outbox
 
 
 def record_reminders(session: Session, *, now: datetime, zone: ZoneInfo) -> list[Reminder]:
@@ -49,6 +48,18 @@ def record_reminders(session: Session, *, now: datetime, zone: ZoneInfo) -> list
                 session.flush()
         except IntegrityError:
             continue
+        outbox.emit(
+            session,
+            f"loan.{state}",
+            subject=f"loan:{loan.id}",
+            now=now,
+            loan=loan.id,
+            serial=loan.unit.serial,
+            site=loan.site.code,
+            engineer=loan.engineer.code if loan.engineer else None,
+            due_at=loan.due_at,
+            days_overdue=days_overdue(loan.due_at, now, zone) if state == LoanState.OVERDUE else 0,
+        )
         written.append(reminder)
     return written
 
@@ -60,22 +71,3 @@ def _message(loan: Loan, state: LoanState, now: datetime, zone: ZoneInfo) -> str
         late = days_overdue(loan.due_at, now, zone)
         return f"Loan {loan.id}: {where} was due back {due}, {late} day(s) overdue."
     return f"Loan {loan.id}: {where} is due back {due}."
-
-
-def deliver_reminders(session: Session, notifier: Notifier, *, now: datetime) -> int:
-    """Hand every unsent reminder to the notifier; one that fails stays for the next run."""
-    sent = 0
-    pending = select(Reminder).where(Reminder.sent_at.is_(None)).order_by(Reminder.id)
-    if session.get_bind().dialect.name == "postgresql":
-        # A sweep running beside this one sends the ones it holds; none is sent twice.
-        pending = pending.with_for_update(skip_locked=True)
-    for reminder in session.scalars(pending):
-        try:
-            notifier.send(recipient=reminder.recipient, message=reminder.message)
-        except Exception:  # a broken adapter must not stop the sweep
-            log.exception("reminder %s not delivered; it stays in the outbox", reminder.id)
-            continue
-        reminder.sent_at = now
-        sent += 1
-    session.flush()
-    return sent

@@ -24,6 +24,24 @@ class Settings:
     log_level: str = "INFO"
     sla_warning_minutes: int = 30
     notifier: str = "log"
+    """The channels messages go by, comma-separated: ``log``, ``smtp``, ``webhook``."""
+    smtp_url: str | None = None
+    smtp_from: str = "partsvc <noreply@localhost>"
+    notify_webhook_url: str | None = None
+    notify_webhook_secret: str | None = None
+    staff_email: str | None = None
+    staff_phone: str | None = None
+    """The service desk's own address, told what concerns staff (new calls, late parts,
+    overdue loaners)."""
+    outbound_timeout_s: float = 5.0
+    """Connect and read timeout of every outbound POST and SMTP session."""
+    delivery_max_attempts: int = 8
+    delivery_backoff_s: float = 30.0
+    """A failed message or webhook is tried again after 30 s, 60 s, 120 s, ... and marked
+    failed after ``delivery_max_attempts`` tries."""
+    webhook_allow_private: bool = False
+    """Let integrators' webhooks reach loopback and private addresses (an intranet)."""
+    outbox_queue: str = "partsvc-outbox"
     osrm_url: str | None = None
     osrm_timeout_s: float = 5.0
     road_factor: float = 1.3
@@ -104,6 +122,18 @@ class Settings:
             log_level=env.get("PARTSVC_LOG_LEVEL", "INFO"),
             sla_warning_minutes=int(env.get("PARTSVC_SLA_WARNING_MINUTES", "30")),
             notifier=env.get("PARTSVC_NOTIFIER", "log"),
+            smtp_url=env.get("PARTSVC_SMTP_URL") or None,
+            smtp_from=env.get("PARTSVC_SMTP_FROM") or "partsvc <noreply@localhost>",
+            notify_webhook_url=env.get("PARTSVC_NOTIFY_WEBHOOK_URL") or None,
+            notify_webhook_secret=env.get("PARTSVC_NOTIFY_WEBHOOK_SECRET") or None,
+            staff_email=env.get("PARTSVC_STAFF_EMAIL") or None,
+            staff_phone=env.get("PARTSVC_STAFF_PHONE") or None,
+            outbound_timeout_s=float(env.get("PARTSVC_OUTBOUND_TIMEOUT_S", "5")),
+            delivery_max_attempts=int(env.get("PARTSVC_DELIVERY_MAX_ATTEMPTS", "8")),
+            delivery_backoff_s=float(env.get("PARTSVC_DELIVERY_BACKOFF_S", "30")),
+            webhook_allow_private=env.get("PARTSVC_WEBHOOK_ALLOW_PRIVATE", "")
+            in {"1", "true", "yes"},
+            outbox_queue=env.get("PARTSVC_OUTBOX_QUEUE") or "partsvc-outbox",
             osrm_url=env.get("PARTSVC_OSRM_URL") or None,
             osrm_timeout_s=float(env.get("PARTSVC_OSRM_TIMEOUT_S", "5")),
             road_factor=float(env.get("PARTSVC_ROAD_FACTOR", "1.3")),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import time
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from select import select as select_fds
@@ -73,6 +73,7 @@ def _configure_sqlite(engine: Engine, busy_timeout_s: float) -> None:
 
 
 LOOKUPS = "partsvc.lookups"
+WAKE_AFTER_COMMIT = "partsvc.wake_after_commit"
 _PENDING_LOOKUPS = "partsvc.lookups.pending"
 
 
@@ -217,6 +218,9 @@ class Database:
         self._read = sessionmaker(bind=self.engine, expire_on_commit=False, info=info)
         self._write = sessionmaker(bind=write_bind, expire_on_commit=False, info=info)
         self._bound: Connection | None = None
+        self.after_commit: list[Callable[[], None]] = []
+        """Called after a unit of work that emitted an outbox event commits (a delivery
+        worker's wake-up call); each must be quick and must not raise."""
         # SQLite runs one write transaction at a time; PostgreSQL locks only the rows touched.
         self.writers_queue = self.is_sqlite
         database_file = self.engine.url.database if self.is_sqlite else None
@@ -250,6 +254,9 @@ class Database:
             try:
                 yield session
                 session.commit()
+                if session.info.pop(WAKE_AFTER_COMMIT, False):
+                    for wake in self.after_commit:
+                        wake()
             except BaseException:
                 session.rollback()
                 raise

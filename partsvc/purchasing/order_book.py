@@ -21,8 +21,10 @@ from partsvc.inventory.catalog import get_location, get_part
 from partsvc.inventory.ledger import claim_moves, post_move, reverse_move
 from partsvc.inventory.models import Location, Part
 from partsvc.inventory.rules import LocationKind
+from partsvc.platform import outbox
 from partsvc.purchasing.models import (
     EtaChange,
+    PartRequest,
     Receipt,
     ReceiptLine,
     VendorOrder,
@@ -266,9 +268,26 @@ def _record_eta(
             user_id=by.id if by else None,
         )
     )
+    old_eta = line.eta
     line.eta = eta
     session.flush()
     session.refresh(line, ["eta_changes"])
+    waiting = session.scalars(
+        select(PartRequest).where(PartRequest.line_id == line.id, PartRequest.call_id.is_not(None))
+    ).all()
+    outbox.emit(
+        session,
+        "vendor_order.eta_changed",
+        subject=f"vendor_order:{line.order_id}",
+        now=now,
+        vendor_order=line.order.number,
+        line=line.id,
+        sku=line.part.sku,
+        old_eta=old_eta,
+        eta=eta,
+        reason=reason,
+        calls=sorted({request.call_id for request in waiting}),
+    )
 
 
 def _line_of(order: VendorOrder, line_id: int) -> VendorOrderLine:

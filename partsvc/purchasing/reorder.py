@@ -27,7 +27,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, contains_eager
@@ -37,7 +38,9 @@ from partsvc.core.errors import InvalidInput, UnknownKey
 from partsvc.inventory.catalog import get_location, get_part
 from partsvc.inventory.models import Location, Part, StockLevel
 from partsvc.inventory.rules import LocationKind, reorder_quantity
+from partsvc.platform import outbox
 from partsvc.platform.db import flush_or_conflict
+from partsvc.platform.outbox import OutboxEvent
 from partsvc.purchasing.models import PartRequest, ReorderRule, VendorOrder, VendorOrderLine
 from partsvc.purchasing.order_book import OPEN_STATUSES, LineIn, OrderStatus, expected_on
 from partsvc.purchasing.orders import create_order
@@ -377,3 +380,36 @@ def draft_vendor_orders(
             )
         )
     return Drafts(orders=orders, skipped=skipped)
+
+
+# ---------------------------------------------------------------- telling integrators
+
+
+def announce_below_reorder(session: Session, *, now: datetime, zone: ZoneInfo) -> int:
+    """A ``stock.below_reorder`` event, once a day, for each rule whose position is at or
+    below its reorder point (the sweep runs this); how many were emitted."""
+    start = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
+    emitted = 0
+    for suggestion in reorder_suggestions(session):
+        subject = f"stock:{suggestion.part.id}:{suggestion.location.id}"
+        told = select(OutboxEvent.id).where(
+            OutboxEvent.subject == subject, OutboxEvent.occurred_at >= start
+        )
+        if session.scalar(told.limit(1)) is not None:
+            continue
+        outbox.emit(
+            session,
+            "stock.below_reorder",
+            subject=subject,
+            now=now,
+            sku=suggestion.sku,
+            location=suggestion.location.code,
+            available=suggestion.available,
+            on_order=suggestion.on_order,
+            position=suggestion.position,
+            reorder_point=suggestion.reorder_point,
+            suggested_qty=suggestion.suggested_qty,
+        )
+        emitted += 1
+    session.flush()
+    return emitted

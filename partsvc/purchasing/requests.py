@@ -15,7 +15,7 @@ from partsvc.audit import trail as audit
 from partsvc.auth.identity import Caller
 from partsvc.auth.models import Role
 from partsvc.auth.scope import get_scoped, only_engineer
-from partsvc.calls.calls import engineer_of, get_call
+from partsvc.calls.calls import emit_call_event, engineer_of, get_call
 from partsvc.calls.engineers import get_engineer
 from partsvc.calls.models import Call, Engineer
 from partsvc.core.businesstime import business_time
@@ -201,6 +201,7 @@ def rebalance(
     ``hold_requests`` for the part.
     """
     waiting = list(session.scalars(_waiting_query(part_id, warehouse_id)).unique())
+    lines_before = {request.id: request.line_id for request in waiting}
     for request in waiting:
         got = reservations.reserve_up_to(session, part_id, warehouse_id, request.waiting_qty)
         request.reserved_qty += got
@@ -233,6 +234,25 @@ def rebalance(
     session.flush()
     for request in waiting:
         session.expire(request, ["line"])  # set by id above: load the line afresh
+    for request in waiting:
+        if request.call is not None and request.line_id not in (None, lines_before[request.id]):
+            _tell_part_eta(session, request, part, now)
+
+
+def _tell_part_eta(session: Session, request: PartRequest, part: Part, now: datetime) -> None:
+    """The call's customer is told when the part it waits for is expected (set or moved)."""
+    assert request.line is not None
+    emit_call_event(
+        session,
+        request.call,
+        "call.part_eta",
+        now,
+        sku=part.sku,
+        part_name=part.name,
+        part_name_zh=part.name_zh,
+        eta=request.line.eta,
+        vendor_order=request.line.order.number,
+    )
 
 
 def make_room(session: Session, part_id: int, warehouse_id: int, qty: int, *, reason: str) -> None:

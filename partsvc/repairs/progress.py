@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from partsvc.auth.identity import Caller
 from partsvc.core.businesstime import business_time
 from partsvc.core.errors import InvalidInput, InvalidTransition
+from partsvc.platform import outbox
 from partsvc.repairs.models import Rma, RmaStep
 from partsvc.repairs.rules import (
     NEXT_STATUSES,
@@ -136,4 +137,16 @@ def record_step(
         RmaStep(status=status, at=when, user_id=by.id if by else None, note=note and note[:2000])
     )
     session.flush()
+    outbox.emit(
+        session,
+        f"rma.{status}",
+        subject=f"rma:{rma.id}",
+        now=when,
+        rma=rma.number,
+        status=str(status),
+        customer=rma.customer.code,
+        site=rma.site.code if rma.site else None,
+        call=rma.call_id,
+        at=when,
+    )
     return rma

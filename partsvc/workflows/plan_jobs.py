@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -171,9 +171,11 @@ class PlanQueue:
         self.wait_margin_s = wait_margin_s
         self.queue = Queue(name, connection=self.redis, serializer=JSONSerializer)
 
-    def worker(self, name: str | None = None) -> Worker:
-        """An RQ worker on this queue (``partsvc worker``)."""
-        return Worker([self.queue], name=name, connection=self.redis, serializer=JSONSerializer)
+    def worker(self, name: str | None = None, *, also: Sequence[Queue] = ()) -> Worker:
+        """An RQ worker on this queue, and ``also`` others (``partsvc worker``)."""
+        return Worker(
+            [self.queue, *also], name=name, connection=self.redis, serializer=JSONSerializer
+        )
 
     def wait_s(self, time_limit_s: float) -> float:
         """How long a request waits for a plan: the search, and a margin to load and store."""

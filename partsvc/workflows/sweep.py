@@ -2,9 +2,10 @@
 
 - preventive visits the contracts call for (R24), one per site and period;
 - service-call deadlines near or missed, each alert raised once (R22);
-- loans due soon or overdue, one reminder per loan, kind and day, then delivered (R12);
+- loans due soon or overdue, one reminder per loan, kind and day, into the outbox (R12);
 - repair RMAs past their turnaround target, each escalated once (R16);
-- pick-ups of a published plan never collected on a day that is over: parts freed.
+- pick-ups of a published plan never collected on a day that is over: parts freed;
+- stock at or below a reorder point, announced once a day (``stock.below_reorder``).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from partsvc.calls.sweep import generate_preventive_visits, raise_alerts
 from partsvc.core.worktime import WorkingCalendar
-from partsvc.loans.reminders import deliver_reminders, record_reminders
-from partsvc.platform.notify import Notifier
+from partsvc.loans.reminders import record_reminders
+from partsvc.purchasing.reorder import announce_below_reorder
 from partsvc.repairs.rmas import escalate_overdue_rmas
 from partsvc.routing.pickups import release_stale_pickups
 
@@ -27,7 +28,7 @@ class SweepReport:
     visits: list[int] = field(default_factory=list)  # preventive calls created
     alerts: list[tuple[int, str, str]] = field(default_factory=list)  # call, deadline, level
     reminders: int = 0  # loan reminders written today
-    delivered: int = 0  # reminders handed to the notifier
+    delivered: int = 0  # messages and webhooks sent after the sweep (outbox_delivery)
     escalated: list[int] = field(default_factory=list)  # RMAs past their target
     pickups: int = 0  # uncollected pick-ups of days over, their parts freed
 
@@ -47,14 +48,14 @@ def sweep(
     now: datetime,
     calendar: WorkingCalendar,
     warn_before: timedelta,
-    notifier: Notifier,
 ) -> SweepReport:
+    """Everything but sending: the command sends the outbox after this has committed."""
     report = SweepReport()
     report.visits = generate_preventive_visits(session, now=now, calendar=calendar)
     report.alerts = raise_alerts(session, now=now, warn_before=warn_before)
     report.reminders = len(record_reminders(session, now=now, zone=calendar.zone))
-    report.delivered = deliver_reminders(session, notifier, now=now)
     report.escalated = escalate_overdue_rmas(session, now)
     today = now.astimezone(calendar.zone).date()
     report.pickups = release_stale_pickups(session, today=today, now=now)
+    announce_below_reorder(session, now=now, zone=calendar.zone)  # for integrators
     return report

@@ -42,6 +42,7 @@ POLICY = [
     ("PUT", "/api/v1/customers/{customer}/contract", PLANNERS, 200),
     ("POST", "/api/v1/sites", PLANNERS, 201),
     ("GET", "/api/v1/sites/{site}", ALL, 200),
+    ("PATCH", "/api/v1/sites/{site}", PLANNERS, 200),
     ("POST", "/api/v1/engineers", PLANNERS, 201),
     ("GET", "/api/v1/engineers/{engineer}", ALL, 200),
     ("GET", "/api/v1/engineers/{engineer}/day", ALL, 200),
@@ -127,6 +128,11 @@ POLICY = [
     ("GET", "/api/v1/tokens", ALL, 200),
     ("POST", "/api/v1/tokens", ALL, 201),
     ("POST", "/api/v1/tokens/{token_id}/revoke", ALL, 200),
+    ("GET", "/api/v1/webhooks", {"admin"}, 200),
+    ("POST", "/api/v1/webhooks", {"admin"}, 201),
+    ("GET", "/api/v1/webhooks/{subscription_id}", {"admin"}, 200),
+    ("DELETE", "/api/v1/webhooks/{subscription_id}", {"admin"}, 204),
+    ("GET", "/api/v1/webhooks/{subscription_id}/deliveries", {"admin"}, 200),
     ("POST", "/api/v1/imports/parts", WRITERS, 201),
     ("POST", "/api/v1/imports/stock", WRITERS, 201),
 ]
@@ -370,6 +376,9 @@ def world(client, auth, session, post_as_admin):
     assert client.put("/api/v1/loan-policy", json=policy, headers=admin).status_code == 200
     loan = post("/api/v1/loans", {"serial": "LR-1", "site": "S-R", "engineer": "E-R"})
     held = post("/api/v1/loaner-reservations", {"call": call["id"], "serial": "LR-2"})
+    hook = post(
+        "/api/v1/webhooks", {"url": "https://erp.example.com/in", "event_types": ["call.*"]}
+    )
     rule = {"reorder_point": 60, "reorder_qty": 10}
     answer = client.put("/api/v1/reorder-rules/P-R/WH-R", json=rule, headers=admin)
     assert answer.status_code == 200, answer.json
@@ -396,6 +405,7 @@ def world(client, auth, session, post_as_admin):
         "equipment": "EQ-R",
         "job_id": "plan-0123456789abcdef",
         "token_id": 1,
+        "subscription_id": hook["id"],
     }
 
 
@@ -470,6 +480,8 @@ def bodies(path: str, n: int) -> dict:
         "/api/v1/loan-policy": {"loan_days": 15, "max_days": 30, "due_soon_days": 2},
         "/api/v1/plans": {"date": "2026-11-20", "time_limit_s": 0.5},
         "/api/v1/tokens": {"name": f"laptop {n}"},
+        "/api/v1/webhooks": {"url": f"https://erp{n}.example.com/in", "event_types": ["rma.*"]},
+        "/api/v1/sites/{site}": {"contact_name": "王经理", "contact_language": "zh_CN"},
         "/api/v1/plans/{plan_id}/candidates": {"call": "NEW-CALL"},
         "/api/v1/plans/{plan_id}/assign": {"call": "NEW-CALL", "engineer": "E-R"},
         "/api/v1/calls/{call_id}/priority": {"priority": "P2"},

@@ -61,6 +61,7 @@ BUSINESS_RULES: dict[str, set[str]] = {
     "POST /api/v1/plans": {"date"},  # today or a day ahead
     "GET /api/v1/calendar": {"to"},  # not before from
     "POST /api/v1/tokens": {"expires_at"},  # in the future
+    "POST /api/v1/webhooks": {"url"},  # not an address inside the network, no credentials
 }
 FILE_ROWS = "/problems/invalid-rows"
 """A CSV import's rows are checked by rules no schema says (tests/api/test_imports_api.py)."""

@@ -200,6 +200,7 @@ def test_a_contract_corrected_on_its_first_day_gets_its_own_visit(
 def test_the_sweep_writes_one_reminder_per_overdue_loan_per_day(database, session, clock):
     from partsvc.loans.lending import lend
     from partsvc.loans.models import Loan, Reminder
+    from partsvc.platform.outbox import OutboxEvent
 
     site = loaners_at_a_site(session, clock, "LN", ["Y-1", "Y-2"])
     lend(session, serial="Y-1", site="S-LN", now=clock.now)
@@ -207,7 +208,7 @@ def test_the_sweep_writes_one_reminder_per_overdue_loan_per_day(database, sessio
     lend(session, serial="Y-2", site="S-LN", now=clock.now)
     session.commit()
 
-    mine = select(Reminder.kind, Reminder.on_day, Reminder.sent_at).where(
+    mine = select(Reminder.kind, Reminder.on_day, Reminder.created_at).where(
         Reminder.loan_id.in_(select(Loan.id).where(Loan.site_id == site.id))
     )
 
@@ -227,7 +228,14 @@ def test_the_sweep_writes_one_reminder_per_overdue_loan_per_day(database, sessio
     kinds = reminders()
     assert [kind for kind, _, _ in kinds] == ["overdue", "overdue", "overdue", "due_soon"]
     assert len({day for _, day, _ in kinds}) == 3
-    assert all(sent is not None for _, _, sent in kinds)  # handed to the log notifier
+    loans = select(Loan.id).where(Loan.site_id == site.id)
+    told = session.scalars(
+        select(OutboxEvent.type)
+        .where(OutboxEvent.type.like("loan.%"), OutboxEvent.data["loan"].as_integer().in_(loans))
+        .where(OutboxEvent.type != "loan.lent")
+        .order_by(OutboxEvent.id)
+    ).all()
+    assert told == ["loan.overdue", "loan.overdue", "loan.overdue", "loan.due_soon"]  # R12
     message = session.scalar(
         select(Reminder.message)
         .where(Reminder.recipient.is_(None))

@@ -2,7 +2,7 @@
 photos, and the call's contact, tracking id and unconfirmed priority
 
 Revision ID: 0030
-Revises: 0045
+Revises: 0021
 Create Date: 2026-12-07 01:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import partsvc.platform.db
 
 revision: str = "0030"
-down_revision: str | None = "0045"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
