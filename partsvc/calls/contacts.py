@@ -1,13 +1,14 @@
 """Who at the customer is told about a call, and the link they follow it by.
 
-One function each, so the customer's own report page can later name the person who
-reported the fault (their name and phone on the call) without touching the messages."""
+The person who reported the fault from the unit's label (their name and phone on the
+call) comes first; else the site's contact."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from partsvc.calls.models import Call, Site
+from partsvc.calls.reports import tracking_url
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,17 @@ def site_contact(site: Site) -> Contact | None:
 
 
 def customer_contact(call: Call) -> Contact | None:
-    """Whom at the customer to tell about ``call``: today the site's contact."""
-    return site_contact(call.site)
+    """Whom at the customer to tell about ``call``: whoever reported it from the unit's
+    label (by phone, in the site contact's language), else the site's contact."""
+    site = site_contact(call.site)
+    if call.contact_phone:
+        language = call.site.contact_language
+        email = site.email if site is not None and site.name == call.contact_name else None
+        return Contact(call.contact_name, call.contact_phone, email, language)
+    return site
 
 
-def tracking_link(call: Call) -> str | None:
-    """The page the customer follows (and rates) the call on; None until there is one."""
-    return None
+def tracking_link(call: Call, public_url: str) -> str:
+    """The page the customer follows (and rates) the call on; a call opened by staff
+    gets its tracking id the first time a message links to it."""
+    return tracking_url(call, public_url)

@@ -168,7 +168,7 @@ def recipients(session: Session, event: OutboxEvent, settings: Settings) -> Iter
             return
         if event.type == "call.received" and call.kind != "corrective":
             return  # a preventive visit is arranged with the customer, not reported
-        values = _call_values(session, call, data)
+        values = _call_values(session, call, data, settings)
         template = event.type.replace(".", "_")
         contact = customer_contact(call)
         if contact is not None and template in CUSTOMER_TEMPLATES:
@@ -180,9 +180,8 @@ def recipients(session: Session, event: OutboxEvent, settings: Settings) -> Iter
             call = session.get(Call, call_id)
             contact = customer_contact(call) if call is not None else None
             if call is not None and contact is not None:
-                yield Recipient(
-                    "customer", contact, "call_part_eta", _call_values(session, call, data)
-                )
+                values = _call_values(session, call, data, settings)
+                yield Recipient("customer", contact, "call_part_eta", values)
         if staff is not None:
             yield Recipient("staff", staff, "staff_eta_changed", data)
     elif event.type in ("loan.due_soon", "loan.overdue"):
@@ -222,7 +221,9 @@ def _staff(settings: Settings) -> Contact | None:
     return Contact(None, settings.staff_phone, settings.staff_email, settings.default_locale)
 
 
-def _call_values(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+def _call_values(
+    session: Session, call: Call, data: dict[str, Any], settings: Settings
+) -> dict[str, Any]:
     return {
         **data,
         "call": call.id,
@@ -230,7 +231,7 @@ def _call_values(session: Session, call: Call, data: dict[str, Any]) -> dict[str
         "equipment": call.equipment.serial if call.equipment else None,
         "engineer_name": call.engineer.name if call.engineer else None,
         "arrival": planned_arrival(session, call),
-        "link": tracking_link(call),
+        "link": tracking_link(call, settings.public_url),
     }
 
 
