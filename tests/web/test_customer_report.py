@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, date, datetime
 from typing import NamedTuple
 
@@ -21,7 +22,12 @@ from partsvc.calls.labels import issue_label, label_token, revoke_label
 from partsvc.calls.models import Call
 from partsvc.calls.report_models import CallPhoto, FaultReport
 from partsvc.calls.reports import china_phone
+from partsvc.platform.config import Settings
+from partsvc.platform.db import Database
+from partsvc.workflows.outbox_delivery import deliver
+from tests.conftest import Clock
 from tests.factories import make_part, unique
+from tests.receivers import http_receiver
 from tests.web.conftest import csrf_token
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # the tests' clock (tests/conftest.py)
@@ -304,3 +310,27 @@ def test_a_report_on_a_call_staff_opened_joins_it_and_gives_it_a_tracking_page(
     (call,) = calls_of(session, unit.serial)
     assert call.id == staff.id and answer.location == f"/t/{call.tracking_code}?joined=1"
     assert (call.priority, call.priority_confirmed, call.contact_name) == ("P3", True, "王女士")
+
+
+def test_the_customer_who_reported_is_told_on_their_phone_with_the_tracking_link(
+    client: FlaskClient, unit: Labelled, database: Database, database_url: str, clock: Clock
+) -> None:
+    """The person who scanned the label is the call's contact (the site here has none):
+    the bridge to SMS gets their name and number and the tracking page's address."""
+    sent = report(client, unit.token)
+    assert sent.status_code == 303, sent.text
+    tracking = sent.headers["Location"].split("/t/")[1].split("?")[0]
+    with http_receiver() as bridge:
+        config = Settings(
+            database_url=database_url,
+            notifier="webhook",
+            notify_webhook_url=bridge.url,
+            notify_webhook_secret="bridge-secret",
+            public_url="https://service.example.cn",
+        )
+        assert deliver(database, config, clock=clock).sent == 1
+    (message,) = [json.loads(received.body) for received in bridge.received]
+    assert message["audience"] == "customer" and message["event"] == "call.received"
+    assert message["to"]["name"] == "王女士"
+    assert (message["to"]["phone"] or "").replace(" ", "") == "13912345678"
+    assert f"https://service.example.cn/t/{tracking}" in message["text"]
