@@ -1,10 +1,7 @@
 """What people read on the pages, scanned for the known offenders: raw JSON, an internal
 class name, a location code shown where the location has a name, "1 units", the API's
-"see errors". Every page of the clerk, the engineer and the manager, on the demo data, in
-Chinese and in English, and a mistyped page address.
-
-The dispatch board's pages are left out here: their wording is reworked on another branch
-of the same issue (25), which adds them to ``PAGES`` when the two meet.
+"see errors". Every page of the clerk, the dispatcher, the engineer and the manager, on the
+demo data, in Chinese and in English, and a mistyped page address.
 """
 
 from __future__ import annotations
@@ -110,6 +107,15 @@ def _pages(database: Database) -> dict[str, list[str]]:
                 "/desk/imports",
                 "/desk/reorder-rules",
                 "/desk/no-such-page",
+            ],
+            "dispatch": [
+                "/board",
+                "/board/open-calls",
+                "/board/calls/new",
+                f"/board/calls/{call.id}",
+                "/rmas",
+                "/rmas/RMA-000001",
+                "/customer-file",
             ],
             engineer.user.username: ["/my/day", f"/my/calls/{call.id}"],
             "admin": ["/manager", f"/engineers/{engineer.code}/day", "/no-such-page"],
