@@ -9,11 +9,11 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, url_for
 
 from partsvc.api.imports import MAX_FILE_BYTES
-from partsvc.core.errors import InvalidRows, PartsvcError
+from partsvc.core.errors import PartsvcError
 from partsvc.http import exports
 from partsvc.http.context import larger_body, today
 from partsvc.web.desk import MAX_REPORTED, ImportForm
-from partsvc.web.pages import attempt, notice, page
+from partsvc.web.pages import attempt, notice, page, row_problems
 from partsvc.workflows.imports import customer_file
 from partsvc.workflows.imports.customer_rules import FILES
 
@@ -70,14 +70,7 @@ def _page(
     checked: object | None = None,
     name: str | None = None,
 ) -> str:
-    problems = []
-    if isinstance(refusal, InvalidRows):
-        problems = [
-            (int(row), column, message)
-            for row, columns in (refusal.errors or {}).items()
-            for column, messages in columns.items()
-            for message in messages
-        ]
+    problems = row_problems(refusal)
     return render_template(
         "desk/customer_file.html",
         kind=kind,

@@ -13,7 +13,7 @@ from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from partsvc.api.imports import MAX_FILE_BYTES
-from partsvc.core.errors import InvalidRows, PartsvcError
+from partsvc.core.errors import PartsvcError
 from partsvc.http.context import larger_body, now, today, zone
 from partsvc.inventory import catalog, counts, ledger_reads
 from partsvc.purchasing import order_book as orders
@@ -21,7 +21,7 @@ from partsvc.purchasing import orders as purchasing
 from partsvc.purchasing import reorder
 from partsvc.purchasing import requests as part_requests
 from partsvc.repairs.rmas import list_rmas
-from partsvc.web.pages import attempt, current_caller, db, notice, page, refused
+from partsvc.web.pages import attempt, current_caller, db, notice, page, refused, row_problems
 from partsvc.workflows import bookings
 from partsvc.workflows.imports import importer as imports
 from partsvc.workflows.imports.rules import PART_COLUMNS, STOCK_COLUMNS
@@ -284,14 +284,7 @@ def _imports_page(
     checked: object | None = None,
     name: str | None = None,
 ) -> str:
-    problems = []
-    if isinstance(refusal, InvalidRows):
-        problems = [
-            (int(row), column, message)
-            for row, columns in (refusal.errors or {}).items()
-            for column, messages in columns.items()
-            for message in messages
-        ]
+    problems = row_problems(refusal)
     return render_template(
         "desk/imports.html",
         kind=kind,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from partsvc.audit import trail as audit
 from partsvc.auth.identity import Caller, caller_by_id
-from partsvc.core.errors import PartsvcError
+from partsvc.core.errors import InvalidRows, PartsvcError
 from partsvc.http.context import audit_request, database, now
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -109,3 +109,15 @@ def current_caller() -> Caller:
 def db() -> Session:
     db_session: Session = g.session
     return db_session
+
+
+def row_problems(refusal: PartsvcError | None) -> list[tuple[int, str, str]]:
+    """An import's refusal as (row, column, message) lines for a page; none for another."""
+    if not isinstance(refusal, InvalidRows):
+        return []
+    return [
+        (int(row), column, message)
+        for row, columns in (refusal.errors or {}).items()
+        for column, messages in columns.items()
+        for message in messages
+    ]
