@@ -5,7 +5,10 @@ satisfaction counts the rating (R25)."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import io
+import json
 import re
 from datetime import date, datetime, timedelta
 
@@ -19,10 +22,14 @@ from partsvc.calls.labels import issue_label, label_token
 from partsvc.calls.models import Call, Engineer, Equipment
 from partsvc.core.worktime import WorkingCalendar
 from partsvc.documents.labels import report_url
+from partsvc.platform.config import Settings
+from partsvc.platform.signing import SIGNATURE_HEADER, verify
 from partsvc.routing.models import DayPlan, PlanRoute, PlanStatus, PlanStop
 from partsvc.workflows.completion import complete_call
 from partsvc.workflows.month_figures import month_figures
+from partsvc.workflows.outbox_delivery import deliver
 from tests.e2e.conftest import DESKTOP, PHONE, LiveServer, browser_page, log_in, screenshot
+from tests.receivers import http_receiver, smtp_server
 
 SECRET = "e2e-secret"  # the live server's secret key
 SERIAL = "EQ-E2E-LABEL-1"
@@ -119,6 +126,36 @@ def satisfaction(server: LiveServer) -> tuple[int, int]:
     return rate.met, rate.total
 
 
+def told_by_mail_and_sms(server: LiveServer, call_id: int, tracking_url: str, local: str) -> None:
+    """The outbox sent: the service desk hears of the new call by mail (a local SMTP
+    server), the customer who reported it of the engineer on the way, in Chinese, through
+    the signed webhook an SMS gateway listens on, with the arrival and the tracking link."""
+    with smtp_server() as (smtp_url, mails), http_receiver() as bridge:
+        config = Settings(
+            database_url=str(server.database.engine.url),
+            notifier="smtp,webhook",
+            smtp_url=smtp_url,
+            notify_webhook_url=bridge.url,
+            notify_webhook_secret="bridge-secret",
+            staff_email="desk@example.cn",
+            public_url=server.url,
+        )
+        deliver(server.database, config, clock=server.clock)
+    subjects = [
+        str(email.message_from_bytes(raw, policy=email.policy.default)["Subject"]) for raw in mails
+    ]
+    assert any(str(call_id) in subject for subject in subjects), subjects
+    messages = []
+    for received in bridge.received:
+        assert verify("bridge-secret", received.headers[SIGNATURE_HEADER], received.body)
+        messages.append(json.loads(received.body))
+    to_her = {m["event"]: m for m in messages if m["to"]["phone"] == "13912345678"}
+    assert set(to_her) >= {"call.received", "call.en_route"}, messages
+    en_route = to_her["call.en_route"]
+    assert en_route["language"] == "zh_CN" and "工程师已出发" in en_route["subject"]
+    assert local in en_route["text"] and tracking_url in en_route["text"], en_route["text"]
+
+
 def test_a_customer_reports_from_the_label_follows_the_visit_and_rates_it(
     browser: Browser, phone: Page, page: Page, live_server: LiveServer
 ) -> None:
@@ -168,6 +205,7 @@ def test_a_customer_reports_from_the_label_follows_the_visit_and_rates_it(
     local = arrival.astimezone(WorkingCalendar().zone).strftime("%H:%M")
     expect(phone.locator("#engineer")).to_contain_text(f"Expected arrival: {local}")
     screenshot(phone, "customer-tracking-en-route-en")
+    told_by_mail_and_sms(live_server, call_id, tracking_url, local)
 
     with live_server.database.unit_of_work() as session:
         change_call_status(session, call_id, "on_site", now=live_server.clock())
