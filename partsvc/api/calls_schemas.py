@@ -99,7 +99,7 @@ class ContractIn(InputSchema):
 def _contact_phone(**kwargs: Any) -> fields.String:
     return fields.String(
         allow_none=True,
-        validate=validate.Regexp(r"^\+?[0-9][0-9 -]{4,38}$"),
+        validate=[validate.Length(max=40), validate.Regexp(r"^\+?[0-9][0-9 -]{4,38}$")],
         metadata={"description": "The site contact's phone (SMS through the webhook channel)."},
         **kwargs,
     )

@@ -125,7 +125,12 @@ def test_the_demos_customer_file_imports_into_a_fresh_instance_the_same(
         assert done.status_code == 201, done.json
         assert done.json["created"] == len(expected[kind]) > 0
 
-    got = snapshot(session)
+    # The test database is shared by the worker's tests: compare what the file names (the
+    # import's counts above show it made no more).
+    got = {
+        kind: {key: row for key, row in rows.items() if key in expected[kind]}
+        for kind, rows in snapshot(session).items()
+    }
     assert got == expected
     starts = [row[2] for row in got["customers"].values() if row[1] is not None]
     assert starts and all(start < date(2026, 11, 20) for start in starts)

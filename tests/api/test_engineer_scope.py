@@ -50,6 +50,11 @@ SHARED = {
 }
 
 
+THROUGH_THEIR_CALL = {("GET", "/calls/{call_id}/photos/{photo_id}")}
+"""Reached only through their call, read as the caller may see it (``get_call(caller=)``,
+the same line as ``/calls/{call_id}/reports`` in ``PAGES``): another's is a 404."""
+
+
 # ---------------------------------------------------------------- the world
 
 
@@ -345,7 +350,7 @@ def engineers_endpoints(app: Flask) -> set[tuple[str, str]]:
 def test_every_endpoint_and_page_open_to_engineers_is_scoped_or_deliberately_shared(
     app: Flask,
 ) -> None:
-    decided = SHARED | set(SCOPED) | set(PAGES)
+    decided = SHARED | set(SCOPED) | set(PAGES) | THROUGH_THEIR_CALL
     assert engineers_endpoints(app) == decided
     assert not SHARED & (set(SCOPED) | set(PAGES))
 
@@ -455,6 +460,9 @@ PAGES: dict[tuple[str, str], str] = {
     ("POST", "/my/calls/{call_id}/complete"): "/my/calls/{call_id}/complete",
     ("POST", "/my/calls/{call_id}/parts"): "/my/calls/{call_id}/parts",
     ("POST", "/my/loans/{loan_id}/return"): "/my/loans/{loan_id}/return",
+    ("POST", "/calls/{call_id}/pause"): "/calls/{call_id}/pause",
+    ("POST", "/calls/{call_id}/resume"): "/calls/{call_id}/resume",
+    ("GET", "/calls/{call_id}/reports"): "/calls/{call_id}/reports",
     (
         "GET",
         "/print/calls/{call_id}/service-record.pdf",
@@ -467,6 +475,7 @@ FORMS = {
     "/my/calls/{call_id}/complete": {"work_done": "Replaced the belt", "signed_by": "Ms Li"},
     "/my/calls/{call_id}/parts": {"sku": "P-S", "qty": 1},
     "/my/loans/{loan_id}/return": {"condition": "ok"},
+    "/calls/{call_id}/pause": {"reason": "customer_asked_to_wait"},
 }
 AFTER = {"/my/calls/{call_id}/status": "en_route", "/my/calls/{call_id}/complete": "resolved"}
 """The status of the engineer's own call after the form; the others leave it as it was."""

@@ -134,6 +134,8 @@ POLICY = [
     ("DELETE", "/api/v1/webhooks/{subscription_id}", {"admin"}, 204),
     ("GET", "/api/v1/webhooks/{subscription_id}/deliveries", {"admin"}, 200),
     ("POST", "/api/v1/imports/parts", WRITERS, 201),
+    ("POST", "/api/v1/imports/customer-file/{kind}", {"admin", "dispatcher"}, 201),
+    ("GET", "/api/v1/exports/customer-file/{kind}", {"admin", "dispatcher"}, 200),
     ("POST", "/api/v1/imports/stock", WRITERS, 201),
 ]
 
@@ -398,6 +400,7 @@ def world(client, auth, session, post_as_admin):
         "code": "WH-R",
         "move_id": move["id"],
         "serial": "S-1",
+        "kind": "customers",
         "count_id": count["id"],
         "customer": "C-R",
         "site": "S-R",
@@ -413,6 +416,9 @@ def world(client, auth, session, post_as_admin):
 CSV_BODIES = {
     "/api/v1/imports/parts": lambda n: f"sku,name,name_zh\nIMP-{n},Imported part,导入零件\n",
     "/api/v1/imports/stock": lambda n: "sku,location,qty\nP-R,VAN-R,3\n",
+    "/api/v1/imports/customer-file/{kind}": lambda n: (
+        f"code,name,tier,contract_starts_on\nCF-{n},Imported customer,silver,2024-01-01\n"
+    ),
 }
 
 

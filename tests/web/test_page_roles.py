@@ -24,6 +24,7 @@ def pages(app: Flask) -> list[tuple[str, str, frozenset[str]]]:
         if roles is None:
             continue
         path = re.sub(r"<int:[^>]+>", "999999", rule.rule)
+        path = re.sub(r"<any\(([^,)]+)[^>]*>", r"\1", path)  # the first of the choices
         path = re.sub(r"<[^>]+>", "NO-SUCH-KEY", path)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             found.append((method, path, roles))
