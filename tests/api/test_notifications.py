@@ -174,6 +174,8 @@ def test_with_a_queue_a_committed_event_wakes_a_worker_that_sends_it(
     monkeypatch.setattr(outbox_delivery, "Database", lambda *args, **kwargs: database)
     monkeypatch.setattr(database, "dispose", lambda: None)
     worker = SimpleWorker([queue], connection=queue.connection, serializer=JSONSerializer)
+    # No command channel: rq's listener thread waits up to 60 s on it before a burst ends.
+    monkeypatch.setattr(worker, "subscribe", lambda: None)
     assert worker.work(burst=True)
     session.expire_all()
     (sent,) = session.scalars(select(Notification).where(Notification.name == "王女士")).all()
