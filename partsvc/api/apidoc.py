@@ -93,9 +93,37 @@ class ProblemResponses(BasePlugin):
                 continue
             self._body_required_only_if_a_field_is(operation)
             responses = operation["responses"]
+            if method == "get" and _downloads(operation):
+                answer = responses.setdefault(200 if 200 in responses else "200", {})
+                if isinstance(answer, dict):
+                    content = answer.setdefault("content", {})
+                    if "schema" in answer:  # the JSON page, not yet moved into content
+                        content.setdefault("application/json", {"schema": answer.pop("schema")})
+                    content.update(DOWNLOADS)
             for status in error_statuses(path or "", method, operation):
                 if status not in responses and str(status) not in responses:
                     responses[str(status)] = HTTPStatus(status).name
+
+
+DOWNLOADS = {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+        "schema": {"type": "string", "format": "binary"}
+    },
+}
+"""What a list answers with ``format=csv`` or ``format=xlsx`` (partsvc.http.exports)."""
+
+
+def _downloads(operation: dict[str, Any]) -> bool:
+    """Whether the operation takes ``format`` in its query: a list that downloads."""
+    for parameter in operation.get("parameters", []):
+        if not isinstance(parameter, dict) or parameter.get("in") != "query":
+            continue
+        if parameter.get("name") == "format":
+            return True
+        if "format" in getattr(parameter.get("schema"), "_declared_fields", {}):
+            return True
+    return False
 
 
 NULL_OR_ANY_OBJECT = {"type": "object", "nullable": True}
