@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, url_for
 
 from partsvc.api.imports import MAX_FILE_BYTES
 from partsvc.core.errors import PartsvcError
 from partsvc.http import exports
 from partsvc.http.context import larger_body, today
-from partsvc.web.desk import MAX_REPORTED, ImportForm
-from partsvc.web.pages import attempt, notice, page, row_problems
+from partsvc.web.desk import ImportForm, import_page
+from partsvc.web.pages import attempt, notice, page
 from partsvc.workflows.imports import customer_file
 from partsvc.workflows.imports.customer_rules import FILES
 
@@ -62,22 +62,5 @@ def download(kind: str, fmt: str) -> Any:
     )
 
 
-def _page(
-    *,
-    kind: str | None = None,
-    form: ImportForm | None = None,
-    refusal: PartsvcError | None = None,
-    checked: object | None = None,
-    name: str | None = None,
-) -> str:
-    problems = row_problems(refusal)
-    return render_template(
-        "desk/customer_file.html",
-        kind=kind,
-        form=form,
-        refusal=refusal,
-        problems=problems[:MAX_REPORTED],
-        checked=checked,
-        name=name,
-        columns=FILES,
-    )
+def _page(**shown: Any) -> str:
+    return import_page("desk/customer_file.html", FILES, **shown)

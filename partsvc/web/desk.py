@@ -276,7 +276,13 @@ def _import(kind: str, run: Any) -> Any:
     return redirect(url_for("desk.imports_home"))
 
 
-def _imports_page(
+def _imports_page(**shown: Any) -> str:
+    return import_page("desk/imports.html", IMPORT_COLUMNS, **shown)
+
+
+def import_page(
+    template: str,
+    columns: object,
     *,
     kind: str | None = None,
     form: ImportForm | None = None,
@@ -284,9 +290,11 @@ def _imports_page(
     checked: object | None = None,
     name: str | None = None,
 ) -> str:
+    """An import's page: the form, a dry run's answer, or the bad rows of a refusal (the
+    first ``MAX_REPORTED``, and how many more)."""
     problems = row_problems(refusal)
     return render_template(
-        "desk/imports.html",
+        template,
         kind=kind,
         form=form,
         refusal=refusal,
@@ -294,7 +302,7 @@ def _imports_page(
         more_problems=max(len(problems) - MAX_REPORTED, 0),
         checked=checked,
         name=name,
-        columns=IMPORT_COLUMNS,
+        columns=columns,
     )
 
 
