@@ -2,9 +2,10 @@
 
 Most urgent first, each such call goes where it fits as the routes stand; failing that, in
 place of less urgent work on the route of an engineer who could serve it (the work it
-displaces goes elsewhere if it fits, or is left out in its turn). A call still left out
-after this truly fits only by dropping work as or more urgent, so its reason is checked,
-not guessed (R26–R28). Standard library only; the clock is read only to end the P3
+displaces goes elsewhere if it fits, or is left out in its turn); and a P1/P2 call failing
+that, in place of one call as urgent that moves to another engineer's route. A call still
+left out after this fits only by dropping work as or more urgent, so its reason is
+checked, not guessed (R26–R28). Standard library only; the clock is read only to end the P3
 calls' turn when the planner's time is up (P1 and P2 calls are always tried).
 """
 
@@ -56,6 +57,8 @@ def settle(
             continue
         displaced = _displace(problem, routes, engineers, call, until)
         if displaced is None:
+            if call.priority <= 2 and _swap(problem, routes, able, call):
+                del left[call.key]
             continue  # its parts went to calls as urgent, or it fits only in their place
         del left[call.key]
         for key in sorted(displaced, key=lambda key: (urgency(calls[key]), key)):
@@ -134,6 +137,42 @@ def _displace(
     _, found, lesser = best
     routes[found.engineer] = found
     return lesser
+
+
+def _swap(
+    problem: p.Problem,
+    routes: dict[str, p.Route],
+    able: Mapping[str, Sequence[int]],
+    call: p.Call,
+) -> bool:
+    """Put an urgent call on a route in place of one call that moves to another route
+    where it fits as that route stands (no call is dropped or made later than on time);
+    the first such exchange found. False if none."""
+    calls = {c.key: c for c in problem.calls}
+    for index in able[call.key]:
+        engineer = problem.engineers[index]
+        route = routes[engineer.key]
+        for stop in route.stops:
+            if stop.kind is not p.StopKind.CALL:
+                continue
+            kept = [s for s in route.stops if s.key != stop.key and s.for_call != stop.key]
+            reduced = retimed(problem, engineer, kept)
+            if reduced is None:
+                continue
+            trial = {**routes, engineer.key: reduced}
+            found = insert_call(_with_stock_left(problem, trial), reduced, engineer, call, now=-1)
+            if found is None:
+                continue
+            trial[engineer.key] = found
+            others = [
+                problem.engineers[i]
+                for i in able.get(stop.key, ())
+                if problem.engineers[i].key != engineer.key
+            ]
+            if _place(problem, trial, others, calls[stop.key]):
+                routes.update(trial)
+                return True
+    return False
 
 
 def _with_stock_left(problem: p.Problem, routes: Mapping[str, p.Route]) -> p.Problem:

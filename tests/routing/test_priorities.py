@@ -8,10 +8,11 @@ from dataclasses import replace
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from partsvc.routing.check import check_plan
 from partsvc.routing.insertion import insert_call, retimed
-from partsvc.routing.problem import Call, Plan, Problem, Reason, StopKind, Warehouse
+from partsvc.routing.problem import Call, Plan, Problem, Reason, StopKind, Unassigned, Warehouse
 from partsvc.routing.screening import screen
-from partsvc.routing.settling import urgency
+from partsvc.routing.settling import settle, urgency
 from tests.routing.test_planner import DAY, HOUR, TOWN, call, calls_of, engineer, left_out, planned
 
 
@@ -184,3 +185,23 @@ def test_no_call_is_left_out_for_room_that_less_urgent_work_takes(
             assert insert_call(problem, without_lesser, engineer_, left, now=-1) is None, (
                 f"{entry.call} fits on {engineer_.key}'s route in place of less urgent work"
             )
+
+
+def test_settling_moves_an_urgent_call_to_another_route_to_make_room_for_one_only_ann_can_do() -> (
+    None
+):
+    # Ann alone has the skill for x; her day is full of a, which Bob could do as well.
+    ann = engineer("ann", 0, skills=frozenset({"print"}), shift_end=DAY[0] + 3 * HOUR)
+    bob = engineer("bob", 1, shift_end=DAY[0] + 3 * HOUR)
+    a = urgent("a", 0, priority=2, service=2 * HOUR)
+    x = urgent("x", 0, priority=2, service=2 * HOUR, skills=frozenset({"print"}))
+    problem = Problem(engineers=(ann, bob), calls=(a, x), warehouses=(), travel=TOWN)
+    ann_route = insert_call(problem, None, ann, a, now=-1)
+    bob_route = retimed(problem, bob, [])
+    assert ann_route is not None and bob_route is not None
+    as_searched = Plan((ann_route, bob_route), (Unassigned("x", Reason.NO_ROOM),))
+    settled = settle(problem, as_searched, screen(problem).able)
+    assert settled.unassigned == ()
+    assert calls_of(settled, "ann") == ["x"]
+    assert calls_of(settled, "bob") == ["a"]
+    assert check_plan(problem, settled) == []
