@@ -163,13 +163,13 @@ def test_the_planner_leaves_out_a_call_at_an_unplaced_site_then_plans_it_once_pl
     board = client.get("/board").text
     assert "the site has no place on the map yet — place it" in board
     assert f'{PAGE}#site-S-ADDR"' in board
-    assert "站点尚未在地图上定位——请先定位" in client.get("/board", headers=ZH).text
+    assert "地点尚未在地图上定位——请先定位" in client.get("/board", headers=ZH).text
     candidates = client.get(f"/board/plans/{stored.id}/calls/{call_id}")
     assert candidates.status_code == 200
     assert 'id="not-placed"' in candidates.text
     assert "the site has no place on the map yet — place it" in candidates.text
     assert (
-        "该站点尚未在地图上定位"
+        "该地点尚未在地图上定位"
         in client.get(f"/board/plans/{stored.id}/calls/{call_id}", headers=ZH).text
     )
 
