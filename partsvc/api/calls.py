@@ -88,8 +88,14 @@ class SiteByCode(Resource):
     @blp.arguments(schemas.SiteContactIn)
     @blp.response(200, schemas.SiteOut)
     def patch(self, data: dict[str, Any], site: str) -> Any:
-        """Change the site's contact, who is told of its calls, loaners and repairs."""
-        return customers.change_site_contact(current_session(), site, **data)
+        """Change the site's contact, who is told of its calls, loaners and repairs; with
+        ``lat`` and ``lon`` (both), place a site known only by its address on the map, or
+        move it. A site not placed yet shows ``lat`` and ``lon`` null."""
+        session = current_session()
+        lat, lon = data.pop("lat", None), data.pop("lon", None)
+        if lat is not None and lon is not None:
+            customers.place_site(session, site, lat=lat, lon=lon)
+        return customers.change_site_contact(session, site, **data)
 
 
 @blp.route("/engineers")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import time
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from partsvc.auth.scope import only_engineer
 from partsvc.calls.calls import deadline_views
@@ -118,26 +118,52 @@ def _contact_language(**kwargs: Any) -> fields.String:
     )
 
 
+def _degrees(limit: int, **kwargs: Any) -> fields.Float:
+    return fields.Float(
+        allow_nan=False,
+        validate=validate.Range(-limit, limit),
+        metadata={"description": "WGS-84 decimal degrees."},
+        **kwargs,
+    )
+
+
+def _both_or_neither(data: dict[str, Any]) -> None:
+    lat, lon = data.get("lat"), data.get("lon")
+    if (lat is None) != (lon is None):
+        raise ValidationError("Give both lat and lon, or neither.", "lon" if lon is None else "lat")
+
+
 class SiteIn(InputSchema):
     code = business_key(required=True)
     customer = business_key(required=True)
     address = text(500, required=True)
     region = text(64, allow_none=True)
-    lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(-90, 90))
-    lon = fields.Float(required=True, allow_nan=False, validate=validate.Range(-180, 180))
+    lat = _degrees(90, load_default=None, allow_none=True)
+    lon = _degrees(180, load_default=None, allow_none=True)
     contact_name = text(200, load_default=None, allow_none=True)
     contact_phone = _contact_phone(load_default=None)
     contact_email = _contact_email(load_default=None)
     contact_language = _contact_language(load_default=None)
 
+    @validates_schema
+    def _placed_whole(self, data: dict[str, Any], **kwargs: Any) -> None:
+        _both_or_neither(data)
+
 
 class SiteContactIn(InputSchema):
-    """Any of the contact's fields: those left out stay as they are; null clears one."""
+    """Any of the contact's fields: those left out stay as they are; null clears one.
+    ``lat`` and ``lon`` together place the site on the map (or move it)."""
 
     contact_name = text(200, allow_none=True)
     contact_phone = _contact_phone()
     contact_email = _contact_email()
     contact_language = _contact_language()
+    lat = _degrees(90)
+    lon = _degrees(180)
+
+    @validates_schema
+    def _placed_whole(self, data: dict[str, Any], **kwargs: Any) -> None:
+        _both_or_neither(data)
 
 
 class SiteOut(Schema):
@@ -146,8 +172,13 @@ class SiteOut(Schema):
     customer = fields.Function(lambda s: s.customer.code, metadata={"type": "string"})
     address = fields.String()
     region = fields.String(allow_none=True)
-    lat = fields.Float()
-    lon = fields.Float()
+    lat = fields.Float(
+        allow_none=True, metadata={"description": "null while the site is not placed yet."}
+    )
+    lon = fields.Float(
+        allow_none=True, metadata={"description": "null while the site is not placed yet."}
+    )
+    placed = fields.Boolean(metadata={"description": "Whether the site is on the map."})
     contact_name = fields.String(allow_none=True)
     contact_phone = fields.String(allow_none=True)
     contact_email = fields.String(allow_none=True)

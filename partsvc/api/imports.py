@@ -145,9 +145,10 @@ class CustomerFileImport(Resource):
         Columns — engineers: code, name, home_lat, home_lon, skills, shift_start,
         shift_end, van, username; customers: code, name, tier, contract_starts_on,
         designated_engineer, regional_fee, visit_every_months; sites: code, customer,
-        address, lat, lon, region; equipment: serial, sku, site, installed_on,
-        warranty_until, maintenance_until. One bad row refuses the file: 422 with
-        `errors` by row and column. `dry_run=true` checks it and says what would be
+        address, lat, lon, region (lat and lon both or neither: a site with an address only
+        waits to be placed, counted in `to_place`); equipment: serial, sku, site,
+        installed_on, warranty_until, maintenance_until. One bad row refuses the file: 422
+        with `errors` by row and column. `dry_run=true` checks it and says what would be
         created (200).
         """
         data, _ = uploaded_file()

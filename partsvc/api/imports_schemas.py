@@ -44,3 +44,9 @@ class CustomerFileImportOut(Schema):
     dry_run = fields.Boolean()
     rows = fields.Integer(metadata={"description": "Rows read below the header."})
     created = fields.Integer(metadata={"description": "Rows created (or to be created)."})
+    to_place = fields.Integer(
+        metadata={
+            "description": "Sites among them with an address and no lat/lon, waiting for an "
+            "operator to place them on the map (0 for the other files)."
+        }
+    )

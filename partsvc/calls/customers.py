@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from partsvc.audit import trail as audit
 from partsvc.calls.engineers import get_engineer
 from partsvc.calls.models import (
     Call,
@@ -21,13 +23,17 @@ from partsvc.calls.rules import (
     DEFAULT_MAINTENANCE_MONTHS,
     DEFAULT_VISIT_EVERY_MONTHS,
     DEFAULT_WARRANTY_MONTHS,
+    CallStatus,
     Tier,
     add_months,
 )
 from partsvc.core.errors import Conflict, DuplicateKey, InvalidInput
 from partsvc.inventory.catalog import create_location, get_part
+from partsvc.inventory.models import Location
 from partsvc.inventory.rules import LocationKind
 from partsvc.platform.db import flush_or_conflict, one_by_key
+
+CLOSED_STATUSES = (CallStatus.RESOLVED, CallStatus.CLOSED)
 
 
 def get_customer(session: Session, code: str) -> Customer:
@@ -157,15 +163,17 @@ def create_site(
     code: str,
     customer: str,
     address: str,
-    lat: float,
-    lon: float,
+    lat: float | None = None,
+    lon: float | None = None,
     region: str | None = None,
     contact_name: str | None = None,
     contact_phone: str | None = None,
     contact_email: str | None = None,
     contact_language: str | None = None,
 ) -> Site:
-    """A customer's site, with the stock location of kind site that parts are booked to."""
+    """A customer's site, with the stock location of kind site that parts are booked to.
+    Without ``lat`` and ``lon`` it is known only by its address and waits to be placed."""
+    _both_or_neither(lat, lon)
     owner = get_customer(session, customer)
     if session.scalar(select(Site.id).where(Site.code == code)) is not None:
         raise DuplicateKey(f"A site with code {code!r} already exists.", site=code)
@@ -188,6 +196,87 @@ def create_site(
     session.add(site)
     flush_or_conflict(session, f"A site with code {code!r} already exists.")
     return site
+
+
+NOT_PLACED_WHOLE = "Give both the latitude and the longitude, or neither."
+
+
+def _both_or_neither(lat: float | None, lon: float | None) -> None:
+    if (lat is None) != (lon is None):
+        missing = "lon" if lon is None else "lat"
+        raise InvalidInput(NOT_PLACED_WHOLE, errors={missing: [NOT_PLACED_WHOLE]})
+
+
+def place_site(session: Session, code: str, *, lat: float, lon: float) -> Site:
+    """Put the site on the map (WGS-84 degrees), or move it; its stock location follows.
+    Audited: what it was and what it is now."""
+    for name, value, limit in (("lat", lat, 90.0), ("lon", lon, 180.0)):
+        if not -limit <= value <= limit:
+            raise InvalidInput(
+                f"{value} is out of range: from {-limit:g} to {limit:g} degrees.",
+                errors={name: [f"From {-limit:g} to {limit:g}."]},
+                field=name,
+                low=-limit,
+                high=limit,
+            )
+    site = get_site(session, code)
+    before = {"lat": site.lat, "lon": site.lon}
+    site.lat, site.lon = lat, lon
+    location = session.get(Location, site.location_id)
+    if location is not None:
+        location.lat, location.lon = lat, lon
+    session.flush()
+    audit.record(
+        session,
+        "site.placed",
+        kind="site",
+        key=code,
+        details={"before": before, "after": {"lat": lat, "lon": lon}},
+    )
+    return site
+
+
+@dataclass(frozen=True)
+class SiteToPlace:
+    """A site known only by its address, and how many open calls wait at it."""
+
+    site: Site
+    open_calls: int
+
+
+def sites_to_place(session: Session, *, limit: int = 500) -> list[SiteToPlace]:
+    """Sites not yet on the map: those with open calls first, then by customer and code."""
+    still_open = Call.status.not_in(CLOSED_STATUSES)
+    counts = (
+        select(Call.site_id, func.count(Call.id).label("open_calls"))
+        .where(still_open)
+        .group_by(Call.site_id)
+        .subquery()
+    )
+    open_calls = func.coalesce(counts.c.open_calls, 0)
+    query = (
+        select(Site, open_calls)
+        .join(Customer, Customer.id == Site.customer_id)
+        .outerjoin(counts, counts.c.site_id == Site.id)
+        .where(Site.lat.is_(None))
+        .order_by(open_calls.desc(), Customer.name, Site.code)
+        .limit(limit)
+    )
+    return [SiteToPlace(site, int(count)) for site, count in session.execute(query).unique()]
+
+
+def count_unplaced(session: Session) -> tuple[int, int]:
+    """How many sites wait to be placed, and how many open calls sit at them."""
+    sites = session.scalar(select(func.count(Site.id)).where(Site.lat.is_(None))) or 0
+    calls = (
+        session.scalar(
+            select(func.count(Call.id))
+            .join(Site, Site.id == Call.site_id)
+            .where(Site.lat.is_(None), Call.status.not_in(CLOSED_STATUSES))
+        )
+        or 0
+    )
+    return int(sites), int(calls)
 
 
 CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email", "contact_language")

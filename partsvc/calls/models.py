@@ -130,14 +130,17 @@ class Site(Base):
     """A customer's site (R18). Its stock location, of kind site, has the same code."""
 
     __tablename__ = "sites"
+    __table_args__ = (CheckConstraint("(lat IS NULL) = (lon IS NULL)", name="placed_whole"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     address: Mapped[str] = mapped_column(String(500))
     region: Mapped[str | None] = mapped_column(String(64))
-    lat: Mapped[float] = mapped_column(Float)
-    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    """WGS-84 degrees; both None while the site is known only by its address (imported
+    that way), until an operator places it on the map (``customers.place_site``)."""
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), unique=True)
     contact_name: Mapped[str | None] = mapped_column(String(200))
     # The number the engineer rings before arriving (a tel: link on the visit's page).
@@ -149,6 +152,11 @@ class Site(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     customer: Mapped[Customer] = relationship(lazy="joined")
+
+    @property
+    def placed(self) -> bool:
+        """Whether the site has its place on the map (the planner can route to it)."""
+        return self.lat is not None and self.lon is not None
 
 
 class SlaTarget(Base):

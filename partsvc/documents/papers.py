@@ -142,7 +142,7 @@ def route_map(the_day: Any) -> dict[str, Any] | None:
     for number, stop in enumerate(route.stops, start=1):
         if stop.kind == "pickup" and stop.warehouse is not None and stop.warehouse.lat is not None:
             places.append((f"{number}", stop.warehouse.lat, stop.warehouse.lon))
-        else:
+        elif stop.call.site.placed:
             places.append((f"{number}", stop.call.site.lat, stop.call.site.lon))
     project = Projection.around([(lat, lon) for _, lat, lon in places])
     points = [(label, *project(lat, lon)) for label, lat, lon in places]

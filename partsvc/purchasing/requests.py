@@ -153,7 +153,7 @@ def _serving_warehouse(
     point = None
     if engineer is not None and engineer.home_lat is not None and engineer.home_lon is not None:
         point = (engineer.home_lat, engineer.home_lon)
-    elif call is not None:
+    elif call is not None and call.site.lat is not None and call.site.lon is not None:
         point = (call.site.lat, call.site.lon)
     placed = [w for w in warehouses if w.lat is not None and w.lon is not None]
     if point is not None and placed:

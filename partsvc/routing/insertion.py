@@ -14,7 +14,16 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from itertools import pairwise
 
-from partsvc.routing.problem import Call, Engineer, Problem, Route, Stop, StopKind, Warehouse
+from partsvc.routing.problem import (
+    Call,
+    Engineer,
+    Problem,
+    Reason,
+    Route,
+    Stop,
+    StopKind,
+    Warehouse,
+)
 from partsvc.routing.screening import carried
 
 
@@ -95,6 +104,8 @@ def _best_insertion(
     now: int,
     finished: AbstractSet[str],
 ) -> Candidate:
+    if not call.placed:
+        return Candidate(engineer.key, False, None, reason=Reason.NOT_PLACED.value)
     if not call.skills <= engineer.skills:
         return Candidate(engineer.key, False, None, reason="lacks the skills")
     stops = route.stops if route else ()

@@ -23,6 +23,8 @@ from partsvc.routing.travel import Point, TravelSource
 
 OPEN = (CallStatus.NEW, CallStatus.ASSIGNED)
 UNDER_WAY = (CallStatus.EN_ROUTE, CallStatus.ON_SITE)
+NOWHERE = -1
+"""The place of a call whose site is not on the map: never looked up (`p.Call.placed`)."""
 
 
 @dataclass
@@ -130,7 +132,7 @@ def load_day(
         if busy is not None:
             # Free once the visit is over: counted from arrival on site, or from now if
             # they are still on the way (the drive is short next to the visit).
-            start = place(busy.site.lat, busy.site.lon)
+            start = place(busy.site.lat, busy.site.lon) if busy.site.placed else home
             since = loaded.seconds(busy.onsite_at) if busy.onsite_at else at
             ready = max(at, since + busy.duration_minutes * 60)
             loaded.under_way[engineer.code] = (busy.id, min(since, at), ready)
@@ -159,12 +161,17 @@ def load_day(
     for call in calls:
         key = str(call.id)
         loaded.calls[key] = call.id
-        planned.append(_call(loaded, call, place(call.site.lat, call.site.lon), at, calendar.zone))
+        site = call.site
+        # A site known only by its address adds no point: the call stands at NOWHERE and
+        # is left out before anything is worked out (Reason.NOT_PLACED).
+        at_site = place(site.lat, site.lon) if site.placed else NOWHERE
+        planned.append(_call(loaded, call, at_site, at, calendar.zone))
     planned_keys = {c.key for c in planned}
     for call in session.scalars(select(Call).where(Call.id.in_(list(known_calls)))).unique():
         if str(call.id) not in planned_keys:
             loaded.calls[str(call.id)] = call.id
-            loaded.places[str(call.id)] = place(call.site.lat, call.site.lon)
+            if call.site.placed:
+                loaded.places[str(call.id)] = place(call.site.lat, call.site.lon)
             if call.status not in OPEN:
                 loaded.finished.add(str(call.id))
     loaded.problem = p.Problem(
@@ -210,6 +217,7 @@ def _call(loaded: Loaded, call: Call, place: int, now: int, zone: tzinfo) -> p.C
         preferred=preferred.code if preferred else None,
         late_until=late_until,
         due_in_days=max((call.onsite_due.astimezone(zone).date() - loaded.day).days, 0),
+        placed=call.site.placed,
     )
 
 

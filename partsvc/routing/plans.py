@@ -214,7 +214,7 @@ def as_routes(loaded: Loaded, plan: DayPlan) -> dict[str, p.Route]:
     """The stored routes in the planner's terms, for insertion."""
     codes = {engineer_id: code for code, engineer_id in loaded.engineers.items()}
     warehouses = {location_id: code for code, location_id in loaded.warehouses.items()}
-    places = {**loaded.places, **{c.key: c.place for c in loaded.problem.calls}}
+    places = {**loaded.places, **{c.key: c.place for c in loaded.problem.calls if c.placed}}
     depots = {w.key: w.place for w in loaded.problem.warehouses}
     routes = {}
     for route in plan.routes:

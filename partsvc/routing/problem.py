@@ -79,6 +79,10 @@ class Call:
     due_in_days: int = 0
     """Whole days from the planned day to the call's deadline: a routine call due weeks
     ahead is worth less each day it is from due, and never displaces one due today."""
+    placed: bool = True
+    """False: its site is known only by its address, not yet on the map. `place` then
+    stands for nowhere (no travel is worked out to it) and the call is always left out,
+    `Reason.NOT_PLACED`, before any other check."""
 
     @property
     def closes(self) -> int:
@@ -148,6 +152,7 @@ class Route:
 class Reason(StrEnum):
     """Why a call is left out of the plan: the first that holds, checked in this order."""
 
+    NOT_PLACED = "the site has no place on the map yet"
     NO_SKILL = "no engineer has the skills"
     NO_PARTS = "parts nowhere in stock"
     NOBODY_ON_SHIFT = "no engineer works that day"

@@ -36,6 +36,9 @@ def screen(problem: Problem) -> Screening:
     reasons: dict[str, Reason] = {}
     pickups: dict[str, list[int]] = {}
     for call in problem.calls:
+        if not call.placed:
+            reasons[call.key] = Reason.NOT_PLACED  # no travel to it can be worked out
+            continue
         skilled = [
             i for i, engineer in enumerate(problem.engineers) if call.skills <= engineer.skills
         ]

@@ -11,6 +11,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from partsvc.calls import customers
 from partsvc.calls.calls import CallFilter, DeadlineView, deadline_views, list_calls
 from partsvc.calls.models import Call, Engineer
 from partsvc.core.errors import InvalidInput, PartsvcError, UnknownKey
@@ -100,6 +101,7 @@ def home() -> Any:
         time_limit=settings().plan_time_limit_s,
         refresh_s=settings().board_refresh_s,
         warn_seconds=int(sla_warning().total_seconds()),
+        unplaced_calls=customers.count_unplaced(db())[1],
     )
 
 

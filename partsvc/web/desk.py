@@ -289,9 +289,10 @@ def import_page(
     refusal: PartsvcError | None = None,
     checked: object | None = None,
     name: str | None = None,
+    **extra: Any,
 ) -> str:
     """An import's page: the form, a dry run's answer, or the bad rows of a refusal (the
-    first ``MAX_REPORTED``, and how many more)."""
+    first ``MAX_REPORTED``, and how many more); ``extra`` for its template alone."""
     problems = row_problems(refusal)
     return render_template(
         template,
@@ -303,6 +304,7 @@ def import_page(
         checked=checked,
         name=name,
         columns=columns,
+        **extra,
     )
 
 

@@ -25,6 +25,7 @@ from partsvc.documents.render import local_text
 from partsvc.http.context import settings, zone
 from partsvc.platform.resources import TRANSLATIONS
 from partsvc.web.pages import USER_KEY, attempt, current_caller, page
+from partsvc.workflows.imports import customer_rules
 
 _l = lazy_gettext
 
@@ -285,6 +286,7 @@ REASONS: Mapping[str, Any] = {
     "cannot fit it in time": _l("cannot fit it in time"),
     "cannot": _l("cannot"),
     "on hold": _l("on hold: the customer has stopped the clock"),
+    "the site has no place on the map yet": _l("the site has no place on the map yet — place it"),
 }
 """Why the planner left a call out, or an engineer cannot take it."""
 
@@ -321,6 +323,19 @@ ROLES: Mapping[str, Any] = {
     "dispatcher": _l("dispatcher"),
     "engineer": _l("engineer"),
 }
+
+
+ROW_PROBLEMS: Mapping[str, Any] = {
+    customer_rules.NOT_PLACED_WHOLE: _l(
+        "Give both lat and lon, or leave both empty for the site to be placed later."
+    ),
+}
+"""A file's row problems that have words here; the others are shown as the import says."""
+
+
+def row_problem(value: str) -> str:
+    word = ROW_PROBLEMS.get(value)
+    return str(word) if word is not None else value
 
 
 def status_text(value: str | None, kind: str = "call") -> str:
@@ -436,6 +451,7 @@ _FILTERS: Mapping[str, Callable[..., Any]] = {
     "role": role_text,
     "move_reason": move_reason,
     "csrf_reason": csrf_reason,
+    "row_problem": row_problem,
     "refusal_title": refusal_title,
     "refusal_detail": refusal_detail,
 }

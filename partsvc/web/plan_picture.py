@@ -65,7 +65,9 @@ def picture(plan: DayPlan) -> Picture:
     work: list[tuple[float, float]] = []
     for route in plan.routes:
         work.extend(_place(stop) for stop in route.stops if stop.kind == "call")
-    work.extend((u.call.site.lat, u.call.site.lon) for u in plan.unassigned)
+    # A call left out because its site is not on the map yet is listed, not drawn.
+    drawn_out = [u for u in plan.unassigned if u.call.site.placed]
+    work.extend((u.call.site.lat, u.call.site.lon) for u in drawn_out)
     points = list(work)
     for route in plan.routes:
         engineer = engineers.get(route.engineer_id)
@@ -155,7 +157,7 @@ def picture(plan: DayPlan) -> Picture:
                 ),
             }
         )
-    for left_out in plan.unassigned:
+    for left_out in drawn_out:
         call = left_out.call
         site = by_site.setdefault(call.site_id, _site(project, call, LEFT_OUT))
         site["details"].append(
@@ -216,6 +218,7 @@ def _call_detail(call: Any, hours: str, engineer: str, late_minutes: int) -> str
 
 
 def _place(stop: Any) -> tuple[float, float]:
+    # A planned call's site is on the map: the planner leaves out those that are not.
     if stop.kind == "pickup" and stop.warehouse is not None and stop.warehouse.lat is not None:
         return stop.warehouse.lat, stop.warehouse.lon
     return stop.call.site.lat, stop.call.site.lon

@@ -95,6 +95,15 @@ def test_the_demos_customer_file_imports_into_a_fresh_instance_the_same(
     demo, client, auth, session
 ) -> None:
     database, demo_client, token = demo
+    # One site known by its address alone: exported with empty lat and lon, imported the same.
+    with database.unit_of_work(write=False) as there:
+        owner = there.scalars(select(Customer.code).order_by(Customer.code)).first()
+    made = demo_client.post(
+        "/api/v1/sites",
+        json={"code": "S-TO-PLACE", "customer": owner, "address": "苏州工业园区星湖街328号"},
+        headers={"Authorization": token},
+    )
+    assert made.status_code == 201, made.json
     files = {}
     for kind in KINDS:
         answer = demo_client.get(
@@ -117,6 +126,7 @@ def test_the_demos_customer_file_imports_into_a_fresh_instance_the_same(
             headers={**auth["dispatcher"], **CSV},
         )
         assert checked.status_code == 200, checked.json
+        assert checked.json["to_place"] == (1 if kind == "sites" else 0)
         done = client.post(
             f"/api/v1/imports/customer-file/{kind}",
             data=files[kind],
@@ -132,6 +142,10 @@ def test_the_demos_customer_file_imports_into_a_fresh_instance_the_same(
         for kind, rows in snapshot(session).items()
     }
     assert got == expected
+    assert expected["sites"]["S-TO-PLACE"][2:4] == (None, None)
+    lines = files["sites"].decode("utf-8-sig").splitlines()
+    [exported] = [line for line in lines if "S-TO-PLACE" in line]
+    assert exported == f"S-TO-PLACE,{owner},苏州工业园区星湖街328号,,,"
     starts = [row[2] for row in got["customers"].values() if row[1] is not None]
     assert starts and all(start < date(2026, 11, 20) for start in starts)
 
@@ -161,3 +175,48 @@ def test_a_clerk_may_not_import_the_customer_file(client, auth) -> None:
         "/api/v1/imports/customer-file/sites", data=b"code\n", headers={**auth["clerk"], **CSV}
     )
     assert answer.status_code == 403
+
+
+def test_a_site_with_an_address_and_no_coordinates_waits_to_be_placed(
+    client, auth, session
+) -> None:
+    client.post("/api/v1/customers", json={"code": "C-CF", "name": "x"}, headers=auth["admin"])
+    body = (
+        "code,customer,address,lat,lon,region\n"
+        "S-CF-1,C-CF,苏州工业园区星湖街328号,,,JS\n"
+        "S-CF-2,C-CF,苏州吴中区,31.26,120.63,JS\n"
+    ).encode()
+    checked = client.post(
+        "/api/v1/imports/customer-file/sites?dry_run=true",
+        data=body,
+        headers={**auth["dispatcher"], **CSV},
+    )
+    assert checked.status_code == 200, checked.json
+    assert (checked.json["created"], checked.json["to_place"]) == (2, 1)
+    done = client.post(
+        "/api/v1/imports/customer-file/sites", data=body, headers={**auth["dispatcher"], **CSV}
+    )
+    assert done.status_code == 201, done.json
+    site = client.get("/api/v1/sites/S-CF-1", headers=auth["admin"]).json
+    assert (site["lat"], site["lon"], site["placed"]) == (None, None, False)
+    # No lat and lon columns at all: every site waits to be placed.
+    bare = "code,customer,address\nS-CF-3,C-CF,苏州相城区\n".encode()
+    done = client.post(
+        "/api/v1/imports/customer-file/sites", data=bare, headers={**auth["dispatcher"], **CSV}
+    )
+    assert done.status_code == 201, done.json
+    assert done.json["to_place"] == 1
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon", "column"), [("31.3", "", "lon"), ("", "120.7", "lat"), ("91", "120.7", "lat")]
+)
+def test_half_coordinates_refuse_the_file(client, auth, session, lat, lon, column) -> None:
+    client.post("/api/v1/customers", json={"code": "C-HF", "name": "x"}, headers=auth["admin"])
+    body = f"code,customer,address,lat,lon\nS-HF,C-HF,苏州,{lat},{lon}\n".encode()
+    answer = client.post(
+        "/api/v1/imports/customer-file/sites", data=body, headers={**auth["dispatcher"], **CSV}
+    )
+    assert answer.status_code == 422, answer.json
+    assert list(answer.json["errors"]["2"]) == [column]
+    assert session.scalar(select(Site.id).where(Site.code == "S-HF")) is None

@@ -75,6 +75,51 @@ def test_a_site_is_also_a_stock_location_parts_can_be_booked_to(client, auth):
     assert (location["kind"], location["lat"]) == ("site", 31.22)
 
 
+def test_a_site_known_by_its_address_alone_is_placed_later_through_the_api(client, auth):
+    client.post("/api/v1/customers", json={"code": "C-A", "name": "x"}, headers=auth["admin"])
+    made = client.post(
+        "/api/v1/sites",
+        json={"code": "S-A", "customer": "C-A", "address": "苏州工业园区星湖街328号"},
+        headers=auth["dispatcher"],
+    )
+    assert made.status_code == 201, made.json
+    assert (made.json["lat"], made.json["lon"], made.json["placed"]) == (None, None, False)
+    for half in ({"lat": 31.3}, {"lon": 120.7}, {"lat": 31.3, "lon": None}):
+        refused = client.patch("/api/v1/sites/S-A", json=half, headers=auth["dispatcher"])
+        assert refused.status_code == 422, half
+        assert refused.mimetype == PROBLEM
+    for wrong in ({"lat": 91, "lon": 120.7}, {"lat": 31.3, "lon": -181}):
+        refused = client.patch("/api/v1/sites/S-A", json=wrong, headers=auth["dispatcher"])
+        assert refused.status_code == 422, wrong
+        assert set(refused.json["errors"]) <= {"lat", "lon"}
+    assert client.get("/api/v1/sites/S-A", headers=auth["engineer"]).json["lat"] is None
+    placed = client.patch(
+        "/api/v1/sites/S-A", json={"lat": 31.3236, "lon": 120.7266}, headers=auth["dispatcher"]
+    )
+    assert placed.status_code == 200, placed.json
+    assert (placed.json["lat"], placed.json["lon"], placed.json["placed"]) == (
+        31.3236,
+        120.7266,
+        True,
+    )
+    location = client.get("/api/v1/locations/S-A", headers=auth["clerk"]).json
+    assert (location["lat"], location["lon"]) == (31.3236, 120.7266)
+    events = client.get("/api/v1/audit?action=site.placed", headers=auth["admin"]).json
+    assert any(e["subject_key"] == "S-A" for e in events["items"])
+
+
+def test_a_site_with_half_its_coordinates_is_refused(client, auth):
+    client.post("/api/v1/customers", json={"code": "C-H", "name": "x"}, headers=auth["admin"])
+    answer = client.post(
+        "/api/v1/sites",
+        json={"code": "S-H", "customer": "C-H", "address": "x", "lat": 31.3},
+        headers=auth["admin"],
+    )
+    assert answer.status_code == 422
+    assert "lon" in answer.json["errors"]
+    assert client.get("/api/v1/sites/S-H", headers=auth["admin"]).status_code == 404
+
+
 def test_a_site_of_an_unknown_customer_is_404_and_writes_nothing(client, auth):
     answer = client.post(
         "/api/v1/sites",

@@ -49,6 +49,8 @@ BUSINESS_RULES: dict[str, set[str]] = {
     "POST /api/v1/parts": {"loaner"},  # a loaner model is serialized
     "POST /api/v1/locations": {"engineer"},  # only a van belongs to an engineer
     "POST /api/v1/customers": {"designated_engineer"},  # R19: only with a gold contract
+    "POST /api/v1/sites": {"lat", "lon"},  # both or neither: an address alone waits to be placed
+    "PATCH /api/v1/sites/{site}": {"lat", "lon"},  # both, to place the site
     "PUT /api/v1/customers/{customer}/contract": {"designated_engineer", "starts_on"},
     "PUT /api/v1/sla-policy/{tier}/{priority}": {"resolve_minutes", "resolve_working_days"},
     "PUT /api/v1/loan-policy": {"max_days"},  # at least loan_days

@@ -62,6 +62,17 @@ def test_a_missing_skill_is_named_and_ranked_last():
     ]
 
 
+def test_a_call_at_a_site_not_on_the_map_ranks_nobody_and_says_why():
+    problem = day_with()
+    urgent = replace(call("urgent", -1, priority=1, latest=NOON + HOUR), placed=False)
+    ranked = rank_candidates(replace(problem, calls=(urgent,)), {}, urgent, now=NOON)
+    assert [(c.engineer, c.feasible, c.reason) for c in ranked] == [
+        ("ann", False, "the site has no place on the map yet"),
+        ("bob", False, "the site has no place on the map yet"),
+    ]
+    assert insert_call(problem, None, problem.engineers[0], urgent, now=NOON) is None
+
+
 def test_a_van_without_the_part_picks_it_up_on_the_way_and_the_plan_still_checks():
     problem = day_with(warehouses=(Warehouse("north", 4, {"FUSER": 2}),))
     urgent = call("urgent", 3, priority=1, latest=NOON + 2 * HOUR, parts={"FUSER": 1})

@@ -95,6 +95,16 @@ def test_nobody_has_the_skills_only_when_no_engineer_at_all_has_them() -> None:
     }
 
 
+def test_a_site_not_on_the_map_is_the_first_reason_and_no_travel_is_looked_up() -> None:
+    # Its place stands for nowhere: an index past the travel matrix would raise if used.
+    nowhere = call("c", 10_000, skills=frozenset({"laser"}), parts={"UNOBTAINIUM": 1})
+    assert _one_call(ALONE, replace(nowhere, placed=False)) == {"c": Reason.NOT_PLACED}
+    assert _one_call(replace(ALONE, engineers=()), replace(nowhere, placed=False)) == {
+        "c": Reason.NOT_PLACED
+    }
+    assert screen(replace(ALONE, calls=(replace(call("c", 1), placed=False),))).able == {}
+
+
 def test_parts_nowhere_come_before_nobody_working() -> None:
     off = replace(ALONE, engineers=(), off_shift=(frozenset({"print"}),))
     assert _one_call(off, call("c", 1, parts={"UNOBTAINIUM": 1})) == {"c": Reason.NO_PARTS}

@@ -116,6 +116,7 @@ def _pages(database: Database) -> dict[str, list[str]]:
                 "/rmas",
                 "/rmas/RMA-000001",
                 "/customer-file",
+                "/customer-file/sites-to-place",
             ],
             engineer.user.username: ["/my/day", f"/my/calls/{call.id}"],
             "admin": ["/manager", f"/engineers/{engineer.code}/day", "/no-such-page"],

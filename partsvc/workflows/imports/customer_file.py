@@ -44,6 +44,8 @@ class CustomerFileImported:
     dry_run: bool
     rows: int
     created: int
+    to_place: int = 0
+    """Sites among them known only by their address, to be placed on the map later."""
 
 
 def import_file(
@@ -64,7 +66,10 @@ def import_file(
         for item in found:
             create(session, item, today)
         session.flush()
-    return CustomerFileImported(kind=kind, dry_run=dry_run, rows=len(rows), created=len(found))
+    to_place = sum(1 for item in found if isinstance(item, rules.SiteRow) and not item.placed)
+    return CustomerFileImported(
+        kind=kind, dry_run=dry_run, rows=len(rows), created=len(found), to_place=to_place
+    )
 
 
 def _existing(session: Session, column: Any, values: Sequence[str]) -> set[str]:

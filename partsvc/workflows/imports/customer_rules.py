@@ -26,7 +26,10 @@ CUSTOMER_COLUMNS = Columns(
     required=("code", "name", "tier", "contract_starts_on"),
     optional=("designated_engineer", "regional_fee", "visit_every_months"),
 )
-SITE_COLUMNS = Columns(required=("code", "customer", "address", "lat", "lon"), optional=("region",))
+SITE_COLUMNS = Columns(required=("code", "customer", "address"), optional=("lat", "lon", "region"))
+"""A site without lat and lon is known only by its address: an operator places it later."""
+
+NOT_PLACED_WHOLE = "Give both lat and lon, or leave both empty for the site to be placed later."
 EQUIPMENT_COLUMNS = Columns(
     required=("serial", "sku", "site", "installed_on"),
     optional=("warranty_until", "maintenance_until"),
@@ -124,9 +127,13 @@ class SiteRow:
     code: str
     customer: str
     address: str
-    lat: float
-    lon: float
+    lat: float | None
+    lon: float | None
     region: str | None
+
+    @property
+    def placed(self) -> bool:
+        return self.lat is not None
 
 
 @dataclass(frozen=True)
@@ -217,6 +224,10 @@ def parse_sites(rows: Iterable[Row], problems: Problems) -> list[SiteRow]:
     first: dict[str, int] = {}
     for row in rows:
         code = _cell(row, "code", _required(csvfile.key), problems, "")
+        lat = _cell(row, "lat", _optional(degrees(-90, 90)), problems, None)
+        lon = _cell(row, "lon", _optional(degrees(-180, 180)), problems, None)
+        if bool(row["lat"]) != bool(row["lon"]):
+            problems.add(row.number, "lon" if row["lat"] else "lat", NOT_PLACED_WHOLE)
         found.append(
             SiteRow(
                 row=row.number,
@@ -225,8 +236,8 @@ def parse_sites(rows: Iterable[Row], problems: Problems) -> list[SiteRow]:
                 address=_cell(
                     row, "address", _required(lambda v: csvfile.text(v, 500)), problems, ""
                 ),
-                lat=_cell(row, "lat", _required(degrees(-90, 90)), problems, 0.0),
-                lon=_cell(row, "lon", _required(degrees(-180, 180)), problems, 0.0),
+                lat=lat if lon is not None else None,
+                lon=lon if lat is not None else None,
                 region=_cell(row, "region", _optional(csvfile.key), problems, None),
             )
         )
