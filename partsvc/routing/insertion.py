@@ -182,7 +182,7 @@ def _best_insertion(
                 break  # it fits straight in: a pick-up first can only make it later
     urgent = call.priority <= 2
     if displacing and urgent and (best is None or best.late_by > 0):
-        room = _making_room(day, engineer, call, resume, done, rest, before)
+        room = _making_room(day, engineer, call, resume, done, rest, before, as_is)
         if room is not None and (best is None or room.order < best.order):
             best = room
     reason = BEYOND_SHIFT if urgent else CANNOT_FIT
@@ -197,9 +197,13 @@ def _making_room(
     done: Sequence[Stop],
     rest: Sequence[Stop],
     before: int,
+    as_is: Sequence[Stop] | None,
 ) -> Candidate | None:
     """The urgent call put in by moving routine visits off the route: at each place, the
-    visits that no longer fit come off, and the best of the places is kept."""
+    visits that no longer fit come off, and the best of the places is kept. A place where,
+    driving straight there as the route stands, the call could only start later than the
+    best found so far (moving at least one visit) is not tried; a pick-up is tried only
+    right before the call."""
     calls = day.calls
     routine = frozenset(
         s.key
@@ -209,9 +213,22 @@ def _making_room(
     if not routine:
         return None
     problem = day.problem
+    seconds = problem.travel.seconds
     best: Candidate | None = None
     for position in range(len(rest) + 1):
-        for tried, sequence in enumerate(_with_call(problem, rest, position, call)):
+        if as_is is not None and best is not None:
+            place, free = (
+                (as_is[position - 1].place, as_is[position - 1].depart)
+                if position
+                else (resume.place, resume.clock)
+            )
+            soonest = max(free + seconds[place][call.place], call.earliest)
+            bound = Candidate(engineer.key, True, soonest, late_by=call.late_by(soonest))
+            if (bound.late_minutes, 1, soonest) >= best.order[:3]:
+                continue
+        for tried, sequence in enumerate(
+            _with_call(problem, rest, position, call, pickup_right_before=True)
+        ):
             fitted = _fit(day, engineer, resume, sequence, call.key, routine)
             if fitted is None:
                 continue
@@ -270,12 +287,18 @@ def _fit(
         if not earlier:
             return None
         enough = []
-        for key in earlier:
+        for key in earlier[-ENOUGH_ALONE_TRIED:]:
             trial = _timing(day, engineer, resume, _without(sequence, moved | {key}))
             if not isinstance(trial, int):
                 start = next(s.start for s in trial if s.kind is StopKind.CALL and s.key == urgent)
                 enough.append((start, _clock_after(trial), key))
         moved |= {min(enough)[-1] if enough else earlier[-1]}
+
+
+ENOUGH_ALONE_TRIED = 3
+"""How many routine visits before a break are each tried alone as the one to move off
+(the nearest first), before the nearest is moved off anyway: more finds fewer moves now
+and then, at a cost that grows with the square of the route."""
 
 
 def _without(
@@ -320,15 +343,21 @@ def _resume(
 
 
 def _with_call(
-    problem: Problem, rest: Sequence[Stop], position: int, call: Call
+    problem: Problem,
+    rest: Sequence[Stop],
+    position: int,
+    call: Call,
+    *,
+    pickup_right_before: bool = False,
 ) -> list[list[Stop | Call | tuple[Warehouse, Call]]]:
-    """The remaining stops with the call at `position`, bare and after each useful pick-up."""
+    """The remaining stops with the call at `position`, bare and after each useful pick-up
+    (anywhere before it, or only right before it)."""
     plain: list[Stop | Call | tuple[Warehouse, Call]] = [*rest[:position], call, *rest[position:]]
     options = [plain]
     if call.parts:
         for warehouse in problem.warehouses:
             if carried(warehouse, call):
-                for at in range(position + 1):
+                for at in range(position if pickup_right_before else 0, position + 1):
                     options.append(
                         [*rest[:at], (warehouse, call), *rest[at:position], call, *rest[position:]]
                     )
