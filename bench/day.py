@@ -37,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from partsvc.routing.check import check_plan
-from partsvc.routing.insertion import insert_call, rank_candidates
+from partsvc.routing.insertion import assignment, insert_call, rank_candidates
 from partsvc.routing.problem import (
     Call,
     Engineer,
@@ -419,7 +419,7 @@ def rank_urgent(
     now: int,
     profile: cProfile.Profile | None,
 ) -> dict[str, object]:
-    latencies, feasible, soonest, bad = [], [], [], []
+    latencies, feasible, soonest, bad, moved, late = [], [], [], [], [], []
     for template in day.urgent:
         call = replace(template, earliest=now, latest=now + URGENT_SECONDS)
         problem = replace(free, calls=(*free.calls, call))
@@ -435,14 +435,17 @@ def rank_urgent(
         if not able:
             continue
         soonest.append(((able[0].arrive or now) - now) / 60)
-        # The top candidate, put into its route: the whole situation must still check.
+        moved.append(len(able[0].displaced))
+        late.append(able[0].late_by > 0)
+        # The top candidate, put into its route (routine calls it moves off left out):
+        # the whole situation must still check.
         engineer = next(e for e in problem.engineers if e.key == able[0].engineer)
-        route = insert_call(problem, routes[engineer.key], engineer, call, now=now)
+        given = assignment(problem, routes[engineer.key], engineer, call, now=now)
         whole = replace(checked, calls=(*checked.calls, call))
         found = (
-            ["insert_call found no way"]
-            if route is None
-            else check_plan(whole, plan_with(whole, {**routes, engineer.key: route}))
+            ["assignment found no way"]
+            if given is None
+            else check_plan(whole, plan_with(whole, {**routes, engineer.key: given[1]}))
         )
         if found:
             bad.append(f"{call.key} → {engineer.key}: {found[:2]}")
@@ -456,6 +459,8 @@ def rank_urgent(
         "stops_ahead_per_route": [min(ahead), statistics.median(ahead), max(ahead)],
         "feasible_engineers_median": statistics.median(feasible),
         "no_engineer": sum(n == 0 for n in feasible),
+        "top_moves_routine_calls": sum(n > 0 for n in moved),
+        "top_late": sum(late),
         "soonest_min_median": round(statistics.median(soonest), 1) if soonest else None,
         "top_candidate_check_problems": len(bad),
         "top_candidate_check_examples": bad[:3],

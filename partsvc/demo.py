@@ -44,10 +44,11 @@ WAREHOUSES = [
     ("WH-SH", "Shanghai central warehouse (上海中心仓)", 31.2222, 121.4581),
     ("WH-SZ", "Suzhou warehouse (苏州仓)", 31.3041, 120.6164),
 ]
-# code, name, username, home (lat, lon), skills
+# code, name, username, home (lat, lon), skills; Li Na lives in Nanjing, beside the gold
+# customer she is designated to
 ENGINEERS = [
     ("E-WANG", "Wang Lei (王磊)", "wang", (31.2397, 121.4998), ["printer", "plotter"]),
-    ("E-LI", "Li Na (李娜)", "lina", (31.2989, 120.5853), ["printer", "survey"]),
+    ("E-LI", "Li Na (李娜)", "lina", (32.0415, 118.7781), ["printer", "survey"]),
     ("E-ZHANG", "Zhang Wei (张伟)", "zhang", (31.1443, 121.8083), ["survey", "power"]),
     ("E-CHEN", "Chen Jing (陈静)", "chen", (31.3960, 121.2452), ["printer", "power", "plotter"]),
 ]

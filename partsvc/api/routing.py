@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from flask import g, jsonify, request, url_for
@@ -151,7 +150,8 @@ class PlanCandidates(Resource):
                     "feasible": c.feasible,
                     "arrive": ranked.arrivals[c.engineer],
                     "extra_minutes": round(c.extra_seconds / 60) if c.feasible else None,
-                    "late_minutes": math.ceil(c.late_by / 60),
+                    "late_minutes": c.late_minutes,
+                    "displaced": [int(key) for key in c.displaced],
                     "reason": c.reason,
                 }
                 for c in ranked.candidates
@@ -165,7 +165,8 @@ class PlanAssign(Resource):
     @blp.arguments(schemas.AssignIn)
     @blp.response(200, schemas.PlanOut)
     def post(self, data: dict[str, Any], plan_id: int) -> Any:
-        """Put the call into the engineer's route; the later stops shift (R29)."""
+        """Put the call into the engineer's route; the later stops shift (R29). For a P1/P2
+        call, the routine calls that no longer fit come off the day (R28)."""
         return planning.assign_call(
             current_session(),
             plan_id,
@@ -175,6 +176,7 @@ class PlanAssign(Resource):
             calendar=base_calendar(),
             source=travel_source(settings()),
             by=current_user(),
+            displacing=data.get("displaced"),
         )
 
 

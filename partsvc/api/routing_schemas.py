@@ -19,6 +19,14 @@ class CandidatesIn(InputSchema):
 class AssignIn(InputSchema):
     call = fields.Integer(required=True, validate=validate.Range(min=1))
     engineer = business_key(required=True)
+    displaced = fields.List(
+        fields.Integer(validate=validate.Range(min=1)),
+        validate=validate.Length(max=500),
+        metadata={
+            "description": "The routine calls the candidate moves off the day, as ranked: "
+            "if assigning now would move others, nothing is done (409). Left out: not checked."
+        },
+    )
 
 
 class StopOut(Schema):
@@ -73,6 +81,13 @@ class CandidateOut(Schema):
     extra_minutes = fields.Integer(allow_none=True)
     late_minutes = fields.Integer(
         metadata={"description": "Minutes past the call's deadline they would start; 0 on time."}
+    )
+    displaced = fields.List(
+        fields.Integer(),
+        metadata={
+            "description": "Routine (P3, preventive) calls taken off their route to make "
+            "room for a P1/P2 call; they go back to the open calls when assigned."
+        },
     )
     reason = fields.String(allow_none=True)
 

@@ -3,6 +3,11 @@
 For each engineer, every place the call could go in what is left of their route is tried,
 with a pick-up on the way where the van lacks the parts; the insertion must keep the
 windows of the calls already on the route, the parts they need, and the end of the shift.
+
+A P1 or P2 call (R26–R28) may also make room: when a route is full, its routine (P3 and
+preventive) visits that no longer fit come off it and go back to the open calls, so the
+urgent call is on time if it can be, else as early as possible and marked late. A P1 or P2
+visit already on the route is never made later than on time, or than it was.
 Pure Python on the plan in hand: no search, so it answers in milliseconds.
 """
 
@@ -40,6 +45,26 @@ class Candidate:
     """Their route's stops with the call put in."""
     late_by: int = 0
     """Seconds past the call's deadline they would start it (a P1/P2 may be served late)."""
+    displaced: tuple[str, ...] = ()
+    """Routine calls taken off their route to make room, in route order: they go back to
+    the open calls."""
+
+    @property
+    def late_minutes(self) -> int:
+        return -(-self.late_by // 60)
+
+    @property
+    def order(self) -> tuple[int, int, int, int]:
+        """On time first, then by minutes late; then the fewest routine calls moved off,
+        the soonest arrival and the least extra driving."""
+        return (self.late_minutes, len(self.displaced), self.arrive or 0, self.extra_seconds)
+
+
+CANNOT_FIT = "cannot fit it in time"
+"""Why an engineer with the skills cannot take a routine call."""
+BEYOND_SHIFT = "cannot reach within the shift"
+"""Why an engineer with the skills cannot take a P1/P2 call, even late, even by moving
+their routine work off the day."""
 
 
 def rank_candidates(
@@ -50,17 +75,15 @@ def rank_candidates(
     now: int,
     finished: AbstractSet[str] = frozenset(),
 ) -> list[Candidate]:
-    """Every engineer, those who can take the call first, soonest arrival first: on time
-    before late (an urgent call may be served late, R28), then those who cannot."""
+    """Every engineer, those who can take the call first: on time before late (an urgent
+    call may be served late, R28), the least late first, then the fewest routine calls
+    moved off the day, the soonest arrival; then those who cannot."""
     day = _Day.of(problem)
     found = [
         _best_insertion(day, engineer, routes.get(engineer.key), call, now, finished)
         for engineer in problem.engineers
     ]
-    return sorted(
-        found,
-        key=lambda c: (not c.feasible, c.arrive if c.arrive is not None else 0, c.extra_seconds),
-    )
+    return sorted(found, key=lambda c: (not c.feasible, c.order))
 
 
 def insert_call(
@@ -72,11 +95,30 @@ def insert_call(
     now: int,
     finished: AbstractSet[str] = frozenset(),
 ) -> Route | None:
-    """The engineer's route with the call put in where it arrives soonest; None if it cannot."""
-    candidate = _best_insertion(_Day.of(problem), engineer, route, call, now, finished)
+    """The engineer's route with the call put in where it arrives soonest, moving no other
+    call off it; None if it cannot."""
+    day = _Day.of(problem)
+    candidate = _best_insertion(day, engineer, route, call, now, finished, displacing=False)
     if not candidate.feasible:
         return None
     return _route(problem, engineer, route, candidate.stops)
+
+
+def assignment(
+    problem: Problem,
+    route: Route | None,
+    engineer: Engineer,
+    call: Call,
+    *,
+    now: int,
+    finished: AbstractSet[str] = frozenset(),
+) -> tuple[Candidate, Route] | None:
+    """What giving the call to the engineer does, as `rank_candidates` ranked it: the
+    candidate (late by, routine calls moved off) and their new route; None if they cannot."""
+    candidate = _best_insertion(_Day.of(problem), engineer, route, call, now, finished)
+    if not candidate.feasible:
+        return None
+    return candidate, _route(problem, engineer, route, candidate.stops)
 
 
 @dataclass(frozen=True)
@@ -103,6 +145,8 @@ def _best_insertion(
     call: Call,
     now: int,
     finished: AbstractSet[str],
+    *,
+    displacing: bool = True,
 ) -> Candidate:
     if not call.placed:
         return Candidate(engineer.key, False, None, reason=Reason.NOT_PLACED.value)
@@ -147,7 +191,143 @@ def _best_insertion(
                 best = Candidate(engineer.key, True, arrive, extra, None, (*done, *timed), late)
             if tried == 0:
                 break  # it fits straight in: a pick-up first can only make it later
-    return best or Candidate(engineer.key, False, None, reason="cannot fit it in time")
+    urgent = call.priority <= 2
+    if displacing and urgent and (best is None or best.late_by > 0):
+        room = _making_room(day, engineer, call, resume, done, rest, before, as_is)
+        if room is not None and (best is None or room.order < best.order):
+            best = room
+    reason = BEYOND_SHIFT if urgent else CANNOT_FIT
+    return best or Candidate(engineer.key, False, None, reason=reason)
+
+
+def _making_room(
+    day: _Day,
+    engineer: Engineer,
+    call: Call,
+    resume: _Resume,
+    done: Sequence[Stop],
+    rest: Sequence[Stop],
+    before: int,
+    as_is: Sequence[Stop] | None,
+) -> Candidate | None:
+    """The urgent call put in by moving routine visits off the route: at each place, the
+    visits that no longer fit come off, and the best of the places is kept. A place where,
+    driving straight there as the route stands, the call could only start later than the
+    best found so far (moving at least one visit) is not tried; a pick-up is tried only
+    right before the call."""
+    calls = day.calls
+    routine = frozenset(
+        s.key
+        for s in rest
+        if s.kind is StopKind.CALL and s.key in calls and calls[s.key].priority >= 3
+    )
+    if not routine:
+        return None
+    problem = day.problem
+    seconds = problem.travel.seconds
+    best: Candidate | None = None
+    for position in range(len(rest) + 1):
+        if as_is is not None and best is not None:
+            place, free = (
+                (as_is[position - 1].place, as_is[position - 1].depart)
+                if position
+                else (resume.place, resume.clock)
+            )
+            soonest = max(free + seconds[place][call.place], call.earliest)
+            bound = Candidate(engineer.key, True, soonest, late_by=call.late_by(soonest))
+            if (bound.late_minutes, 1, soonest) >= best.order[:3]:
+                continue
+        for tried, sequence in enumerate(
+            _with_call(problem, rest, position, call, pickup_right_before=True)
+        ):
+            fitted = _fit(day, engineer, resume, sequence, call.key, routine)
+            if fitted is None:
+                continue
+            timed, moved = fitted
+            arrive = next(s.start for s in timed if s.kind is StopKind.CALL and s.key == call.key)
+            extra = _driving(problem, engineer, (*done, *timed)) - before
+            found = Candidate(
+                engineer.key,
+                True,
+                arrive,
+                extra,
+                None,
+                (*done, *timed),
+                call.late_by(arrive),
+                tuple(s.key for s in rest if s.kind is StopKind.CALL and s.key in moved),
+            )
+            if best is None or found.order < best.order:
+                best = found
+            if tried == 0:
+                break
+    return best
+
+
+def _fit(
+    day: _Day,
+    engineer: Engineer,
+    resume: _Resume,
+    sequence: Sequence[Stop | Call | tuple[Warehouse, Call]],
+    urgent: str,
+    routine: AbstractSet[str],
+) -> tuple[list[Stop], frozenset[str]] | None:
+    """The sequence timed with the fewest routine visits taken off that this way finds:
+    a routine visit that breaks comes off; when an urgent one (or the shift's end) breaks,
+    a routine visit before it comes off: of those enough alone, the one that has the
+    urgent call start soonest and the day end soonest; else the nearest. None if no
+    routine visit is left to take off."""
+    moved: frozenset[str] = frozenset()
+    while True:
+        kept = _without(sequence, moved)
+        timing = _timing(day, engineer, resume, kept)
+        if not isinstance(timing, int):
+            return timing, moved
+        breaking = kept[timing] if timing < len(kept) else None
+        if (
+            isinstance(breaking, Stop)
+            and breaking.kind is StopKind.CALL
+            and breaking.key in routine
+        ):
+            moved |= {breaking.key}
+            continue
+        earlier = [
+            item.key
+            for item in kept[:timing]
+            if isinstance(item, Stop) and item.kind is StopKind.CALL and item.key in routine
+        ]
+        if not earlier:
+            return None
+        enough = []
+        for key in earlier[-ENOUGH_ALONE_TRIED:]:
+            trial = _timing(day, engineer, resume, _without(sequence, moved | {key}))
+            if not isinstance(trial, int):
+                start = next(s.start for s in trial if s.kind is StopKind.CALL and s.key == urgent)
+                enough.append((start, _clock_after(trial), key))
+        moved |= {min(enough)[-1] if enough else earlier[-1]}
+
+
+ENOUGH_ALONE_TRIED = 3
+"""How many routine visits before a break are each tried alone as the one to move off
+(the nearest first), before the nearest is moved off anyway: more finds fewer moves now
+and then, at a cost that grows with the square of the route."""
+
+
+def _without(
+    sequence: Sequence[Stop | Call | tuple[Warehouse, Call]], moved: AbstractSet[str]
+) -> list[Stop | Call | tuple[Warehouse, Call]]:
+    """The sequence without the moved calls and the pick-ups made for them."""
+    return [
+        item
+        for item in sequence
+        if not (
+            isinstance(item, Stop)
+            and (item.key if item.kind is StopKind.CALL else item.for_call) in moved
+        )
+    ]
+
+
+def _clock_after(timed: Sequence[Stop]) -> int:
+    return timed[-1].depart if timed else 0
 
 
 @dataclass(frozen=True)
@@ -174,15 +354,21 @@ def _resume(
 
 
 def _with_call(
-    problem: Problem, rest: Sequence[Stop], position: int, call: Call
+    problem: Problem,
+    rest: Sequence[Stop],
+    position: int,
+    call: Call,
+    *,
+    pickup_right_before: bool = False,
 ) -> list[list[Stop | Call | tuple[Warehouse, Call]]]:
-    """The remaining stops with the call at `position`, bare and after each useful pick-up."""
+    """The remaining stops with the call at `position`, bare and after each useful pick-up
+    (anywhere before it, or only right before it)."""
     plain: list[Stop | Call | tuple[Warehouse, Call]] = [*rest[:position], call, *rest[position:]]
     options = [plain]
     if call.parts:
         for warehouse in problem.warehouses:
             if carried(warehouse, call):
-                for at in range(position + 1):
+                for at in range(position if pickup_right_before else 0, position + 1):
                     options.append(
                         [*rest[:at], (warehouse, call), *rest[at:position], call, *rest[position:]]
                     )
@@ -196,12 +382,24 @@ def _timed(
     sequence: Sequence[Stop | Call | tuple[Warehouse, Call]],
 ) -> list[Stop] | None:
     """The stops with their times, or None if a window, a part or the shift end breaks."""
+    timing = _timing(day, engineer, resume, sequence)
+    return None if isinstance(timing, int) else timing
+
+
+def _timing(
+    day: _Day,
+    engineer: Engineer,
+    resume: _Resume,
+    sequence: Sequence[Stop | Call | tuple[Warehouse, Call]],
+) -> list[Stop] | int:
+    """The stops with their times, or the index of the first whose window or parts break
+    (the sequence's length when the shift's end does)."""
     seconds = day.problem.travel.seconds
     calls, warehouses = day.calls, day.warehouses
     van = Counter(resume.van)
     here, clock = resume.place, resume.clock
     timed: list[Stop] = []
-    for item in sequence:
+    for index, item in enumerate(sequence):
         if isinstance(item, Call) or (isinstance(item, Stop) and item.kind is StopKind.CALL):
             call = item if isinstance(item, Call) else calls[item.key]
             arrive = clock + seconds[here][call.place]
@@ -210,7 +408,7 @@ def _timed(
             # made later than on time, or than it was.
             limit = call.closes if isinstance(item, Call) else max(call.latest, item.start)
             if start > limit or any(van[s] < q for s, q in call.parts.items()):
-                return None
+                return index
             van.subtract(call.parts)
             stop = Stop(
                 StopKind.CALL,
@@ -243,7 +441,7 @@ def _timed(
         timed.append(stop)
         here, clock = stop.place, stop.depart
     if clock + seconds[here][engineer.end] > engineer.shift_end:
-        return None
+        return len(sequence)
     return timed
 
 

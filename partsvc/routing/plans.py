@@ -7,8 +7,7 @@ read, runs `solver.solve` and stores the result with `save_plan` in a new transa
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -23,12 +22,14 @@ from partsvc.core.errors import Conflict, InvalidInput, UnknownKey
 from partsvc.inventory.models import Part
 from partsvc.inventory.reservations import release, reserve
 from partsvc.routing import problem as p
-from partsvc.routing.insertion import Candidate, insert_call, rank_candidates
+from partsvc.routing.insertion import Candidate, assignment, rank_candidates
 from partsvc.routing.loading import OPEN, Loaded
 from partsvc.routing.models import DayPlan, PlanRoute, PlanStatus, PlanStop, PlanUnassigned
 
 ON_HOLD = "on hold"
 """Why a plan leaves out a call on hold (R22): no visit until the customer's side resumes."""
+MADE_ROOM = "moved off the day for an urgent call"
+"""Why a routine call an urgent one took the place of is no longer in the plan (R28)."""
 
 
 def save_plan(
@@ -302,15 +303,24 @@ def assign_into_plan(
     *,
     now: datetime,
     by: Caller | None,
+    displacing: Sequence[int] | None = None,
 ) -> DayPlan:
-    """Put the call into the engineer's route where it arrives soonest; later stops shift."""
+    """Put the call into the engineer's route as the candidates ranked it: where it is
+    soonest on time, else least late; later stops shift. For a P1/P2 call, routine calls
+    that no longer fit come off the route and go back to the dispatcher (new), so the
+    board and the engineer's day agree. ``displacing``: the calls the dispatcher agreed to
+    move off; if the day now needs others moved, nothing is written (409)."""
     _still_current(plan)
     call = _the_call(loaded, call_id)
     chosen = next((e for e in loaded.problem.engineers if e.key == engineer), None)
     if chosen is None:
         raise InvalidInput(f"No engineer {engineer} on shift.", errors={"engineer": ["Unknown."]})
+    for row in plan.routes:
+        for stop in row.stops:
+            if stop.kind == "call" and stop.call_id == call_id:
+                raise Conflict(f"Call {call_id} is already in plan {plan.id}.", call=call_id)
     routes = as_routes(loaded, plan)
-    route = insert_call(
+    found = assignment(
         loaded.problem,
         routes.get(engineer),
         chosen,
@@ -318,16 +328,26 @@ def assign_into_plan(
         now=loaded.seconds(now),
         finished=loaded.finished,
     )
-    if route is None:
+    if found is None:
         raise Conflict(
-            f"Engineer {engineer} cannot take call {call_id} in time with the parts it needs.",
+            f"Engineer {engineer} cannot take call {call_id} within the shift "
+            "with the parts it needs.",
             engineer=engineer,
             call=call_id,
+            why="beyond the shift",
         )
-    for row in plan.routes:
-        for stop in row.stops:
-            if stop.kind == "call" and stop.call_id == call_id:
-                raise Conflict(f"Call {call_id} is already in plan {plan.id}.", call=call_id)
+    candidate, route = found
+    moved = [loaded.calls[key] for key in candidate.displaced]
+    if displacing is not None and sorted(displacing) != sorted(moved):
+        raise Conflict(
+            f"Giving call {call_id} to {engineer} now moves "
+            f"{', '.join(map(str, moved)) or 'no call'} off the day, not "
+            f"{', '.join(map(str, displacing)) or 'none'}; look at the candidates again.",
+            call=call_id,
+            engineer=engineer,
+            displaced=moved,
+            why="moves other calls",
+        )
     old = next((row for row in plan.routes if row.engineer_id == loaded.engineers[engineer]), None)
     if old is not None:
         if plan.status == PlanStatus.PUBLISHED:
@@ -342,16 +362,23 @@ def assign_into_plan(
             if was is not None:
                 stop.frozen, stop.collected_at = was.frozen, was.collected_at
     plan.routes.append(new)
-    plan.unassigned = [u for u in plan.unassigned if u.call_id != call_id]
+    plan.unassigned = [u for u in plan.unassigned if u.call_id not in (call_id, *moved)]
+    plan.unassigned.extend(PlanUnassigned(call_id=moved_id, reason=MADE_ROOM) for moved_id in moved)
     session.flush()
     if plan.status == PlanStatus.PUBLISHED:
+        for moved_id in moved:
+            _hand_back(session, moved_id, loaded.engineers[engineer], now=now, by=by)
         for stop in new.stops:
             if stop.kind == "pickup" and stop.collected_at is None:
                 _reserve_pickup(session, stop)
         _assign(session, call_id, engineer, now=now, by=by)
-    start = next(s.start for s in route.stops if s.kind is p.StopKind.CALL and s.key == call.key)
-    late_minutes = math.ceil(call.late_by(start) / 60)
-    details = {"plan": plan.id, "engineer": engineer, "late_minutes": late_minutes}
+    details = {
+        "plan": plan.id,
+        "engineer": engineer,
+        "late": candidate.late_by > 0,
+        "late_minutes": candidate.late_minutes,
+        "displaced": moved,
+    }
     audit.record(session, "plan.call_assigned", kind="call", key=call_id, details=details)
     session.flush()
     return plan

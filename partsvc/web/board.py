@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from babel.lists import format_list
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -206,6 +208,20 @@ def candidates(plan_id: int, call_id: int) -> Any:
         call=db().get(Call, call_id),
         ranked=ranked,
         names=_engineer_names(),
+        moves={c.engineer: _moves_off(c.displaced) for c in ranked.candidates if c.displaced},
+    )
+
+
+def _moves_off(displaced: tuple[str, ...]) -> str:
+    """What assigning a candidate moves off the day, said before it happens (R28)."""
+    calls = format_list(list(displaced), locale=get_locale() or "en")
+    return str(
+        ngettext(
+            "Moves P3 call %(calls)s off the day: it goes back to the open calls.",
+            "Moves P3 calls %(calls)s off the day: they go back to the open calls.",
+            len(displaced),
+            calls=calls,
+        )
     )
 
 
@@ -216,6 +232,7 @@ def assign(plan_id: int) -> Any:
     if not call_text.isdigit() or not engineer:
         raise InvalidInput("Choose a call and an engineer.")
     call_id = int(call_text)
+    displacing = _displacing(request.form.get("displaced"))
     assigned = attempt(
         lambda session: planning.assign_call(
             session,
@@ -226,6 +243,7 @@ def assign(plan_id: int) -> Any:
             calendar=base_calendar(),
             source=travel_source(settings()),
             by=current_caller(),
+            displacing=displacing,
         )
     )
     if isinstance(assigned, PartsvcError):
@@ -233,6 +251,17 @@ def assign(plan_id: int) -> Any:
         return redirect(url_for("board.candidates", plan_id=plan_id, call_id=call_id))
     notice("assigned", call=call_id, engineer=_engineer_names().get(engineer, engineer))
     return _back_to_board(_day_of(plan_id))
+
+
+def _displacing(text: str | None) -> list[int] | None:
+    """The calls the candidates page said assigning moves off the day ("12,14"); None
+    when the form does not say."""
+    if text is None:
+        return None
+    keys = [key.strip() for key in text.split(",") if key.strip()]
+    if not all(key.isdigit() for key in keys):
+        raise InvalidInput(_("Choose a call and an engineer."), displaced=text[:80])
+    return [int(key) for key in keys]
 
 
 def _day_of(plan_id: int) -> date | None:

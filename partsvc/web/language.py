@@ -287,6 +287,8 @@ REASONS: Mapping[str, Any] = {
     "cannot": _l("cannot"),
     "on hold": _l("on hold: the customer has stopped the clock"),
     "the site has no place on the map yet": _l("the site has no place on the map yet — place it"),
+    "cannot reach within the shift": _l("cannot reach within the shift"),
+    "moved off the day for an urgent call": _l("moved off the day for an urgent call"),
 }
 """Why the planner left a call out, or an engineer cannot take it."""
 
@@ -419,6 +421,19 @@ def refusal_detail(error: PartsvcError | Mapping[str, Any]) -> str:
             "Call %(call)s is %(status)s: that step cannot be taken now.",
             call=extra["call"],
             status=status_text(extra["current_status"]),
+        )
+    elif slug == "conflict" and extra.get("why") == "beyond the shift":
+        words = _(
+            "%(engineer)s cannot take call %(call)s within the shift, even late.",
+            engineer=extra.get("engineer", ""),
+            call=extra.get("call", ""),
+        )
+    elif slug == "conflict" and extra.get("why") == "moves other calls":
+        words = _(
+            "The day has changed: giving call %(call)s to %(engineer)s would now move other "
+            "calls off the day than the ones shown. Look at the candidates again.",
+            engineer=extra.get("engineer", ""),
+            call=extra.get("call", ""),
         )
     elif slug == "invalid-rows" and isinstance(error, PartsvcError) and error.errors:
         words = ngettext(

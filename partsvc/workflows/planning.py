@@ -8,7 +8,7 @@ assigning an urgent call load the plan's day as the planner sees it now.
 from __future__ import annotations
 
 import time as clock
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -125,11 +125,16 @@ def assign_call(
     calendar: WorkingCalendar,
     source: TravelSource,
     by: Caller | None,
+    displacing: Sequence[int] | None = None,
 ) -> DayPlan:
-    """Put the call into the engineer's route; the later stops shift (R29)."""
+    """Put the call into the engineer's route; the later stops shift (R29), and for a
+    P1/P2 the routine calls that no longer fit come off (R28). ``displacing``: the calls
+    the dispatcher agreed to move off, checked against what assigning now moves."""
     plan = plans.get_plan(session, plan_id, for_update=True)
     loaded = _plan_with(session, plan, call_id, now=now, calendar=calendar, source=source)
-    return plans.assign_into_plan(session, loaded, plan, call_id, engineer, now=now, by=by)
+    return plans.assign_into_plan(
+        session, loaded, plan, call_id, engineer, now=now, by=by, displacing=displacing
+    )
 
 
 def _plan_with(

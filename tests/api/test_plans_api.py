@@ -341,5 +341,80 @@ def test_a_p1_past_its_deadline_is_planned_late_and_a_late_assignment_says_by_ho
     ).json["items"]
     assert event["details"]["engineer"] == chosen["engineer"]
     assert event["details"]["late_minutes"] >= 30
+    assert (event["details"]["late"], event["details"]["displaced"]) == (True, [])
     stop = next(s for r in assigned.json["routes"] for s in r["stops"] if s["call"] == urgent)
     assert stop["late_minutes"] == event["details"]["late_minutes"]
+
+
+def full_day(client, headers):
+    """Both engineers' days filled with routine work from now to the end of their shift,
+    planned and published."""
+    routine = [report(client, headers, site, "P3", duration_min=220) for site in ("EAST", "WEST")]
+    routine += [report(client, headers, site, "P3", duration_min=220) for site in ("EAST", "WEST")]
+    body = plan(client, headers)
+    assert body["unassigned"] == [], body["unassigned"]
+    assert client.post(f"/api/v1/plans/{body['id']}/publish", headers=headers).status_code == 200
+    return body, routine
+
+
+def test_a_p1_on_a_day_full_of_routine_work_moves_a_p3_off_and_the_audit_says_which(
+    client, town, auth
+):
+    """R28: when every route is full, an urgent call still goes to someone; the routine
+    call it takes the place of goes back to the open calls, and the board, the plan and the
+    engineer's day agree."""
+    body, routine = full_day(client, town)
+    urgent = report(client, town, "EAST", "P1")
+    ranked = client.post(
+        f"/api/v1/plans/{body['id']}/candidates", json={"call": urgent}, headers=town
+    ).json["candidates"]
+    chosen = ranked[0]
+    assert chosen["feasible"] and chosen["late_minutes"] == 0, ranked
+    assert len(chosen["displaced"]) == 1 and set(chosen["displaced"]) <= set(routine), ranked
+    (moved,) = chosen["displaced"]
+
+    # Agreed to move another call off: the day changed since, nothing is written.
+    other = next(c for c in routine if c != moved)
+    refused = client.post(
+        f"/api/v1/plans/{body['id']}/assign",
+        json={"call": urgent, "engineer": chosen["engineer"], "displaced": [other]},
+        headers=town,
+    )
+    assert refused.status_code == 409, refused.json
+    assert refused.json["displaced"] == [moved]
+    again = client.get(f"/api/v1/plans/{body['id']}", headers=town).json
+    for engineer in ("E-EAST", "E-WEST"):
+        assert stops_of(again, engineer) == stops_of(body, engineer)
+    assert again["unassigned"] == []
+    assert client.get(f"/api/v1/calls/{moved}", headers=town).json["status"] == "assigned"
+
+    assigned = client.post(
+        f"/api/v1/plans/{body['id']}/assign",
+        json={"call": urgent, "engineer": chosen["engineer"], "displaced": [moved]},
+        headers=town,
+    )
+    assert assigned.status_code == 200, assigned.json
+    planned = {s["call"] for r in assigned.json["routes"] for s in r["stops"]}
+    assert urgent in planned and moved not in planned
+    assert {"call": moved, "reason": "moved off the day for an urgent call"} in assigned.json[
+        "unassigned"
+    ]
+    call = client.get(f"/api/v1/calls/{moved}", headers=town).json
+    assert (call["status"], call["engineer"]) == ("new", None)
+    day = client.get(
+        f"/api/v1/engineers/{chosen['engineer']}/day", query_string={"date": DAY}, headers=town
+    ).json
+    assert moved not in [c["id"] for c in day["calls"]]
+    assert urgent in [c["id"] for c in day["calls"]]
+    (event,) = client.get(
+        "/api/v1/audit",
+        query_string={"action": "plan.call_assigned", "subject": f"call:{urgent}"},
+        headers=auth["admin"],
+    ).json["items"]
+    assert event["details"] == {
+        "plan": body["id"],
+        "engineer": chosen["engineer"],
+        "late": False,
+        "late_minutes": 0,
+        "displaced": [moved],
+    }

@@ -4,11 +4,30 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from partsvc.routing.check import check_plan
-from partsvc.routing.insertion import insert_call, rank_candidates
-from partsvc.routing.problem import Plan, Problem, StopKind, Warehouse
+from partsvc.routing.insertion import (
+    BEYOND_SHIFT,
+    CANNOT_FIT,
+    assignment,
+    insert_call,
+    rank_candidates,
+    retimed,
+)
+from partsvc.routing.problem import (
+    Plan,
+    Problem,
+    Reason,
+    Route,
+    Stop,
+    StopKind,
+    Unassigned,
+    Warehouse,
+)
 from partsvc.routing.solver import solve
-from tests.routing.test_planner import HOUR, TOWN, call, engineer
+from tests.routing.test_planner import DAY, HOUR, TOWN, call, engineer
 
 NOON = 12 * HOUR
 
@@ -38,16 +57,26 @@ def test_the_engineer_who_can_be_there_soonest_comes_first():
     assert ranked[0].arrive < ranked[1].arrive
 
 
-def test_an_engineer_whose_later_calls_would_be_late_is_not_feasible():
-    # Ann is booked at the far end of town at 12:30 sharp; a detour first would make her late.
-    booked = call("booked", 6, earliest=NOON + 1800, latest=NOON + 1800)
+def test_an_engineer_whose_later_urgent_calls_would_be_late_is_not_feasible():
+    # Ann is due at a P2 at the far end of town at 12:30 sharp; a detour first would make
+    # her late there, and after it the new call's window has closed.
+    booked = call("booked", 6, priority=2, earliest=NOON + 1800, latest=NOON + 1800)
     problem = day_with(booked, engineers=(engineer("ann", 0),))
     routes = planned_routes(problem)
     assert [s.key for s in routes["ann"].stops] == ["booked"]
     urgent = call("urgent", 2, priority=1, earliest=NOON, latest=NOON + 20 * 60)
     ranked = rank_candidates(replace(problem, calls=(booked, urgent)), routes, urgent, now=NOON)
     assert ranked[0].feasible is False
-    assert ranked[0].reason == "cannot fit it in time"
+    assert ranked[0].reason == BEYOND_SHIFT
+
+
+def test_a_routine_call_whose_later_calls_would_be_late_is_not_feasible():
+    booked = call("booked", 6, earliest=NOON + 1800, latest=NOON + 1800)
+    problem = day_with(booked, engineers=(engineer("ann", 0),))
+    routes = planned_routes(problem)
+    routine = call("routine", 2, earliest=NOON, latest=NOON + 20 * 60)
+    ranked = rank_candidates(replace(problem, calls=(booked, routine)), routes, routine, now=NOON)
+    assert (ranked[0].feasible, ranked[0].reason) == (False, CANNOT_FIT)
 
 
 def test_a_missing_skill_is_named_and_ranked_last():
@@ -110,3 +139,156 @@ def test_an_urgent_call_nobody_reaches_in_time_ranks_everyone_late_soonest_first
     for candidate in ranked:
         assert candidate.arrive is not None
         assert candidate.late_by == candidate.arrive - (NOON + 10 * 60) > 0
+
+
+# ------------------------------------------------------------ making room (R26–R28, R29)
+
+FULL_DAY = (
+    call("p3a", 1, service=3 * HOUR),
+    call("p3b", 3, service=3 * HOUR),
+    call("p3c", 2, service=int(2.5 * HOUR)),
+)
+"""Routine work from 08:00 to nearly 18:00: no gap left in Ann's day."""
+
+
+def full_day(*more):
+    ann = engineer("ann", 0)
+    problem = day_with(*FULL_DAY, *more, engineers=(ann,))
+    route = retimed(problem, ann, [Stop(StopKind.CALL, c.key, c.place, 0, 0, 0) for c in FULL_DAY])
+    assert route is not None
+    assert route.back > DAY[1] - HOUR  # nothing more fits
+    return problem, route
+
+
+def p1(key, place, latest, **given):
+    return call(key, place, priority=1, latest=latest, late_until=DAY[1], **given)
+
+
+def test_a_full_day_of_routine_work_makes_room_for_a_p1_on_time():
+    urgent = p1("urgent", 4, DAY[0] + HOUR)
+    problem, route = full_day(urgent)
+    assert insert_call(problem, route, problem.engineers[0], urgent, now=-1) is None
+    (ann,) = rank_candidates(problem, {"ann": route}, urgent, now=-1)
+    assert (ann.feasible, ann.late_by) == (True, 0)
+    assert next(s.key for s in ann.stops if s.kind is StopKind.CALL) == "urgent"
+    assert len(ann.displaced) == 1 and ann.displaced[0] in {"p3a", "p3b", "p3c"}
+    assert ann.displaced[0] not in [s.key for s in ann.stops]
+    candidate, new = assignment(problem, route, problem.engineers[0], urgent, now=-1) or ((), None)
+    assert candidate == ann and new is not None
+    left = tuple(Unassigned(key, Reason.NO_ROOM) for key in ann.displaced)
+    assert check_plan(problem, Plan(routes=(new,), unassigned=left)) == []
+
+
+def test_a_full_day_under_way_takes_the_p1_late_after_the_visit_in_hand():
+    # At noon Ann is at her second routine visit; the P1 was due at 13:00 at the latest.
+    urgent = p1("urgent", 4, 13 * HOUR)
+    problem, route = full_day(urgent)
+    (ann,) = rank_candidates(problem, {"ann": route}, urgent, now=NOON)
+    assert ann.feasible
+    assert ann.displaced == ("p3c",)
+    assert [s.key for s in ann.stops] == ["p3a", "p3b", "urgent"]
+    assert ann.stops[:2] == route.stops[:2]  # what is under way stays
+    assert ann.arrive == route.stops[1].depart + TOWN.seconds[3][4]
+    assert ann.late_by == ann.arrive - 13 * HOUR > 0
+    assert ann.late_minutes == -(-ann.late_by // 60)
+
+
+def test_a_day_full_of_urgent_work_cannot_take_another_and_says_so():
+    urgent = p1("urgent", 4, DAY[0] + HOUR)
+    ann = engineer("ann", 0)
+    booked = [replace(c, priority=2, late_until=DAY[1]) for c in FULL_DAY]
+    problem = day_with(*booked, urgent, engineers=(ann,))
+    route = retimed(problem, ann, [Stop(StopKind.CALL, c.key, c.place, 0, 0, 0) for c in booked])
+    (ranked,) = rank_candidates(problem, {"ann": route}, urgent, now=-1)
+    assert (ranked.feasible, ranked.reason, ranked.displaced) == (False, BEYOND_SHIFT, ())
+
+
+def test_a_routine_call_never_moves_other_work_off():
+    routine = call("routine", 4, latest=DAY[0] + HOUR)
+    problem, route = full_day(routine)
+    (ann,) = rank_candidates(problem, {"ann": route}, routine, now=-1)
+    assert (ann.feasible, ann.reason, ann.displaced) == (False, CANNOT_FIT, ())
+
+
+def test_on_time_ranks_before_late_and_fewer_moved_before_more():
+    urgent = p1("urgent", 4, DAY[0] + HOUR)
+    problem, route = full_day(urgent)
+    problem = replace(problem, engineers=(engineer("ann", 0), engineer("far", 6)))
+    ranked = rank_candidates(problem, {"ann": route}, urgent, now=-1)
+    # Far is free but two hours away: late. Ann is near and on time by moving one off.
+    assert [(c.engineer, c.late_by > 0, len(c.displaced)) for c in ranked] == [
+        ("ann", False, 1),
+        ("far", True, 0),
+    ]
+
+
+DRAWN_DAYS = st.tuples(
+    st.lists(
+        st.tuples(
+            st.integers(0, 6),  # place
+            st.integers(1, 3),  # priority
+            st.integers(1, 4),  # half-hours of work
+            st.integers(0, 8),  # hours after 08:00 it is due
+        ),
+        min_size=1,
+        max_size=9,
+    ),
+    st.integers(0, 6),  # where the new P1 is
+    st.integers(0, 6),  # hours after 08:00 it is due
+    st.sampled_from([-1, DAY[0] + HOUR, NOON]),  # now
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(DRAWN_DAYS)
+def test_making_room_never_makes_urgent_work_late_and_always_finds_room_if_there_is(drawn):
+    work, place, due, now = drawn
+    calls = [
+        call(
+            f"c{n}",
+            where,
+            priority=priority,
+            service=halves * 1800,
+            latest=DAY[0] + hours * HOUR if priority <= 2 else DAY[1],
+            late_until=DAY[1] if priority <= 2 else None,
+        )
+        for n, (where, priority, halves, hours) in enumerate(work)
+    ]
+    urgent = p1("new", place, DAY[0] + due * HOUR)
+    ann = engineer("ann", 0, shift_end=DAY[0] + 6 * HOUR)
+    problem = day_with(*calls, urgent, engineers=(ann,))
+    # Ann's day: the drawn calls in turn, as long as they fit.
+    stops: list[Stop] = []
+    for c in calls:
+        tried = [*stops, Stop(StopKind.CALL, c.key, c.place, 0, 0, 0)]
+        if retimed(problem, ann, tried) is not None:
+            stops = tried
+    route = retimed(problem, ann, stops) or Route("ann", 0, 0, (), 0, 0)
+    by_key = {c.key: c for c in calls}
+    (ranked,) = rank_candidates(problem, {"ann": route}, urgent, now=now)
+    fixed = [s for s in route.stops if s.start <= now]
+    rest = [s for s in route.stops if s.start > now]
+    routine = {s.key for s in rest if by_key[s.key].priority == 3}
+    # Room there is: with every routine visit not yet begun moved off, it goes in.
+    bare = replace(route, stops=tuple(s for s in route.stops if s.key not in routine))
+    if insert_call(problem, bare, ann, urgent, now=now) is not None:
+        assert ranked.feasible, "room there is, by moving routine work off, and none was found"
+    if not ranked.feasible:
+        assert ranked.reason == BEYOND_SHIFT
+        return
+    assert set(ranked.displaced) <= routine
+    kept = {s.key: s for s in ranked.stops}
+    assert list(ranked.stops[: len(fixed)]) == fixed
+    assert set(kept) | set(ranked.displaced) == {s.key for s in route.stops} | {"new"}
+    for before in rest:
+        after = kept.get(before.key)
+        if by_key[before.key].priority <= 2:
+            assert after is not None, f"urgent {before.key} moved off"
+            assert after.start <= max(by_key[before.key].latest, before.start), (
+                f"urgent {before.key} made late"
+            )
+    found = assignment(problem, route, ann, urgent, now=now)
+    assert found is not None and found[0] == ranked
+    others = {c.key for c in calls} - set(kept)
+    left = tuple(Unassigned(key, Reason.NO_ROOM) for key in sorted(others))
+    assert check_plan(problem, Plan(routes=(found[1],), unassigned=left)) == []
