@@ -22,6 +22,7 @@ from tests.factories import make_location, make_part, receive
 from tests.web.conftest import PASSWORD, login
 
 ATTACK = "=cmd|' /C calc'!A0"
+ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9"}
 
 
 def csv_of(answer) -> tuple[list[str], list[list[str]]]:
@@ -153,6 +154,8 @@ def test_the_rma_list_downloads_with_its_filters(
     refused = client.get("/downloads/rmas.csv?status=lost")
     assert refused.status_code == 422
     assert "lost is not a value the filter status takes" in refused.text
+    chinese = client.get("/downloads/rmas.csv?status=lost", environ_base=ZH)
+    assert chinese.status_code == 422 and "筛选条件 status 不能取值 lost" in chinese.text
     login(client, "clerk")
     assert "/downloads/rmas.csv?status=authorized" in client.get("/desk").text
 
