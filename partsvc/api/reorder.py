@@ -81,6 +81,7 @@ class ReorderSuggestions(Resource):
             reorder.reorder_suggestions, location=query.get("location"), skus=[sku] if sku else None
         )
         if query["format"] != "json":  # every suggestion: they are worked out whole anyway
+            reorder.check_suggestion_filters(current_session(), **suggested.keywords)  # 404s
             return exports.download_as(
                 query["format"], "reorder-suggestions", schemas.SuggestionOut(), suggested
             )

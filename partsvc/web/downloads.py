@@ -167,6 +167,7 @@ def _orders_of(
 def reorder_suggestions(fmt: str) -> Any:
     """What is below its reorder point, as the desk shows it (worked out whole, as there)."""
     location, sku = _text("location", 64), _text("sku", 64)
+    reorder.check_suggestion_filters(db(), location=location, skus=[sku] if sku else None)
     return exports.download_as(
         fmt,
         "reorder-suggestions",

@@ -210,6 +210,12 @@ def test_reorder_rules_and_suggestions_download_with_their_filters(
     header, *rows = xlsx_of(answer)
     assert [row[header.index("sku")] for row in rows] == [also.sku]
     assert rows[0][header.index("suggested_qty")] == 10
+    for query in ("location=NO-SUCH", "sku=NO-SUCH"):  # refused before the first byte
+        answer = client.get(
+            f"/api/v1/reorder-suggestions?{query}&format=csv", headers=auth["clerk"]
+        )
+        assert answer.status_code == 404, query
+        assert answer.content_type == "application/problem+json"
 
 
 def test_the_audit_and_tokens_download_with_their_filters_and_no_token(client, auth) -> None:

@@ -103,6 +103,8 @@ def test_the_desk_downloads_what_is_below_its_reorder_point_and_the_rules(
     assert 'id="reorder-downloads"' in desk
     header, rows = csv_of(client.get(f"/downloads/reorder-suggestions.csv?location={shelf.code}"))
     assert column(header, rows, "sku") == [low.sku]
+    unknown = client.get("/downloads/reorder-suggestions.csv?location=NO-SUCH")
+    assert unknown.status_code == 404 and "NO-SUCH" in unknown.text  # the page, not a file
     rules = client.get("/desk/reorder-rules").text
     assert "/downloads/reorder-rules.xlsx" in rules
     header, rows = xlsx_of(client.get(f"/downloads/reorder-rules.xlsx?sku={low.sku}"))
