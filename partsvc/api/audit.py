@@ -7,7 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from partsvc.api import audit_schemas as schemas
-from partsvc.api.resource import Resource, allow, paged
+from partsvc.api.resource import Resource, allow, listed
 from partsvc.audit import trail
 from partsvc.http.context import current_session
 
@@ -19,7 +19,14 @@ class Audit(Resource):
     @allow("admin")
     @blp.arguments(schemas.AuditQuery, location="query")
     @blp.response(200, schemas.AuditPage)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+    def get(self, query: dict[str, Any]) -> Any:
         """Audit events, oldest first: every write but the ledger's moves (which are their own
-        audit), logins, logouts and failed logins, with who, when and from where."""
-        return paged(query, trail.list_events, session=current_session())
+        audit), logins, logouts and failed logins, with who, when and from where;
+        ``format=csv|xlsx`` downloads every event the filters select."""
+        return listed(
+            query,
+            trail.list_events,
+            name="audit",
+            schema=schemas.AuditEventOut(),
+            session=current_session(),
+        )

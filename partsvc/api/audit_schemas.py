@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from partsvc.platform.schemas import PageQuery, page_of, sane_instant
+from partsvc.platform.schemas import ExportQuery, page_of, sane_instant
 
 
-class AuditQuery(PageQuery):
+class AuditQuery(ExportQuery):
     actor = fields.String(
         validate=validate.Length(min=1, max=64), metadata={"description": "A username."}
     )

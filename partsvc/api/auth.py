@@ -8,7 +8,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from partsvc.api import auth_schemas as schemas
-from partsvc.api.resource import ALL_ROLES, Resource, allow, paged
+from partsvc.api.resource import ALL_ROLES, Resource, allow, listed
 from partsvc.auth import identity
 from partsvc.auth.models import Role, User
 from partsvc.core.errors import Forbidden
@@ -22,11 +22,19 @@ class Tokens(Resource):
     @allow(*ALL_ROLES)
     @blp.arguments(schemas.TokenQuery, location="query")
     @blp.response(200, schemas.TokenPage)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
-        """The caller's tokens; an admin sees everyone's, or one user's with ``user``."""
+    def get(self, query: dict[str, Any]) -> Any:
+        """The caller's tokens; an admin sees everyone's, or one user's with ``user``;
+        ``format=csv|xlsx`` downloads them all (never a token itself)."""
         name = query.pop("user", None)
         user_id = _whose(name).id if name is not None else _own()
-        return paged(query, identity.list_tokens, session=current_session(), user_id=user_id)
+        return listed(
+            query,
+            identity.list_tokens,
+            name="tokens",
+            schema=schemas.TokenOut(),
+            session=current_session(),
+            user_id=user_id,
+        )
 
     @allow(*ALL_ROLES)
     @blp.arguments(schemas.TokenIn)

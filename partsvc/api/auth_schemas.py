@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from partsvc.platform.schemas import InputSchema, PageQuery, page_of, sane_instant, text
+from partsvc.platform.schemas import ExportQuery, InputSchema, page_of, sane_instant, text
 
 
-class TokenQuery(PageQuery):
+class TokenQuery(ExportQuery):
     user = fields.String(
         validate=validate.Length(min=1, max=64),
         metadata={"description": "Whose tokens (admins; others see only their own)."},

@@ -15,6 +15,7 @@ from partsvc.calls import calls, customers, engineers, holds
 from partsvc.calls.rules import DeadlineState
 from partsvc.http import exports
 from partsvc.http.context import calendar, current_session, current_user, now, sla_warning, today
+from partsvc.platform.schemas import FormatQuery
 from partsvc.repairs.models import Rma
 from partsvc.workflows import engineer_day as day
 from partsvc.workflows.completion import PartUsed, complete_call
@@ -335,9 +336,15 @@ class CallSatisfaction(Resource):
 @blp.route("/sla-policy")
 class SlaPolicy(Resource):
     @allow(*ALL_ROLES)
+    @blp.arguments(FormatQuery, location="query")
     @blp.response(200, schemas.SlaPolicyOut)
-    def get(self) -> dict[str, Any]:
-        """The SLA targets per contract tier and priority (R20, R21)."""
+    def get(self, query: dict[str, Any]) -> Any:
+        """The SLA targets per contract tier and priority (R20, R21); ``format=csv|xlsx``
+        downloads them."""
+        if query["format"] != "json":
+            return exports.download_as(
+                query["format"], "sla-policy", schemas.SlaTargetOut(), calls.list_sla_policy
+            )
         return {"items": calls.list_sla_policy(current_session()), "next": None}
 
 

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 
 from partsvc.api import inventory_schemas as schemas
-from partsvc.api.resource import ALL_ROLES, Resource, allow, page
+from partsvc.api.resource import ALL_ROLES, Resource, allow, listed, page
 from partsvc.api.resource import decode_cursor as cursor
 from partsvc.auth.scope import only_engineer
 from partsvc.calls.engineers import get_engineer
@@ -41,16 +41,16 @@ class Parts(Resource):
     @allow(*ALL_ROLES)
     @blp.arguments(schemas.PartQuery, location="query")
     @blp.response(200, schemas.PartPage)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
-        """Search parts by SKU, barcode or name (English or Chinese)."""
-        limit = query["limit"]
-        items = catalog.search_parts(
-            current_session(),
-            q=query.get("q"),
-            after_id=cursor(query.get("cursor")),
-            limit=limit + 1,
+    def get(self, query: dict[str, Any]) -> Any:
+        """Search parts by SKU, barcode or name (English or Chinese);
+        ``format=csv|xlsx`` downloads every part the search finds."""
+        return listed(
+            query,
+            catalog.search_parts,
+            name="parts",
+            schema=schemas.PartOut(),
+            session=current_session(),
         )
-        return page(items, limit)
 
     @allow(*WRITERS)
     @blp.arguments(schemas.PartIn)
@@ -75,18 +75,18 @@ class Locations(Resource):
     @allow(*ALL_ROLES)
     @blp.arguments(schemas.LocationQuery, location="query")
     @blp.response(200, schemas.LocationPage)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
-        """List locations, optionally of one kind; an engineer sees no other engineer's van."""
-        limit = query["limit"]
+    def get(self, query: dict[str, Any]) -> Any:
+        """List locations, optionally of one kind; an engineer sees no other engineer's van.
+        ``format=csv|xlsx`` downloads every location of the kind."""
         session = current_session()
-        items = catalog.list_locations(
-            session,
-            kind=query.get("kind"),
+        return listed(
+            query,
+            catalog.list_locations,
+            name="locations",
+            schema=schemas.LocationOut(),
+            session=session,
             only_engineer=only_engineer(session, current_user()),
-            after_id=cursor(query.get("cursor")),
-            limit=limit + 1,
         )
-        return page(items, limit)
 
     @allow("admin", "clerk")
     @blp.arguments(schemas.LocationIn)

@@ -12,7 +12,6 @@ from partsvc.platform.schemas import (
     MAX_QTY,
     ExportQuery,
     InputSchema,
-    PageQuery,
     business_key,
     money,
     page_of,
@@ -39,7 +38,7 @@ class PartIn(InputSchema):
     warranty_months = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, 1200))
 
 
-class PartQuery(PageQuery):
+class PartQuery(ExportQuery):
     q = fields.String(validate=validate.Length(min=1, max=200))
 
 
@@ -52,7 +51,7 @@ class LocationIn(InputSchema):
     engineer = business_key(allow_none=True)
 
 
-class LocationQuery(PageQuery):
+class LocationQuery(ExportQuery):
     kind = fields.String(validate=validate.OneOf(LOCATION_KINDS))
 
 

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from partsvc.api import loans_schemas as schemas
 from partsvc.api.resource import ALL_ROLES, Resource, allow, listed
+from partsvc.http import exports
 from partsvc.http.context import current_session, current_user, now
 from partsvc.loans import holds, lending
 from partsvc.loans.rules import LoanTerms
@@ -89,8 +90,17 @@ class LoanerReservations(Resource):
     @blp.arguments(schemas.ReservationQuery, location="query")
     @blp.response(200, schemas.ReservationList)
     def get(self, query: dict[str, Any]) -> Any:
-        """Loaners held for planned visits (up to 500); an engineer sees their calls' only."""
-        items = holds.list_reservations(current_session(), caller=current_user(), **query)
+        """Loaners held for planned visits (up to 500); an engineer sees their calls' only.
+        ``format=csv|xlsx`` downloads the same list."""
+        fmt, caller = query.pop("format"), current_user()
+        if fmt != "json":
+            return exports.download_as(
+                fmt,
+                "loaner-reservations",
+                schemas.ReservationOut(),
+                lambda session: holds.list_reservations(session, caller=caller, **query),
+            )
+        items = holds.list_reservations(current_session(), caller=caller, **query)
         return {"items": items, "next": None}
 
     @allow(*PLANNERS)

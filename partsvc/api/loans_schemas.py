@@ -11,8 +11,8 @@ from partsvc.loans.models import CONDITIONS, Loan
 from partsvc.loans.rules import LoanState, LoanStatus, LoanTerms, days_overdue, loan_state
 from partsvc.platform.schemas import (
     ExportQuery,
+    FormatQuery,
     InputSchema,
-    QuerySchema,
     business_key,
     page_of,
     sane_instant,
@@ -119,7 +119,7 @@ class ReservationIn(InputSchema):
     serial = business_key(100, allow_none=True, load_default=None)
 
 
-class ReservationQuery(QuerySchema):
+class ReservationQuery(FormatQuery):
     call = fields.Integer(validate=_ID)
     active = fields.Boolean()
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask_smorest import Blueprint
 
 from partsvc.api import reorder_schemas as schemas
-from partsvc.api.resource import Resource, allow, decode_cursor, page
+from partsvc.api.resource import Resource, allow, listed
+from partsvc.http import exports
 from partsvc.http.context import current_session, current_user, now, today
 from partsvc.purchasing import reorder
 
@@ -33,17 +35,16 @@ class ReorderRules(Resource):
     @allow(*READERS)
     @blp.arguments(schemas.ReorderRuleQuery, location="query")
     @blp.response(200, schemas.ReorderRulePage)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
-        """Reorder rules in the order they were set, narrowed by ``sku`` or ``location``."""
-        limit = query["limit"]
-        rules = reorder.list_reorder_rules(
-            current_session(),
-            sku=query.get("sku"),
-            location=query.get("location"),
-            after_id=decode_cursor(query.get("cursor")),
-            limit=limit + 1,
+    def get(self, query: dict[str, Any]) -> Any:
+        """Reorder rules in the order they were set, narrowed by ``sku`` or ``location``;
+        ``format=csv|xlsx`` downloads every rule the filters select."""
+        return listed(
+            query,
+            reorder.list_reorder_rules,
+            name="reorder-rules",
+            schema=schemas.ReorderRuleOut(),
+            session=current_session(),
         )
-        return page(rules, limit)
 
 
 @blp.route("/reorder-rules/<sku>/<location>")
@@ -70,14 +71,21 @@ class ReorderSuggestions(Resource):
     @allow(*READERS)
     @blp.arguments(schemas.SuggestionQuery, location="query")
     @blp.response(200, schemas.SuggestionPage)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+    def get(self, query: dict[str, Any]) -> Any:
         """What to reorder: each part at or below its reorder point at a warehouse, counting
         what is on order (open vendor orders to that warehouse or to none) and what waiting
-        part requests need. By warehouse code, then SKU; at most 2000, not paged."""
+        part requests need. By warehouse code, then SKU; at most 2000, not paged
+        (``format=csv|xlsx`` downloads them all)."""
         sku = query.get("sku")
-        found = reorder.reorder_suggestions(
-            current_session(), location=query.get("location"), skus=[sku] if sku else None
+        suggested = partial(
+            reorder.reorder_suggestions, location=query.get("location"), skus=[sku] if sku else None
         )
+        if query["format"] != "json":  # every suggestion: they are worked out whole anyway
+            reorder.check_suggestion_filters(current_session(), **suggested.keywords)  # 404s
+            return exports.download_as(
+                query["format"], "reorder-suggestions", schemas.SuggestionOut(), suggested
+            )
+        found = suggested(current_session())
         return {
             "items": found[:MAX_SUGGESTIONS],
             "next": None,

@@ -8,9 +8,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from partsvc.platform.schemas import (
     MAX_QTY,
+    ExportQuery,
+    FormatQuery,
     InputSchema,
-    PageQuery,
-    QuerySchema,
     business_key,
     page_of,
 )
@@ -41,12 +41,12 @@ class ReorderRuleIn(InputSchema):
             raise ValidationError("Must be above reorder_point.", field_name="max_qty")
 
 
-class ReorderRuleQuery(PageQuery):
+class ReorderRuleQuery(ExportQuery):
     sku = business_key()
     location = business_key()
 
 
-class SuggestionQuery(QuerySchema):
+class SuggestionQuery(FormatQuery):
     location = business_key()
     sku = business_key()
 

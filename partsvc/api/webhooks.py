@@ -8,10 +8,10 @@ from flask import url_for
 from flask_smorest import Blueprint
 
 from partsvc.api import webhooks_schemas as schemas
-from partsvc.api.resource import Resource, allow, paged
+from partsvc.api.resource import Resource, allow, listed
 from partsvc.http.context import current_session, current_user, now, settings
 from partsvc.platform import webhooks
-from partsvc.platform.schemas import PageQuery
+from partsvc.platform.schemas import ExportQuery
 
 blp = Blueprint(
     "webhooks", __name__, url_prefix="/api/v1", description="Outbound webhooks for integrators"
@@ -21,11 +21,17 @@ blp = Blueprint(
 @blp.route("/webhooks")
 class Webhooks(Resource):
     @allow("admin")
-    @blp.arguments(PageQuery, location="query")
+    @blp.arguments(ExportQuery, location="query")
     @blp.response(200, schemas.SubscriptionPage)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
-        """The subscriptions (never their secrets)."""
-        return paged(query, webhooks.list_subscriptions, session=current_session())
+    def get(self, query: dict[str, Any]) -> Any:
+        """The subscriptions (never their secrets); ``format=csv|xlsx`` downloads them all."""
+        return listed(
+            query,
+            webhooks.list_subscriptions,
+            name="webhooks",
+            schema=schemas.SubscriptionOut(),
+            session=current_session(),
+        )
 
     @allow("admin")
     @blp.arguments(schemas.SubscriptionIn)
@@ -67,13 +73,16 @@ class WebhookById(Resource):
 @blp.route("/webhooks/<int(max=2147483647):subscription_id>/deliveries")
 class WebhookDeliveries(Resource):
     @allow("admin")
-    @blp.arguments(PageQuery, location="query")
+    @blp.arguments(ExportQuery, location="query")
     @blp.response(200, schemas.DeliveryPage)
-    def get(self, query: dict[str, Any], subscription_id: int) -> dict[str, Any]:
-        """The subscription's deliveries, oldest first, each with every attempt."""
-        return paged(
+    def get(self, query: dict[str, Any], subscription_id: int) -> Any:
+        """The subscription's deliveries, oldest first, each with every attempt;
+        ``format=csv|xlsx`` downloads them all."""
+        return listed(
             query,
             webhooks.deliveries_of,
+            name="webhook-deliveries",
+            schema=schemas.DeliveryOut(),
             session=current_session(),
             subscription_id=subscription_id,
         )

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from partsvc.api import workdays_schemas as schemas
 from partsvc.api.resource import ALL_ROLES, Resource, allow
+from partsvc.http import exports
 from partsvc.http.context import calendar, current_session, current_user
 from partsvc.workdays import calendar_days
 
@@ -22,9 +23,12 @@ class Calendar(Resource):
     @allow(*ALL_ROLES)
     @blp.arguments(schemas.RangeQuery, location="query", as_kwargs=True)
     @blp.response(200, schemas.CalendarOut)
-    def get(self, start: date, end: date) -> dict[str, Any]:
-        """Each day from ``from`` to ``to``: working or not, its hours, and why."""
+    def get(self, start: date, end: date, format: str) -> Any:
+        """Each day from ``from`` to ``to``: working or not, its hours, and why;
+        ``format=csv|xlsx`` downloads them."""
         days = calendar_days.describe_days(current_session(), calendar(), start, end)
+        if format != "json":  # the days are worked out whole, a year at most
+            return exports.download_as(format, "calendar", schemas.DayOut(), lambda _: days)
         return {"items": days, "next": None}
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from partsvc.platform.schemas import SANE_DATES, InputSchema, QuerySchema, text
+from partsvc.platform.schemas import SANE_DATES, FormatQuery, InputSchema, text
 
 
-class RangeQuery(QuerySchema):
+class RangeQuery(FormatQuery):
     start = fields.Date(required=True, data_key="from", validate=SANE_DATES)
     end = fields.Date(required=True, data_key="to", validate=SANE_DATES)
 

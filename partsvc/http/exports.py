@@ -20,7 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import Response, stream_with_context
+from flask import Response, g, stream_with_context
 from marshmallow import Schema
 from sqlalchemy.orm import Session
 
@@ -42,12 +42,14 @@ def neutralise(value: str) -> str:
 
 
 def cell(value: Any) -> Cell:
-    """One value as a spreadsheet cell: numbers stay numbers, lists join with spaces,
-    text is neutralised."""
+    """One value as a spreadsheet cell: numbers stay numbers, lists join with spaces
+    (lists of records, like an order's lines, are written as JSON), text is neutralised."""
     if value is None or isinstance(value, bool | int | float | Decimal):
         return value
     if isinstance(value, datetime | date):
         value = value.isoformat()
+    elif isinstance(value, list | tuple) and any(isinstance(item, Mapping) for item in value):
+        value = json.dumps(value, ensure_ascii=False, default=str)  # an order's lines, ...
     elif isinstance(value, list | tuple):
         value = " ".join("" if item is None else str(item) for item in value)
     elif isinstance(value, Mapping):
@@ -102,14 +104,21 @@ def download(fmt: str, name: str, columns: Sequence[str], rows: Rows) -> Respons
     """A streamed download of ``rows`` as ``name.csv`` or ``name.xlsx``.
 
     The view's unit of work ends when the view returns; the rows are read afterwards, as
-    the response is sent, in a read-only unit of work of the download's own."""
+    the response is sent, in a read-only unit of work of the download's own (``g.session``
+    meanwhile)."""
 
     def chunks() -> Iterator[bytes]:
         with database().unit_of_work(write=False) as session:
-            if fmt == "xlsx":
-                yield from xlsx_chunks(columns, rows(session), name)
-            else:
-                yield from csv_chunks(columns, rows(session))
+            # The request's session while the rows are written: what a schema reads on the
+            # side (a loan's terms, through current_session()) comes from this one too.
+            g.session = session
+            try:
+                if fmt == "xlsx":
+                    yield from xlsx_chunks(columns, rows(session), name)
+                else:
+                    yield from csv_chunks(columns, rows(session))
+            finally:
+                g.pop("session", None)
 
     mimetype = XLSX_TYPE if fmt == "xlsx" else CSV_TYPE
     response = Response(stream_with_context(chunks()), mimetype=mimetype)

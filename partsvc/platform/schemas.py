@@ -196,11 +196,8 @@ class PageQuery(QuerySchema):
 EXPORT_FORMATS = ("json", "csv", "xlsx")
 
 
-class ExportQuery(PageQuery):
-    """A list that also downloads whole, its filters applied (``cursor`` and ``limit`` are
-    for pages and ignored by a download)."""
-
-    format = fields.String(
+def _export_format() -> fields.String:
+    return fields.String(
         load_default="json",
         validate=validate.OneOf(EXPORT_FORMATS),
         metadata={
@@ -208,6 +205,19 @@ class ExportQuery(PageQuery):
             "item the filters select, as a download."
         },
     )
+
+
+class ExportQuery(PageQuery):
+    """A list that also downloads whole, its filters applied (``cursor`` and ``limit`` are
+    for pages and ignored by a download)."""
+
+    format = _export_format()
+
+
+class FormatQuery(QuerySchema):
+    """A list that is not paged (it is bounded), which also downloads with its filters."""
+
+    format = _export_format()
 
 
 def page_of(item_schema: type[Schema], name: str) -> type[Schema]:

@@ -214,6 +214,14 @@ def _rules_wanted(
     return query
 
 
+def check_suggestion_filters(
+    session: Session, *, location: str | None = None, skus: Collection[str] | None = None
+) -> None:
+    """Refuse now what ``reorder_suggestions`` would refuse (an unknown warehouse or part):
+    a download checks its filters before it sends its first byte."""
+    _rules_wanted(session, location, skus)
+
+
 def stock_positions(
     session: Session,
     *,

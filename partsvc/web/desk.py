@@ -86,6 +86,7 @@ def home() -> Any:
         ],
         rmas=list_rmas(db(), now=now(), status="authorized", limit=100),
         today=today(),
+        with_vendor=list(orders.WITH_VENDOR),
     )
 
 

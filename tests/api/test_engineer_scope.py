@@ -11,6 +11,8 @@ decides which it is.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -350,9 +352,9 @@ def engineers_endpoints(app: Flask) -> set[tuple[str, str]]:
 def test_every_endpoint_and_page_open_to_engineers_is_scoped_or_deliberately_shared(
     app: Flask,
 ) -> None:
-    decided = SHARED | set(SCOPED) | set(PAGES) | THROUGH_THEIR_CALL
+    decided = SHARED | set(SCOPED) | set(PAGES) | THROUGH_THEIR_CALL | set(DOWNLOADS)
     assert engineers_endpoints(app) == decided
-    assert not SHARED & (set(SCOPED) | set(PAGES))
+    assert not SHARED & (set(SCOPED) | set(PAGES) | set(DOWNLOADS))
 
 
 def _ask(client: FlaskClient, method: str, probe: Probe, caller: Engineer, keys: dict[str, Any]):
@@ -363,6 +365,18 @@ def _ask(client: FlaskClient, method: str, probe: Probe, caller: Engineer, keys:
         query_string=probe.query(keys) if probe.query else None,
         json=probe.body(keys) if probe.body else None,
     )
+
+
+def _downloaded(client: FlaskClient, probe: Probe, caller: Engineer) -> set[Any]:
+    """What the list's CSV download holds for the caller, as ``probe.listed`` reads it."""
+    query = {**(probe.query(caller.keys) if probe.query else {}), "format": "csv"}
+    answer = client.get(
+        probe.path.format(**caller.keys), headers=caller.headers, query_string=query
+    )
+    assert answer.status_code == 200 and answer.mimetype == "text/csv", probe
+    rows = list(csv.DictReader(io.StringIO(answer.data.decode("utf-8-sig"))))
+    items = [{k: int(v) if k == "id" else v for k, v in row.items()} for row in rows]
+    return probe.listed({"items": items})
 
 
 @pytest.mark.parametrize(
@@ -382,6 +396,7 @@ def test_an_engineer_reaches_only_their_own_things_through_the_api(
                 assert answer.status_code == 200, answer.json
                 shown = probe.listed(answer.json)
                 assert other.keys[probe.listed_key] not in shown, (probe, shown)
+                assert _downloaded(client, probe, caller) == shown, probe  # the same rows
                 if probe.query is None or "engineer" not in probe.query(caller.keys):
                     assert caller.keys[probe.listed_key] in shown, (probe, shown)
                 if probe.query is not None and "engineer" in probe.query(caller.keys):
@@ -516,3 +531,34 @@ def test_an_engineer_reaches_only_their_own_things_through_the_pages(
     if method == "POST":
         status = client.get(f"/api/v1/calls/{a.keys['call_id']}", headers=auth["admin"]).json
         assert status["status"] == AFTER.get(path, own_before["status"])
+
+
+DOWNLOADS: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("GET", "/downloads/loans.{fmt}"): ("/downloads/loans.csv", "id", "loan_id"),
+    ("GET", "/downloads/stock.{fmt}"): ("/downloads/stock.csv", "location", "van"),
+}
+"""The pages' downloads open to engineers: (path, the column read, the engineer's key it
+holds). Read plain, for the engineer's own code or van, and for the other's."""
+
+
+def _column(answer: Any, name: str) -> set[Any]:
+    assert answer.status_code == 200, answer.status_code
+    rows = csv.DictReader(io.StringIO(answer.data.decode("utf-8-sig")))
+    return {int(row[name]) if name == "id" else row[name] for row in rows}
+
+
+@pytest.mark.parametrize("endpoint", sorted(DOWNLOADS), ids=[p for _, p in sorted(DOWNLOADS)])
+def test_an_engineers_downloads_hold_only_their_own_things(
+    client: FlaskClient, two: Any, endpoint: tuple[str, str]
+) -> None:
+    path, name, key = DOWNLOADS[endpoint]
+    for caller, other in [(two["A"], two["B"]), (two["B"], two["A"])]:
+        login(client, caller.username)
+        shown = _column(client.get(path), name)
+        assert caller.keys[key] in shown and other.keys[key] not in shown, shown
+        mine = _column(client.get(path, query_string={"engineer": caller.code}), name)
+        assert other.keys[key] not in mine
+        theirs = client.get(
+            path, query_string={"engineer": other.code, "location": other.keys["van"]}
+        )
+        assert theirs.status_code == 404 or not _column(theirs, name), path
