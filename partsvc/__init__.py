@@ -35,6 +35,40 @@ class PartsvcApi(Api):  # type: ignore[misc]
     ERROR_SCHEMA = apidoc.ProblemSchema
     DEFAULT_ERROR_RESPONSE_NAME = None
 
+    _undocumented: list[tuple[Any, str, Any]]
+    _documenting = False
+
+    @property
+    def spec(self) -> Any:
+        """The OpenAPI document, written when first asked for (the docs page, the JSON),
+        not when the app is made: half of building an app is documenting its routes, and
+        most processes (a worker, a test) never serve the document."""
+        spec = self._spec
+        if self._undocumented and not self._documenting:
+            self._documenting = True
+            try:
+                while self._undocumented:
+                    blueprint, name, parameters = self._undocumented.pop(0)
+                    blueprint.register_views_in_doc(
+                        self, self._app, spec, name=name, parameters=parameters
+                    )
+                    spec.tag({"name": name, "description": blueprint.description})
+            finally:
+                self._documenting = False
+        return spec
+
+    @spec.setter
+    def spec(self, value: Any) -> None:
+        self._spec = value
+        self._undocumented = []
+
+    def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
+        """As flask-smorest's, with the blueprint's views documented when the spec is read."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._undocumented.append((blp, name, parameters))
+
     def _init_spec(self, *, extra_plugins: Any = None, **options: Any) -> None:
         plugins = [*(extra_plugins or ()), apidoc.ProblemResponses()]
         super()._init_spec(extra_plugins=plugins, **options)
