@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from partsvc.routing.problem import (
@@ -163,9 +163,10 @@ def _best_insertion(
         ),
         default=0,
     )
-    done, rest = stops[:fixed], stops[fixed:]
+    done, planned = stops[:fixed], stops[fixed:]
     problem = day.problem
     resume = _resume(day, engineer, route, done, now)
+    rest = _as_running(day, resume, planned)
     before = _driving(problem, engineer, stops)
     # The route as it stands, re-timed from now: where the engineer is free after each stop.
     as_is = _timed(day, engineer, resume, rest)
@@ -328,6 +329,27 @@ def _without(
 
 def _clock_after(timed: Sequence[Stop]) -> int:
     return timed[-1].depart if timed else 0
+
+
+def _as_running(day: _Day, resume: _Resume, planned: Sequence[Stop]) -> tuple[Stop, ...]:
+    """The stops ahead, each call starting when planned or, if the day runs behind the plan
+    (an engineer still at a visit, or leaving a minute after the plan said), when it now
+    can: the time an insertion may not make it later than. Without this a route running
+    even a second late could take no call at all."""
+    seconds, calls = day.problem.travel.seconds, day.calls
+    here, clock = resume.place, resume.clock
+    running: list[Stop] = []
+    for stop in planned:
+        arrive = clock + seconds[here][stop.place]
+        if stop.kind is StopKind.CALL and stop.key in calls:
+            start = max(arrive, calls[stop.key].earliest, stop.start)
+            depart = start + calls[stop.key].service
+            stop = replace(stop, start=start)
+        else:
+            depart = arrive + (stop.depart - stop.start)
+        running.append(stop)
+        here, clock = stop.place, depart
+    return tuple(running)
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,10 @@ from dataclasses import replace
 from partsvc.routing import problem as p
 from partsvc.routing.insertion import insert_call, retimed
 
-RETRIED = (p.Reason.NO_ROOM, p.Reason.PARTS_TAKEN)
-"""Left-out reasons that depend on the other routes, so another try may find room."""
+RETRIED = (p.Reason.NO_ROOM, p.Reason.PARTS_TAKEN, p.Reason.NO_PLAN)
+"""Left-out reasons that depend on the other routes, so another try may find room; and
+the search's having found no plan in its time (a starved machine): its calls are then
+placed one by one, the urgent ones always."""
 
 
 def urgency(call: p.Call) -> tuple[int, int]:

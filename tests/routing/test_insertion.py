@@ -292,3 +292,22 @@ def test_making_room_never_makes_urgent_work_late_and_always_finds_room_if_there
     others = {c.key for c in calls} - set(kept)
     left = tuple(Unassigned(key, Reason.NO_ROOM) for key in sorted(others))
     assert check_plan(problem, Plan(routes=(found[1],), unassigned=left)) == []
+
+
+def test_a_route_running_a_minute_behind_its_plan_still_takes_an_urgent_call():
+    # Ann's P1 far away is already planned late; she leaves a minute after the plan said.
+    # The new P1 goes after it: the minute is not held against the late visit.
+    far = p1("far", 6, DAY[0] + HOUR)
+    urgent = p1("urgent", 5, DAY[0] + HOUR)
+    ann = engineer("ann", 0)
+    problem = day_with(far, urgent, engineers=(ann,))
+    there = DAY[0] + TOWN.seconds[0][6]  # as planned: she leaves at the start of her shift
+    route = retimed(problem, ann, [Stop(StopKind.CALL, "far", 6, there, there, there)])
+    assert route is not None and route.stops[0].late_by > 0
+    (candidate,) = rank_candidates(problem, {"ann": route}, urgent, now=DAY[0] + 60)
+    assert candidate.feasible, candidate.reason
+    assert [s.key for s in candidate.stops] == ["far", "urgent"]
+    assert candidate.stops[0].start == route.stops[0].start + 60
+    found = assignment(problem, route, ann, urgent, now=DAY[0] + 60)
+    assert found is not None and found[0] == candidate
+    assert check_plan(problem, Plan((found[1],), ())) == []

@@ -215,3 +215,22 @@ def test_settling_moves_an_urgent_call_to_another_route_to_make_room_for_one_onl
     assert calls_of(settled, "ann") == ["x"]
     assert calls_of(settled, "bob") == ["a"]
     assert check_plan(problem, settled) == []
+
+
+def test_when_the_search_finds_no_plan_in_its_time_the_calls_are_still_placed_one_by_one() -> None:
+    ann = engineer("ann", 0)
+    problem = Problem(
+        engineers=(ann,),
+        calls=(urgent("p1", 1), call("p3", 2)),
+        warehouses=(),
+        travel=TOWN,
+    )
+    screening = screen(problem)
+    nothing = Plan(
+        (retimed(problem, ann, []),),  # type: ignore[arg-type]
+        tuple(Unassigned(key, Reason.NO_PLAN) for key in ("p1", "p3")),
+    )
+    settled = settle(problem, nothing, screening.able)
+    assert settled.unassigned == ()
+    assert sorted(calls_of(settled, "ann")) == ["p1", "p3"]
+    assert check_plan(problem, settled) == []
