@@ -7,7 +7,8 @@ export PARTSVC_INSTANCE_DIR ?= $(CURDIR)/instance
 # The suite runs on this many processes (pytest-xdist), each test file on one of them.
 TEST_WORKERS ?= 2
 # schemathesis reports its operations as subtests under pytest-xdist and then runs far
-# fewer examples: the API fuzz runs on its own, in one process.
+# fewer examples: the API fuzz runs on its own, as two processes each taking every other
+# operation (PARTSVC_TEST_SHARD, tests/conftest.py).
 FUZZ := tests/api/test_schema_fuzz.py
 
 .PHONY: demo test lint install clean-demo bench wheel-check
@@ -30,7 +31,12 @@ demo: install
 ## make test: lint, types, architecture contracts, security checks, then the whole test suite
 test: install lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15 --ignore=$(FUZZ)
-	$(BIN)/python -m pytest $(FUZZ)
+	@# The fuzz in two halves side by side, one per core; the first half's report follows.
+	@mkdir -p build
+	PARTSVC_TEST_SHARD=0/2 $(BIN)/python -m pytest -q $(FUZZ) > build/fuzz-first-half.log 2>&1 & \
+	  first=$$!; PARTSVC_TEST_SHARD=1/2 $(BIN)/python -m pytest -q $(FUZZ); second=$$?; \
+	  wait $$first; status=$$?; tail -n 40 build/fuzz-first-half.log; \
+	  [ $$status -eq 0 ] && [ $$second -eq 0 ]
 
 lint: install
 	$(BIN)/ruff check .

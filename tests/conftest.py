@@ -44,7 +44,14 @@ class Clock:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Stop at once, in one line, when the machine lacks a program the chosen tests need."""
+    """Keep this run's share of the tests (``PARTSVC_TEST_SHARD``, see `_shard`); stop at
+    once, in one line, when the machine lacks a program the chosen tests need."""
+    shard = _shard()
+    if shard is not None:
+        index, count = shard
+        kept = [item for n, item in enumerate(items) if n % count == index]
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
     browser = any(item.path.is_relative_to(BROWSER_TESTS) for item in items)
     redis = any("redis_url" in getattr(item, "fixturenames", ()) for item in items)
     missing = system.missing_packages(browser=browser, redis=redis)
@@ -62,6 +69,19 @@ def redis_url() -> Iterator[str]:
         yield url
 
 
+def _shard() -> tuple[int, int] | None:
+    """``PARTSVC_TEST_SHARD=i/n``: this process runs every n-th test from the i-th, on a
+    database of its own. The Makefile runs the API fuzz (one process by design: under
+    pytest-xdist schemathesis runs fewer examples) as two such shards side by side."""
+    value = os.environ.get("PARTSVC_TEST_SHARD")
+    if not value:
+        return None
+    index, count = (int(part) for part in value.split("/"))
+    if not 0 <= index < count:
+        raise pytest.UsageError(f"PARTSVC_TEST_SHARD={value}: i/n with 0 <= i < n")
+    return index, count
+
+
 def _reset_postgres(url: str) -> None:
     database = Database(url)
     with database.engine.begin() as connection:
@@ -72,10 +92,12 @@ def _reset_postgres(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> str | None:
-    """PARTSVC_TEST_DATABASE_URL; under pytest-xdist, a database of each worker's own
-    beside it (``test_gw0``, ``test_gw1``, made afresh), so workers never share rows."""
+    """PARTSVC_TEST_DATABASE_URL; under pytest-xdist or in a shard, a database of each
+    worker's own beside it (``test_gw0``, ``test_shard1``, made afresh), so workers never
+    share rows."""
     base = os.environ.get("PARTSVC_TEST_DATABASE_URL")
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    shard = _shard()
+    worker = os.environ.get("PYTEST_XDIST_WORKER") or (f"shard{shard[0]}" if shard else None)
     if not base or not worker:
         return base
     url = make_url(base)
