@@ -16,6 +16,7 @@ from tests.e2e.conftest import DESKTOP, PHONE, LiveServer, browser_page, log_in,
 WORDS = {
     "en": {
         "file": "2 sites wait to be placed on the map",
+        "imported": "Imported 2 rows of Sites.",
         "place_them": "place them",
         "notice": "1 open call is at a site with no place on the map yet",
         "save": "Save",
@@ -27,6 +28,7 @@ WORDS = {
     },
     "zh": {
         "file": "有 2 个地点等待在地图上定位",
+        "imported": "已导入地点 2 行。",
         "place_them": "去定位",
         "notice": "有 1 张未完成工单所在的地点尚未在地图上定位",
         "save": "保存",
@@ -78,6 +80,7 @@ def test_the_office_imports_sites_by_address_and_places_one(
         form.locator("input[type=file]").set_input_files(str(sites))
         form.locator("button[type=submit]").click()
         expect(page.locator("#sites-waiting")).to_contain_text(words["file"])
+        expect(page.get_by_role("status").first).to_contain_text(words["imported"])
         screenshot(page, f"customer-file-sites-waiting-{language}")
 
         call_id = _a_call_for_li_at(live_server, first)
