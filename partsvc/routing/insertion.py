@@ -174,11 +174,7 @@ def _best_insertion(
     best: Candidate | None = None
     for position in range(len(rest) + 1):
         if as_is is not None:
-            place, free = (
-                (as_is[position - 1].place, as_is[position - 1].depart)
-                if position
-                else (resume.place, resume.clock)
-            )
+            place, free = _free_after(as_is, position, resume)
             if free + seconds[place][call.place] > call.closes:
                 continue  # too late even driving straight there
         for tried, sequence in enumerate(_with_call(problem, rest, position, call)):
@@ -229,11 +225,7 @@ def _making_room(
     best: Candidate | None = None
     for position in range(len(rest) + 1):
         if as_is is not None and best is not None:
-            place, free = (
-                (as_is[position - 1].place, as_is[position - 1].depart)
-                if position
-                else (resume.place, resume.clock)
-            )
+            place, free = _free_after(as_is, position, resume)
             soonest = max(free + seconds[place][call.place], call.earliest)
             bound = Candidate(engineer.key, True, soonest, late_by=call.late_by(soonest))
             if (bound.late_minutes, 1, soonest) >= best.order[:3]:
@@ -329,6 +321,14 @@ def _without(
 
 def _clock_after(timed: Sequence[Stop]) -> int:
     return timed[-1].depart if timed else 0
+
+
+def _free_after(as_is: Sequence[Stop], position: int, resume: _Resume) -> tuple[int, int]:
+    """Where and when the engineer is free before the stop at `position` of the route as
+    it stands (re-timed from now)."""
+    if position:
+        return as_is[position - 1].place, as_is[position - 1].depart
+    return resume.place, resume.clock
 
 
 def _as_running(day: _Day, resume: _Resume, planned: Sequence[Stop]) -> tuple[Stop, ...]:
