@@ -63,7 +63,8 @@ class PartsvcApi(Api):  # type: ignore[misc]
         self._undocumented = []
 
     def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
-        """As flask-smorest's, with the blueprint's views documented when the spec is read."""
+        """As flask-smorest's (its bookkeeping copied: keep it in step when upgrading), with
+        the blueprint's views documented when the spec is read."""
         name = options.get("name", blp.name)
         self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
         self._app.register_blueprint(blp, **options)
