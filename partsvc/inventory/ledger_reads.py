@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import (
     Select,
+    bindparam,
     func,
     or_,
     select,
@@ -205,7 +206,13 @@ def move_rows(
         for move_id, serial in session.execute(
             select(MoveUnit.move_id, Unit.serial)
             .join(Unit, Unit.id == MoveUnit.unit_id)
-            .where(MoveUnit.move_id.in_([row[0] for row in rows]))
+            .where(
+                MoveUnit.move_id.in_(
+                    # written into the statement: a thousand bound parameters cost
+                    # more to render and send than the numbers themselves
+                    bindparam("moves", [row[0] for row in rows], literal_execute=True)
+                )
+            )
             .order_by(Unit.serial)
         ):
             serials.setdefault(move_id, []).append(serial)

@@ -33,6 +33,32 @@ def test_a_cell_that_would_be_a_formula_is_neutralised(written, exported) -> Non
     assert exports.cell(written) == exported
 
 
+def workbook_rows(chunks) -> list[list[object]]:
+    book = load_workbook(io.BytesIO(b"".join(chunks)), read_only=True)
+    return [list(row) for row in book.active.iter_rows(values_only=True)]
+
+
+def test_a_workbook_written_beside_is_the_one_written_here(monkeypatch) -> None:
+    """Twelve hundred rows cross the pipe in three batches; without a fork the same
+    workbook is written in the request's own process."""
+    rows = [[n, f"PO-{n}", "", None, ATTACK if n == 7 else "打印头"] for n in range(1200)]
+    columns = ["id", "reference", "serials", "by", "name"]
+    beside = workbook_rows(exports.xlsx_chunks(columns, rows, "ledger"))
+    monkeypatch.setattr(exports, "_FORK", None)
+    here = workbook_rows(exports.xlsx_chunks(columns, rows, "ledger"))
+    assert beside == here
+    assert len(beside) == 1201 and beside[0] == columns
+    assert beside[8] == [7, "PO-7", None, None, "'" + ATTACK]
+    assert beside[1200] == [1199, "PO-1199", None, None, "打印头"]
+
+
+def test_a_workbook_that_cannot_be_written_fails_the_download() -> None:
+    """A character no workbook may hold stops the writer; the download says so rather
+    than ending in a truncated file."""
+    with pytest.raises(RuntimeError, match="exit code 1"):
+        list(exports.xlsx_chunks(["reference"], [["PO \x01"]]))
+
+
 def csv_of(answer) -> list[list[str]]:
     assert answer.data.startswith(b"\xef\xbb\xbf"), answer.data[:20]
     return list(csv.reader(io.StringIO(answer.data.decode("utf-8-sig"))))
