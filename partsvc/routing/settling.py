@@ -3,10 +3,11 @@
 Most urgent first, each such call goes where it fits as the routes stand; failing that, in
 place of less urgent work on the route of an engineer who could serve it (the work it
 displaces goes elsewhere if it fits, or is left out in its turn); and a P1/P2 call failing
-that, in place of one call as urgent that moves to another engineer's route. A call still
-left out after this fits only by dropping work as or more urgent, so its reason is
-checked, not guessed (R26–R28). Standard library only; the clock is read only to end the P3
-calls' turn when the planner's time is up (P1 and P2 calls are always tried).
+that, in place of one call as urgent that moves to another engineer's route (in place of
+less urgent work there if need be). A call still left out after this fits only by dropping
+work as or more urgent, so its reason is checked, not guessed (R26–R28). Standard library
+only; the clock is read only to end the P3 calls' turn when the planner's time is up (P1
+and P2 calls are always tried).
 """
 
 from __future__ import annotations
@@ -58,9 +59,9 @@ def settle(
             del left[call.key]
             continue
         displaced = _displace(problem, routes, engineers, call, until)
+        if displaced is None and call.priority <= 2:
+            displaced = _swap(problem, routes, able, call)
         if displaced is None:
-            if call.priority <= 2 and _swap(problem, routes, able, call):
-                del left[call.key]
             continue  # its parts went to calls as urgent, or it fits only in their place
         del left[call.key]
         for key in sorted(displaced, key=lambda key: (urgency(calls[key]), key)):
@@ -146,35 +147,46 @@ def _swap(
     routes: dict[str, p.Route],
     able: Mapping[str, Sequence[int]],
     call: p.Call,
-) -> bool:
+) -> list[str] | None:
     """Put an urgent call on a route in place of one call that moves to another route
-    where it fits as that route stands (no call is dropped or made later than on time);
-    the first such exchange found. False if none."""
+    (and of the route's less urgent work, if that is what it takes): the moved call goes
+    where it fits as that route stands, or else in place of less urgent work there. No
+    call as urgent is dropped or made later than on time. The first such exchange found;
+    the keys of the less urgent calls it took off, or None if there is none."""
     calls = {c.key: c for c in problem.calls}
     for index in able[call.key]:
         engineer = problem.engineers[index]
         route = routes[engineer.key]
-        for stop in route.stops:
-            if stop.kind is not p.StopKind.CALL:
-                continue
-            kept = [s for s in route.stops if s.key != stop.key and s.for_call != stop.key]
-            reduced = retimed(problem, engineer, kept)
-            if reduced is None:
-                continue
-            trial = {**routes, engineer.key: reduced}
-            found = insert_call(_with_stock_left(problem, trial), reduced, engineer, call, now=-1)
-            if found is None:
-                continue
-            trial[engineer.key] = found
-            others = [
-                problem.engineers[i]
-                for i in able.get(stop.key, ())
-                if problem.engineers[i].key != engineer.key
-            ]
-            if _place(problem, trial, others, calls[stop.key]):
-                routes.update(trial)
-                return True
-    return False
+        on_route = [stop.key for stop in route.stops if stop.kind is p.StopKind.CALL]
+        lesser = {key for key in on_route if urgency(calls[key]) > urgency(call)}
+        for moved in (calls[key] for key in on_route if key not in lesser):
+            for taken_off in ({moved.key}, {moved.key} | lesser) if lesser else ({moved.key},):
+                kept = [
+                    s for s in route.stops if s.key not in taken_off and s.for_call not in taken_off
+                ]
+                reduced = retimed(problem, engineer, kept)
+                if reduced is None:
+                    continue
+                trial = {**routes, engineer.key: reduced}
+                stocked = _with_stock_left(problem, trial)
+                found = insert_call(stocked, reduced, engineer, call, now=-1)
+                if found is None:
+                    continue
+                trial[engineer.key] = found
+                others = [
+                    problem.engineers[i]
+                    for i in able.get(moved.key, ())
+                    if problem.engineers[i].key != engineer.key
+                ]
+                displaced = (
+                    []
+                    if _place(problem, trial, others, moved)
+                    else _displace(problem, trial, others, moved)
+                )
+                if displaced is not None:
+                    routes.update(trial)
+                    return sorted(taken_off - {moved.key}) + displaced
+    return None
 
 
 def _with_stock_left(problem: p.Problem, routes: Mapping[str, p.Route]) -> p.Problem:

@@ -217,6 +217,26 @@ def test_settling_moves_an_urgent_call_to_another_route_to_make_room_for_one_onl
     assert check_plan(problem, settled) == []
 
 
+def test_the_exchange_also_takes_routine_work_off_both_routes_when_that_is_what_it_takes() -> None:
+    # x fits Ann's day only without both a and r; a fits Bob's only without q.
+    ann = engineer("ann", 0, skills=frozenset({"print"}), shift_end=DAY[0] + 5 * HOUR // 2)
+    bob = engineer("bob", 1, shift_end=DAY[0] + 5 * HOUR // 2)
+    a = urgent("a", 0, priority=2, service=HOUR)
+    x = urgent("x", 0, priority=2, service=2 * HOUR, skills=frozenset({"print"}))
+    r, q = call("r", 0, service=HOUR), call("q", 1, service=2 * HOUR)
+    problem = Problem(engineers=(ann, bob), calls=(a, x, r, q), warehouses=(), travel=TOWN)
+    ann_route = insert_call(problem, insert_call(problem, None, ann, a, now=-1), ann, r, now=-1)
+    bob_route = insert_call(problem, None, bob, q, now=-1)
+    assert ann_route is not None and bob_route is not None
+    as_searched = Plan((ann_route, bob_route), (Unassigned("x", Reason.NO_ROOM),))
+    settled = settle(problem, as_searched, screen(problem).able)
+    assert calls_of(settled, "ann") == ["x"]
+    assert calls_of(settled, "bob") == ["a"]
+    assert left_out(settled) == {"r": Reason.NO_ROOM, "q": Reason.NO_ROOM}
+    assert stop_of(settled, "x").start <= x.latest and stop_of(settled, "a").start <= a.latest
+    assert check_plan(problem, settled) == []
+
+
 def test_when_the_search_finds_no_plan_in_its_time_the_calls_are_still_placed_one_by_one() -> None:
     ann = engineer("ann", 0)
     problem = Problem(
