@@ -189,13 +189,14 @@ if (newCall) {
     );
   };
   let typing = null;
+  const suggestSites = async () => {
+    const found = await ask(newCall.dataset.suggestSites, { q: site.value });
+    offer(document.getElementById("site-options"), found.sites || []);
+    showDeadlines();
+  };
   site.addEventListener("input", () => {
     clearTimeout(typing);
-    typing = setTimeout(async () => {
-      const found = await ask(newCall.dataset.suggestSites, { q: site.value });
-      offer(document.getElementById("site-options"), found.sites || []);
-      showDeadlines();
-    }, 200);
+    typing = setTimeout(suggestSites, 200);
   });
   equipment.addEventListener("focus", async () => {
     const found = await ask(newCall.dataset.suggestEquipment, { site: site.value, q: "" });
@@ -224,5 +225,9 @@ if (newCall) {
   site.addEventListener("change", showDeadlines);
   for (const radio of newCall.querySelectorAll("input[name=priority]")) {
     radio.addEventListener("change", showDeadlines);
+  }
+  if (site.value) {
+    // Typed before this script ran (a slow phone) or kept by the browser on going back.
+    suggestSites();
   }
 }

@@ -21,6 +21,7 @@ from tests.e2e.conftest import LiveServer, log_in, screenshot
 def log_a_p1_by_phone(page: Page, fault: str) -> None:
     """The new-call form: the site found by typing part of the customer's Chinese name."""
     page.get_by_role("link", name="New call").first.click()
+    page.wait_for_url("**/board/calls/new")
     page.get_by_label("Customer or site").fill("浦东")
     expect(page.locator("#site-options option[value='S-PUDONG-PRINT']")).to_be_attached()
     page.get_by_label("Customer or site").fill("S-PUDONG-PRINT")
