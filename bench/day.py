@@ -159,9 +159,9 @@ def plan_day(
     )
     minutes_late = {
         p: sorted(
-            round((stop.start - calls[key].latest) / 60)
+            round(stop.late_by / 60)
             for key, stop in served.items()
-            if calls[key].priority == p and stop.start > calls[key].latest
+            if calls[key].priority == p and stop.late_by
         )
         for p in (1, 2)
     }

@@ -267,15 +267,19 @@ def test_on_a_city_day_urgent_calls_that_can_all_be_on_time_are_planned_on_time(
     held_to_deadlines = solve(day.problem, time_limit_s=3)
     assert not urgent & {entry.call for entry in held_to_deadlines.unassigned}
 
+    # And a P1 already an hour overdue when the day starts: it cannot be on time, must not
+    # keep the others from being so, and is served late.
+    overdue = call("overdue", day.problem.calls[0].place, priority=1, latest=DAY[0] - HOUR)
     problem = late_until_closing(day).problem
+    problem = replace(problem, calls=(*problem.calls, replace(overdue, late_until=DAY[1])))
     plan = solve(problem, time_limit_s=3)
     assert check_plan(problem, plan) == []
-    assert not urgent & {entry.call for entry in plan.unassigned}
-    calls = {c.key: c for c in problem.calls}
+    assert not (urgent | {"overdue"}) & {entry.call for entry in plan.unassigned}
     late = {
-        stop.key: round((stop.start - calls[stop.key].latest) / 60)
+        stop.key: round(stop.late_by / 60)
         for route in plan.routes
         for stop in route.stops
-        if stop.key in urgent and stop.kind is StopKind.CALL and stop.start > calls[stop.key].latest
+        if stop.kind is StopKind.CALL and stop.late_by and stop.key in urgent
     }
     assert late == {}, f"urgent calls late (minutes) where all could be on time: {late}"
+    assert stop_of(plan, "overdue").late_by >= HOUR
