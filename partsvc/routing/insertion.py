@@ -74,13 +74,17 @@ def rank_candidates(
     *,
     now: int,
     finished: AbstractSet[str] = frozenset(),
+    busy: Mapping[str, int] | None = None,
 ) -> list[Candidate]:
     """Every engineer, those who can take the call first: on time before late (an urgent
     call may be served late, R28), the least late first, then the fewest routine calls
-    moved off the day, the soonest arrival; then those who cannot."""
+    moved off the day, the soonest arrival; then those who cannot.
+
+    `busy`: engineers at a visit under way now, by when they will be free; everyone else
+    is taken to be where their plan has them."""
     day = _Day.of(problem)
     found = [
-        _best_insertion(day, engineer, routes.get(engineer.key), call, now, finished)
+        _best_insertion(day, engineer, routes.get(engineer.key), call, now, finished, busy)
         for engineer in problem.engineers
     ]
     return sorted(found, key=lambda c: (not c.feasible, c.order))
@@ -98,7 +102,7 @@ def insert_call(
     """The engineer's route with the call put in where it arrives soonest, moving no other
     call off it; None if it cannot."""
     day = _Day.of(problem)
-    candidate = _best_insertion(day, engineer, route, call, now, finished, displacing=False)
+    candidate = _best_insertion(day, engineer, route, call, now, finished, None, displacing=False)
     if not candidate.feasible:
         return None
     return _route(problem, engineer, route, candidate.stops)
@@ -112,10 +116,12 @@ def assignment(
     *,
     now: int,
     finished: AbstractSet[str] = frozenset(),
+    busy: Mapping[str, int] | None = None,
 ) -> tuple[Candidate, Route] | None:
     """What giving the call to the engineer does, as `rank_candidates` ranked it: the
     candidate (late by, routine calls moved off) and their new route; None if they cannot."""
-    candidate = _best_insertion(_Day.of(problem), engineer, route, call, now, finished)
+    day = _Day.of(problem)
+    candidate = _best_insertion(day, engineer, route, call, now, finished, busy)
     if not candidate.feasible:
         return None
     return candidate, _route(problem, engineer, route, candidate.stops)
@@ -145,6 +151,7 @@ def _best_insertion(
     call: Call,
     now: int,
     finished: AbstractSet[str],
+    busy: Mapping[str, int] | None,
     *,
     displacing: bool = True,
 ) -> Candidate:
@@ -165,8 +172,9 @@ def _best_insertion(
     )
     done, planned = stops[:fixed], stops[fixed:]
     problem = day.problem
-    resume = _resume(day, engineer, route, done, now)
+    resume = _resume(day, engineer, route, done, now, (busy or {}).get(engineer.key))
     rest = _as_running(day, resume, planned)
+    resume = replace(resume, heading=rest[0] if rest else None)
     before = _driving(problem, engineer, stops)
     # The route as it stands, re-timed from now: where the engineer is free after each stop.
     as_is = _timed(day, engineer, resume, rest)
@@ -325,10 +333,10 @@ def _clock_after(timed: Sequence[Stop]) -> int:
 
 def _free_after(as_is: Sequence[Stop], position: int, resume: _Resume) -> tuple[int, int]:
     """Where and when the engineer is free before the stop at `position` of the route as
-    it stands (re-timed from now)."""
+    it stands (re-timed from now): before the first, only by a detour."""
     if position:
         return as_is[position - 1].place, as_is[position - 1].depart
-    return resume.place, resume.clock
+    return resume.place, resume.detour
 
 
 def _as_running(day: _Day, resume: _Resume, planned: Sequence[Stop]) -> tuple[Stop, ...]:
@@ -354,15 +362,33 @@ def _as_running(day: _Day, resume: _Resume, planned: Sequence[Stop]) -> tuple[St
 
 @dataclass(frozen=True)
 class _Resume:
+    """Where the engineer goes on from, and what the van then holds."""
+
     place: int
     clock: int
+    """When they leave `place` for the next planned stop, as the plan says (later only if
+    they are still busy there)."""
+    detour: int
+    """The soonest they can leave `place` for any other first stop: not before now."""
     van: Counter[str]
+    heading: Stop | None = None
+    """The planned stop they are on the road to."""
 
 
 def _resume(
-    day: _Day, engineer: Engineer, route: Route | None, done: Sequence[Stop], now: int
+    day: _Day,
+    engineer: Engineer,
+    route: Route | None,
+    done: Sequence[Stop],
+    now: int,
+    busy_until: int | None = None,
 ) -> _Resume:
-    """Where and when the engineer can take on new work, and what the van then holds."""
+    """Where and when the engineer goes on to new work, and what the van then holds.
+
+    Past the time the plan has them leave their last visit (or home), an engineer is taken
+    to be on the road to their next stop as planned, not to be leaving late; only a visit
+    still under way (`busy_until`, from its status) holds them where they are. A new first
+    stop is a detour from there, started no earlier than now."""
     van: Counter[str] = Counter(engineer.van)
     calls = day.calls
     for stop in done:
@@ -371,8 +397,13 @@ def _resume(
         elif stop.key in calls:
             van.subtract(calls[stop.key].parts)
     if done:
-        return _Resume(done[-1].place, max(done[-1].depart, now), van)
-    return _Resume(engineer.start, max(engineer.leaves_at, now), van)
+        place, leave, soonest = done[-1].place, done[-1].depart, done[-1].depart
+    else:
+        soonest = engineer.leaves_at
+        place, leave = engineer.start, route.leave if route and route.stops else soonest
+    if busy_until is not None:
+        leave = soonest = max(leave, busy_until, now)
+    return _Resume(place, leave, max(soonest, now), van)
 
 
 def _with_call(
@@ -419,7 +450,9 @@ def _timing(
     seconds = day.problem.travel.seconds
     calls, warehouses = day.calls, day.warehouses
     van = Counter(resume.van)
-    here, clock = resume.place, resume.clock
+    here = resume.place
+    on_plan = bool(sequence) and sequence[0] == resume.heading
+    clock = resume.clock if on_plan else resume.detour
     timed: list[Stop] = []
     for index, item in enumerate(sequence):
         if isinstance(item, Call) or (isinstance(item, Stop) and item.kind is StopKind.CALL):

@@ -275,7 +275,13 @@ def candidates_for(
         call,
         now=loaded.seconds(now),
         finished=loaded.finished,
+        busy=busy_until(loaded),
     )
+
+
+def busy_until(loaded: Loaded) -> dict[str, int]:
+    """Engineers at a visit under way now (by its status), and when they will be free."""
+    return {code: ready for code, (_, _, ready) in loaded.under_way.items()}
 
 
 def _still_current(plan: DayPlan) -> None:
@@ -327,6 +333,7 @@ def assign_into_plan(
         call,
         now=loaded.seconds(now),
         finished=loaded.finished,
+        busy=busy_until(loaded),
     )
     if found is None:
         raise Conflict(

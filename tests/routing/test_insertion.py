@@ -295,8 +295,9 @@ def test_making_room_never_makes_urgent_work_late_and_always_finds_room_if_there
 
 
 def test_a_route_running_a_minute_behind_its_plan_still_takes_an_urgent_call():
-    # Ann's P1 far away is already planned late; she leaves a minute after the plan said.
-    # The new P1 goes after it: the minute is not held against the late visit.
+    # Ann's P1 far away is already planned late; the visit she is on ends a minute after
+    # the plan said (its status says so). The new P1 goes after the late one: the minute
+    # is not held against it.
     far = p1("far", 6, DAY[0] + HOUR)
     urgent = p1("urgent", 5, DAY[0] + HOUR)
     ann = engineer("ann", 0)
@@ -304,10 +305,37 @@ def test_a_route_running_a_minute_behind_its_plan_still_takes_an_urgent_call():
     there = DAY[0] + TOWN.seconds[0][6]  # as planned: she leaves at the start of her shift
     route = retimed(problem, ann, [Stop(StopKind.CALL, "far", 6, there, there, there)])
     assert route is not None and route.stops[0].late_by > 0
-    (candidate,) = rank_candidates(problem, {"ann": route}, urgent, now=DAY[0] + 60)
+    now, held = DAY[0] + 30, {"ann": DAY[0] + 60}
+    (candidate,) = rank_candidates(problem, {"ann": route}, urgent, now=now, busy=held)
     assert candidate.feasible, candidate.reason
     assert [s.key for s in candidate.stops] == ["far", "urgent"]
     assert candidate.stops[0].start == route.stops[0].start + 60
-    found = assignment(problem, route, ann, urgent, now=DAY[0] + 60)
+    found = assignment(problem, route, ann, urgent, now=now, busy=held)
     assert found is not None and found[0] == candidate
     assert check_plan(problem, Plan((found[1],), ())) == []
+
+
+def test_an_engineer_past_the_plans_departure_is_on_the_road_not_leaving_late():
+    # Ann left her first visit at 08:50 as planned and is driving to a visit booked for
+    # 09:30 sharp. At 09:10 a P1 comes in: she takes it after the booked visit, which
+    # stays at 09:30, rather than being taken to leave the first visit at 09:10 and reach
+    # the booked one 20 minutes past its window.
+    first = call("first", 1)
+    booked_at = DAY[0] + TOWN.seconds[0][1] + 1800 + TOWN.seconds[1][5]
+    booked = call("booked", 5, earliest=booked_at, latest=booked_at)
+    urgent = p1("urgent", 6, DAY[0] + 4 * HOUR)
+    ann = engineer("ann", 0)
+    problem = day_with(first, booked, urgent, engineers=(ann,))
+    route = retimed(
+        problem, ann, [Stop(StopKind.CALL, key, 0, 0, 0, 0) for key in ("first", "booked")]
+    )
+    assert route is not None and route.stops[1].start == booked_at
+    now = route.stops[0].depart + 20 * 60
+    (candidate,) = rank_candidates(problem, {"ann": route}, urgent, now=now)
+    assert candidate.feasible and candidate.late_by == 0, candidate
+    assert [(s.key, s.start) for s in candidate.stops[:2]] == [
+        ("first", route.stops[0].start),
+        ("booked", booked_at),
+    ]
+    found = assignment(problem, route, ann, urgent, now=now)
+    assert found is not None and check_plan(problem, Plan((found[1],), ())) == []
