@@ -451,7 +451,7 @@ def _timing(
     calls, warehouses = day.calls, day.warehouses
     van = Counter(resume.van)
     here = resume.place
-    on_plan = bool(sequence) and sequence[0] == resume.heading
+    on_plan = bool(sequence) and sequence[0] is resume.heading
     clock = resume.clock if on_plan else resume.detour
     timed: list[Stop] = []
     for index, item in enumerate(sequence):
