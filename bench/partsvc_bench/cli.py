@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from ortools.constraint_solver import pywrapcp
 
 from partsvc.routing.model import Search
 from partsvc_bench.solomon import on_cores, read_instance, solve_vrptw
@@ -72,7 +73,7 @@ def vrptw(path: str, time_limit: float, seed: int, settings: str, processes: int
 def search_from(tuned: object, *, partner: bool = False, **fixed: Any) -> Search:
     """A `Search` from bench settings (a JSON object); `partners` is a list of such objects,
     without partners of their own. `fixed` settings (time limit, seed) are not tunable."""
-    known = {f.name for f in fields(Search)} - {"time_limit_s", "seed", "extra", *fixed}
+    known = {f.name for f in fields(Search)} - {"time_limit_s", "seed", *fixed}
     if partner:
         known.discard("partners")
     lead = "a partner takes" if partner else "an object of"
@@ -85,6 +86,13 @@ def search_from(tuned: object, *, partner: bool = False, **fixed: Any) -> Search
     if isinstance(settings.get("operators"), dict):
         # Switches on top of the default ones (the heavy operators off).
         settings["operators"] = Search().operators + tuple(settings["operators"].items())
+    if isinstance(settings.get("extra"), dict):
+        # OR-Tools search parameters by dotted name, e.g. a recreate order to try.
+        settings["extra"] = tuple(settings["extra"].items())
+        for name, _ in settings["extra"]:
+            _check_parameter(name)
+    elif "extra" in settings:
+        raise ValueError("extra is an object of OR-Tools search parameters by dotted name")
     partners = settings.pop("partners", [])
     if not isinstance(partners, list):
         raise ValueError("partners is a list of search settings objects")
@@ -93,3 +101,12 @@ def search_from(tuned: object, *, partner: bool = False, **fixed: Any) -> Search
         **settings,
         partners=tuple(search_from(p, partner=True, **fixed) for p in partners),
     )
+
+
+def _check_parameter(name: str) -> None:
+    """A dotted name of OR-Tools' routing search parameters, or a clear error."""
+    target: Any = pywrapcp.DefaultRoutingSearchParameters()
+    for part in name.split("."):
+        if not hasattr(target, part):
+            raise ValueError(f"OR-Tools' search parameters have no {name!r}")
+        target = getattr(target, part)

@@ -111,3 +111,17 @@ def test_operator_switches_from_json_keep_the_heavy_operators_off() -> None:
     switches = dict(search.operators)
     assert switches["use_two_opt"] is False
     assert switches["use_lin_kernighan"] is False
+
+
+def test_any_or_tools_search_parameter_can_be_tried_from_json(tmp_path: Path) -> None:
+    recreate = (
+        "iterated_local_search_parameters.ruin_recreate_parameters.recreate_strategy"
+        ".parameters.local_cheapest_insertion.insertion_sorting_properties"
+    )
+    code, output = run(tmp_path, "--search", json.dumps({"extra": {recreate: [8]}}))
+    assert code == 0, output
+    assert json.loads(output)["feasible"] is True
+    code, output = run(tmp_path, "--search", json.dumps({"extra": {"no_such_parameter": 1}}))
+    assert code != 0 and "have no 'no_such_parameter'" in output
+    code, output = run(tmp_path, "--search", json.dumps({"extra": [1]}))
+    assert code != 0 and "extra is an object" in output
