@@ -102,9 +102,13 @@ DAY_SEARCH = Search(
     metaheuristic="GUIDED_LOCAL_SEARCH",
     operators=(),
     temperatures=None,
+    check_period=1,
 )
 """Guided local search: the iterated search that wins on Solomon found no first plan at all
-on a city day with pick-ups (bench/day.py, docs/BENCHMARKS.md)."""
+on a city day with pick-ups (bench/day.py, docs/BENCHMARKS.md). Each accepted move is
+checked by propagation: checked only every hundredth, the guided search left two urgent
+calls of a city day 90–100 minutes late where all could be on time
+(tests/routing/test_priorities.py)."""
 DAY_PARTNER = Search()
 """What a second process searches beside `DAY_SEARCH`: the benchmark's best search, the
 iterated local search (ruin and recreate, simulated annealing; see `Search`), started from
