@@ -158,8 +158,8 @@ class Search:
     check_period: int = 100
     """Every how many accepted moves the constraint solver checks the plan by propagation,
     on a model without pools (whose other constraints the routing filters all check): 1
-    checks each, as OR-Tools does by default; 100 gave Solomon at 5 s a mean of 1.05–1.11 %
-    against 1.16–1.22 % in the same runs (docs/BENCHMARKS.md)."""
+    checks each, as OR-Tools does by default; 100 makes the descents faster (Solomon at 5 s:
+    as good alone, better with the core shared; docs/DECISIONS.md)."""
     log: bool = False
     partners: tuple[Search, ...] = ()
     """Further searches run at the same time, each in a child process of its own (OR-Tools'
