@@ -418,3 +418,27 @@ def test_a_p1_on_a_day_full_of_routine_work_moves_a_p3_off_and_the_audit_says_wh
         "late_minutes": 0,
         "displaced": [moved],
     }
+
+
+def test_an_engineer_still_on_site_is_ranked_from_when_the_visit_ends_not_from_the_plan(
+    client, town, clock
+):
+    # East was on the way at 10:00 when the day was planned (a visit of an hour, so free at
+    # 11:00 by the plan) but reached the site only at 10:45: free at 11:45, whatever the plan said.
+    busy = report(client, town, "EAST", "P3")
+    for status, engineer in [("assigned", "E-EAST"), ("en_route", None)]:
+        body = {"status": status, **({"engineer": engineer} if engineer else {})}
+        answer = client.post(f"/api/v1/calls/{busy}/status", json=body, headers=town)
+        assert answer.status_code == 200, answer.json
+    body = plan(client, town)
+    frozen = next(r for r in body["routes"] if r["engineer"] == "E-EAST")["stops"][0]
+    assert (frozen["call"], frozen["depart"]) == (busy, "2026-11-20T03:00:00+00:00")
+    clock.advance(minutes=45)
+    on_site = client.post(f"/api/v1/calls/{busy}/status", json={"status": "on_site"}, headers=town)
+    assert on_site.status_code == 200, on_site.json
+    urgent = report(client, town, "FAR", "P1")
+    ranked = client.post(
+        f"/api/v1/plans/{body['id']}/candidates", json={"call": urgent}, headers=town
+    ).json["candidates"]
+    east = next(c for c in ranked if c["engineer"] == "E-EAST")
+    assert east["feasible"] and east["arrive"] > "2026-11-20T03:45:00+00:00", east
