@@ -74,14 +74,14 @@ def rank_candidates(
     *,
     now: int,
     finished: AbstractSet[str] = frozenset(),
-    busy: Mapping[str, int] | None = None,
+    busy: Mapping[str, AtVisit] | None = None,
 ) -> list[Candidate]:
     """Every engineer, those who can take the call first: on time before late (an urgent
     call may be served late, R28), the least late first, then the fewest routine calls
     moved off the day, the soonest arrival; then those who cannot.
 
-    `busy`: engineers at a visit under way now, by when they will be free; everyone else
-    is taken to be where their plan has them."""
+    `busy`: engineers at a visit under way now (by its status); everyone else is taken to
+    be where their plan has them."""
     day = _Day.of(problem)
     found = [
         _best_insertion(day, engineer, routes.get(engineer.key), call, now, finished, busy)
@@ -116,7 +116,7 @@ def assignment(
     *,
     now: int,
     finished: AbstractSet[str] = frozenset(),
-    busy: Mapping[str, int] | None = None,
+    busy: Mapping[str, AtVisit] | None = None,
 ) -> tuple[Candidate, Route] | None:
     """What giving the call to the engineer does, as `rank_candidates` ranked it: the
     candidate (late by, routine calls moved off) and their new route; None if they cannot."""
@@ -151,7 +151,7 @@ def _best_insertion(
     call: Call,
     now: int,
     finished: AbstractSet[str],
-    busy: Mapping[str, int] | None,
+    busy: Mapping[str, AtVisit] | None,
     *,
     displacing: bool = True,
 ) -> Candidate:
@@ -160,19 +160,11 @@ def _best_insertion(
     if not call.skills <= engineer.skills:
         return Candidate(engineer.key, False, None, reason="lacks the skills")
     stops = route.stops if route else ()
-    # Done or under way: every stop up to the last one started, or whose call is no longer
-    # open (finished early, or on site), whatever its planned time.
-    fixed = max(
-        (
-            i + 1
-            for i, stop in enumerate(stops)
-            if stop.start <= now or (stop.kind is StopKind.CALL and stop.key in finished)
-        ),
-        default=0,
-    )
+    at_visit = (busy or {}).get(engineer.key)
+    fixed = _begun(stops, now, finished, at_visit)
     done, planned = stops[:fixed], stops[fixed:]
     problem = day.problem
-    resume = _resume(day, engineer, route, done, now, (busy or {}).get(engineer.key))
+    resume = _resume(day, engineer, route, done, now, at_visit.free_at if at_visit else None)
     rest = _as_running(day, resume, planned)
     resume = replace(resume, heading=rest[0] if rest else None)
     before = _driving(problem, engineer, stops)
@@ -203,6 +195,39 @@ def _best_insertion(
             best = room
     reason = BEYOND_SHIFT if urgent else CANNOT_FIT
     return best or Candidate(engineer.key, False, None, reason=reason)
+
+
+@dataclass(frozen=True)
+class AtVisit:
+    """An engineer at a visit under way now, by its status: the call, and when they will be
+    free (the visit's duration from their arrival, or now if that has passed)."""
+
+    call: str
+    free_at: int
+
+
+def _begun(
+    stops: Sequence[Stop], now: int, finished: AbstractSet[str], at_visit: AtVisit | None
+) -> int:
+    """How many of the route's stops are done or under way: up to the last one whose planned
+    start has passed or whose call is no longer open (finished early, or on site). An
+    engineer still at a visit has begun nothing after it, whatever the plan's times."""
+    closed = [
+        i + 1 for i, stop in enumerate(stops) if stop.kind is StopKind.CALL and stop.key in finished
+    ]
+    if at_visit is not None:
+        here = next(
+            (
+                i + 1
+                for i, stop in enumerate(stops)
+                if stop.kind is StopKind.CALL and stop.key == at_visit.call
+            ),
+            None,
+        )
+        if here is not None:
+            return max([here, *closed])
+    started = [i + 1 for i, stop in enumerate(stops) if stop.start <= now]
+    return max([0, *closed, *started])
 
 
 def _making_room(

@@ -22,7 +22,7 @@ from partsvc.core.errors import Conflict, InvalidInput, UnknownKey
 from partsvc.inventory.models import Part
 from partsvc.inventory.reservations import release, reserve
 from partsvc.routing import problem as p
-from partsvc.routing.insertion import Candidate, assignment, rank_candidates
+from partsvc.routing.insertion import AtVisit, Candidate, assignment, rank_candidates
 from partsvc.routing.loading import OPEN, Loaded
 from partsvc.routing.models import DayPlan, PlanRoute, PlanStatus, PlanStop, PlanUnassigned
 
@@ -279,9 +279,11 @@ def candidates_for(
     )
 
 
-def busy_until(loaded: Loaded) -> dict[str, int]:
-    """Engineers at a visit under way now (by its status), and when they will be free."""
-    return {code: ready for code, (_, _, ready) in loaded.under_way.items()}
+def busy_until(loaded: Loaded) -> dict[str, AtVisit]:
+    """Engineers at a visit under way now (by its status): which, and when they will be free."""
+    return {
+        code: AtVisit(str(call_id), ready) for code, (call_id, _, ready) in loaded.under_way.items()
+    }
 
 
 def _still_current(plan: DayPlan) -> None:

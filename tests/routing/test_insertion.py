@@ -11,6 +11,7 @@ from partsvc.routing.check import check_plan
 from partsvc.routing.insertion import (
     BEYOND_SHIFT,
     CANNOT_FIT,
+    AtVisit,
     assignment,
     insert_call,
     rank_candidates,
@@ -305,7 +306,7 @@ def test_a_route_running_a_minute_behind_its_plan_still_takes_an_urgent_call():
     there = DAY[0] + TOWN.seconds[0][6]  # as planned: she leaves at the start of her shift
     route = retimed(problem, ann, [Stop(StopKind.CALL, "far", 6, there, there, there)])
     assert route is not None and route.stops[0].late_by > 0
-    now, held = DAY[0] + 30, {"ann": DAY[0] + 60}
+    now, held = DAY[0] + 30, {"ann": AtVisit("at home", DAY[0] + 60)}
     (candidate,) = rank_candidates(problem, {"ann": route}, urgent, now=now, busy=held)
     assert candidate.feasible, candidate.reason
     assert [s.key for s in candidate.stops] == ["far", "urgent"]
@@ -339,3 +340,25 @@ def test_an_engineer_past_the_plans_departure_is_on_the_road_not_leaving_late():
     ]
     found = assignment(problem, route, ann, urgent, now=now)
     assert found is not None and check_plan(problem, Plan((found[1],), ())) == []
+
+
+def test_an_engineer_still_at_a_visit_has_begun_nothing_after_it_whatever_the_plan_says():
+    # Ann is still at her first visit at 09:40 (by its status, free at 10:00); the plan had
+    # her start the second at 09:30. The second has not begun: it moves on after the
+    # first, and she is not taken to be at its site.
+    first, second = call("first", 1), call("second", 5)
+    urgent = p1("urgent", 6, DAY[0] + 6 * HOUR)
+    ann = engineer("ann", 0)
+    problem = day_with(first, second, urgent, engineers=(ann,))
+    route = retimed(
+        problem, ann, [Stop(StopKind.CALL, key, 0, 0, 0, 0) for key in ("first", "second")]
+    )
+    assert route is not None
+    now, free = route.stops[1].start + 10 * 60, route.stops[1].start + 30 * 60
+    held = {"ann": AtVisit("first", free)}
+    (candidate,) = rank_candidates(problem, {"ann": route}, urgent, now=now, busy=held)
+    assert candidate.feasible, candidate
+    moved_on = next(s for s in candidate.stops if s.key == "second")
+    assert moved_on.start >= free + TOWN.seconds[1][5]
+    (planned,) = rank_candidates(problem, {"ann": route}, urgent, now=now)
+    assert next(s for s in planned.stops if s.key == "second") == route.stops[1]
