@@ -15,7 +15,7 @@ from typing import Any
 import click
 from ortools.constraint_solver import pywrapcp
 
-from partsvc.routing.model import Search
+from partsvc.routing.model import Search, set_extra
 from partsvc_bench.solomon import on_cores, read_instance, solve_vrptw
 
 
@@ -89,8 +89,7 @@ def search_from(tuned: object, *, partner: bool = False, **fixed: Any) -> Search
     if isinstance(settings.get("extra"), dict):
         # OR-Tools search parameters by dotted name, e.g. a recreate order to try.
         settings["extra"] = tuple(settings["extra"].items())
-        for name, _ in settings["extra"]:
-            _check_parameter(name)
+        _check_extra(settings["extra"])
     elif "extra" in settings:
         raise ValueError("extra is an object of OR-Tools search parameters by dotted name")
     partners = settings.pop("partners", [])
@@ -103,10 +102,10 @@ def search_from(tuned: object, *, partner: bool = False, **fixed: Any) -> Search
     )
 
 
-def _check_parameter(name: str) -> None:
-    """A dotted name of OR-Tools' routing search parameters, or a clear error."""
-    target: Any = pywrapcp.DefaultRoutingSearchParameters()
-    for part in name.split("."):
-        if not hasattr(target, part):
-            raise ValueError(f"OR-Tools' search parameters have no {name!r}")
-        target = getattr(target, part)
+def _check_extra(extra: tuple[tuple[str, object], ...]) -> None:
+    """OR-Tools takes these parameters as given, or a clear error says which it refused."""
+    for name, value in extra:
+        try:
+            set_extra(pywrapcp.DefaultRoutingSearchParameters(), [(name, value)])
+        except (AttributeError, TypeError, ValueError) as refused:
+            raise ValueError(f"OR-Tools' search parameters refuse {name!r}: {refused}") from None

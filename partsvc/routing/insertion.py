@@ -161,14 +161,13 @@ def _best_insertion(
         return Candidate(engineer.key, False, None, reason="lacks the skills")
     stops = route.stops if route else ()
     at_visit = (busy or {}).get(engineer.key)
-    fixed = _begun(stops, now, finished, at_visit)
-    done, planned = stops[:fixed], stops[fixed:]
+    done, planned = _begun(stops, now, finished, at_visit)
     problem = day.problem
-    resume = _resume(day, engineer, route, done, now, at_visit.free_at if at_visit else None)
+    resume = _resume(day, engineer, route, done, now, at_visit)
     rest = _as_running(day, resume, planned)
     resume = replace(resume, heading=rest[0] if rest else None)
     before = _driving(problem, engineer, stops)
-    # The route as it stands, re-timed from now: where the engineer is free after each stop.
+    # The route as it stands, timed from where the engineer is now: free after each stop.
     as_is = _timed(day, engineer, resume, rest)
     seconds = problem.travel.seconds
     best: Candidate | None = None
@@ -199,8 +198,8 @@ def _best_insertion(
 
 @dataclass(frozen=True)
 class AtVisit:
-    """An engineer at a visit under way now, by its status: the call, and when they will be
-    free (the visit's duration from their arrival, or now if that has passed)."""
+    """An engineer at a visit under way now, by its status (on the way or on site): the call,
+    and when they will be free (as the day's loading reckons it from the visit's duration)."""
 
     call: str
     free_at: int
@@ -208,26 +207,41 @@ class AtVisit:
 
 def _begun(
     stops: Sequence[Stop], now: int, finished: AbstractSet[str], at_visit: AtVisit | None
-) -> int:
-    """How many of the route's stops are done or under way: up to the last one whose planned
-    start has passed or whose call is no longer open (finished early, or on site). An
-    engineer still at a visit has begun nothing after it, whatever the plan's times."""
-    closed = [
-        i + 1 for i, stop in enumerate(stops) if stop.kind is StopKind.CALL and stop.key in finished
-    ]
-    if at_visit is not None:
-        here = next(
+) -> tuple[Sequence[Stop], Sequence[Stop]]:
+    """The route's stops done or under way, and those still ahead.
+
+    Done: up to the last one whose planned start has passed or whose call is no longer open
+    (finished early, or on site). An engineer at a visit under way has begun nothing else:
+    with the visit on their route, what is before it is done and what is after it ahead
+    (less any call already closed, by someone else or out of turn, and its pick-ups); with
+    the visit elsewhere, only closed calls are done."""
+    if at_visit is None:
+        fixed = max(
             (
                 i + 1
                 for i, stop in enumerate(stops)
-                if stop.kind is StopKind.CALL and stop.key == at_visit.call
+                if stop.start <= now or (stop.kind is StopKind.CALL and stop.key in finished)
             ),
-            None,
+            default=0,
         )
-        if here is not None:
-            return max([here, *closed])
-    started = [i + 1 for i, stop in enumerate(stops) if stop.start <= now]
-    return max([0, *closed, *started])
+        return stops[:fixed], stops[fixed:]
+    here = next(
+        (
+            i + 1
+            for i, stop in enumerate(stops)
+            if stop.kind is StopKind.CALL and stop.key == at_visit.call
+        ),
+        0,
+    )
+    closed = set(finished) - {at_visit.call}
+    done = stops[:here] if here else tuple(s for s in stops if _for_call(s) in closed)
+    ahead = tuple(s for s in stops[here:] if _for_call(s) not in closed)
+    return done, ahead
+
+
+def _for_call(stop: Stop) -> str | None:
+    """The call a stop serves: its own, or the one a pick-up is for."""
+    return stop.key if stop.kind is StopKind.CALL else stop.for_call
 
 
 def _making_room(
@@ -366,9 +380,9 @@ def _free_after(as_is: Sequence[Stop], position: int, resume: _Resume) -> tuple[
 
 def _as_running(day: _Day, resume: _Resume, planned: Sequence[Stop]) -> tuple[Stop, ...]:
     """The stops ahead, each call starting when planned or, if the day runs behind the plan
-    (an engineer still at a visit, or leaving a minute after the plan said), when it now
-    can: the time an insertion may not make it later than. Without this a route running
-    even a second late could take no call at all."""
+    (an engineer still at a visit past its planned end), when it now can: the time an
+    insertion may not make it later than. Without this a route running even a second late
+    could take no call at all."""
     seconds, calls = day.problem.travel.seconds, day.calls
     here, clock = resume.place, resume.clock
     running: list[Stop] = []
@@ -406,13 +420,13 @@ def _resume(
     route: Route | None,
     done: Sequence[Stop],
     now: int,
-    busy_until: int | None = None,
+    at_visit: AtVisit | None = None,
 ) -> _Resume:
     """Where and when the engineer goes on to new work, and what the van then holds.
 
     Past the time the plan has them leave their last visit (or home), an engineer is taken
     to be on the road to their next stop as planned, not to be leaving late; only a visit
-    still under way (`busy_until`, from its status) holds them where they are. A new first
+    under way (`at_visit`, from its status) holds them there until it ends. A new first
     stop is a detour from there, started no earlier than now."""
     van: Counter[str] = Counter(engineer.van)
     calls = day.calls
@@ -421,13 +435,18 @@ def _resume(
             van.update(stop.parts)
         elif stop.key in calls:
             van.subtract(calls[stop.key].parts)
-    if done:
+    on_route = at_visit is not None and any(_for_call(s) == at_visit.call for s in done)
+    if done and (at_visit is None or on_route):
         place, leave, soonest = done[-1].place, done[-1].depart, done[-1].depart
+    elif at_visit is not None:
+        # At a visit off their route: the day's loading starts them at its site.
+        place, leave = engineer.start, engineer.leaves_at
+        soonest = leave
     else:
         soonest = engineer.leaves_at
         place, leave = engineer.start, route.leave if route and route.stops else soonest
-    if busy_until is not None:
-        leave = soonest = max(leave, busy_until, now)
+    if at_visit is not None:
+        leave = soonest = max(leave, at_visit.free_at, now)
     return _Resume(place, leave, max(soonest, now), van)
 
 

@@ -169,6 +169,8 @@ class Search:
     local optima, which is what makes the best of them better than any one."""
 
     def __post_init__(self) -> None:
+        if self.check_period < 1:
+            raise ValueError(f"check_period is at least 1, not {self.check_period}")
         if self.cooling not in COOLING:
             raise ValueError(f"cooling is one of {', '.join(COOLING)}, not {self.cooling!r}")
 
@@ -429,7 +431,17 @@ def _parameters(
         annealing.cooling_schedule_strategy = getattr(
             routing_ils_pb2.CoolingScheduleStrategy, search.cooling
         )
-    for name, value in search.extra:
+    set_extra(parameters, search.extra)
+    parameters.time_limit.FromMilliseconds(max(1, int((search.time_limit_s - spent) * 1000)))
+    parameters.log_search = search.log
+    return parameters
+
+
+def set_extra(
+    parameters: pywrapcp.RoutingSearchParameters, extra: Sequence[tuple[str, object]]
+) -> None:
+    """Set search parameters by dotted name (`Search.extra`); a list fills a repeated field."""
+    for name, value in extra:
         *path, last = name.split(".")
         target: Any = parameters
         for part in path:
@@ -439,6 +451,3 @@ def _parameters(
             getattr(target, last).extend(value)
         else:
             setattr(target, last, value)
-    parameters.time_limit.FromMilliseconds(max(1, int((search.time_limit_s - spent) * 1000)))
-    parameters.log_search = search.log
-    return parameters

@@ -75,7 +75,8 @@ def _route_row(loaded: Loaded, route: p.Route) -> PlanRoute:
         driving_metres=route.driving_metres,
     )
     busy = loaded.under_way.get(route.engineer)
-    if busy is not None:
+    # A route from the ranking already holds the visit under way, as the stored plan had it.
+    if busy is not None and not any(s.key == str(busy[0]) for s in route.stops):
         call_id, since, done = busy
         row.stops.append(
             PlanStop(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
+from partsvc.routing.travel import HaversineSource
 from tests.workflows.test_sweep import run_sweep
 
 DAY = "2026-11-20"  # the test clock's Friday, 10:00 in Shanghai
@@ -441,4 +444,11 @@ def test_an_engineer_still_on_site_is_ranked_from_when_the_visit_ends_not_from_t
         f"/api/v1/plans/{body['id']}/candidates", json={"call": urgent}, headers=town
     ).json["candidates"]
     east = next(c for c in ranked if c["engineer"] == "E-EAST")
-    assert east["feasible"] and east["arrive"] > "2026-11-20T03:45:00+00:00", east
+    drive = HaversineSource().travel([(31.22, 121.50), (31.25, 121.60)]).seconds[0][1]
+    free = datetime(2026, 11, 20, 3, 45, tzinfo=UTC)
+    assert east["feasible"], east
+    assert datetime.fromisoformat(east["arrive"]) == free + timedelta(seconds=drive)
+    # Given the call, East's day holds the visit under way once, and the new call after it.
+    assigned = assign(client, town, body["id"], urgent, "E-EAST")
+    assert assigned.status_code == 200, assigned.json
+    assert [call for _, call, _ in stops_of(assigned.json, "E-EAST")] == [busy, urgent]

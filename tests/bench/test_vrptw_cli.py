@@ -122,6 +122,8 @@ def test_any_or_tools_search_parameter_can_be_tried_from_json(tmp_path: Path) ->
     assert code == 0, output
     assert json.loads(output)["feasible"] is True
     code, output = run(tmp_path, "--search", json.dumps({"extra": {"no_such_parameter": 1}}))
-    assert code != 0 and "have no 'no_such_parameter'" in output
+    assert code != 0 and "refuse 'no_such_parameter'" in output
+    code, output = run(tmp_path, "--search", json.dumps({"extra": {"log_search": "yes"}}))
+    assert code != 0 and "refuse 'log_search'" in output
     code, output = run(tmp_path, "--search", json.dumps({"extra": [1]}))
     assert code != 0 and "extra is an object" in output

@@ -296,9 +296,9 @@ def test_making_room_never_makes_urgent_work_late_and_always_finds_room_if_there
 
 
 def test_a_route_running_a_minute_behind_its_plan_still_takes_an_urgent_call():
-    # Ann's P1 far away is already planned late; the visit she is on ends a minute after
-    # the plan said (its status says so). The new P1 goes after the late one: the minute
-    # is not held against it.
+    # Ann's P1 far away is already planned late; a visit she is on, next door and not on
+    # her route, ends a minute after the plan said (its status says so). The new P1 goes
+    # after the late one: the minute is not held against it.
     far = p1("far", 6, DAY[0] + HOUR)
     urgent = p1("urgent", 5, DAY[0] + HOUR)
     ann = engineer("ann", 0)
@@ -306,7 +306,7 @@ def test_a_route_running_a_minute_behind_its_plan_still_takes_an_urgent_call():
     there = DAY[0] + TOWN.seconds[0][6]  # as planned: she leaves at the start of her shift
     route = retimed(problem, ann, [Stop(StopKind.CALL, "far", 6, there, there, there)])
     assert route is not None and route.stops[0].late_by > 0
-    now, held = DAY[0] + 30, {"ann": AtVisit("at home", DAY[0] + 60)}
+    now, held = DAY[0] + 30, {"ann": AtVisit("next door", DAY[0] + 60)}
     (candidate,) = rank_candidates(problem, {"ann": route}, urgent, now=now, busy=held)
     assert candidate.feasible, candidate.reason
     assert [s.key for s in candidate.stops] == ["far", "urgent"]
@@ -362,3 +362,24 @@ def test_an_engineer_still_at_a_visit_has_begun_nothing_after_it_whatever_the_pl
     assert moved_on.start >= free + TOWN.seconds[1][5]
     (planned,) = rank_candidates(problem, {"ann": route}, urgent, now=now)
     assert next(s for s in planned.stops if s.key == "second") == route.stops[1]
+
+
+def test_a_call_closed_by_someone_else_is_neither_ahead_nor_where_the_engineer_is():
+    # Ann is still at her first visit; the third call on her route was closed meanwhile
+    # by someone else. It is not on her way any more, and she is not taken to be there.
+    first, second, third = call("first", 1), call("second", 5), call("third", 6)
+    urgent = p1("urgent", 2, DAY[0] + 6 * HOUR)
+    ann = engineer("ann", 0)
+    problem = day_with(first, second, third, urgent, engineers=(ann,))
+    keys = ("first", "second", "third")
+    route = retimed(problem, ann, [Stop(StopKind.CALL, key, 0, 0, 0, 0) for key in keys])
+    assert route is not None
+    now = route.stops[0].depart + 10 * 60
+    held = {"ann": AtVisit("first", now + 20 * 60)}
+    (candidate,) = rank_candidates(
+        problem, {"ann": route}, urgent, now=now, finished={"first", "third"}, busy=held
+    )
+    assert candidate.feasible, candidate
+    assert [s.key for s in candidate.stops][:1] == ["first"]
+    assert "third" not in [s.key for s in candidate.stops]
+    assert candidate.arrive is not None and candidate.arrive >= now + 20 * 60
