@@ -372,7 +372,7 @@ def _clock_after(timed: Sequence[Stop]) -> int:
 
 def _free_after(as_is: Sequence[Stop], position: int, resume: _Resume) -> tuple[int, int]:
     """Where and when the engineer is free before the stop at `position` of the route as
-    it stands (re-timed from now): before the first, only by a detour."""
+    it stands, timed from where the engineer is: before the first, only by a detour."""
     if position:
         return as_is[position - 1].place, as_is[position - 1].depart
     return resume.place, resume.detour
@@ -435,19 +435,18 @@ def _resume(
             van.update(stop.parts)
         elif stop.key in calls:
             van.subtract(calls[stop.key].parts)
-    on_route = at_visit is not None and any(_for_call(s) == at_visit.call for s in done)
-    if done and (at_visit is None or on_route):
-        place, leave, soonest = done[-1].place, done[-1].depart, done[-1].depart
-    elif at_visit is not None:
-        # At a visit off their route: the day's loading starts them at its site.
-        place, leave = engineer.start, engineer.leaves_at
-        soonest = leave
-    else:
-        soonest = engineer.leaves_at
-        place, leave = engineer.start, route.leave if route and route.stops else soonest
     if at_visit is not None:
-        leave = soonest = max(leave, at_visit.free_at, now)
-    return _Resume(place, leave, max(soonest, now), van)
+        on_route = any(s.kind is StopKind.CALL and s.key == at_visit.call for s in done)
+        # At a visit off their route, the day's loading starts them at its site.
+        place, leave = (
+            (done[-1].place, done[-1].depart) if on_route else (engineer.start, engineer.leaves_at)
+        )
+        free = max(leave, at_visit.free_at, now)
+        return _Resume(place, free, free, van)
+    if done:
+        return _Resume(done[-1].place, done[-1].depart, max(done[-1].depart, now), van)
+    leave = route.leave if route and route.stops else engineer.leaves_at
+    return _Resume(engineer.start, leave, max(engineer.leaves_at, now), van)
 
 
 def _with_call(

@@ -76,7 +76,9 @@ def _route_row(loaded: Loaded, route: p.Route) -> PlanRoute:
     )
     busy = loaded.under_way.get(route.engineer)
     # A route from the ranking already holds the visit under way, as the stored plan had it.
-    if busy is not None and not any(s.key == str(busy[0]) for s in route.stops):
+    if busy is not None and not any(
+        s.kind is p.StopKind.CALL and s.key == str(busy[0]) for s in route.stops
+    ):
         call_id, since, done = busy
         row.stops.append(
             PlanStop(
