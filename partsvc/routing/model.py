@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from typing import Any
@@ -340,11 +340,17 @@ def solve_model(
         for child, _ in children:
             child.kill()
             child.join()
-    solutions = [solution for solution in found if solution is not None]
-    if not solutions:
-        return None
-    best = min(solutions, key=lambda solution: solution.objective)
-    return replace(best, seconds=time.perf_counter() - began)
+    best = cheapest(found)
+    return None if best is None else replace(best, seconds=time.perf_counter() - began)
+
+
+def cheapest(found: Iterable[Solution | None]) -> Solution | None:
+    """The plan of lowest objective among those found; None when no search found one."""
+    return min(
+        (solution for solution in found if solution is not None),
+        key=lambda solution: solution.objective,
+        default=None,
+    )
 
 
 PARTNER_GRACE_S = 2.0

@@ -26,7 +26,7 @@ from enum import StrEnum
 from itertools import pairwise
 
 from partsvc.routing.areas import areas_for, side_by_side, split, usable
-from partsvc.routing.model import BIG, Load, Model, Search, solve_model
+from partsvc.routing.model import BIG, Load, Model, Search, cheapest, solve_model
 from partsvc.routing.problem import (
     Call,
     Engineer,
@@ -199,23 +199,18 @@ def _urgent_first(
     held = _Layout.build(_held_to_deadlines(problem), first)
     held_model = held.model()
     sixth = replace(third, time_limit_s=third.time_limit_s / 2)
-    tries = [
-        solve_model(held_model, sixth),
-        solve_model(held_model, replace(sixth, first_solution=URGENT_FIRST_SOLUTION)),
-    ]
-    on_time = min(
-        (solution for solution in tries if solution is not None),
-        key=lambda solution: solution.objective,
-        default=None,
+    on_time = cheapest(
+        [
+            solve_model(held_model, sixth),
+            solve_model(held_model, replace(sixth, first_solution=URGENT_FIRST_SOLUTION)),
+        ]
     )
     layout = _Layout.build(problem, first)
     model = layout.model()
     start = None if on_time is None else _as_nodes_of(layout, held, on_time.routes)
-    found = [solve_model(model, third, start), solve_model(model, third)]
-    plans = [solution for solution in found if solution is not None]
-    if not plans:
+    best = cheapest([solve_model(model, third, start), solve_model(model, third)])
+    if best is None:
         return None if start is None else _as_nodes_of(whole, layout, start)
-    best = min(plans, key=lambda solution: solution.objective)
     return _as_nodes_of(whole, layout, best.routes)
 
 
