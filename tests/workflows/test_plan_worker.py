@@ -155,9 +155,11 @@ def test_a_plan_asked_for_through_the_api_is_made_by_the_worker_process(
 def test_asked_to_respond_async_the_api_answers_202_and_the_job_reports_until_done(
     client: FlaskClient, planners: Planners, dispatcher: dict[str, str]
 ) -> None:
+    # 5 s of search, so a poll lands while it runs even when the test process waits for a
+    # core (with 2 s, CI on a slow machine's first poll found the job already done).
     answer = client.post(
         "/api/v1/plans",
-        json={"date": DAY, "time_limit_s": 2},
+        json={"date": DAY, "time_limit_s": 5},
         headers={**dispatcher, "Prefer": "respond-async"},
     )
     assert answer.status_code == 202, answer.json
