@@ -83,6 +83,8 @@ def search_from(tuned: object, *, partner: bool = False, **fixed: Any) -> Search
     settings = dict(tuned)
     if isinstance(settings.get("temperatures"), list):
         settings["temperatures"] = tuple(settings["temperatures"])
+    if isinstance(settings.get("ruins"), list):
+        settings["ruins"] = tuple(tuple(ruin) for ruin in settings["ruins"])
     if isinstance(settings.get("operators"), dict):
         # Switches on top of the default ones (the heavy operators off).
         settings["operators"] = Search().operators + tuple(settings["operators"].items())

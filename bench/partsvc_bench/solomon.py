@@ -17,7 +17,7 @@ from partsvc.routing.model import Load, Model, Search, solve_model
 SCALE = 1000
 """Integer units per unit of Solomon distance and time."""
 
-SECOND_SEARCH = Search(temperatures=(0.2, 0.002), removed_visits=30, sequence_size=20)
+SECOND_SEARCH = Search(temperatures=(0.2, 0.002), ruins=((30, 20),))
 """What a second core searches beside the default: the same iterated local search cooled
 from four times warmer and ruining larger strings (about 30 visits, strings of up to 20),
 so it settles in other local optima than the default (over the 56 instances, mean gap

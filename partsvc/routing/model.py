@@ -135,9 +135,10 @@ class Search:
     lambda_coefficient: float = 0.1
     iterated: bool = True
     """Iterated local search: ruin (SISR) and recreate, simulated-annealing acceptance."""
-    removed_visits: int = 20
-    """SISR: mean number of visits ruined per iteration, in strings of at most `sequence_size`."""
-    sequence_size: int = 15
+    ruins: tuple[tuple[int, int], ...] = ((20, 15),)
+    """SISR ruins as (mean number of visits ruined, longest string); with several, each
+    iteration draws one at random. Adding (40, 30) helps Solomon at 5 s (long routes leave
+    the first descent's basin) but costs 1.5 points at 200 customers (docs/BENCHMARKS.md)."""
     bypass: float = 0.01
     temperatures: tuple[float, float] | None = (0.05, 0.0005)
     """Start and final temperature as shares of the mean arc cost between visits; None lets
@@ -148,8 +149,9 @@ class Search:
     where the search is greedy and stalls within a few seconds on Solomon's RC1 set."""
     neighbors_ratio: float = 1.0
     """Share of the nodes each operator tries as neighbours: small means granular, fast moves.
-    Leave it at 1: on Solomon any share below 1 (0.5, 0.7 tried) leaves OR-Tools 9.15 at
-    its first solution, evaluating millions of moves and keeping one (docs/BENCHMARKS.md)."""
+    Leave it at 1: below 1, OR-Tools (9.10 to 9.15) stalls at its first solution, making
+    millions of moves and keeping none, even on a plain routing of points with no time
+    windows; `bench/granular.py` checks it again after an upgrade (docs/BENCHMARKS.md)."""
     min_neighbors: int = 1
     extra: tuple[tuple[str, object], ...] = ()
     """Further search parameters by name, dotted for nested ones, for tuning; set last."""
@@ -171,6 +173,10 @@ class Search:
     def __post_init__(self) -> None:
         if self.check_period < 1:
             raise ValueError(f"check_period is at least 1, not {self.check_period}")
+        if not self.ruins or any(visits < 1 or longest < 1 for visits, longest in self.ruins):
+            raise ValueError(
+                f"ruins are (visits, longest string) pairs of at least 1: {self.ruins}"
+            )
         if self.cooling not in COOLING:
             raise ValueError(f"cooling is one of {', '.join(COOLING)}, not {self.cooling!r}")
 
@@ -420,10 +426,15 @@ def _parameters(
         ils = parameters.iterated_local_search_parameters
         ruin = ils.ruin_recreate_parameters
         del ruin.ruin_strategies[:]
-        sisr = ruin.ruin_strategies.add().sisr
-        sisr.avg_num_removed_visits = search.removed_visits
-        sisr.max_removed_sequence_size = search.sequence_size
-        sisr.bypass_factor = search.bypass
+        for visits, longest in search.ruins:
+            sisr = ruin.ruin_strategies.add().sisr
+            sisr.avg_num_removed_visits = visits
+            sisr.max_removed_sequence_size = longest
+            sisr.bypass_factor = search.bypass
+        if len(search.ruins) > 1:
+            ruin.ruin_composition_strategy = (
+                routing_ils_pb2.RuinCompositionStrategy.RUN_ONE_RANDOMLY
+            )
         ruin.recreate_strategy.heuristic = (
             routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
         )

@@ -68,6 +68,8 @@ def test_search_settings_are_taken_from_json(tmp_path: Path) -> None:
             id="unknown setting of a partner",
         ),
         pytest.param('{"partners": {"seed": 1}}', ["partners is a list"], id="partners no list"),
+        pytest.param('{"ruins": [[20, 0]]}', ["ruins are", "at least 1"], id="empty ruin"),
+        pytest.param('{"ruins": []}', ["ruins are"], id="no ruin"),
         pytest.param(
             '{"partners": [{"partners": []}]}', ["a partner takes"], id="partner of a partner"
         ),
@@ -93,6 +95,19 @@ def test_the_cooling_schedule_reaches_or_tools() -> None:
 
     assert cooling(Search()) == 2  # LINEAR, the default
     assert cooling(Search(cooling="EXPONENTIAL")) == 1
+
+
+def test_each_ruin_reaches_or_tools_and_one_is_drawn_per_iteration() -> None:
+    from partsvc_bench.cli import search_from
+
+    search = search_from({"ruins": [[10, 5], [40, 30], [60, 40]]})
+    parameters = _parameters(search, 1000.0, optional=False, paired=False, spent=0.0)
+    ruin = parameters.iterated_local_search_parameters.ruin_recreate_parameters
+    assert [
+        (r.sisr.avg_num_removed_visits, r.sisr.max_removed_sequence_size)
+        for r in ruin.ruin_strategies
+    ] == [(10, 5), (40, 30), (60, 40)]
+    assert ruin.ruin_composition_strategy == 3  # RUN_ONE_RANDOMLY
 
 
 def test_partner_searches_are_taken_from_json(tmp_path: Path) -> None:
