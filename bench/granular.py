@@ -3,12 +3,12 @@
 Granular neighbourhoods (`ls_operator_neighbors_ratio` below 1: each operator tries only a
 node's nearest neighbours) are what make the fast VRP searches fast; OR-Tools' iterated
 search here descends over all neighbours, a few dozen descents a second on Solomon. In the
-PyPI wheels of OR-Tools 9.10, 9.12, 9.14 and 9.15 (tried 2026-12-07) they stall: below a
-share of 1 the operators make millions of candidate moves, the objective filter turns
-every one away, and the descent never reaches a local optimum. This reproduces it on the
-plainest model there is (100 random points, 5 vehicles, distance only, no dimension,
-greedy descent from the parallel cheapest insertion), so the check takes seconds after
-each OR-Tools upgrade:
+PyPI wheels of OR-Tools 9.12, 9.14 and 9.15 (tried 2026-12-07) they stall: below a share
+of 1 the operators make millions of candidate moves, the objective filter turns every one
+away, and the descent never reaches a local optimum (9.10 ends it at once, no move kept).
+This reproduces it on the plainest model there is (100 random points, 5 vehicles,
+distance only, no dimension, greedy descent from the parallel cheapest insertion), so the
+check takes seconds after each OR-Tools upgrade:
 
     .venv/bin/python bench/granular.py              # relocate alone, and all operators
 

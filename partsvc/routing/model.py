@@ -149,7 +149,7 @@ class Search:
     where the search is greedy and stalls within a few seconds on Solomon's RC1 set."""
     neighbors_ratio: float = 1.0
     """Share of the nodes each operator tries as neighbours: small means granular, fast moves.
-    Leave it at 1: below 1, OR-Tools (9.10 to 9.15) stalls at its first solution, making
+    Leave it at 1: below 1, OR-Tools (9.12 to 9.15) stalls at its first solution, making
     millions of moves and keeping none, even on a plain routing of points with no time
     windows; `bench/granular.py` checks it again after an upgrade (docs/BENCHMARKS.md)."""
     min_neighbors: int = 1
