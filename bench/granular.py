@@ -33,7 +33,7 @@ VEHICLES = 5
 LIMIT_S = 2.0
 
 
-class Moves(pywrapcp.SearchMonitor):
+class PlansKept(pywrapcp.SearchMonitor):
     """Counts the plans the search accepts."""
 
     def __init__(self, solver: pywrapcp.Solver) -> None:
@@ -46,7 +46,7 @@ class Moves(pywrapcp.SearchMonitor):
 
 
 def descend(share: float, only: str | None) -> tuple[int, float, bool]:
-    """(plans kept, final length, ended by itself) for one descent."""
+    """(plans kept after the first, final length, ended by itself) for one descent."""
     places = random.Random(1)
     points = [(places.random() * 100, places.random() * 100) for _ in range(POINTS + 1)]
     distance = [[round(math.dist(a, b) * 1000) for b in points] for a in points]
@@ -72,12 +72,12 @@ def descend(share: float, only: str | None) -> tuple[int, float, bool]:
     parameters.ls_operator_neighbors_ratio = share
     parameters.ls_operator_min_neighbors = 10
     parameters.time_limit.FromMilliseconds(int(LIMIT_S * 1000))
-    moves = Moves(routing.solver())
-    routing.AddSearchMonitor(moves)
+    kept = PlansKept(routing.solver())
+    routing.AddSearchMonitor(kept)
     began = time.perf_counter()
     plan = routing.SolveWithParameters(parameters)
     seconds = time.perf_counter() - began
-    return moves.kept - 1, plan.ObjectiveValue() / 1000, seconds < LIMIT_S * 0.9
+    return kept.kept - 1, plan.ObjectiveValue() / 1000, seconds < LIMIT_S * 0.9
 
 
 def main() -> int:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from ortools.constraint_solver.routing_ils_pb2 import RuinCompositionStrategy
 
 from partsvc.cli import main
 from partsvc.routing.model import Search, _parameters
@@ -107,7 +108,7 @@ def test_each_ruin_reaches_or_tools_and_one_is_drawn_per_iteration() -> None:
         (r.sisr.avg_num_removed_visits, r.sisr.max_removed_sequence_size)
         for r in ruin.ruin_strategies
     ] == [(10, 5), (40, 30), (60, 40)]
-    assert ruin.ruin_composition_strategy == 3  # RUN_ONE_RANDOMLY
+    assert ruin.ruin_composition_strategy == RuinCompositionStrategy.RUN_ONE_RANDOMLY
 
 
 def test_partner_searches_are_taken_from_json(tmp_path: Path) -> None:
